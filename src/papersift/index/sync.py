@@ -1,0 +1,151 @@
+"""Keeping the derived indexes in step with the store.
+
+The store numbers every write (``seq``). Each index keeps a watermark in the store: the last
+change it has absorbed. Catching up = re-indexing every paper changed after the watermark,
+then moving the watermark, in that order. A crash in between only means some papers are
+indexed twice (upserts are idempotent); none is ever lost. Deleting the index folder, or
+``rebuild()``, starts from zero.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..model import Paper
+from ..store.base import Store
+from .lexical import LexicalIndex
+from .vector import VectorIndex
+
+Progress = Callable[[int], None] | None
+LEXICAL = "lexical"
+
+
+def paper_text(paper: Paper) -> str:
+    """What the embedding model reads: title and abstract."""
+    title = (paper.title or "").strip()
+    abstract = (paper.abstract or "").strip()
+    return f"{title}. {abstract}" if title and abstract else title or abstract
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+class Indexes:
+    """The lexical index on disk and the vector index in RAM, both derived from a store."""
+
+    def __init__(self, store: Store, index_dir: Path, embedder=None, lexical_weights=None):
+        self.store = store
+        self.index_dir = Path(index_dir)
+        self.embedder = embedder
+        self._weights = lexical_weights
+        self.lexical = self._open_lexical()
+        self.vectors: VectorIndex | None = None
+        if embedder is not None:
+            self.vectors = VectorIndex(embedder.dim)
+            self._load_vectors()
+
+    # ---- lexical
+    def _open_lexical(self) -> LexicalIndex:
+        path = self.index_dir / "lexical"
+        fresh = not path.exists()
+        kwargs = {"weights": self._weights} if self._weights is not None else {}
+        index = LexicalIndex(path, **kwargs)
+        if fresh or index.count() == 0:
+            self.store.set_watermark(LEXICAL, 0)
+        return index
+
+    def pending_lexical(self) -> int:
+        return self.store.max_seq() - self.store.get_watermark(LEXICAL)
+
+    def sync_lexical(self, progress: Progress = None, batch: int = 2000) -> int:
+        done = 0
+        mark = self.store.get_watermark(LEXICAL)
+        pending: list[Paper] = []
+        last = mark
+        for seq, paper in self.store.iter_changes(mark):
+            pending.append(paper)
+            last = seq
+            if len(pending) >= batch:
+                done += self._commit_lexical(pending, last, progress)
+                pending = []
+        if pending:
+            done += self._commit_lexical(pending, last, progress)
+        return done
+
+    def _commit_lexical(self, papers: list[Paper], last_seq: int, progress: Progress) -> int:
+        self.lexical.add(papers)
+        self.lexical.commit()
+        self.store.set_watermark(LEXICAL, last_seq)
+        if progress:
+            progress(len(papers))
+        return len(papers)
+
+    # ---- vectors
+    @property
+    def vector_mark_name(self) -> str:
+        return f"vectors:{self.embedder.name}"
+
+    def _load_vectors(self) -> None:
+        ids, rows = [], []
+        for pid, vector in self.store.iter_embeddings(self.embedder.name):
+            ids.append(pid)
+            rows.append(vector)
+        if ids:
+            self.vectors.add(ids, np.vstack(rows))
+
+    def pending_vectors(self) -> int:
+        if self.embedder is None:
+            return 0
+        return self.store.max_seq() - self.store.get_watermark(self.vector_mark_name)
+
+    def sync_vectors(self, progress: Progress = None, limit: int | None = None, batch: int = 256) -> int:
+        """Embed papers changed since the watermark (only those whose text changed)."""
+        if self.embedder is None:
+            return 0
+        mark = self.store.get_watermark(self.vector_mark_name)
+        embedded = 0
+        chunk: list[tuple[int, Paper]] = []
+        for seq, paper in self.store.iter_changes(mark):
+            chunk.append((seq, paper))
+            if len(chunk) >= batch:
+                embedded += self._embed_chunk(chunk, progress)
+                chunk = []
+                if limit is not None and embedded >= limit:
+                    return embedded
+        if chunk:
+            embedded += self._embed_chunk(chunk, progress)
+        return embedded
+
+    def _embed_chunk(self, chunk: list[tuple[int, Paper]], progress: Progress) -> int:
+        texts = {p.id: paper_text(p) for _, p in chunk}
+        keys = {pid: text_hash(t) for pid, t in texts.items()}
+        known = self.store.get_embeddings(self.embedder.name, keys)
+        todo = [pid for pid in texts if pid not in known and texts[pid]]
+        if progress and len(texts) > len(todo):
+            progress(len(texts) - len(todo))
+        if todo:
+            vectors = self.embedder.embed([texts[p] for p in todo], progress=progress)
+            self.store.put_embeddings(
+                self.embedder.name, [(pid, keys[pid], vectors[i]) for i, pid in enumerate(todo)]
+            )
+            known.update({pid: vectors[i] for i, pid in enumerate(todo)})
+        if known:
+            self.vectors.add(list(known), np.vstack(list(known.values())))
+        self.store.set_watermark(self.vector_mark_name, chunk[-1][0])
+        return len(todo)
+
+    # ---- both
+    def sync(self, progress: Progress = None) -> dict[str, int]:
+        return {"lexical": self.sync_lexical(progress), "vectors": self.sync_vectors(progress)}
+
+    def rebuild_lexical(self) -> None:
+        """Drop the on-disk lexical index and rebuild it from the store."""
+        shutil.rmtree(self.index_dir / "lexical", ignore_errors=True)
+        self.lexical = self._open_lexical()
+        self.sync_lexical()

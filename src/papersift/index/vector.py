@@ -1,0 +1,94 @@
+"""Exact cosine search over L2-normalised vectors held in RAM.
+
+At ~100K x 384 float32 an exact matrix-vector product takes ~9 ms on 2 cores and has
+recall 1.0, so an approximate index (HNSW) is not worth its build time and memory here;
+the seam stays the same if a much larger corpus ever needs one.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Iterable
+
+import numpy as np
+
+
+class VectorIndex:
+    def __init__(self, dim: int):
+        self.dim = dim
+        self._ids: list[str] = []
+        self._row: dict[str, int] = {}
+        self._matrix = np.zeros((0, dim), dtype=np.float32)
+        self._size = 0  # rows in use; the matrix grows by doubling
+        self._live = np.zeros(0, dtype=bool)
+        # the server embeds new papers in a background thread while requests search
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._row)
+
+    def __contains__(self, paper_id: str) -> bool:
+        return paper_id in self._row
+
+    def add(self, ids: Iterable[str], vectors: np.ndarray) -> None:
+        """Upsert rows; ``vectors`` must be L2-normalised float32 ``[n, dim]``."""
+        with self._lock:
+            self._add(list(ids), vectors)
+
+    def _add(self, ids: list[str], vectors: np.ndarray) -> None:
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(ids), self.dim)
+        fresh = [i for i, pid in enumerate(ids) if pid not in self._row]
+        self._reserve(self._size + len(fresh))
+        for i, pid in enumerate(ids):
+            row = self._row.get(pid)
+            if row is None:
+                row = self._size
+                self._size += 1
+                self._row[pid] = row
+                self._ids.append(pid)
+            self._matrix[row] = vectors[i]
+            self._live[row] = True
+
+    def _reserve(self, rows: int) -> None:
+        if rows <= len(self._matrix):
+            return
+        capacity = max(rows, 2 * len(self._matrix), 1024)
+        grown = np.zeros((capacity, self.dim), dtype=np.float32)
+        grown[: self._size] = self._matrix[: self._size]
+        live = np.zeros(capacity, dtype=bool)
+        live[: self._size] = self._live[: self._size]
+        self._matrix, self._live = grown, live
+
+    def delete(self, ids: Iterable[str]) -> None:
+        with self._lock:
+            self._delete(ids)
+
+    def _delete(self, ids: Iterable[str]) -> None:
+        for pid in ids:
+            row = self._row.pop(pid, None)
+            if row is not None:
+                self._live[row] = False
+                self._matrix[row] = 0.0
+
+    def vector(self, paper_id: str) -> np.ndarray | None:
+        row = self._row.get(paper_id)
+        return None if row is None else self._matrix[row].copy()
+
+    def search(self, query: np.ndarray, k: int, exclude: Iterable[str] = ()) -> list[tuple[str, float]]:
+        """Top ``k`` (id, cosine) for a normalised query vector."""
+        with self._lock:
+            return self._search(query, k, exclude)
+
+    def _search(self, query: np.ndarray, k: int, exclude: Iterable[str]) -> list[tuple[str, float]]:
+        if self._size == 0 or k <= 0:
+            return []
+        scores = self._matrix[: self._size] @ np.asarray(query, dtype=np.float32).reshape(self.dim)
+        scores[~self._live[: self._size]] = -np.inf
+        for pid in exclude:
+            row = self._row.get(pid)
+            if row is not None:
+                scores[row] = -np.inf
+        k = min(k, self._size)
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self._ids[r], float(scores[r])) for r in top if np.isfinite(scores[r])]

@@ -1,0 +1,166 @@
+"""The one searcher: lexical, semantic or hybrid ranking over the derived indexes.
+
+``rank`` is the pure ranking (ids and scores) that evaluation measures; ``search`` and
+``similar`` add pagination, papers and snippets for the interfaces.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from ..errors import BadInput, NotFound
+from ..index.query import Filters, ParsedQuery, parse_query
+from ..index.sync import Indexes, paper_text
+from ..model import Paper, normalize_paper_id
+from .fusion import FusionParams, fuse
+
+MODES = ("hybrid", "bm25", "dense")
+SORTS = ("relevance", "date", "upvotes")
+MAX_PER_PAGE = 100
+MAX_RESULTS = 1000  # deepest result a page may reach
+# Tuned on SciFact train queries by bench/tune_fusion.py (see docs/BENCHMARKS.md).
+DEFAULT_FUSION = FusionParams(lexical_weight=0.5, depth=100, method="convex")
+SIMILAR_FUSION = FusionParams(lexical_weight=0.0, depth=100, method="convex")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]{2,}")
+
+
+@dataclass
+class Hit:
+    paper: Paper
+    score: float
+    snippets: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SearchResults:
+    query: str
+    mode: str
+    sort: str
+    page: int
+    per_page: int
+    total: int
+    hits: list[Hit]
+    took_ms: float
+
+
+class Searcher:
+    def __init__(self, indexes: Indexes, fusion: FusionParams = DEFAULT_FUSION):
+        self.indexes = indexes
+        self.fusion = fusion
+        self._embed_query = lru_cache(maxsize=1024)(self._embed_uncached)
+
+    @property
+    def dense_available(self) -> bool:
+        return self.indexes.vectors is not None and len(self.indexes.vectors) > 0
+
+    def _embed_uncached(self, text: str) -> np.ndarray:
+        return self.indexes.embedder.embed([text])[0]
+
+    # ---- ranking
+    def rank(
+        self, q: ParsedQuery, filters: Filters | None = None, mode: str = "hybrid", k: int = 100,
+    ) -> tuple[list[tuple[str, float]], int, str]:
+        """(ranking best first, total matches, mode actually used)."""
+        if mode not in MODES:
+            raise BadInput(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+        lexical = self.indexes.lexical
+        text = q.free_text.strip()
+        if mode != "bm25" and (not text or not self.dense_available):
+            mode = "bm25"  # only filters, or nothing embedded yet: lexical is all we have
+        depth = max(k, self.fusion.depth)
+        if mode == "bm25":
+            hits = lexical.search(q, filters, limit=k)
+            return list(hits.hits), hits.total, mode
+        dense = self._dense(q, filters, depth)
+        if mode == "dense":
+            return dense[:k], len(dense), mode
+        hits = lexical.search(q, filters, limit=depth)
+        fused = fuse(list(hits.hits), dense, self.fusion)
+        extra = len({d for d, _ in fused} - {d for d, _ in hits.hits})
+        return fused[:k], hits.total + extra, mode
+
+    def _dense(self, q: ParsedQuery, filters: Filters | None, depth: int) -> list[tuple[str, float]]:
+        vector = self._embed_query(q.free_text.strip())
+        constrained = _has_constraints(q) or (filters is not None and not filters.is_empty())
+        # constraints are checked by the lexical index, so ask for more candidates to keep enough
+        ranking = self.indexes.vectors.search(vector, depth * (5 if constrained else 1))
+        if constrained:
+            allowed = self.indexes.lexical.filter_ids([d for d, _ in ranking], q, filters)
+            ranking = [(d, s) for d, s in ranking if d in allowed]
+        return ranking[:depth]
+
+    # ---- the interface-facing calls
+    def search(
+        self, query: str, filters: Filters | None = None, mode: str = "hybrid", sort: str = "relevance",
+        page: int = 1, per_page: int = 10, snippets: bool = True,
+    ) -> SearchResults:
+        started = time.perf_counter()
+        if sort not in SORTS:
+            raise BadInput(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise BadInput(f"per_page must be between 1 and {MAX_PER_PAGE}")
+        if page < 1 or page * per_page > MAX_RESULTS:
+            raise BadInput(f"page must be between 1 and {MAX_RESULTS // per_page} at {per_page} per page")
+        if filters is not None:
+            filters.validate()
+        parsed = parse_query(query)
+        offset = (page - 1) * per_page
+        if sort == "relevance":
+            ranking, total, used = self.rank(parsed, filters, mode, k=offset + per_page)
+            window = ranking[offset:]
+        else:
+            hits = self.indexes.lexical.search(parsed, filters, limit=per_page, offset=offset, sort=sort)
+            window, total, used = list(hits.hits), hits.total, "bm25"
+        papers = self.indexes.store.get_papers(d for d, _ in window)
+        marks = self.indexes.lexical.snippets(list(papers), parsed) if snippets else {}
+        results = [Hit(papers[d], s, marks.get(d, {})) for d, s in window if d in papers]
+        took = (time.perf_counter() - started) * 1000
+        return SearchResults(query, used, sort, page, per_page, total, results, took)
+
+    def similar(self, paper_id: str, k: int = 10, filters: Filters | None = None, mode: str = "dense") -> list[Hit]:
+        """Papers like this one: nearest neighbours of its embedding (BM25 on its words as fallback)."""
+        if not 1 <= k <= MAX_PER_PAGE:
+            raise BadInput(f"k must be between 1 and {MAX_PER_PAGE}")
+        pid = normalize_paper_id(paper_id)
+        paper = self.indexes.store.get_paper(pid)
+        if paper is None:
+            raise NotFound(f"no paper {pid}")
+        ranking = self.rank_similar(paper, k + 1, filters, mode)
+        ranking = [(d, s) for d, s in ranking if d != pid][:k]
+        papers = self.indexes.store.get_papers(d for d, _ in ranking)
+        return [Hit(papers[d], s) for d, s in ranking if d in papers]
+
+    def rank_similar(self, paper: Paper, k: int, filters: Filters | None = None, mode: str = "dense") -> list[tuple[str, float]]:
+        if mode not in MODES:
+            raise BadInput(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+        lexical_query = more_like_this(paper)
+        vectors = self.indexes.vectors
+        vector = vectors.vector(paper.id) if vectors is not None else None
+        if vector is None and self.dense_available:
+            vector = self.indexes.embedder.embed([paper_text(paper)])[0]
+        if mode == "bm25" or vector is None:
+            return list(self.indexes.lexical.search(lexical_query, filters, limit=k).hits)
+        depth = max(k, self.fusion.depth)
+        dense = vectors.search(vector, depth * (5 if filters and not filters.is_empty() else 1))
+        if filters is not None and not filters.is_empty():
+            allowed = self.indexes.lexical.filter_ids([d for d, _ in dense], ParsedQuery(), filters)
+            dense = [(d, s) for d, s in dense if d in allowed]
+        if mode == "dense":
+            return dense[:k]
+        lexical = list(self.indexes.lexical.search(lexical_query, filters, limit=depth).hits)
+        return fuse(lexical, dense, SIMILAR_FUSION)[:k]
+
+
+def more_like_this(paper: Paper, max_terms: int = 60) -> ParsedQuery:
+    """A BM25 query from a paper's own words (title words first)."""
+    words = _WORD.findall(f"{paper.title or ''} {paper.abstract or ''}")
+    return ParsedQuery(terms=list(dict.fromkeys(w.lower() for w in words))[:max_terms])
+
+
+def _has_constraints(q: ParsedQuery) -> bool:
+    return bool(q.phrases or q.excluded_terms or q.excluded_phrases or q.fields)

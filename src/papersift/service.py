@@ -1,0 +1,225 @@
+"""The service functions that the CLI, the JSON API (and later the web and MCP) all call.
+
+`Papersift` ties one store to its derived indexes and exposes every operation once.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from .errors import BadInput, NotFound
+from .feed.daily import FeedPage, daily_papers, parse_period, period_for_date
+from .index.query import Filters
+from .index.sync import Indexes
+from .ingest import arxiv, beir, hf
+from .ingest.jsonl import read_jsonl
+from .model import Paper, normalize_paper_id
+from .search.searcher import SearchResults, Searcher
+from .store import Store, UpsertResult, open_store
+
+DEFAULT_DB = "data/papersift.db"
+Progress = Callable[[int], None] | None
+
+FILE_KINDS = {
+    "hf-daily": hf.parse_hf_jsonl,
+    "arxiv-jsonl": arxiv.parse_arxiv_jsonl,
+}
+
+
+def default_db() -> str:
+    return os.environ.get("PAPERSIFT_DB") or DEFAULT_DB
+
+
+@dataclass
+class IngestReport:
+    read: int = 0
+    bad: list[tuple[int, str]] = field(default_factory=list)
+    result: UpsertResult = field(default_factory=UpsertResult)
+    indexed: int = 0
+
+    def as_dict(self) -> dict:
+        return {"read": self.read, **self.result.as_dict(), "bad": len(self.bad),
+                "bad_lines": [{"line": n, "error": m} for n, m in self.bad[:100]], "indexed": self.indexed}
+
+
+class Papersift:
+    def __init__(self, db: str | Path | None = None, index_dir: str | Path | None = None,
+                 embedder: str | None | bool = None):
+        """``embedder``: a spec for load_embedder, None for the default, False for lexical only."""
+        self.db = str(db or default_db())
+        self.store: Store = open_store(self.db)
+        path = Path(self.db.removeprefix("sqlite:///"))
+        self.index_dir = Path(index_dir) if index_dir else path.with_name(path.name + ".index")
+        self._embedder_spec = embedder
+        self._indexes: Indexes | None = None
+        self._searcher: Searcher | None = None
+
+    # ---- lazily opened parts (the CLI's `ingest` never needs the model)
+    @property
+    def indexes(self) -> Indexes:
+        if self._indexes is None:
+            embedder = None
+            if self._embedder_spec is not False:
+                from .index.embedder import load_embedder
+
+                embedder = load_embedder(self._embedder_spec or None)
+            self._indexes = Indexes(self.store, self.index_dir, embedder)
+        return self._indexes
+
+    @property
+    def searcher(self) -> Searcher:
+        if self._searcher is None:
+            self._searcher = Searcher(self.indexes)
+        return self._searcher
+
+    def close(self) -> None:
+        self.store.close()
+
+    # ---- ingestion
+    def ingest_records(self, rows: Iterable[tuple[int, Paper | BadInput]], limit: int | None = None,
+                       progress: Progress = None, batch: int = 500) -> IngestReport:
+        """Upsert (line, record) pairs in transactional batches; bad records are reported and skipped."""
+        if limit is not None and limit < 1:
+            raise BadInput("--limit must be at least 1")
+        report = IngestReport()
+        pending: list[Paper] = []
+        for line, record in rows:
+            if limit is not None and report.read >= limit:
+                break
+            report.read += 1
+            if isinstance(record, BadInput):
+                report.bad.append((line, record.message))
+            else:
+                pending.append(record)
+            if len(pending) >= batch:
+                report.result += self.store.upsert_papers(pending)
+                pending = []
+            if progress:
+                progress(1)
+        if pending:
+            report.result += self.store.upsert_papers(pending)
+        return report
+
+    def ingest_file(self, kind: str, path: str | Path, limit: int | None = None,
+                    progress: Progress = None, index: bool = True) -> IngestReport:
+        path = Path(path)
+        if kind == "beir":
+            rows = beir.read_beir_corpus(path)
+        elif kind in FILE_KINDS:
+            if not path.is_file():
+                raise BadInput(f"no such file: {path}")
+            rows = read_jsonl(path, FILE_KINDS[kind])
+        else:
+            raise BadInput(f"unknown source kind {kind!r}")
+        report = self.ingest_records(rows, limit=limit, progress=progress)
+        if index:
+            report.indexed = self.indexes_lexical_only().sync_lexical()
+        return report
+
+    def indexes_lexical_only(self) -> Indexes:
+        """The indexes without loading the embedding model (cheap catch-up after ingest)."""
+        if self._indexes is not None:
+            return self._indexes
+        return Indexes(self.store, self.index_dir, embedder=None)
+
+    def harvest_arxiv(self, from_date: str | None = None, until_date: str | None = None,
+                      set_spec: str | None = "cs", base_url: str | None = None,
+                      max_pages: int | None = None, progress: Progress = None) -> IngestReport:
+        """OAI-PMH harvest; each page and its resumption cursor commit together, so a killed
+        harvest resumes at the next page (call again with the same arguments)."""
+        for value in (from_date, until_date):
+            if value is not None:
+                _check_date(value)
+        name = f"arxiv-oai:{set_spec or '*'}:{from_date or ''}:{until_date or ''}"
+        cursor = self.store.get_cursor(name)
+        harvester = arxiv.OAIHarvester(base_url) if base_url else arxiv.OAIHarvester()
+        report = IngestReport()
+        pages = 0
+        for page in harvester.harvest(from_date, until_date, set_spec, cursor=cursor):
+            report.read += len(page.papers) + len(page.bad)
+            report.bad.extend((n, e.message) for n, e in page.bad)
+            report.result += self.store.upsert_papers(page.papers, cursor=(name, page.cursor or {"done": True}))
+            pages += 1
+            if progress:
+                progress(len(page.papers))
+            if max_pages is not None and pages >= max_pages:
+                break
+        report.indexed = self.indexes_lexical_only().sync_lexical()
+        return report
+
+    def harvest_hf(self, days: Iterable[str], base_url: str | None = None, progress: Progress = None) -> IngestReport:
+        client = hf.HFDailyClient(base_url) if base_url else hf.HFDailyClient()
+        report = IngestReport()
+        for day in days:
+            _check_date(day)
+            papers = client.fetch_day(day)
+            report.read += len(papers)
+            report.result += self.store.upsert_papers(papers)
+            if progress:
+                progress(1)
+        report.indexed = self.indexes_lexical_only().sync_lexical()
+        return report
+
+    # ---- indexing
+    def index(self, progress: Progress = None, limit: int | None = None, rebuild: bool = False,
+              embed: bool = True) -> dict[str, int]:
+        indexes = self.indexes if embed else self.indexes_lexical_only()
+        if rebuild:
+            indexes.rebuild_lexical()
+            lexical = len(indexes.lexical) if hasattr(indexes.lexical, "__len__") else indexes.lexical.count()
+        else:
+            lexical = indexes.sync_lexical(progress)
+        vectors = indexes.sync_vectors(progress, limit=limit) if embed else 0
+        return {"lexical": lexical, "vectors": vectors, "papers": self.store.count_papers()}
+
+    # ---- queries
+    def search(self, query: str, filters: Filters | None = None, mode: str = "hybrid",
+               sort: str = "relevance", page: int = 1, per_page: int = 10) -> SearchResults:
+        return self.searcher.search(query, filters, mode=mode, sort=sort, page=page, per_page=per_page)
+
+    def similar(self, paper_id: str, k: int = 10, filters: Filters | None = None):
+        return self.searcher.similar(paper_id, k=k, filters=filters)
+
+    def paper(self, paper_id: str) -> Paper:
+        pid = normalize_paper_id(paper_id)
+        paper = self.store.get_paper(pid)
+        if paper is None:
+            raise NotFound(f"no paper {pid}")
+        return paper
+
+    def daily(self, date_: str | None = None, week: str | None = None, month: str | None = None,
+              sort: str = "trending", page: int = 1, limit: int = 50) -> FeedPage:
+        given = [(k, v) for k, v in (("date", date_), ("week", week), ("month", month)) if v]
+        if len(given) > 1:
+            raise BadInput("give only one of date, week, month")
+        if given:
+            period = parse_period(*given[0])
+        else:
+            latest = self.store.latest_feed_day()
+            period = parse_period("date", latest) if latest else period_for_date(datetime.now(timezone.utc).date())
+        return daily_papers(self.store, period, sort=sort, page=page, limit=limit)
+
+
+def _check_date(value: str) -> date:
+    try:
+        if len(value) != 10:
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadInput(f"bad date {value[:40]!r}: expected YYYY-MM-DD") from None
+
+
+def days_back(n: int, until: date | None = None) -> list[str]:
+    until = until or datetime.now(timezone.utc).date()
+    return [(until - timedelta(days=i)).isoformat() for i in range(n)][::-1]
+
+
+def iter_progress(items: Iterable, progress: Progress) -> Iterator:
+    for item in items:
+        yield item
+        if progress:
+            progress(1)

@@ -1,0 +1,118 @@
+import sqlite3
+import threading
+
+import numpy as np
+import pytest
+
+from papersift.errors import BadInput
+from papersift.model import FeedEntry, Paper
+from papersift.store import open_store
+from papersift.store.sqlite import SCHEMA_VERSION
+
+
+def hf(pid, day, upvotes, at="2024-06-01T00:00:00Z", **kw):
+    return Paper(id=pid, title=f"Paper {pid}", abstract="About things.", source="hf-jsonl", observed_at=at,
+                 upvotes=upvotes, feed_entry=FeedEntry(day=day, upvotes=upvotes, rank=0, captured_at=at), **kw)
+
+
+def test_schema_and_wal(tmp_path):
+    store = open_store(tmp_path / "p.db")
+    assert store.schema_version() == SCHEMA_VERSION
+    mode = sqlite3.connect(tmp_path / "p.db").execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+    # reopening runs no migration twice
+    assert open_store(f"sqlite:///{tmp_path / 'p.db'}").schema_version() == SCHEMA_VERSION
+
+
+def test_upsert_is_idempotent(tmp_path):
+    store = open_store(tmp_path / "p.db")
+    batch = [hf("2405.00001", "2024-05-27", 3), hf("2405.00002", "2024-05-27", 7)]
+    assert store.upsert_papers(batch).as_dict() == {"inserted": 2, "updated": 0, "unchanged": 0}
+    seq = store.max_seq()
+    assert store.upsert_papers(batch).as_dict() == {"inserted": 0, "updated": 0, "unchanged": 2}
+    assert store.max_seq() == seq and store.count_papers() == 2
+
+
+def test_one_record_per_paper_across_sources(tmp_path):
+    store = open_store(tmp_path / "p.db")
+    store.upsert_papers([hf("2405.00001", "2024-05-27", 3)])
+    arxiv = Paper(id="2405.00001", title="Real title", categories=["cs.LG"], source="arxiv-jsonl",
+                  observed_at="2024-05-20T00:00:00Z")
+    assert store.upsert_papers([arxiv]).updated == 1
+    paper = store.get_paper("2405.00001")
+    assert store.count_papers() == 1
+    assert paper.title == "Real title" and paper.upvotes == 3 and paper.categories == ["cs.LG"]
+    assert paper.provenance["title"]["source"] == "arxiv-jsonl"
+    assert paper.provenance["upvotes"]["source"] == "hf-jsonl"
+
+
+def test_feed_entries_and_nearest_days(tmp_path):
+    store = open_store(tmp_path / "p.db")
+    store.upsert_papers([hf("2405.00001", "2024-05-27", 3), hf("2405.00002", "2024-05-29", 9),
+                         hf("2405.00001", "2024-05-29", 5, at="2024-06-02T00:00:00Z")])
+    rows = store.feed_entries("2024-05-29", "2024-05-29")
+    assert sorted(p.id for p, _ in rows) == ["2405.00001", "2405.00002"]
+    assert store.get_paper("2405.00001").feed_days == ["2024-05-27", "2024-05-29"]
+    assert store.nearest_feed_days("2024-05-28") == ("2024-05-27", "2024-05-29")
+    assert store.latest_feed_day() == "2024-05-29"
+
+
+def test_changes_feed_and_watermarks(tmp_path):
+    store = open_store(tmp_path / "p.db")
+    store.upsert_papers([hf(f"2405.0000{i}", "2024-05-27", i) for i in range(1, 6)])
+    assert [p.id for _, p in store.iter_changes(3)] == ["2405.00004", "2405.00005"]
+    store.set_watermark("lexical", 3)
+    assert store.get_watermark("lexical") == 3 and store.get_watermark("other") == 0
+
+
+def test_cursor_commits_with_the_page_and_rolls_back_with_it(tmp_path):
+    store = open_store(tmp_path / "p.db")
+    store.upsert_papers([hf("2405.00001", "2024-05-27", 1)], cursor=("h", {"token": "a"}))
+    assert store.get_cursor("h") == {"token": "a"}
+
+    def broken():
+        yield hf("2405.00002", "2024-05-27", 1)
+        raise RuntimeError("killed mid-page")
+
+    with pytest.raises(RuntimeError):
+        store.upsert_papers(broken(), cursor=("h", {"token": "b"}))
+    assert store.get_cursor("h") == {"token": "a"} and store.get_paper("2405.00002") is None
+
+
+def test_embeddings_roundtrip_checks_text_hash(tmp_path):
+    store = open_store(tmp_path / "p.db")
+    vec = np.arange(4, dtype=np.float32)
+    store.put_embeddings("m", [("a", "h1", vec)])
+    assert np.array_equal(store.get_embeddings("m", {"a": "h1"})["a"], vec)
+    assert store.get_embeddings("m", {"a": "h2"}) == {}
+    assert [pid for pid, _ in store.iter_embeddings("m")] == ["a"]
+
+
+def test_concurrent_writers_do_not_lose_papers(tmp_path):
+    store = open_store(tmp_path / "p.db")
+
+    def write(start):
+        for i in range(start, start + 20):
+            store.upsert_papers([hf(f"2405.{i:05d}", "2024-05-27", i)])
+
+    threads = [threading.Thread(target=write, args=(n * 20,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert store.count_papers() == 80 and store.max_seq() == 80
+
+
+def test_bad_database_files(tmp_path):
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(BadInput):
+        open_store(junk)
+    with pytest.raises(BadInput):
+        open_store(tmp_path)
+    with pytest.raises(BadInput):
+        open_store("mysql://x")
+    newer = tmp_path / "newer.db"
+    sqlite3.connect(newer).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    with pytest.raises(BadInput, match="upgrade"):
+        open_store(newer)
