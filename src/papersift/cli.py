@@ -190,7 +190,7 @@ def search(
     as_json: bool = JsonOpt,
 ):
     """Search papers. Syntax: words, "exact phrase", -exclude, author:NAME, cat:cs.LG, org:NAME."""
-    svc = _service()
+    svc = _service(embedder=False if mode == "bm25" else None)
     res = svc.search(query, _filters(date_from, date_to, category, org, has_code), mode=mode, sort=sort,
                      page=page, per_page=per_page)
     data = {"query": res.query, "mode": res.mode, "sort": res.sort, "page": res.page, "per_page": res.per_page,

@@ -1,0 +1,406 @@
+"""BM25 over tantivy: the lexical index, its constraint checks and its snippets.
+
+User text never reaches tantivy's query parser: every query is built from
+:class:`~papersift.index.query.ParsedQuery` with ``tantivy.Query`` constructors, and every
+word goes through the same ``TextAnalyzer`` objects that are registered on the index, so the
+query side stems and folds exactly like the indexed side.
+
+The writer is opened per batch and released at :meth:`LexicalIndex.commit` (tantivy allows one
+writer per index directory, and the CLI and the API server may both sync the same folder).
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, time as dtime, timedelta, timezone
+from pathlib import Path
+from typing import Iterable
+
+import tantivy
+from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
+
+from ..errors import BadInput, Unavailable
+from ..model import Paper
+from .query import STOPWORDS, Filters, ParsedQuery
+
+SORTS = ("relevance", "date", "upvotes")
+EN, NAME = "papersift_en", "papersift_name"
+TITLE_CHARS, ABSTRACT_CHARS = 1000, 300  # longest snippet per field
+_NS_PER_DAY = 86_400 * 10**9
+
+
+@dataclass(frozen=True)
+class FieldWeights:
+    """BM25 boosts per field (frozen: its repr keys cached indexes in evaluation)."""
+
+    title: float = 2.0
+    abstract: float = 1.0
+    authors: float = 0.5
+
+
+DEFAULT = FieldWeights()
+
+
+@dataclass
+class SearchHits:
+    """(id, score) best first, and how many papers match in all.
+
+    ``score`` is BM25 for sort="relevance"; for "date" it is days since 1970-01-01 and for
+    "upvotes" the upvote count (what the order is by).
+    """
+
+    hits: list[tuple[str, float]]
+    total: int
+
+
+def _analyzer(stem: bool, stop: bool) -> tantivy.TextAnalyzer:
+    # remove_long mirrors tantivy's own analyzers: 40+ char "words" are base64, URLs, DNA.
+    builder = (TextAnalyzerBuilder(Tokenizer.simple()).filter(Filter.remove_long(40))
+               .filter(Filter.lowercase()).filter(Filter.ascii_fold()))
+    if stop:
+        builder = builder.filter(Filter.custom_stopword(sorted(STOPWORDS)))
+    if stem:
+        builder = builder.filter(Filter.stemmer("english"))
+    return builder.build()
+
+
+# Indexed text keeps stopwords (so phrases stay exact); ranked query terms drop them.
+_INDEX_ANALYZERS = {EN: _analyzer(True, False), NAME: _analyzer(False, False)}
+_RANK_ANALYZERS = {EN: _analyzer(True, True), NAME: _analyzer(False, True)}
+_FIELD_ANALYZER = {"title": EN, "abstract": EN, "authors": NAME, "org": NAME}
+
+
+def _schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", stored=True, tokenizer_name="raw")
+    sb.add_text_field("title", stored=True, tokenizer_name=EN)
+    sb.add_text_field("abstract", stored=True, tokenizer_name=EN)
+    sb.add_text_field("authors", tokenizer_name=NAME)
+    sb.add_text_field("categories", tokenizer_name="raw")  # lower-cased, exact
+    sb.add_text_field("org", tokenizer_name=NAME)  # words: org:google matches "Google DeepMind"
+    sb.add_text_field("org_raw", tokenizer_name="raw")  # lower-cased whole name
+    sb.add_date_field("published", indexed=True, fast=True)
+    sb.add_boolean_field("has_code", indexed=True, fast=True)
+    sb.add_unsigned_field("upvotes", fast=True)
+    return sb.build()
+
+
+def _published(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        return None  # a bad date must not stop indexing; the paper just has no date
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def _dedup(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+class LexicalIndex:
+    def __init__(self, path: Path | None, weights: FieldWeights = DEFAULT):
+        self.path = Path(path) if path is not None else None
+        self.weights = weights
+        self.schema = _schema()
+        self._index = self._open()
+        self._writer = None
+        self._lock = threading.Lock()
+
+    def _open(self) -> tantivy.Index:
+        if self.path is None:
+            index = tantivy.Index(self.schema)
+        else:
+            self.path.mkdir(parents=True, exist_ok=True)
+            try:
+                index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+            except ValueError as exc:
+                if "schema does not match" not in str(exc) or not (self.path / "meta.json").exists():
+                    raise Unavailable(f"cannot open the lexical index at {self.path}: {exc}") from None
+                # An index from an older layout: it is derived data, so start over; the
+                # caller sees count() == 0 and re-indexes from the store.
+                shutil.rmtree(self.path)
+                self.path.mkdir(parents=True)
+                index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        for name, analyzer in _INDEX_ANALYZERS.items():
+            index.register_tokenizer(name, analyzer)
+        return index
+
+    # ---- writing
+    def _get_writer(self):
+        if self._writer is None:
+            heap = 64_000_000 if self.path is None else 128_000_000
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    self._writer = self._index.writer(heap, 2)
+                    break
+                except ValueError as exc:  # LockBusy: another process is committing
+                    if "Lock" not in str(exc) or time.monotonic() > deadline:
+                        raise Unavailable(f"lexical index at {self.path} is busy: {exc}") from None
+                    time.sleep(0.1)
+        return self._writer
+
+    def _doc(self, p: Paper) -> tantivy.Document:
+        doc = tantivy.Document()
+        doc.add_text("id", p.id)
+        if p.title:
+            doc.add_text("title", p.title)
+        if p.abstract:
+            doc.add_text("abstract", p.abstract)
+        for author in p.authors or []:
+            doc.add_text("authors", author)
+        for cat in p.categories or []:
+            doc.add_text("categories", cat.strip().lower())
+        if p.organization and p.organization.strip():
+            doc.add_text("org", p.organization)
+            doc.add_text("org_raw", p.organization.strip().lower())
+        published = _published(p.published)
+        if published is not None:
+            doc.add_date("published", published)
+        doc.add_boolean("has_code", p.has_code)
+        doc.add_unsigned("upvotes", max(0, int(p.upvotes or 0)))
+        return doc
+
+    def add(self, papers: Iterable[Paper]) -> int:
+        """Upsert by id (visible after :meth:`commit`)."""
+        n = 0
+        with self._lock:
+            writer = self._get_writer()
+            for paper in papers:
+                # delete-then-add: a delete only hits documents added before it, so a paper
+                # repeated in one batch keeps its last version
+                writer.delete_documents_by_term("id", paper.id)
+                writer.add_document(self._doc(paper))
+                n += 1
+        return n
+
+    def delete(self, ids: Iterable[str]) -> None:
+        with self._lock:
+            writer = self._get_writer()
+            for pid in ids:
+                writer.delete_documents_by_term("id", pid)
+
+    def commit(self) -> None:
+        with self._lock:
+            if self._writer is not None:
+                self._writer.commit()
+                self._writer.wait_merging_threads()  # also releases the directory lock
+                self._writer = None
+            self._index.reload()
+
+    def count(self) -> int:
+        self._index.reload()  # see commits made by another process, too
+        return self._index.searcher().num_docs
+
+    def __len__(self) -> int:
+        return self.count()
+
+    # ---- query building
+    def _tokens(self, field: str, text: str, rank: bool = False) -> list[str]:
+        name = _FIELD_ANALYZER[field]
+        if rank:
+            return _RANK_ANALYZERS[name].analyze(text) or _INDEX_ANALYZERS[name].analyze(text)
+        return _INDEX_ANALYZERS[name].analyze(text)
+
+    def _text_query(self, field: str, text: str) -> Query | None:
+        """``text`` as a term or an exact phrase in ``field`` (None if it has no words)."""
+        tokens = self._tokens(field, text)
+        if not tokens:
+            return None
+        if len(tokens) == 1:
+            return Query.term_query(self.schema, field, tokens[0])
+        return Query.phrase_query(self.schema, field, tokens)
+
+    def _weighted(self) -> list[tuple[str, float]]:
+        w = self.weights
+        return [(f, wt) for f, wt in (("title", w.title), ("abstract", w.abstract), ("authors", w.authors))]
+
+    def _anywhere(self, text: str, scored: bool = True) -> Query:
+        """``text`` in title, abstract or authors; each field boosted by its weight."""
+        parts = []
+        for field, weight in self._weighted():
+            sub = self._text_query(field, text)
+            if sub is not None:
+                parts.append((Occur.Should, Query.boost_query(sub, weight) if scored and weight > 0 and weight != 1 else sub))
+        return Query.boolean_query(parts) if parts else Query.empty_query()
+
+    def _ranked(self, q: ParsedQuery) -> Query | None:
+        """The free terms: BM25, OR over (field, word), stopwords dropped unless all are."""
+        text = " ".join(q.terms)
+        clauses = []
+        for field, weight in self._weighted():
+            if weight <= 0 or not text:
+                continue
+            for token in _dedup(self._tokens(field, text, rank=True)):
+                sub = Query.term_query(self.schema, field, token)
+                clauses.append((Occur.Should, Query.boost_query(sub, weight) if weight != 1 else sub))
+        return Query.boolean_query(clauses) if clauses else None
+
+    def _org(self, name: str) -> Query:
+        parts = [(Occur.Should, Query.term_query(self.schema, "org_raw", name.strip().lower()))]
+        words = self._text_query("org", name)
+        if words is not None:
+            parts.append((Occur.Should, words))
+        return Query.boolean_query(parts)
+
+    def _required(self, q: ParsedQuery) -> list[Query]:
+        must = [self._anywhere(p) for p in q.phrases]
+        for name, values in q.fields.items():
+            if name == "id":
+                must.append(Query.const_score_query(Query.term_set_query(self.schema, "id", values), 0.0))
+                continue
+            for value in values:
+                if name == "cat":
+                    must.append(Query.const_score_query(
+                        Query.term_query(self.schema, "categories", value.lower()), 0.0))
+                elif name == "org":
+                    must.append(Query.const_score_query(self._org(value), 0.0))
+                else:
+                    field = "authors" if name == "author" else "title"
+                    must.append(self._text_query(field, value) or Query.empty_query())
+        return must
+
+    def _filters(self, filters: Filters | None) -> list[Query]:
+        if filters is None or filters.is_empty():
+            return []
+        filters.validate()
+        must = []
+        if filters.date_from or filters.date_to:
+            lower = upper = None
+            if filters.date_from:
+                lower = datetime.combine(date.fromisoformat(filters.date_from), dtime(), timezone.utc)
+            if filters.date_to:  # inclusive day: everything before the next midnight
+                upper = datetime.combine(date.fromisoformat(filters.date_to) + timedelta(days=1),
+                                         dtime(), timezone.utc)
+            must.append(Query.range_query(self.schema, "published", tantivy.FieldType.Date, lower, upper,
+                                          include_upper=upper is None))
+        if filters.categories:
+            cats = _dedup(c.strip().lower() for c in filters.categories)
+            must.append(Query.term_set_query(self.schema, "categories", cats))
+        if filters.organization and filters.organization.strip():
+            must.append(self._org(filters.organization))
+        if filters.has_code is not None:
+            must.append(Query.term_query(self.schema, "has_code", filters.has_code))
+        return [Query.const_score_query(m, 0.0) for m in must]
+
+    def _excluded(self, q: ParsedQuery) -> list[Query]:
+        return [self._anywhere(t, scored=False) for t in q.excluded_terms + q.excluded_phrases]
+
+    def _query(self, q: ParsedQuery, filters: Filters | None, ranked: bool = True,
+               extra: list[Query] = ()) -> Query:
+        must = list(extra) + self._required(q) + self._filters(filters)
+        clauses = [(Occur.Must, m) for m in must]
+        ranking = self._ranked(q) if ranked else None
+        if ranking is not None:
+            # one free term must match (OR); required parts and filters narrow further
+            clauses.append((Occur.Must, ranking))
+        elif not must:
+            if ranked and q.terms:
+                return Query.empty_query()  # words that analyse to nothing match nothing
+            clauses.append((Occur.Must, Query.all_query()))
+        clauses += [(Occur.MustNot, x) for x in self._excluded(q)]
+        return Query.boolean_query(clauses)
+
+    # ---- reading
+    def search(self, q: ParsedQuery, filters: Filters | None = None, limit: int = 10, offset: int = 0,
+               sort: str = "relevance") -> SearchHits:
+        if sort not in SORTS:
+            raise BadInput(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
+        if limit < 0 or offset < 0:
+            raise BadInput("limit and offset must not be negative")
+        query = self._query(q, filters)
+        searcher = self._index.searcher()
+        kwargs = {"offset": offset}
+        if sort != "relevance":
+            kwargs["order_by_field"] = "published" if sort == "date" else "upvotes"
+        result = searcher.search(query, max(limit, 1), count=True, **kwargs)
+        hits = []
+        for key, address in result.hits[:limit]:
+            if sort == "date":
+                key = key / _NS_PER_DAY if key is not None else 0.0
+            hits.append((searcher.doc(address)["id"][0], float(key or 0.0)))
+        return SearchHits(hits, result.count)
+
+    def filter_ids(self, ids: list[str], q: ParsedQuery, filters: Filters | None = None) -> set[str]:
+        """The given ids that exist and satisfy the query's required parts and the filters.
+
+        Free terms are ignored: they rank, they do not constrain.
+        """
+        ids = _dedup(ids)
+        if not ids:
+            return set()
+        query = self._query(q, filters, ranked=False,
+                            extra=[Query.term_set_query(self.schema, "id", ids)])
+        searcher = self._index.searcher()
+        result = searcher.search(query, len(ids), count=False)
+        return {searcher.doc(address)["id"][0] for _, address in result.hits}
+
+    def _positive(self, q: ParsedQuery) -> Query | None:
+        """What a snippet highlights: free terms, phrases and title: values."""
+        parts = [self._ranked(q)] + [self._anywhere(p) for p in q.phrases]
+        parts += [self._text_query("title", v) for v in q.fields.get("title", [])]
+        parts = [(Occur.Should, p) for p in parts if p is not None]
+        return Query.boolean_query(parts) if parts else None
+
+    def snippets(self, ids: Iterable[str], q: ParsedQuery) -> dict[str, dict[str, str]]:
+        """id -> {"title": html, "abstract": html}: HTML-escaped text, matches in ``<mark>``."""
+        ids = _dedup(ids)
+        if not ids:
+            return {}
+        searcher = self._index.searcher()
+        found = searcher.search(Query.term_set_query(self.schema, "id", ids), len(ids), count=False)
+        positive = self._positive(q)
+        generators = {}
+        if positive is not None:
+            for field, chars in (("title", TITLE_CHARS), ("abstract", ABSTRACT_CHARS)):
+                gen = tantivy.SnippetGenerator.create(searcher, positive, self.schema, field)
+                gen.set_max_num_chars(chars)
+                generators[field] = gen
+        out: dict[str, dict[str, str]] = {}
+        for _, address in found.hits:
+            doc = searcher.doc(address)
+            marks = {}
+            for field, chars in (("title", TITLE_CHARS), ("abstract", ABSTRACT_CHARS)):
+                text = " ".join(doc.get_all(field)).strip()
+                if text:
+                    snippet = generators[field].snippet_from_doc(doc) if field in generators else None
+                    marks[field] = _render(snippet, text, chars)
+            out[doc["id"][0]] = marks
+        return out
+
+
+def _render(snippet, text: str, chars: int) -> str:
+    """Escape, then mark: highlight offsets are UTF-8 byte ranges into the raw fragment."""
+    fragment = snippet.fragment() if snippet is not None else ""
+    if not fragment:
+        return html.escape(_truncate(text, chars))
+    raw = fragment.encode("utf-8")
+    parts, pos = [], 0
+    for rng in sorted(snippet.highlighted(), key=lambda r: r.start):
+        if rng.start < pos:
+            continue
+        parts.append(html.escape(raw[pos:rng.start].decode("utf-8", "replace")))
+        parts.append("<mark>" + html.escape(raw[rng.start:rng.end].decode("utf-8", "replace")) + "</mark>")
+        pos = rng.end
+    parts.append(html.escape(raw[pos:].decode("utf-8", "replace")))
+    # the fragment is trimmed to whole words: outside it, either more text (an ellipsis)
+    # or only punctuation such as a final "." (kept, escaped)
+    span, full = snippet.fragment_range(), text.encode("utf-8")
+    head = full[:span.start].decode("utf-8", "replace")
+    tail = full[span.end:].decode("utf-8", "replace")
+    before = "\u2026" if any(c.isalnum() for c in head) else html.escape(head)
+    after = "\u2026" if any(c.isalnum() for c in tail) else html.escape(tail)
+    return before + "".join(parts) + after
+
+
+def _truncate(text: str, chars: int) -> str:
+    if len(text) <= chars:
+        return text
+    cut = text.rfind(" ", 0, chars)
+    return text[: cut if cut > chars // 2 else chars].rstrip() + "\u2026"

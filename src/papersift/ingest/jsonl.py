@@ -1,0 +1,231 @@
+"""Reading JSON-lines files, and the field normalisation every ingest parser shares.
+
+`read_jsonl` never stops at a bad line: it yields ``(line_number, BadInput)`` so the caller can
+report "line N: message" and carry on, and it exposes byte counts so a progress bar can be driven
+by position in the file (for ``.gz`` the position in the compressed file, which is what the
+size on disk means to a user).
+
+The helpers below (`clean_text`, `utc_timestamp`, `count`...) turn one raw field into the value
+a :class:`~papersift.model.Paper` holds, or raise :class:`BadInput` naming the field: parsers
+build on them so that no KeyError/TypeError/ValueError ever escapes a parser.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import zlib
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from ..errors import BadInput
+from ..ids import parse_arxiv_id
+from ..model import Paper
+
+MAX_LINE_BYTES = 16 * 1024 * 1024  # a single record bigger than this is garbage, not a paper
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+Parse = Callable[[Any], Paper]
+
+
+# ---------------------------------------------------------------- field helpers
+def field(obj: dict, name: str, required: bool = False) -> Any:
+    """``obj[name]`` or None; a missing/None required field is a BadInput, not a KeyError."""
+    value = obj.get(name)
+    if required and (value is None or value == ""):
+        raise BadInput(f"missing field {name!r}")
+    return value
+
+
+def require_object(obj: Any, what: str = "record") -> dict:
+    if not isinstance(obj, dict):
+        raise BadInput(f"{what} must be a JSON object, got {type(obj).__name__}")
+    return obj
+
+
+def paper_id(raw: Any, name: str) -> tuple[str, int | None]:
+    """``(canonical arXiv id, version)`` from field ``name``; the message names the field."""
+    if raw is None or raw == "":
+        raise BadInput(f"missing field {name!r}")
+    try:
+        return parse_arxiv_id(raw)
+    except BadInput as exc:
+        raise BadInput(f"{name}: {exc.message}") from None
+
+
+def opt_str(value: Any, name: str) -> str | None:
+    """Identifiers and URLs: stripped but not collapsed; '' -> None."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadInput(f"{name} must be a string, got {type(value).__name__}")
+    return value.strip() or None
+
+
+def clean_text(value: Any, name: str) -> str | None:
+    """Collapse all whitespace runs to one space (arXiv hard-wraps at ~80 columns); '' -> None."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadInput(f"{name} must be a string, got {type(value).__name__}")
+    text = " ".join(value.split())
+    return text or None
+
+
+def text_list(value: Any, name: str) -> list[str]:
+    """A list of strings (authors, categories), each cleaned; empty entries dropped."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadInput(f"{name} must be a list, got {type(value).__name__}")
+    out = []
+    for i, item in enumerate(value):
+        text = clean_text(item, f"{name}[{i}]")
+        if text:
+            out.append(text)
+    return out
+
+
+def count(value: Any, name: str) -> int | None:
+    """A non-negative integer count; bools and floats are refused (True is not 1 vote)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadInput(f"{name} must be a non-negative integer, got {value!r:.40}")
+    if value < 0:
+        raise BadInput(f"{name} must be a non-negative integer, got {value}")
+    return value
+
+
+def utc_timestamp(value: Any, name: str, required: bool = False) -> str | None:
+    """Any ISO 8601 date or time -> ``YYYY-MM-DDTHH:MM:SSZ`` in UTC.
+
+    A bare date means midnight UTC; a time without offset is taken as UTC (arXiv and HF both
+    publish UTC). The fixed format matters: the merge compares these strings to order sources.
+    """
+    if value is None or value == "":
+        if required:
+            raise BadInput(f"missing field {name!r}")
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            if _DAY.match(text):
+                moment = datetime.strptime(text, "%Y-%m-%d")
+            else:
+                moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise BadInput(f"{name} is not an ISO 8601 date/time: {text[:60]!r}") from None
+    else:
+        raise BadInput(f"{name} must be an ISO 8601 string, got {type(value).__name__}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError):
+        raise BadInput(f"{name} is out of range: {value!r:.60}") from None
+
+
+def iso_day(value: Any, name: str, required: bool = True) -> str | None:
+    """A calendar day ``YYYY-MM-DD`` (feed days, listing days), checked to be a real date."""
+    if value is None or value == "":
+        if required:
+            raise BadInput(f"missing field {name!r}")
+        return None
+    if not isinstance(value, str) or not _DAY.match(value.strip()):
+        raise BadInput(f"{name} must be a date YYYY-MM-DD, got {value!r:.40}")
+    try:
+        datetime.strptime(value.strip(), "%Y-%m-%d")
+    except ValueError:
+        raise BadInput(f"{name} is not a real date: {value!r}") from None
+    return value.strip()
+
+
+# ---------------------------------------------------------------- reading files
+class JsonlReader:
+    """Iterator of ``(line_number, Paper | BadInput)`` over a .jsonl or .jsonl.gz file.
+
+    ``total_bytes`` is the file size on disk and ``bytes_read`` the position in it (compressed
+    bytes for gzip, read through the underlying file), so ``bytes_read / total_bytes`` is honest
+    progress for both. The file is opened on first ``next()`` and closed at the end.
+    """
+
+    def __init__(self, path: str | Path, parse: Parse):
+        self.path = Path(path)
+        self.parse = parse
+        try:
+            self.total_bytes = self.path.stat().st_size
+        except OSError as exc:
+            raise BadInput(f"cannot read {self.path}: {exc.strerror or exc}") from None
+        self._raw = None
+        self._done = False
+        self._rows = self._generate()
+
+    @property
+    def bytes_read(self) -> int:
+        if self._done:
+            return self.total_bytes
+        if self._raw is None or self._raw.closed:
+            return 0
+        return self._raw.tell()
+
+    def __iter__(self) -> "JsonlReader":
+        return self
+
+    def __next__(self) -> tuple[int, Paper | BadInput]:
+        return next(self._rows)
+
+    def close(self) -> None:
+        self._rows.close()
+
+    def _generate(self) -> Iterator[tuple[int, Paper | BadInput]]:
+        with open(self.path, "rb") as raw:
+            self._raw = raw
+            gzipped = raw.read(2) == b"\x1f\x8b"  # sniff: a mis-named file still reads right
+            raw.seek(0)
+            stream = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
+            number = 0
+            while True:
+                number += 1
+                try:
+                    line = stream.readline(MAX_LINE_BYTES + 1)
+                except (OSError, EOFError, zlib.error) as exc:
+                    yield number, BadInput(f"file is truncated or corrupt here, stopped reading: {exc}")
+                    break
+                if not line:
+                    break
+                if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+                    while line and not line.endswith(b"\n"):  # skip the rest of the monster line
+                        line = stream.readline(MAX_LINE_BYTES)
+                    yield number, BadInput(f"line longer than {MAX_LINE_BYTES} bytes")
+                    continue
+                if number == 1 and line.startswith(b"\xef\xbb\xbf"):
+                    line = line[3:]
+                if not line.strip():
+                    continue  # blank lines (trailing newline, editors) are not records
+                yield number, _parse_line(line, self.parse)
+        self._done = True
+
+
+def _parse_line(line: bytes, parse: Parse) -> Paper | BadInput:
+    try:
+        obj = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return BadInput(f"not UTF-8 at byte {exc.start}")
+    except json.JSONDecodeError as exc:
+        return BadInput(f"invalid JSON: {exc.msg} at column {exc.colno}")
+    try:
+        return parse(obj)
+    except BadInput as exc:
+        return exc
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a parser bug: still one bad line
+        return BadInput(f"unreadable record ({type(exc).__name__}: {exc})")
+
+
+def read_jsonl(path: str | Path, parse: Parse) -> JsonlReader:
+    """Parse every line of ``path`` with ``parse``; see :class:`JsonlReader`."""
+    return JsonlReader(path, parse)

@@ -1,0 +1,45 @@
+"""Shared test helpers: a real uvicorn server on 127.0.0.1 in a thread, and small real corpora."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import uvicorn
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def head_jsonl(src: Path, dst: Path, n: int) -> Path:
+    """Write the first n lines of a (gzipped) JSONL file: a small real sample."""
+    with gzip.open(src, "rt") as handle, open(dst, "w") as out:
+        for line in itertools.islice(handle, n):
+            out.write(line)
+    return dst
+
+
+@contextmanager
+def running_server(app):
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not server.started:
+        if time.time() > deadline or not thread.is_alive():
+            raise RuntimeError("server did not start")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def read_json_lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

@@ -1,0 +1,110 @@
+"""The CLI as a user runs it: a real process, a real SQLite file, exit codes and output."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .helpers import SHARED, head_jsonl
+
+HF = SHARED / "hf-daily-papers-2024-2026.jsonl.gz"
+
+
+def run(db, *args, ok=True):
+    env = {**os.environ, "PAPERSIFT_DB": str(db)}
+    proc = subprocess.run([sys.executable, "-m", "papersift.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=300)
+    if ok:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def assert_clean_error(proc):
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert proc.stderr.strip(), "an error must say what is wrong"
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    if not HF.exists():
+        pytest.skip(f"{HF} not found: CLI tests need the real Hugging Face sample")
+    tmp = tmp_path_factory.mktemp("cli")
+    sample = head_jsonl(HF, tmp / "hf.jsonl", 300)
+    with open(sample, "a") as handle:
+        handle.write("{not json\n")
+        handle.write(json.dumps({"arxiv_id": "not-an-id", "title": "x", "feed_date": "2024-05-27"}) + "\n")
+    db = tmp / "p.db"
+    run(db, "init")
+    first = run(db, "ingest", "hf-daily", str(sample), "--json")
+    return db, sample, json.loads(first.stdout)
+
+
+def test_ingest_reports_bad_lines_and_is_idempotent(loaded):
+    db, sample, report = loaded
+    assert report["read"] == 302 and report["bad"] == 2 and report["inserted"] > 250
+    assert {row["line"] for row in report["bad_lines"]} == {301, 302}
+    again = json.loads(run(db, "ingest", "hf-daily", str(sample), "--json").stdout)
+    assert again["inserted"] == 0 and again["updated"] == 0 and again["unchanged"] == 300
+
+
+def test_search_show_daily_json(loaded):
+    db, _, _ = loaded
+    res = json.loads(run(db, "search", "vision language", "--mode", "bm25", "--json").stdout)
+    assert res["results"] and res["mode"] == "bm25"
+    paper = json.loads(run(db, "show", res["results"][0]["id"], "--json").stdout)
+    assert paper["id"] == res["results"][0]["id"]
+    day = json.loads(run(db, "daily", "--date", "2024-05-27", "--sort", "upvotes", "--json").stdout)
+    assert day["papers"] and day["period"]["label"] == "2024-05-27"
+    table = run(db, "search", "vision", "--mode", "bm25").stdout
+    assert "results" in table
+
+
+@pytest.mark.parametrize("args", [
+    ("ingest", "hf-daily", "/nonexistent/file.jsonl"),
+    ("search", '"unclosed phrase', "--mode", "bm25"),
+    ("search", "x", "--mode", "bm25", "--from", "2024-13-45"),
+    ("search", "x", "--mode", "wrong"),
+    ("search", "x", "--mode", "bm25", "--page", "0"),
+    ("show", "not-an-id"),
+    ("show", "2401.99999"),
+    ("similar", "2401.99999"),
+    ("daily", "--week", "2024-W99"),
+    ("daily", "--date", "2024-05-27", "--month", "2024-05"),
+    ("harvest", "nowhere"),
+    ("harvest", "arxiv", "--from", "yesterday"),
+    ("eval", "/nonexistent-dir"),
+    ("ingest", "hf-daily", "/tmp", "--limit", "0"),
+    ("no-such-command",),
+    ("search",),
+])
+def test_bad_input_exits_2_with_one_line(loaded, args):
+    db, _, _ = loaded
+    assert_clean_error(run(db, *args, ok=False))
+
+
+def test_broken_database_file(tmp_path):
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database" * 200)
+    assert_clean_error(run(junk, "init", ok=False))
+
+
+def test_eval_on_a_tiny_beir_folder(tmp_path):
+    folder = tmp_path / "tiny"
+    (folder / "qrels").mkdir(parents=True)
+    docs = [("d1", "Graph neural networks", "Message passing on graphs for node classification."),
+            ("d2", "Protein folding", "Predicting protein structure from sequence."),
+            ("d3", "Image segmentation", "Pixel-level labelling of images with convolutional networks.")]
+    (folder / "corpus.jsonl").write_text("".join(json.dumps({"_id": i, "title": t, "text": x}) + "\n" for i, t, x in docs))
+    (folder / "queries.jsonl").write_text("".join(json.dumps({"_id": q, "text": t}) + "\n" for q, t in
+                                                  [("q1", "graph node classification"), ("q2", "protein structure")]))
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n")
+    env_cache = {"PAPERSIFT_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-m", "papersift.cli", "eval", str(folder), "--mode", "bm25", "--json"],
+                          capture_output=True, text=True, env={**os.environ, **env_cache}, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["queries"] == 2 and report["metrics"]["ndcg@10"]["mean"] == 1.0
+    assert report["metrics"]["mrr@10"]["ci_low"] <= 1.0
