@@ -14,7 +14,7 @@ def api(tmp_path_factory):
     if not (SHARED / "hf-daily-papers-2024-2026.jsonl.gz").exists():
         pytest.skip("../shared/data/hf-daily-papers-2024-2026.jsonl.gz not found: API tests need the real sample")
     tmp = tmp_path_factory.mktemp("api")
-    sample = head_jsonl(SHARED / "hf-daily-papers-2024-2026.jsonl.gz", tmp / "hf.jsonl", 600)
+    sample = head_jsonl(SHARED / "hf-daily-papers-2024-2026.jsonl.gz", tmp / "hf.jsonl", 3000)
     svc = Papersift(tmp / "p.db", embedder=False)
     svc.ingest_file("hf-daily", sample)
     with running_server(create_app(svc, background=False)) as base:

@@ -145,12 +145,10 @@ def index(
 ):
     """Bring the search indexes up to date with the store (incremental)."""
     svc = _service(embedder=False if no_embed else None)
-    pending = svc.store.max_seq()
-    with _progress("indexing", total=None if rebuild else None) as advance:
+    with _progress("indexing") as advance:
         result = svc.index(progress=advance, limit=limit, rebuild=rebuild, embed=not no_embed)
     _emit(result, as_json, lambda d: out.print(
         f"indexed: {d['lexical']} lexical, {d['vectors']} embedded; {d['papers']} papers in store"))
-    del pending
 
 
 def _filters(date_from, date_to, category, org, has_code) -> Filters:
@@ -306,20 +304,23 @@ def start(host: str = typer.Option("127.0.0.1", help="Bind address."),
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        result = app(standalone_mode=False)
     except PapersiftError as exc:
         err.print(f"error: {exc.message}", markup=False, highlight=False)
         sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):
         err.print("interrupted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here with standalone_mode=False
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(2)
-        raise
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.TyperException as exc:  # usage errors (missing argument, bad option value)
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        show()
+        sys.exit(2)
+    if isinstance(result, int) and result:
+        sys.exit(result)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 from .errors import BadInput, NotFound
 from .feed.daily import FeedPage, daily_papers, parse_period, period_for_date
@@ -18,7 +18,7 @@ from .index.sync import Indexes
 from .ingest import arxiv, beir, hf
 from .ingest.jsonl import read_jsonl
 from .model import Paper, normalize_paper_id
-from .search.searcher import SearchResults, Searcher
+from .search.searcher import MODES, SearchResults, Searcher
 from .store import Store, UpsertResult, open_store
 
 DEFAULT_DB = "data/papersift.db"
@@ -129,34 +129,51 @@ class Papersift:
     def harvest_arxiv(self, from_date: str | None = None, until_date: str | None = None,
                       set_spec: str | None = "cs", base_url: str | None = None,
                       max_pages: int | None = None, progress: Progress = None) -> IngestReport:
-        """OAI-PMH harvest; each page and its resumption cursor commit together, so a killed
-        harvest resumes at the next page (call again with the same arguments)."""
+        """OAI-PMH harvest. Each page and its resumption cursor commit together, so a killed harvest
+        resumes at the next page. Without ``from_date`` it continues from the day the last complete
+        harvest of this set reached (or three days back on the first run)."""
         for value in (from_date, until_date):
             if value is not None:
                 _check_date(value)
-        name = f"arxiv-oai:{set_spec or '*'}:{from_date or ''}:{until_date or ''}"
+        last_name = f"arxiv-oai-last:{set_spec or '*'}"
+        if from_date is None:
+            last = self.store.get_cursor(last_name)
+            from_date = last["until"] if last else days_back(3)[0]
+        name = f"arxiv-oai:{set_spec or '*'}:{from_date}:{until_date or ''}"
         cursor = self.store.get_cursor(name)
         harvester = arxiv.OAIHarvester(base_url) if base_url else arxiv.OAIHarvester()
         report = IngestReport()
-        pages = 0
+        pages, finished = 0, True
         for page in harvester.harvest(from_date, until_date, set_spec, cursor=cursor):
             report.read += len(page.papers) + len(page.bad)
             report.bad.extend((n, e.message) for n, e in page.bad)
-            report.result += self.store.upsert_papers(page.papers, cursor=(name, page.cursor or {"done": True}))
+            # The last page stores no cursor: a later run with the same arguments starts afresh.
+            report.result += self.store.upsert_papers(page.papers, cursor=(name, page.cursor))
             pages += 1
             if progress:
                 progress(len(page.papers))
-            if max_pages is not None and pages >= max_pages:
+            if max_pages is not None and pages >= max_pages and page.cursor:
+                finished = False
                 break
+        if finished:
+            reached = until_date or datetime.now(timezone.utc).date().isoformat()
+            self.store.upsert_papers([], cursor=(last_name, {"until": reached}))
         report.indexed = self.indexes_lexical_only().sync_lexical()
         return report
 
     def harvest_hf(self, days: Iterable[str], base_url: str | None = None, progress: Progress = None) -> IngestReport:
-        client = hf.HFDailyClient(base_url) if base_url else hf.HFDailyClient()
-        report = IngestReport()
+        """Fetch Daily Papers day by day; a day the API rejects is reported and skipped."""
+        days = list(days)
         for day in days:
             _check_date(day)
-            papers = client.fetch_day(day)
+        client = hf.HFDailyClient(base_url) if base_url else hf.HFDailyClient()
+        report = IngestReport()
+        for number, day in enumerate(days, 1):
+            try:
+                papers = client.fetch_day(day)
+            except BadInput as exc:
+                report.bad.append((number, f"{day}: {exc.message}"))
+                continue
             report.read += len(papers)
             report.result += self.store.upsert_papers(papers)
             if progress:
@@ -179,9 +196,16 @@ class Papersift:
     # ---- queries
     def search(self, query: str, filters: Filters | None = None, mode: str = "hybrid",
                sort: str = "relevance", page: int = 1, per_page: int = 10) -> SearchResults:
+        if mode not in MODES:
+            raise BadInput(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+        if mode == "bm25" and self._searcher is None:
+            # Keyword search never needs the embedding model: don't pay for loading it.
+            return Searcher(self.indexes_lexical_only()).search(query, filters, mode=mode, sort=sort,
+                                                                  page=page, per_page=per_page)
         return self.searcher.search(query, filters, mode=mode, sort=sort, page=page, per_page=per_page)
 
     def similar(self, paper_id: str, k: int = 10, filters: Filters | None = None):
+        self.paper(paper_id)  # a clear 404 before the model is loaded
         return self.searcher.similar(paper_id, k=k, filters=filters)
 
     def paper(self, paper_id: str) -> Paper:
@@ -217,9 +241,3 @@ def days_back(n: int, until: date | None = None) -> list[str]:
     until = until or datetime.now(timezone.utc).date()
     return [(until - timedelta(days=i)).isoformat() for i in range(n)][::-1]
 
-
-def iter_progress(items: Iterable, progress: Progress) -> Iterator:
-    for item in items:
-        yield item
-        if progress:
-            progress(1)
