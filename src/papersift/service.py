@@ -178,6 +178,7 @@ class Papersift:
             report.result += self.store.upsert_papers(papers)
             if progress:
                 progress(1)
+        report.bad.extend((pos, f"{day} item {pos}: {msg}") for day, pos, msg in client.bad)
         report.indexed = self.indexes_lexical_only().sync_lexical()
         return report
 

@@ -22,6 +22,7 @@ OPSET = 17
 INPUT_IDS = "input_ids"
 ATTENTION_MASK = "attention_mask"
 OUTPUT = "sentence_embedding"
+MS_DOMAIN = "com.microsoft"
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,14 @@ class _Graph:
         return out
 
 
-def build_bert_graph(weights: dict[str, np.ndarray], cfg: BertConfig = BertConfig(),
+def build_bert_graph(weights: dict[str, np.ndarray], cfg: BertConfig = BertConfig(), fused: bool = False,
                      mask_value: float = -10000.0):
-    """Return an ``onnx.ModelProto`` computing normalised mean-pooled sentence embeddings."""
+    """Return an ``onnx.ModelProto`` computing normalised mean-pooled sentence embeddings.
+
+    ``fused=False`` emits standard ONNX ops only. ``fused=True`` emits onnxruntime's CPU contrib ops
+    (com.microsoft Attention, SkipLayerNormalization, BiasGelu) for the encoder, i.e. the graph that
+    onnxruntime's transformer optimizer would produce, built directly (that optimizer needs sympy).
+    """
     from onnx import TensorProto, helper
 
     w = strip_prefix(weights)
@@ -99,9 +105,10 @@ def build_bert_graph(weights: dict[str, np.ndarray], cfg: BertConfig = BertConfi
              "embeddings_out", axis=-1, epsilon=cfg.eps)
 
     # additive mask [b, 1, 1, s]
-    m = g.op("Unsqueeze", [g.op("Unsqueeze", [ATTENTION_MASK, axes1]), axes2])
-    m = g.op("Cast", [m], to=TensorProto.FLOAT)
-    add_mask = g.op("Mul", [g.op("Sub", [one, m]), neg], "additive_mask")
+    if not fused:
+        m = g.op("Unsqueeze", [g.op("Unsqueeze", [ATTENTION_MASK, axes1]), axes2])
+        m = g.op("Cast", [m], to=TensorProto.FLOAT)
+        add_mask = g.op("Mul", [g.op("Sub", [one, m]), neg], "additive_mask")
 
     def linear(inp: str, key: str) -> str:
         wt = g.const(f"{key}.weight_t", f32(f"{key}.weight").T)  # Linear stores [out, in]
@@ -111,8 +118,14 @@ def build_bert_graph(weights: dict[str, np.ndarray], cfg: BertConfig = BertConfi
         return g.op("LayerNormalization", [inp, g.const(f"{key}.weight", f32(f"{key}.weight")),
                                            g.const(f"{key}.bias", f32(f"{key}.bias"))], axis=-1, epsilon=cfg.eps)
 
+    if fused:
+        mask_i32 = g.op("Cast", [ATTENTION_MASK], "mask_int32", to=TensorProto.INT32)
+
     for i in range(cfg.num_layers):
         p = f"encoder.layer.{i}."
+        if fused:
+            x = _fused_layer(g, x, p, f32, cfg, mask_i32)
+            continue
         q = g.op("Transpose", [g.op("Reshape", [linear(x, p + "attention.self.query"), heads_shape])],
                  perm=[0, 2, 1, 3])
         k = g.op("Transpose", [g.op("Reshape", [linear(x, p + "attention.self.key"), heads_shape])],
@@ -144,9 +157,31 @@ def build_bert_graph(weights: dict[str, np.ndarray], cfg: BertConfig = BertConfi
          helper.make_tensor_value_info(ATTENTION_MASK, TensorProto.INT64, ["batch", "sequence"])],
         [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, ["batch", h])],
         initializer=g.inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="papersift")
+    opsets = [helper.make_opsetid("", OPSET)] + ([helper.make_opsetid(MS_DOMAIN, 1)] if fused else [])
+    model = helper.make_model(graph, opset_imports=opsets, producer_name="papersift")
     model.ir_version = 8
     return model
+
+
+def _fused_layer(g: _Graph, x: str, p: str, f32, cfg: BertConfig, mask_i32: str) -> str:
+    """One encoder layer as Attention -> MatMul -> SkipLayerNorm -> MatMul -> BiasGelu -> MatMul -> SkipLayerNorm."""
+    qkv = [p + f"attention.self.{n}" for n in ("query", "key", "value")]
+    w_qkv = g.const(p + "attention.qkv.weight_t", np.concatenate([f32(k + ".weight").T for k in qkv], axis=1))
+    b_qkv = g.const(p + "attention.qkv.bias", np.concatenate([f32(k + ".bias") for k in qkv]))
+    ctx = g.op("Attention", [x, w_qkv, b_qkv, mask_i32], domain=MS_DOMAIN, num_heads=cfg.heads)
+
+    def skip_ln(inp: str, dense: str, ln: str) -> str:
+        mm = g.op("MatMul", [inp, g.const(dense + ".weight_t", f32(dense + ".weight").T)])
+        return g.op("SkipLayerNormalization", [mm, x, g.const(ln + ".weight", f32(ln + ".weight")),
+                                               g.const(ln + ".bias", f32(ln + ".bias")),
+                                               g.const(dense + ".bias", f32(dense + ".bias"))],
+                    domain=MS_DOMAIN, epsilon=cfg.eps)
+
+    x = skip_ln(ctx, p + "attention.output.dense", p + "attention.output.LayerNorm")
+    inter = p + "intermediate.dense"
+    mm = g.op("MatMul", [x, g.const(inter + ".weight_t", f32(inter + ".weight").T)])
+    gelu = g.op("BiasGelu", [mm, g.const(inter + ".bias", f32(inter + ".bias"))], domain=MS_DOMAIN)
+    return skip_ln(gelu, p + "output.dense", p + "output.LayerNorm")
 
 
 def fuse(src: Path, dst: Path, cfg: BertConfig = BertConfig()) -> None:
@@ -160,12 +195,14 @@ def fuse(src: Path, dst: Path, cfg: BertConfig = BertConfig()) -> None:
     opt.save_model_to_file(str(dst))
 
 
-def quantize(src: Path, dst: Path, per_channel: bool = True) -> None:
-    """Dynamic int8 quantisation of the MatMul/Attention weights (embedding tables stay fp32)."""
+def quantize(src: Path, dst: Path, per_channel: bool = True, embeddings: bool = False) -> None:
+    """Dynamic int8 quantisation of the MatMul/Attention weights (and the word table if ``embeddings``)."""
     import logging
 
+    from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    logging.getLogger("onnxruntime.quantization").setLevel(logging.ERROR)
+    logging.getLogger().setLevel(logging.ERROR)  # quantize_dynamic warns on the root logger
+    ops = ["MatMul", "Attention"] + (["Gather"] if embeddings else [])
     quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=per_channel,
-                     op_types_to_quantize=["MatMul", "Attention"])
+                     op_types_to_quantize=ops, extra_options={"DefaultTensorType": TensorProto.FLOAT})
