@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from .errors import BadInput, PapersiftError
@@ -11,7 +12,11 @@ ARCHIVE = "hf-daily-papers-2024-2026.jsonl.gz"
 
 
 def shared_data_dir() -> Path | None:
-    """``../shared/data`` beside the checkout (where the project's real data lives)."""
+    """``../shared/data`` beside the checkout (where the project's real data lives), or
+    ``PAPERSIFT_SHARED_DATA``."""
+    if "PAPERSIFT_SHARED_DATA" in os.environ:
+        given = Path(os.environ["PAPERSIFT_SHARED_DATA"])
+        return given if (given / ARCHIVE).is_file() else None
     here = Path(__file__).resolve()
     for parent in [Path.cwd() / "x", *here.parents]:
         candidate = parent.parent / "shared" / "data"

@@ -286,14 +286,15 @@ def serve(host: str = typer.Option("127.0.0.1", help="Bind address."),
 def start(host: str = typer.Option("127.0.0.1", help="Bind address."),
           port: int = typer.Option(8000, help="Port."),
           days: int = typer.Option(7, help="Recent Hugging Face days to fetch when online."),
-          limit: Optional[int] = typer.Option(None, help="Load at most N papers from the local archive.")):
+          limit: Optional[int] = typer.Option(None, help="Load at most N papers from the local archive."),
+          hf_url: Optional[str] = typer.Option(None, envvar="PAPERSIFT_HF_URL", help="Hugging Face base URL.")):
     """Quick start: create the database, load papers if it is empty, index, and serve."""
     from .bootstrap import load_initial_papers
 
     svc = _service(embedder=False)
     if svc.store.count_papers() == 0:
         with _progress("loading papers") as advance:
-            message = load_initial_papers(svc, days=days, limit=limit, progress=advance)
+            message = load_initial_papers(svc, days=days, limit=limit, progress=advance, hf_url=hf_url)
         err.print(message, markup=False, highlight=False)
     svc.index(embed=False)
     err.print(f"{svc.store.count_papers()} papers; semantic index builds in the background. "
