@@ -20,6 +20,8 @@ app = typer.Typer(help="papersift: harvest, search and rank research papers.", n
                   pretty_exceptions_enable=False, add_completion=False)
 ingest_app = typer.Typer(help="Load papers from files.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
+admin_app = typer.Typer(help="Website accounts and moderation.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
 out = Console()
 err = Console(stderr=True)
 STATE: dict = {"db": None}
@@ -269,7 +271,7 @@ def eval_cmd(
 def serve(host: str = typer.Option("127.0.0.1", help="Bind address."),
           port: int = typer.Option(8000, help="Port."),
           no_embed: bool = typer.Option(False, "--no-embed", help="Lexical search only.")):
-    """Run the JSON API (OpenAPI at /docs); new papers are indexed in the background."""
+    """Run the website and the JSON API (OpenAPI at /api/docs); new papers are indexed in the background."""
     import uvicorn
 
     from .api.app import create_app
@@ -298,9 +300,67 @@ def start(host: str = typer.Option("127.0.0.1", help="Bind address."),
         err.print(message, markup=False, highlight=False)
     svc.index(embed=False)
     err.print(f"{svc.store.count_papers()} papers; semantic index builds in the background. "
-              f"API: http://{host}:{port}/api/daily_papers  OpenAPI: http://{host}:{port}/openapi.json",
+              f"Website: http://{host}:{port}/  API: http://{host}:{port}/api/daily_papers  "
+              f"OpenAPI: http://{host}:{port}/openapi.json",
               markup=False, highlight=False)
     serve(host=host, port=port, no_embed=False)
+
+
+def _community():
+    from .community import Community
+
+    return Community(_service(embedder=False))
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@admin_app.command("create-user")
+def admin_create_user(
+    email: str,
+    admin: bool = typer.Option(False, "--admin", help="Make the user an administrator."),
+    name: Optional[str] = typer.Option(None, help="Display name (default: the part before @)."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
+    as_json: bool = JsonOpt,
+):
+    """Create a website account (the first admin: --admin). The password is prompted for."""
+    hub = _community()
+    user = hub.accounts.create_user(email, _read_password(password_stdin), name, is_admin=admin)
+    _emit({"id": user.id, "email": user.email, "name": user.name, "is_admin": user.is_admin}, as_json,
+          lambda d: out.print(f"created {'admin' if d['is_admin'] else 'user'} {d['email']} ({d['name']})",
+                              markup=False, highlight=False))
+
+
+@admin_app.command("set-admin")
+def admin_set_admin(email: str, revoke: bool = typer.Option(False, "--revoke", help="Take admin rights away.")):
+    """Give (or with --revoke take away) administrator rights."""
+    user = _community().accounts.set_admin(email, not revoke)
+    out.print(f"{user.email}: {'admin' if user.is_admin else 'not admin'}", markup=False, highlight=False)
+
+
+@admin_app.command("create-token")
+def admin_create_token(email: str, name: Optional[str] = typer.Option(None, help="A label for the token.")):
+    """Create an API token for a user and print it (it is shown only this once)."""
+    hub = _community()
+    _, secret = hub.accounts.create_token(hub.accounts.user_by_email(email), name)
+    print(secret)
+
+
+@admin_app.command("hide-user")
+def admin_hide_user(email: str, restore: bool = typer.Option(False, "--restore", help="Undo: let them log in.")):
+    """Disable an account: no log-in, sessions and tokens stop working, votes stop counting."""
+    user = _community().accounts.set_hidden(None, email, not restore)
+    out.print(f"{user.email}: {'hidden' if user.hidden else 'active'}", markup=False, highlight=False)
+
+
+@admin_app.command("hide-paper")
+def admin_hide_paper(paper_id: str, restore: bool = typer.Option(False, "--restore", help="Undo: show it again.")):
+    """Hide a paper from the feed, search and its page (admins still see it)."""
+    paper = _community().actions.hide_paper(None, paper_id, not restore)
+    out.print(f"{paper.id}: {'visible' if restore else 'hidden'}", markup=False, highlight=False)
 
 
 def main() -> None:

@@ -217,16 +217,19 @@ class Papersift:
         return paper
 
     def daily(self, date_: str | None = None, week: str | None = None, month: str | None = None,
-              sort: str = "trending", page: int = 1, limit: int = 50) -> FeedPage:
+              sort: str = "trending", page: int = 1, limit: int = 50, store: Store | None = None) -> FeedPage:
+        """``store``: a view of the store to rank from (the website passes one that adds its
+        local votes and leaves hidden papers out); the plain store by default."""
+        store = store or self.store
         given = [(k, v) for k, v in (("date", date_), ("week", week), ("month", month)) if v]
         if len(given) > 1:
             raise BadInput("give only one of date, week, month")
         if given:
             period = parse_period(*given[0])
         else:
-            latest = self.store.latest_feed_day()
+            latest = store.latest_feed_day()
             period = parse_period("date", latest) if latest else period_for_date(datetime.now(timezone.utc).date())
-        return daily_papers(self.store, period, sort=sort, page=page, limit=limit)
+        return daily_papers(store, period, sort=sort, page=page, limit=limit)
 
 
 def _check_date(value: str) -> date:

@@ -1,4 +1,9 @@
-"""The JSON API (FastAPI). Every route calls a service function; errors are JSON 4xx."""
+"""The JSON API (FastAPI), and the app that also serves the website (``web/``).
+
+Every route calls a service function. Errors under ``/api`` are JSON 4xx; anywhere else they
+render the website's error page. An unexpected exception is logged with its traceback and
+answered with a generic 500 (JSON or page), never a stack trace.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..community import Community
 from ..errors import BadInput, PapersiftError
 from ..index.query import Filters
 from ..serialize import feed_page_json, hit_json, search_json
 from ..service import Papersift
+from ..web import error_page, mount_website
+from .actions import make_router
 
 log = logging.getLogger("papersift.api")
 MAX_QUERY_LENGTH = 2000
@@ -23,6 +31,34 @@ MAX_QUERY_LENGTH = 2000
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+class CatchAll:
+    """Turns an unexpected exception into the generic 500 answer (page or JSON).
+
+    A plain ``exception_handler(Exception)`` would answer too, but Starlette then re-raises,
+    and the server drops the keep-alive connection; here the exception ends with the answer.
+    """
+
+    def __init__(self, app, handler):
+        self.app, self.handler = app, handler
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def tracking_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:  # half a response is out: nothing sensible left to send
+                raise
+            await self.handler(Request(scope), exc)(scope, receive, send)
 
 
 class BackgroundIndexer:
@@ -53,7 +89,21 @@ class BackgroundIndexer:
                 self._stop.wait(self.interval)
 
 
-def create_app(service: Papersift, background: bool = True) -> FastAPI:
+# Hugging Face's spelling of the feed sorts, accepted beside papersift's own
+DAILY_SORT_ALIASES = {"publishedAt": "published", "newest": "published"}
+
+
+def _is_api(request: Request) -> bool:
+    path = request.url.path
+    return path == "/api" or path.startswith("/api/") or path == "/openapi.json"
+
+
+def create_app(service: Papersift, background: bool = True, community: Community | None = None,
+               website: bool = True, cookie_secure: str = "auto") -> FastAPI:
+    """``community``: the accounts/votes layer (built from ``service`` if not given);
+    ``website``: also serve the HTML pages; ``cookie_secure``: auto|true|false (see web/session.py)."""
+    hub = community or Community(service)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         indexer = BackgroundIndexer(service) if background else None
@@ -67,20 +117,37 @@ def create_app(service: Papersift, background: bool = True) -> FastAPI:
                   description="Search, feeds and similar papers. Errors: {\"error\": {\"code\", \"message\"}}.",
                   docs_url="/api/docs", redoc_url=None, openapi_url="/openapi.json")
 
+    def respond(request: Request, status: int, code: str, message: str):
+        if website and not _is_api(request):
+            return error_page(request, status, message)
+        response = _error(status, code, message)
+        if status == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
     @app.exception_handler(PapersiftError)
     async def _papersift_error(request: Request, exc: PapersiftError):
-        return _error(exc.http_status, exc.code, exc.message)
+        return respond(request, exc.http_status, exc.code, exc.message)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError):
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path"))
-        return _error(400, "bad_input", f"{where}: {first.get('msg', 'invalid value')}")
+        return respond(request, 400, "bad_input", f"{where}: {first.get('msg', 'invalid value')}")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
-        return _error(exc.status_code, code, str(exc.detail))
+        message = {404: f"there is nothing at {request.url.path[:200]}"}.get(exc.status_code, str(exc.detail))
+        return respond(request, exc.status_code, code, message if website and not _is_api(request)
+                       else str(exc.detail))
+
+    def unexpected(request: Request, exc: Exception):
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return respond(request, 500, "internal_error",
+                       "something went wrong on our side; it has been logged. Please try again later.")
+
+    app.add_middleware(CatchAll, handler=unexpected)
 
     @app.get("/api/health")
     def health():
@@ -110,11 +177,17 @@ def create_app(service: Papersift, background: bool = True) -> FastAPI:
     @app.get("/api/daily_papers")
     def daily_papers(
         date: Optional[str] = None, week: Optional[str] = None, month: Optional[str] = None,
-        sort: str = "trending", p: int = Query(0, description="Page, counted from 0 as on Hugging Face."),
+        sort: str = Query("trending", description="trending | upvotes | published (also publishedAt, newest)"),
+        p: int = Query(0, description="Page, counted from 0 as on Hugging Face."),
         limit: int = 50,
     ):
         if p < 0:
             raise BadInput("p must be 0 or more")
-        return feed_page_json(service.daily(date, week, month, sort=sort, page=p + 1, limit=limit))
+        # upvotes include this site's votes; papers an admin hid are left out
+        return feed_page_json(hub.catalog.feed_page(None, date, week, month, sort=DAILY_SORT_ALIASES.get(sort, sort),
+                                                    page=p + 1, limit=limit))
 
+    app.include_router(make_router(hub))
+    if website:
+        mount_website(app, hub, cookie_secure)
     return app

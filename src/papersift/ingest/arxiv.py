@@ -24,7 +24,8 @@ import httpx
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from ..errors import BadInput, Unavailable
+from ..errors import BadInput, NotFound, Unavailable
+from ..ids import parse_arxiv_id
 from ..model import Paper
 from .hf import RETRY_STATUSES, retry_after_seconds
 from .jsonl import (clean_text, field, iso_day, paper_id, require_object, text_list,
@@ -137,6 +138,36 @@ def parse_oai_page(body: bytes) -> OAIPage:
     return page
 
 
+def parse_oai_record(body: bytes, arxiv_id: str, status: int = 200) -> Paper:
+    """Parse a GetRecord response for ``arxiv_id``; raise NotFound, BadInput or Unavailable."""
+    try:
+        root = fromstring(body)
+    except (DefusedXmlException, ParseError) as exc:
+        detail = f"HTTP {status}" if status != 200 else f"malformed XML ({type(exc).__name__})"
+        raise Unavailable(f"arXiv OAI-PMH GetRecord {arxiv_id}: {detail}") from None
+    if root.tag != OAI + "OAI-PMH":
+        raise Unavailable(f"not an OAI-PMH response: root element is {root.tag!r}")
+    error = root.find(OAI + "error")
+    if error is not None:
+        code, message = error.get("code") or "unknown", " ".join((error.text or "").split())
+        if code == "idDoesNotExist":
+            raise NotFound(f"arXiv has no paper {arxiv_id}")
+        raise BadInput(f"arXiv OAI-PMH error {code}: {message or 'no message'}")
+    record = root.find(f"{OAI}GetRecord/{OAI}record")
+    header = record.find(OAI + "header") if record is not None else None
+    if header is None:
+        raise Unavailable(f"arXiv OAI-PMH GetRecord {arxiv_id}: no <record> in the response")
+    if header.get("status") == "deleted":
+        raise NotFound(f"arXiv paper {arxiv_id} has been withdrawn from OAI-PMH")
+    meta = record.find(f"{OAI}metadata/{ARX}arXiv")
+    if meta is None:
+        raise Unavailable(f"arXiv OAI-PMH GetRecord {arxiv_id}: no <arXiv> metadata")
+    paper = parse_arxiv_metadata(meta, header.findtext(OAI + "datestamp"))
+    if paper.id != arxiv_id:
+        raise Unavailable(f"arXiv OAI-PMH answered GetRecord {arxiv_id} with paper {paper.id}")
+    return paper
+
+
 @dataclass
 class HarvestPage:
     papers: list[Paper]
@@ -224,7 +255,10 @@ class OAIHarvester:
                 "resumption_token": token, "pages": pages}
 
     def _fetch_page(self, params: dict, number: int) -> OAIPage:
-        """GET one page, retrying 503/429/5xx after Retry-After and network errors (bounded)."""
+        return self._page_from(self._request(params, f"page {number}"), number)
+
+    def _request(self, params: dict, what: str) -> httpx.Response:
+        """GET, retrying 503/429/5xx after Retry-After and network errors (bounded)."""
         backoff = 5.0
         for attempt in range(1, self.max_attempts + 1):
             last = attempt == self.max_attempts
@@ -238,15 +272,27 @@ class OAIHarvester:
             else:
                 status = response.status_code
                 if status not in RETRY_STATUSES:
-                    return self._page_from(response, number)
+                    return response
                 if last:
+                    saved = "the cursor is saved, " if what.startswith("page") else ""
                     raise Unavailable(f"arXiv OAI-PMH answered HTTP {status} {self.max_attempts} times "
-                                      f"(page {number}); the cursor is saved, retry later")
+                                      f"({what}); {saved}retry later")
                 wait = retry_after_seconds(response.headers.get("Retry-After"))
                 wait = backoff if wait is None else wait
             self.sleep(min(wait, self.max_wait))
             backoff *= 2
         raise AssertionError("unreachable")
+
+    def get_record(self, arxiv_id: str) -> Paper:
+        """One paper by id (``verb=GetRecord``, metadataPrefix arXiv): what a submission fetches.
+
+        An id arXiv does not know is NotFound (OAI-PMH ``idDoesNotExist``); a malformed id is
+        BadInput before any request is made.
+        """
+        pid = parse_arxiv_id(arxiv_id)[0]
+        response = self._request({"verb": "GetRecord", "identifier": f"oai:arXiv.org:{pid}",
+                                  "metadataPrefix": "arXiv"}, f"GetRecord {pid}")
+        return parse_oai_record(response.content, pid, response.status_code)
 
     def _page_from(self, response: httpx.Response, number: int) -> OAIPage:
         status = response.status_code

@@ -21,6 +21,7 @@ from ..errors import BadInput
 from ..ingest.merge import merge
 from ..model import FeedEntry, Paper
 from .base import UpsertResult
+from .sqlite_community import COMMUNITY_SCHEMA, CommunityTables
 
 # Each entry migrates the schema from version i to i+1. Append, never edit.
 MIGRATIONS = [
@@ -60,6 +61,8 @@ MIGRATIONS = [
         PRIMARY KEY (model, paper_id)
     );
     """,
+    # 2: the website (accounts, votes, saves, moderation) and the organisation/author listings
+    COMMUNITY_SCHEMA,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -68,7 +71,9 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class SQLiteStore:
+class SQLiteStore(CommunityTables):
+    _now = staticmethod(_now)
+
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
@@ -139,6 +144,8 @@ class SQLiteStore:
                 if changed:
                     seq += 1
                     self._write_paper(db, merged, seq, insert=existing is None)
+                    if existing is None or existing.authors != merged.authors:
+                        self._write_authors(db, merged, replace=existing is not None)
                 entry_changed = record.feed_entry is not None and self._upsert_feed_entry(
                     db, record.id, record.feed_entry
                 )

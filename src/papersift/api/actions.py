@@ -1,0 +1,83 @@
+"""JSON API actions with token auth: vote, save, submit, the caller's library.
+
+Auth is ``Authorization: Bearer <token>`` only (tokens from /settings or ``papersift admin
+create-token``). Cookies are never accepted here, so these routes need no CSRF token: a
+browser does not attach a bearer token to a forged cross-site request.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from ..community import Community
+from ..errors import BadInput
+from ..store.base import User
+
+MAX_LIMIT = 100
+
+
+class SubmitBody(BaseModel):
+    arxiv_id: str = Field(..., description="arXiv id: 2405.15738, arXiv:2405.15738v2, an abs URL, hep-th/9901001")
+
+
+def _paper_json(paper) -> dict:
+    data = paper.to_dict()
+    data.pop("provenance", None)
+    return data
+
+
+def make_router(hub: Community) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["actions (token auth)"])
+
+    def caller(request: Request) -> User:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        return hub.accounts.user_for_token(token.strip() if scheme.lower() == "bearer" else None)
+
+    def _vote(request: Request, paper_id: str, on: bool) -> dict:
+        state = hub.actions.vote(caller(request), paper_id, on)
+        return {"id": state.paper_id, "voted": state.voted, "upvotes": state.upvotes}
+
+    def _save(request: Request, paper_id: str, on: bool) -> dict:
+        user = caller(request)
+        pid = hub.catalog.visible_paper(paper_id, user).id
+        return {"id": pid, "saved": hub.actions.save(user, pid, on)}
+
+    @router.post("/papers/{paper_id:path}/vote", summary="Upvote a paper (idempotent)")
+    def vote(request: Request, paper_id: str):
+        return _vote(request, paper_id, True)
+
+    @router.delete("/papers/{paper_id:path}/vote", summary="Remove your upvote (idempotent)")
+    def unvote(request: Request, paper_id: str):
+        return _vote(request, paper_id, False)
+
+    @router.post("/papers/{paper_id:path}/save", summary="Save a paper to your library (idempotent)")
+    def save(request: Request, paper_id: str):
+        return _save(request, paper_id, True)
+
+    @router.delete("/papers/{paper_id:path}/save", summary="Remove a paper from your library")
+    def unsave(request: Request, paper_id: str):
+        return _save(request, paper_id, False)
+
+    @router.post("/submit", status_code=201, summary="Put an arXiv paper on today's feed, credited to you")
+    def submit(request: Request, body: SubmitBody):
+        result = hub.actions.submit(caller(request), body.arxiv_id)
+        return JSONResponse({"id": result.paper.id, "feed_day": result.day, "fetched": result.fetched,
+                             "paper": _paper_json(result.paper)}, status_code=201)
+
+    @router.get("/library", summary="Your saved papers, most recently saved first")
+    def library(request: Request, p: int = 0, limit: int = 50):
+        if p < 0 or not 1 <= limit <= MAX_LIMIT:
+            raise BadInput(f"p must be 0 or more and limit between 1 and {MAX_LIMIT}")
+        listing = hub.catalog.library(caller(request), page=p + 1, per_page=limit)
+        return {"total": listing.total, "p": p, "limit": limit,
+                "papers": [_paper_json(c.paper) | {"upvotes": c.upvotes} for c in listing.cards]}
+
+    @router.get("/me", summary="Who the token belongs to")
+    def me(request: Request):
+        user = caller(request)
+        return {"email": user.email, "name": user.name, "is_admin": user.is_admin}
+
+    return router

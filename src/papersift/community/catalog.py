@@ -1,0 +1,249 @@
+"""What the website and the API show: feeds, search results, papers and listings, as a viewer sees them.
+
+Two things separate these from the bare service calls:
+
+* **Displayed upvotes = source upvotes + local votes.** Source upvotes are what Hugging Face
+  reported (the feed entry's capture, or the paper's newest one); local votes are this
+  site's users' votes (votes of users an admin has hidden do not count). The feed ranks on
+  the sum, so a local vote moves a paper up the trending and most-upvoted orders.
+* **Hidden papers** (hidden by an admin) are left out for everyone but admins, who see them
+  marked so they can restore them. Search results are filtered after ranking, so a page that
+  contained a hidden paper has one result fewer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Iterable
+
+from ..errors import BadInput, NotFound, PapersiftError
+from ..feed.daily import FeedPage
+from ..index.query import Filters
+from ..model import FeedEntry, Paper
+from ..search.searcher import SearchResults
+from ..service import Papersift
+from ..store.base import Store, User
+
+MAX_PAGE = 10_000
+SIMILAR_K = 6
+
+
+@dataclass
+class Card:
+    """One paper as a list or page shows it."""
+
+    paper: Paper
+    upvotes: int
+    comments: int = 0
+    voted: bool = False
+    saved: bool = False
+    hidden: bool = False
+    snippets: dict[str, str] = field(default_factory=dict)
+    feed_day: str | None = None
+    submitted_by: str | None = None
+
+
+@dataclass
+class FeedView:
+    feed: FeedPage
+    cards: list[Card]
+    pages: int
+
+
+@dataclass
+class SearchView:
+    results: SearchResults
+    cards: list[Card]
+    pages: int
+
+
+@dataclass
+class PaperView:
+    card: Card
+    similar: list[Card]
+
+
+@dataclass
+class Listing:
+    cards: list[Card]
+    total: int
+    page: int
+    pages: int
+
+
+class CommunityFeedStore:
+    """The store as the feed sees it: hidden papers left out, local votes added to both the
+    paper's and the feed entry's counts (the feed takes the larger of the two, so adding to
+    both keeps "larger source count + local votes").
+
+    It ranks from light rows (id, upvotes, published): a month has ~600 feed entries and
+    decoding every paper would cost more than the rest of the page; :meth:`Catalog.feed_page`
+    then loads the papers of the page being shown."""
+
+    def __init__(self, store: Store, hidden: set[str]):
+        self._store, self._hidden = store, hidden
+
+    def feed_entries(self, day_from: str, day_to: str) -> list[tuple[Paper, FeedEntry]]:
+        rows = [(p, e) for p, e in self._store.feed_rows(day_from, day_to) if p.id not in self._hidden]
+        votes = self._store.vote_counts(p.id for p, _ in rows)
+        out = []
+        for paper, entry in rows:
+            local = votes.get(paper.id, 0)
+            if local:
+                paper = dataclasses.replace(paper, upvotes=(paper.upvotes or 0) + local)
+                entry = dataclasses.replace(entry, upvotes=(entry.upvotes or 0) + local)
+            out.append((paper, entry))
+        return out
+
+    def __getattr__(self, name):  # everything else is the plain store
+        return getattr(self._store, name)
+
+
+def pages_for(total: int, per_page: int) -> int:
+    return max(1, -(-total // per_page))
+
+
+def check_page(page: int, total: int, per_page: int, what: str) -> int:
+    """Raise a clear 4xx for a page past the end (page 1 of nothing is an empty page, not an error)."""
+    pages = pages_for(total, per_page)
+    if page > pages:
+        raise NotFound(f"page {page} is past the end: {what} has {pages} page{'s' * (pages != 1)}")
+    return pages
+
+
+class Catalog:
+    def __init__(self, service: Papersift):
+        self.service = service
+        self.store = service.store
+
+    # ---- the pieces every view shares
+    def hidden_ids(self) -> set[str]:
+        return self.store.hidden_paper_ids()
+
+    @staticmethod
+    def _excluded(viewer: User | None, hidden: set[str]) -> set[str]:
+        return set() if viewer is not None and viewer.is_admin else hidden
+
+    def cards(self, papers: Iterable[Paper], viewer: User | None, hidden: set[str] | None = None,
+              snippets: dict[str, dict[str, str]] | None = None) -> list[Card]:
+        hidden = self.hidden_ids() if hidden is None else hidden
+        papers = [p for p in papers if p.id not in self._excluded(viewer, hidden)]
+        ids = [p.id for p in papers]
+        votes = self.store.vote_counts(ids)
+        voted, saved = self._marks(viewer, ids)
+        return [Card(p, (p.upvotes or 0) + votes.get(p.id, 0), p.num_comments or 0, p.id in voted,
+                     p.id in saved, p.id in hidden, (snippets or {}).get(p.id, {})) for p in papers]
+
+    def _marks(self, viewer: User | None, ids: list[str]) -> tuple[set[str], set[str]]:
+        if viewer is None or not ids:
+            return set(), set()
+        return self.store.user_votes(viewer.id, ids), self.store.user_saves(viewer.id, ids)
+
+    def feed_page(self, viewer: User | None, date_: str | None = None, week: str | None = None,
+                  month: str | None = None, sort: str = "trending", page: int = 1, limit: int = 50,
+                  home: bool = False, hidden: set[str] | None = None) -> FeedPage:
+        """``Papersift.daily`` with local votes and hidden papers, its items' papers loaded in full.
+
+        ``home``: today's feed, or the latest day with papers when today has none yet."""
+        hidden = self.hidden_ids() if hidden is None else hidden
+        view = CommunityFeedStore(self.store, self._excluded(viewer, hidden))
+        feed = None
+        if home:
+            today = datetime.now(timezone.utc).date().isoformat()
+            latest = self.store.latest_feed_day()
+            if latest is not None and latest >= today:
+                feed = self.service.daily(today, sort=sort, page=page, limit=limit, store=view)
+            if feed is None or feed.total == 0:
+                feed = self.service.daily(sort=sort, page=page, limit=limit, store=view)
+        else:
+            feed = self.service.daily(date_, week, month, sort=sort, page=page, limit=limit, store=view)
+        full = self.store.get_papers(it.paper.id for it in feed.items)
+        for item in feed.items:
+            if item.paper.id in full:  # keep the ranked upvotes (source + local)
+                item.paper = dataclasses.replace(full[item.paper.id], upvotes=item.paper.upvotes)
+        return feed
+
+    def hidden_papers(self, viewer: User) -> list[Card]:
+        """The papers admins have hidden (for the admin page)."""
+        hidden = self.hidden_ids()
+        return self.cards(self.store.get_papers(sorted(hidden)).values(), viewer, hidden)
+
+    def visible_paper(self, paper_id: str, viewer: User | None) -> Paper:
+        paper = self.service.paper(paper_id)
+        if paper.id in self._excluded(viewer, self.hidden_ids()):
+            raise NotFound(f"no paper {paper.id}")  # hidden: as if it were not there
+        return paper
+
+    # ---- feed
+    def feed(self, viewer: User | None, date_: str | None = None, week: str | None = None,
+             month: str | None = None, sort: str = "trending", page: int = 1, limit: int = 50,
+             home: bool = False) -> FeedView:
+        """``home``: today's feed, or the latest day with papers when today has none yet."""
+        hidden = self.hidden_ids()
+        feed = self.feed_page(viewer, date_, week, month, sort, page, limit, home, hidden)
+        pages = check_page(page, feed.total, limit, f"the feed for {feed.period.label}")
+        ids = [it.paper.id for it in feed.items]
+        voted, saved = self._marks(viewer, ids)
+        cards = [Card(it.paper, it.upvotes, it.entry.num_comments or it.paper.num_comments or 0,
+                      it.paper.id in voted, it.paper.id in saved, it.paper.id in hidden,
+                      feed_day=it.entry.day, submitted_by=it.entry.submitted_by) for it in feed.items]
+        return FeedView(feed, cards, pages)
+
+    # ---- search
+    def search(self, viewer: User | None, query: str, filters: Filters | None = None, sort: str = "relevance",
+               page: int = 1, per_page: int = 20) -> SearchView:
+        # hybrid when vectors exist; the searcher itself falls back to BM25 without them
+        results = self.service.search(query, filters, mode="hybrid", sort=sort, page=page, per_page=per_page)
+        if page > 1 and not results.hits:
+            check_page(page, results.total, per_page, "this search")
+        snippets = {h.paper.id: h.snippets for h in results.hits}
+        cards = self.cards([h.paper for h in results.hits], viewer, snippets=snippets)
+        return SearchView(results, cards, pages_for(min(results.total, 1000), per_page))
+
+    # ---- one paper
+    def paper(self, viewer: User | None, paper_id: str) -> PaperView:
+        paper = self.visible_paper(paper_id, viewer)
+        hidden = self.hidden_ids()
+        (card,) = self.cards([paper], viewer, hidden)
+        try:
+            hits = self.service.similar(paper.id, k=SIMILAR_K + 4)
+        except PapersiftError:  # an index that cannot answer must not take the page down
+            hits = []
+        similar = self.cards([h.paper for h in hits], viewer, hidden)[:SIMILAR_K]
+        return PaperView(card, similar)
+
+    # ---- listings
+    def _listing(self, fetch, viewer: User | None, page: int, per_page: int, what: str,
+                 empty_is_404: bool = True) -> Listing:
+        if not 1 <= page <= MAX_PAGE:
+            raise BadInput(f"page must be between 1 and {MAX_PAGE}")
+        papers, total = fetch(per_page, (page - 1) * per_page)
+        if total == 0 and empty_is_404:
+            raise NotFound(f"no papers {what}")
+        pages = check_page(page, total, per_page, f"the list of papers {what}")
+        return Listing(self.cards(papers, viewer), total, page, pages)
+
+    def by_organization(self, viewer: User | None, name: str, page: int = 1, per_page: int = 20) -> Listing:
+        name = _clean_name(name, "organisation")
+        return self._listing(lambda n, o: self.store.papers_by_organization(name, n, o), viewer, page,
+                             per_page, f"from the organisation {name!r}")
+
+    def by_author(self, viewer: User | None, name: str, page: int = 1, per_page: int = 20) -> Listing:
+        name = _clean_name(name, "author")
+        return self._listing(lambda n, o: self.store.papers_by_author(name, n, o), viewer, page,
+                             per_page, f"by the author {name!r}")
+
+    def library(self, viewer: User, page: int = 1, per_page: int = 20) -> Listing:
+        return self._listing(lambda n, o: self.store.saved_papers(viewer.id, n, o), viewer, page, per_page,
+                             "in your library", empty_is_404=False)
+
+
+def _clean_name(name: str, what: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise BadInput(f"{what} name is empty")
+    if len(name) > 200:
+        raise BadInput(f"{what} name is too long (at most 200 characters)")
+    return name

@@ -1,0 +1,217 @@
+"""The pages that change something: accounts, votes, the library, submissions, settings, admin.
+
+Every POST reads its form through :func:`session.read_form` (the CSRF check) first. A failed
+form is shown again with its message and a 4xx status; a successful one redirects (303), so a
+reload never posts twice. Vote and save answer JSON when asked (the page's small script uses
+that to update the count without a reload); without JavaScript they redirect back.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from ..community import Forbidden, TooManyAttempts, Unauthorized
+from ..errors import BadInput, Conflict, NotFound, PapersiftError
+from .pages import LIST_PER_PAGE, int_param
+from .render import paper_url, render, slug
+from .session import (community, field, log_in_viewer, log_out_viewer, login_redirect, read_form, redirect,
+                      safe_next, viewer, wants_json)
+
+router = APIRouter(include_in_schema=False)
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+# ---- sign up, log in, log out
+@router.get("/signup")
+def signup_form(request: Request, next: str | None = None):
+    return render(request, "signup.html", error=None, email="", name="", next_url=safe_next(next))
+
+
+@router.post("/signup")
+async def signup(request: Request):
+    form = await read_form(request)
+    email, name, next_url = field(form, "email", 300), field(form, "name", 200), safe_next(field(form, "next"))
+    password, confirm = field(form, "password", 600), field(form, "password2", 600)
+    accounts = community(request).accounts
+    try:
+        if password != confirm:
+            raise BadInput("the two passwords differ")
+        user = accounts.create_user(email, password, name)
+    except (BadInput, Conflict) as exc:
+        return render(request, "signup.html", exc.http_status, error=exc.message, email=email, name=name,
+                      next_url=next_url)
+    session_id, csrf = accounts.start_session(user)
+    log_in_viewer(request, user, session_id, csrf)
+    return redirect(request, next_url)
+
+
+@router.get("/login")
+def login_form(request: Request, next: str | None = None):
+    return render(request, "login.html", error=None, email="", next_url=safe_next(next))
+
+
+@router.post("/login")
+async def login(request: Request):
+    form = await read_form(request)
+    email, password, next_url = field(form, "email", 300), field(form, "password", 600), safe_next(field(form, "next"))
+    try:
+        user, session_id, csrf = community(request).accounts.log_in(email, password, _client(request))
+    except (BadInput, Unauthorized, Forbidden, TooManyAttempts) as exc:
+        return render(request, "login.html", exc.http_status, error=exc.message, email=email, next_url=next_url)
+    log_in_viewer(request, user, session_id, csrf)
+    return redirect(request, next_url)
+
+
+@router.post("/logout")
+async def logout(request: Request):
+    await read_form(request)
+    log_out_viewer(request)
+    return redirect(request, "/")
+
+
+# ---- votes and saves
+async def _toggle(request: Request, paper_id: str, kind: str):
+    form = await read_form(request)
+    current = viewer(request)
+    if current.user is None:
+        if wants_json(request):
+            raise Unauthorized("log in to vote or save papers")
+        return login_redirect(request, field(form, "next") or paper_url(paper_id))
+    action = field(form, "action", 20) or ("vote" if kind == "vote" else "save")
+    valid = ("vote", "unvote") if kind == "vote" else ("save", "unsave")
+    if action not in valid:
+        raise BadInput(f"unknown action {action[:20]!r}: use {valid[0]} or {valid[1]}")
+    actions = community(request).actions
+    if kind == "vote":
+        state = actions.vote(current.user, paper_id, on=action == "vote")
+        data = {"id": state.paper_id, "voted": state.voted, "upvotes": state.upvotes}
+    else:
+        saved = actions.save(current.user, paper_id, on=action == "save")
+        data = {"id": paper_id, "saved": saved}
+    if wants_json(request):
+        return JSONResponse(data)
+    back = safe_next(field(form, "next"), paper_url(paper_id))
+    return redirect(request, back if "#" in back else f"{back}#paper-{slug(paper_id)}")
+
+
+@router.post("/papers/{paper_id:path}/vote")
+async def vote(request: Request, paper_id: str):
+    return await _toggle(request, paper_id, "vote")
+
+
+@router.post("/papers/{paper_id:path}/save")
+async def save(request: Request, paper_id: str):
+    return await _toggle(request, paper_id, "save")
+
+
+# ---- library and submissions
+@router.get("/library")
+def library(request: Request, page: str | None = None):
+    current = viewer(request)
+    if current.user is None:
+        return login_redirect(request)
+    listing = community(request).catalog.library(current.user, page=int_param(page, "page"), per_page=LIST_PER_PAGE)
+    return render(request, "listing.html", listing=listing, kind="library", heading="Your library",
+                  title="Your library", empty_message="You have not saved any papers yet: use "
+                  "\u201cSave\u201d on a paper to keep it here.")
+
+
+@router.get("/submit")
+def submit_form(request: Request):
+    if viewer(request).user is None:
+        return login_redirect(request)
+    return render(request, "submit.html", error=None, arxiv_id="")
+
+
+@router.post("/submit")
+async def submit(request: Request):
+    form = await read_form(request)
+    current = viewer(request)
+    if current.user is None:
+        return login_redirect(request, "/submit")
+    raw = field(form, "arxiv_id", 200)
+    try:
+        result = community(request).actions.submit(current.user, raw)
+    except PapersiftError as exc:  # bad id, unknown on arXiv, duplicate, arXiv unreachable
+        return render(request, "submit.html", exc.http_status, error=exc.message, arxiv_id=raw)
+    return redirect(request, f"/papers/date/{result.day}?submitted={result.paper.id}#paper-{slug(result.paper.id)}")
+
+
+# ---- settings: API tokens
+def _require_user(request: Request):
+    current = viewer(request)
+    if current.user is None:
+        raise Unauthorized("log in first")
+    return current.user
+
+
+@router.get("/settings")
+def settings(request: Request):
+    if viewer(request).user is None:
+        return login_redirect(request)
+    user = viewer(request).user
+    return render(request, "settings.html", tokens=community(request).accounts.tokens(user), new_token=None)
+
+
+@router.post("/settings/tokens")
+async def create_token(request: Request):
+    form = await read_form(request)
+    user = _require_user(request)
+    accounts = community(request).accounts
+    token, secret = accounts.create_token(user, field(form, "name", 200))
+    # shown once, in this response only (never stored, never put in a URL)
+    return render(request, "settings.html", 201, tokens=accounts.tokens(user), new_token=secret)
+
+
+@router.post("/settings/tokens/{token_id}/revoke")
+async def revoke_token(request: Request, token_id: str):
+    await read_form(request)
+    user = _require_user(request)
+    if not token_id.isdigit() or len(token_id) > 18:
+        raise NotFound(f"no API token {token_id[:20]}")
+    community(request).accounts.revoke_token(user, int(token_id))
+    return redirect(request, "/settings")
+
+
+# ---- admin
+def _require_admin(request: Request):
+    user = _require_user(request)
+    if not user.is_admin:
+        raise Forbidden("this page is for administrators")
+    return user
+
+
+@router.get("/admin")
+def admin(request: Request):
+    if viewer(request).user is None:
+        return login_redirect(request)
+    _require_admin(request)
+    hub = community(request)
+    return render(request, "admin.html", hidden_users=hub.accounts.hidden_users(),
+                  hidden_papers=hub.catalog.hidden_papers(viewer(request).user))
+
+
+@router.post("/admin/users")
+async def admin_user(request: Request):
+    form = await read_form(request)
+    admin_user_ = _require_admin(request)
+    action = field(form, "action", 20)
+    if action not in ("hide", "unhide"):
+        raise BadInput("action must be hide or unhide")
+    community(request).accounts.set_hidden(admin_user_, field(form, "email", 300), action == "hide")
+    return redirect(request, "/admin")
+
+
+@router.post("/admin/papers/{paper_id:path}/hide")
+async def admin_paper(request: Request, paper_id: str):
+    form = await read_form(request)
+    admin_user_ = _require_admin(request)
+    action = field(form, "action", 20) or "hide"
+    if action not in ("hide", "unhide"):
+        raise BadInput("action must be hide or unhide")
+    paper = community(request).actions.hide_paper(admin_user_, paper_id, action == "hide")
+    return redirect(request, safe_next(field(form, "next"), paper_url(paper.id)))

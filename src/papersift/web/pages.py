@@ -1,0 +1,185 @@
+"""The pages anyone can read: feeds, search, a paper, an organisation's or an author's papers.
+
+Query parameters arrive as text and are checked here, so a bad value gets a sentence that
+names it (rendered as a 4xx page), never a framework validation dump or a 500.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+from ..errors import BadInput
+from ..feed.daily import Period, parse_period, period_for_date, period_for_week
+from ..index.query import Filters
+from ..model import normalize_paper_id
+from .render import paper_url, render, url_with
+from .session import community, viewer
+
+router = APIRouter(include_in_schema=False)
+
+FEED_SORTS = {"trending": "trending", "upvotes": "upvotes", "newest": "published", "published": "published"}
+SEARCH_SORTS = ("relevance", "date", "upvotes")
+FEED_PER_PAGE, SEARCH_PER_PAGE, LIST_PER_PAGE = 50, 20, 20
+MAX_PAGE = 10_000
+MAX_QUERY_CHARS = 1000
+
+
+def int_param(value: str | None, name: str, default: int = 1, low: int = 1, high: int = MAX_PAGE) -> int:
+    if value is None or value == "":
+        return default
+    if not value.isdigit() or len(value) > 9 or not low <= int(value) <= high:
+        raise BadInput(f"{name} must be a whole number from {low} to {high}, got {value[:20]!r}")
+    return int(value)
+
+
+def feed_sort(value: str | None) -> str:
+    if not value:
+        return "trending"
+    if value not in FEED_SORTS:
+        raise BadInput(f"unknown sort {value[:40]!r}: use trending, upvotes or newest")
+    return "newest" if value == "published" else value
+
+
+def period_title(period: Period) -> str:
+    if period.kind == "date":
+        return f"{period.start:%A} {period.start.day} {period.start:%B %Y}"
+    if period.kind == "week":
+        end = period.end
+        return (f"Week {period.start.isocalendar()[1]}, {period.start.isocalendar()[0]} "
+                f"({period.start.day} {period.start:%b} \u2013 {end.day} {end:%b})")
+    return f"{period.start:%B %Y}"
+
+
+def period_path(period: Period) -> str:
+    return f"/papers/{period.kind}/{period.label}"
+
+
+def _feed_page(request: Request, sort_value: str | None, page_value: str | None, *, date_=None,
+               week=None, month=None, home: bool = False):
+    sort = feed_sort(sort_value)
+    page = int_param(page_value, "page")
+    current = viewer(request)
+    view = community(request).catalog.feed(current.user, date_, week, month, sort=FEED_SORTS[sort], page=page,
+                                           limit=FEED_PER_PAGE, home=home)
+    period = view.feed.period
+    day = period.start
+    tabs = [("date", "Day", period_for_date(day)), ("week", "Week", period_for_week(day.isocalendar())),
+            ("month", "Month", parse_period("month", f"{day:%Y-%m}"))]
+    submitted = request.query_params.get("submitted")
+    today = datetime.now(timezone.utc).date().isoformat()
+    return render(
+        request, "feed.html", view=view, period=period, title=period_title(period), sort=sort, page=page,
+        sort_param=sort if sort != "trending" else None, home=home, today=today,
+        showing_latest=home and period.label != today,
+        prev_url=url_with(period_path(period.shifted(-1)), {"sort": sort if sort != "trending" else None}),
+        next_url=url_with(period_path(period.shifted(1)), {"sort": sort if sort != "trending" else None}),
+        tabs=[(kind, label, period_path(p), p.kind == period.kind) for kind, label, p in tabs],
+        sorts=[("trending", "Trending"), ("upvotes", "Most upvoted"), ("newest", "Newest")],
+        base_path=period_path(period) if not home else request.url.path,
+        submitted=submitted if submitted and any(c.paper.id == submitted for c in view.cards) else None)
+
+
+@router.get("/")
+@router.get("/papers")
+def home(request: Request, date: str | None = None, view: str | None = None, sort: str | None = None,
+         page: str | None = None):
+    if date:  # the date picker (works without JS): redirect to the canonical page for that date
+        picked = parse_period("date", date).start
+        kind = view or "date"
+        if kind == "week":
+            target = period_for_week(picked.isocalendar())
+        elif kind == "month":
+            target = parse_period("month", f"{picked:%Y-%m}")
+        elif kind == "date":
+            target = period_for_date(picked)
+        else:
+            raise BadInput(f"unknown view {kind[:20]!r}: use date, week or month")
+        return RedirectResponse(url_with(period_path(target), {"sort": sort}), status_code=302)
+    return _feed_page(request, sort, page, home=True)
+
+
+@router.get("/papers/date/{day}")
+def feed_day(request: Request, day: str, sort: str | None = None, page: str | None = None):
+    return _feed_page(request, sort, page, date_=day)
+
+
+@router.get("/papers/week/{week}")
+def feed_week(request: Request, week: str, sort: str | None = None, page: str | None = None):
+    return _feed_page(request, sort, page, week=week)
+
+
+@router.get("/papers/month/{month}")
+def feed_month(request: Request, month: str, sort: str | None = None, page: str | None = None):
+    return _feed_page(request, sort, page, month=month)
+
+
+def _has_code(value: str | None) -> bool | None:
+    if value in (None, "", "any"):
+        return None
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise BadInput(f"has_code must be true or false, got {value[:20]!r}")
+
+
+@router.get("/search")
+def search(request: Request):
+    params = request.query_params
+    q = params.get("q", "")
+    state = {"q": q, "from": params.get("from", ""), "to": params.get("to", ""),
+             "cat": params.get("cat", ""), "org": params.get("org", ""),
+             "has_code": params.get("has_code", ""), "sort": params.get("sort", "")}
+    context = dict(state=state, view=None, error=None, page=1)
+    try:
+        if len(q) > MAX_QUERY_CHARS:
+            raise BadInput(f"query too long ({len(q)} characters, at most {MAX_QUERY_CHARS})")
+        sort = state["sort"] or "relevance"
+        if sort not in SEARCH_SORTS:
+            raise BadInput(f"unknown sort {sort[:40]!r}: use relevance, date or upvotes")
+        page = int_param(params.get("page"), "page", high=1000 // SEARCH_PER_PAGE)
+        cats = [c for part in params.getlist("cat") for c in part.replace(",", " ").split()]
+        filters = Filters(date_from=state["from"] or None, date_to=state["to"] or None, categories=cats,
+                          organization=state["org"].strip() or None, has_code=_has_code(state["has_code"]))
+        filters.validate()
+        context["page"] = page
+        if q.strip():
+            context["view"] = community(request).catalog.search(viewer(request).user, q, filters, sort=sort,
+                                                               page=page, per_page=SEARCH_PER_PAGE)
+    except BadInput as exc:  # a malformed query: the form stays, with the reason
+        context["error"] = exc.message
+        return render(request, "search.html", 400, **context)
+    return render(request, "search.html", **context)
+
+
+@router.get("/papers/{paper_id:path}")
+def paper(request: Request, paper_id: str):
+    canonical = normalize_paper_id(paper_id)
+    if canonical != paper_id:  # arXiv:2405.15738v2, abs URLs, versions: one URL per paper
+        return RedirectResponse(paper_url(canonical), status_code=301)
+    view = community(request).catalog.paper(viewer(request).user, canonical)
+    return render(request, "paper.html", view=view, card=view.card, paper=view.card.paper)
+
+
+def _listing(request: Request, kind: str, name: str, page: str | None):
+    current = viewer(request).user
+    catalog = community(request).catalog
+    number = int_param(page, "page")
+    fetch = catalog.by_organization if kind == "org" else catalog.by_author
+    listing = fetch(current, name, page=number, per_page=LIST_PER_PAGE)
+    heading = " ".join(name.split())
+    return render(request, "listing.html", listing=listing, kind=kind, heading=heading,
+                  title=heading, empty_message="")
+
+
+@router.get("/orgs/{name:path}")
+def organization(request: Request, name: str, page: str | None = None):
+    return _listing(request, "org", name, page)
+
+
+@router.get("/authors/{name:path}")
+def author(request: Request, name: str, page: str | None = None):
+    return _listing(request, "author", name, page)

@@ -1,0 +1,150 @@
+"""Who is asking: the session cookie, CSRF tokens, and safe redirects.
+
+* ``papersift_session``: a random session id (the store keeps its hash). HttpOnly,
+  SameSite=Lax, Secure when the request came over https (``PAPERSIFT_COOKIE_SECURE`` =
+  ``auto`` (default) | ``true`` | ``false``; behind a TLS-terminating proxy run uvicorn with
+  ``--proxy-headers`` or set ``true``).
+* CSRF: a logged-in user's forms carry their session's token; anonymous forms (log in, sign
+  up) carry a random token that must equal the ``papersift_csrf`` cookie (double submit). Every
+  POST is checked, in :func:`read_form`, before anything else happens.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from ..community import Community, Forbidden
+from ..community.accounts import SESSION_LIFETIME
+from ..errors import BadInput, PapersiftError
+from ..store.base import User
+
+SESSION_COOKIE = "papersift_session"
+CSRF_COOKIE = "papersift_csrf"
+MAX_FORM_BYTES = 64 * 1024
+COOKIE_SECURE_ENV = "PAPERSIFT_COOKIE_SECURE"
+
+
+class TooLarge(PapersiftError):
+    code = "too_large"
+    http_status = 413
+
+
+@dataclass
+class Viewer:
+    user: User | None
+    csrf_token: str
+    session_id: str | None = None
+    new_csrf_cookie: bool = False
+    new_session: bool = False
+    end_session: bool = False
+
+    def apply(self, response: Response, request: Request) -> None:
+        """Set or clear the cookies this request decided on."""
+        secure = cookie_secure(request)
+        if self.new_csrf_cookie:
+            response.set_cookie(CSRF_COOKIE, self.csrf_token, httponly=True, samesite="lax", secure=secure, path="/")
+        if self.new_session and self.session_id:
+            response.set_cookie(SESSION_COOKIE, self.session_id, max_age=int(SESSION_LIFETIME.total_seconds()),
+                                httponly=True, samesite="lax", secure=secure, path="/")
+        if self.end_session:
+            response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=secure)
+
+
+def community(request: Request) -> Community:
+    return request.app.state.community
+
+
+def cookie_secure(request: Request) -> bool:
+    mode = (os.environ.get(COOKIE_SECURE_ENV) or getattr(request.app.state, "cookie_secure", "auto")).lower()
+    if mode in ("1", "true", "yes", "on"):
+        return True
+    if mode in ("0", "false", "no", "off"):
+        return False
+    return request.url.scheme == "https"
+
+
+def viewer(request: Request) -> Viewer:
+    cached = getattr(request.state, "viewer", None)
+    if cached is not None:
+        return cached
+    session_id = request.cookies.get(SESSION_COOKIE)
+    found = community(request).accounts.session(session_id) if session_id else None
+    if found is not None:
+        current = Viewer(found[0], found[1], session_id)
+    else:
+        token = request.cookies.get(CSRF_COOKIE) or ""
+        fresh = not (20 <= len(token) <= 100)
+        current = Viewer(None, secrets.token_urlsafe(32) if fresh else token, new_csrf_cookie=fresh,
+                         end_session=bool(session_id))  # a dead session cookie is removed
+    request.state.viewer = current
+    return current
+
+
+def log_in_viewer(request: Request, user: User, session_id: str, csrf: str) -> None:
+    """This response starts a session (a fresh id: a session id is never carried over a log-in)."""
+    request.state.viewer = Viewer(user, csrf, session_id, new_session=True)
+
+
+def log_out_viewer(request: Request) -> None:
+    community(request).accounts.log_out(request.cookies.get(SESSION_COOKIE))
+    request.state.viewer = Viewer(None, secrets.token_urlsafe(32), new_csrf_cookie=True, end_session=True)
+
+
+async def read_form(request: Request) -> FormData:
+    """The POSTed form, after the CSRF check (403 when the token is missing or wrong)."""
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
+        raise TooLarge(f"the form is too large (at most {MAX_FORM_BYTES // 1024} KB)")
+    try:
+        form = await request.form(max_files=0, max_fields=50)
+    except Exception:  # python-multipart's errors for broken bodies
+        raise BadInput("the form data could not be read") from None
+    sent = form.get("csrf_token") or request.headers.get("x-csrf-token") or ""
+    expected = viewer(request).csrf_token
+    if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise Forbidden("the form's security token is missing or does not match (CSRF check): "
+                        "reload the page and try again")
+    return form
+
+
+def field(form: FormData, name: str, limit: int = 2000) -> str:
+    value = form.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadInput(f"{name} must be text")
+    if len(value) > limit:
+        raise BadInput(f"{name} is too long (at most {limit} characters)")
+    return value
+
+
+def safe_next(value: str | None, default: str = "/") -> str:
+    """Only same-site paths: never ``//host``, ``/\\host`` or ``http://...`` (no open redirect)."""
+    if (not value or not value.startswith("/") or value.startswith("//") or "\\" in value
+            or len(value) > 2000 or any(ord(ch) < 32 for ch in value)):
+        return default
+    return value
+
+
+def redirect(request: Request, url: str) -> RedirectResponse:
+    response = RedirectResponse(url, status_code=303)
+    viewer(request).apply(response, request)
+    return response
+
+
+def login_redirect(request: Request, next_url: str | None = None) -> RedirectResponse:
+    from urllib.parse import quote
+
+    target = safe_next(next_url, "/") if next_url else safe_next(request.url.path)
+    return redirect(request, "/login?next=" + quote(target, safe="/"))
+
+
+def wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
