@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import os
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 if not CHROMIUM.exists():
+    if os.environ.get("CI"):  # CI installs chromium (.ci/run): a missing browser there is a failure
+        raise RuntimeError(f"{CHROMIUM} not found in CI: .ci/run should have installed Debian's chromium")
     pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (`apt-get install -y chromium`, which "
                 ".ci/run does) to run the browser tests", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
