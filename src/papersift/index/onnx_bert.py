@@ -1,13 +1,24 @@
 """Build a BERT sentence-embedding ONNX graph straight from safetensors weights (no torch).
 
-The graph follows the node pattern of a Hugging Face BERT export (separate Q/K/V MatMul+Add,
-Reshape/Transpose, Div by sqrt(head_dim), additive mask built as Mul(Sub(1, Cast(Unsqueeze(
-Unsqueeze(mask)))), -10000), erf GELU as Div/Erf/Add/Mul/Mul, Add+LayerNormalization) so that
-onnxruntime's transformer optimizer can fuse it into Attention / SkipLayerNormalization / Gelu.
+Two layouts of the same maths:
 
-Inputs: ``input_ids`` int64 [batch, seq], ``attention_mask`` int64 [batch, seq].
-Output: ``sentence_embedding`` float32 [batch, hidden]: mean over the attention mask, L2-normalised.
-Token-type embeddings are folded into the position table (every token-type id is 0).
+* ``fused=False``: standard ONNX ops only (opset 17): Gather, Add, LayerNormalization, MatMul,
+  Reshape/Transpose, Softmax, Erf... The reference fp32 graph ("minilm-fp32").
+* ``fused=True``: the encoder as onnxruntime CPU contrib ops (com.microsoft Attention,
+  SkipLayerNormalization, BiasGelu), i.e. what onnxruntime's transformer optimizer produces, built
+  directly (that optimizer needs sympy, which papersift does not depend on). About 2x faster once
+  quantised, because ``quantize_dynamic`` turns Attention into int8 QAttention.
+
+Inputs ``input_ids`` / ``attention_mask`` int64 [batch, seq]; output ``sentence_embedding``
+float32 [batch, hidden]: mean over the attention mask, L2-normalised. Token-type embeddings are
+folded into the position table (all token-type ids are 0).
+
+Int8 accuracy: dynamic quantisation scales each activation tensor as a whole, and BERT has a few
+hidden channels with much larger values than the rest, so short texts lost up to 3% cosine.
+``smooth`` applies SmoothQuant-style migration (Xiao et al. 2023): the inputs of the QKV and FFN
+matmuls are divided per channel by ``s`` (one Mul) and the weight rows multiplied by ``s``; exact in
+real arithmetic, but it evens out the channels so that int8 loses far less. ``s`` comes from
+activation maxima on a few calibration texts (:func:`smoothing_scales`).
 """
 
 from __future__ import annotations
@@ -48,9 +59,24 @@ def strip_prefix(weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {(k[5:] if k.startswith("bert.") else k): v for k, v in weights.items()}
 
 
+def probe_names(cfg: BertConfig) -> dict[str, str]:
+    """Activation tensor name -> the Linear (weights key prefix) it feeds, per layer of the fused graph."""
+    out = {}
+    for i in range(cfg.num_layers):
+        p = f"encoder.layer.{i}."
+        out[f"layer{i}.input"] = p + "attention.self."  # query/key/value
+        out[f"layer{i}.attention_out"] = p + "intermediate.dense"
+        out[f"layer{i}.gelu"] = p + "output.dense"
+    return out
+
+
 class _Graph:
-    def __init__(self):
+    def __init__(self, weights: dict[str, np.ndarray]):
+        self.w = strip_prefix(weights)
         self.nodes, self.inits, self._n = [], [], 0
+
+    def f32(self, key: str) -> np.ndarray:
+        return np.asarray(self.w[key], dtype=np.float32)
 
     def const(self, name: str, array) -> str:
         from onnx import numpy_helper
@@ -64,145 +90,172 @@ class _Graph:
         self.nodes.append(helper.make_node(op_type, inputs, [out], name=f"{op_type}_{self._n}", **attrs))
         return out
 
+    def layer_norm(self, inp: str, key: str, eps: float, name: str | None = None) -> str:
+        return self.op("LayerNormalization", [inp, self.const(key + ".weight", self.f32(key + ".weight")),
+                                              self.const(key + ".bias", self.f32(key + ".bias"))],
+                       name, axis=-1, epsilon=eps)
 
-def build_bert_graph(weights: dict[str, np.ndarray], cfg: BertConfig = BertConfig(), fused: bool = False,
-                     mask_value: float = -10000.0):
+
+def build_bert_graph(weights: dict[str, np.ndarray], cfg: BertConfig = BertConfig(), *, fused: bool = False,
+                     smooth: dict[str, np.ndarray] | None = None, probes: bool = False):
     """Return an ``onnx.ModelProto`` computing normalised mean-pooled sentence embeddings.
 
-    ``fused=False`` emits standard ONNX ops only. ``fused=True`` emits onnxruntime's CPU contrib ops
-    (com.microsoft Attention, SkipLayerNormalization, BiasGelu) for the encoder, i.e. the graph that
-    onnxruntime's transformer optimizer would produce, built directly (that optimizer needs sympy).
+    ``smooth`` (fused only): activation name (see :func:`probe_names`) -> per-channel divisor.
+    ``probes`` (fused only): also output those activations, for calibration.
     """
     from onnx import TensorProto, helper
 
-    w = strip_prefix(weights)
-    f32 = lambda k: np.asarray(w[k], dtype=np.float32)  # noqa: E731
-    h, nh = cfg.hidden, cfg.heads
-    hd = h // nh
-    g = _Graph()
-
-    # constants shared by every layer
-    one = g.const("one", np.array(1.0, np.float32))
-    half = g.const("half", np.array(0.5, np.float32))
-    sqrt2 = g.const("sqrt2", np.array(math.sqrt(2.0), np.float32))
-    scale = g.const("attn_scale", np.array(math.sqrt(hd), np.float32))
-    neg = g.const("mask_value", np.array(mask_value, np.float32))
-    heads_shape = g.const("heads_shape", np.array([0, 0, nh, hd], np.int64))
-    merge_shape = g.const("merge_shape", np.array([0, 0, h], np.int64))
+    g = _Graph(weights)
     axes1 = g.const("axes_1", np.array([1], np.int64))
     axes2 = g.const("axes_2", np.array([2], np.int64))
     zero1 = g.const("zero_1", np.array([0], np.int64))
 
-    # embeddings: word + (position + token_type[0]) then LayerNorm
-    word = g.const("embeddings.word_embeddings.weight", f32("embeddings.word_embeddings.weight"))
-    pos_table = f32("embeddings.position_embeddings.weight") + f32("embeddings.token_type_embeddings.weight")[0]
+    # embeddings: word + (position + token_type[0])[:seq], then LayerNorm
+    word = g.const("embeddings.word_embeddings.weight", g.f32("embeddings.word_embeddings.weight"))
+    pos_table = g.f32("embeddings.position_embeddings.weight") + g.f32("embeddings.token_type_embeddings.weight")[0]
     pos = g.const("embeddings.position_embeddings.weight", pos_table)
     seq_len = g.op("Shape", [INPUT_IDS], "seq_len", start=1, end=2)
-    pos_sliced = g.op("Slice", [pos, zero1, seq_len, zero1], "position_slice")
-    x = g.op("Add", [g.op("Gather", [word, INPUT_IDS], "word_gather"), pos_sliced])
-    x = g.op("LayerNormalization", [x, g.const("emb_ln_w", f32("embeddings.LayerNorm.weight")),
-                                    g.const("emb_ln_b", f32("embeddings.LayerNorm.bias"))],
-             "embeddings_out", axis=-1, epsilon=cfg.eps)
-
-    # additive mask [b, 1, 1, s]
-    if not fused:
-        m = g.op("Unsqueeze", [g.op("Unsqueeze", [ATTENTION_MASK, axes1]), axes2])
-        m = g.op("Cast", [m], to=TensorProto.FLOAT)
-        add_mask = g.op("Mul", [g.op("Sub", [one, m]), neg], "additive_mask")
-
-    def linear(inp: str, key: str) -> str:
-        wt = g.const(f"{key}.weight_t", f32(f"{key}.weight").T)  # Linear stores [out, in]
-        return g.op("Add", [g.op("MatMul", [inp, wt]), g.const(f"{key}.bias", f32(f"{key}.bias"))])
-
-    def layer_norm(inp: str, key: str) -> str:
-        return g.op("LayerNormalization", [inp, g.const(f"{key}.weight", f32(f"{key}.weight")),
-                                           g.const(f"{key}.bias", f32(f"{key}.bias"))], axis=-1, epsilon=cfg.eps)
+    x = g.op("Add", [g.op("Gather", [word, INPUT_IDS], "word_gather"),
+                     g.op("Slice", [pos, zero1, seq_len, zero1], "position_slice")])
+    x = g.layer_norm(x, "embeddings.LayerNorm", cfg.eps, "layer0.input" if fused else None)
 
     if fused:
         mask_i32 = g.op("Cast", [ATTENTION_MASK], "mask_int32", to=TensorProto.INT32)
-
-    for i in range(cfg.num_layers):
-        p = f"encoder.layer.{i}."
-        if fused:
-            x = _fused_layer(g, x, p, f32, cfg, mask_i32)
-            continue
-        q = g.op("Transpose", [g.op("Reshape", [linear(x, p + "attention.self.query"), heads_shape])],
-                 perm=[0, 2, 1, 3])
-        k = g.op("Transpose", [g.op("Reshape", [linear(x, p + "attention.self.key"), heads_shape])],
-                 perm=[0, 2, 3, 1])
-        v = g.op("Transpose", [g.op("Reshape", [linear(x, p + "attention.self.value"), heads_shape])],
-                 perm=[0, 2, 1, 3])
-        scores = g.op("Add", [g.op("Div", [g.op("MatMul", [q, k]), scale]), add_mask])
-        ctx = g.op("MatMul", [g.op("Softmax", [scores], axis=-1), v])
-        ctx = g.op("Reshape", [g.op("Transpose", [ctx], perm=[0, 2, 1, 3]), merge_shape])
-        attn = linear(ctx, p + "attention.output.dense")
-        x = layer_norm(g.op("Add", [attn, x]), p + "attention.output.LayerNorm")
-        inter = linear(x, p + "intermediate.dense")
-        gelu = g.op("Mul", [g.op("Mul", [inter, g.op("Add", [g.op("Erf", [g.op("Div", [inter, sqrt2])]), one])]),
-                            half])
-        out = linear(gelu, p + "output.dense")
-        x = layer_norm(g.op("Add", [out, x]), p + "output.LayerNorm")
+        for i in range(cfg.num_layers):
+            x = _fused_layer(g, x, i, cfg, mask_i32, smooth or {})
+    else:
+        m = g.op("Unsqueeze", [g.op("Unsqueeze", [ATTENTION_MASK, axes1]), axes2])  # [b, 1, 1, s]
+        one = g.const("one", np.array(1.0, np.float32))
+        additive_mask = g.op("Mul", [g.op("Sub", [one, g.op("Cast", [m], to=TensorProto.FLOAT)]),
+                                     g.const("mask_value", np.array(-10000.0, np.float32))], "additive_mask")
+        for i in range(cfg.num_layers):
+            x = _plain_layer(g, x, i, cfg, additive_mask, one)
 
     # mean pooling over the mask, then L2 normalisation
     mf = g.op("Cast", [ATTENTION_MASK], to=TensorProto.FLOAT)
     summed = g.op("ReduceSum", [g.op("Mul", [x, g.op("Unsqueeze", [mf, axes2])]), axes1], keepdims=0)
     count = g.op("Max", [g.op("ReduceSum", [mf, axes1], keepdims=1), g.const("eps_count", np.array(1e-9, np.float32))])
     mean = g.op("Div", [summed, count])
-    norm = g.op("Max", [g.op("ReduceL2", [mean], axes=[1], keepdims=1), g.const("eps_norm", np.array(1e-12, np.float32))])
+    norm = g.op("Max", [g.op("ReduceL2", [mean], axes=[1], keepdims=1),
+                        g.const("eps_norm", np.array(1e-12, np.float32))])
     g.op("Div", [mean, norm], OUTPUT)
 
+    outputs = [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, ["batch", cfg.hidden])]
+    if probes and fused:
+        outputs += [helper.make_tensor_value_info(name, TensorProto.FLOAT, None) for name in probe_names(cfg)]
     graph = helper.make_graph(
         g.nodes, "bert_sentence_embedding",
         [helper.make_tensor_value_info(INPUT_IDS, TensorProto.INT64, ["batch", "sequence"]),
          helper.make_tensor_value_info(ATTENTION_MASK, TensorProto.INT64, ["batch", "sequence"])],
-        [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, ["batch", h])],
-        initializer=g.inits)
+        outputs, initializer=g.inits)
     opsets = [helper.make_opsetid("", OPSET)] + ([helper.make_opsetid(MS_DOMAIN, 1)] if fused else [])
     model = helper.make_model(graph, opset_imports=opsets, producer_name="papersift")
     model.ir_version = 8
     return model
 
 
-def _fused_layer(g: _Graph, x: str, p: str, f32, cfg: BertConfig, mask_i32: str) -> str:
-    """One encoder layer as Attention -> MatMul -> SkipLayerNorm -> MatMul -> BiasGelu -> MatMul -> SkipLayerNorm."""
+def _plain_layer(g: _Graph, x: str, i: int, cfg: BertConfig, additive_mask: str, one: str) -> str:
+    """One encoder layer in standard ONNX ops, in the node pattern of a Hugging Face export."""
+    p, hd = f"encoder.layer.{i}.", cfg.hidden // cfg.heads
+    heads_shape = g.const(f"{p}heads_shape", np.array([0, 0, cfg.heads, hd], np.int64))
+
+    def linear(inp: str, key: str) -> str:  # torch Linear stores [out, in]: transpose for MatMul
+        w = g.const(key + ".weight_t", g.f32(key + ".weight").T)
+        return g.op("Add", [g.op("MatMul", [inp, w]), g.const(key + ".bias", g.f32(key + ".bias"))])
+
+    def heads(key: str, perm: list[int]) -> str:
+        return g.op("Transpose", [g.op("Reshape", [linear(x, p + "attention.self." + key), heads_shape])], perm=perm)
+
+    q, k, v = heads("query", [0, 2, 1, 3]), heads("key", [0, 2, 3, 1]), heads("value", [0, 2, 1, 3])
+    scores = g.op("Div", [g.op("MatMul", [q, k]), g.const(f"{p}scale", np.array(math.sqrt(hd), np.float32))])
+    probs = g.op("Softmax", [g.op("Add", [scores, additive_mask])], axis=-1)
+    ctx = g.op("Transpose", [g.op("MatMul", [probs, v])], perm=[0, 2, 1, 3])
+    ctx = g.op("Reshape", [ctx, g.const(f"{p}merge_shape", np.array([0, 0, cfg.hidden], np.int64))])
+    x = g.layer_norm(g.op("Add", [linear(ctx, p + "attention.output.dense"), x]), p + "attention.output.LayerNorm", cfg.eps)
+    inter = linear(x, p + "intermediate.dense")  # exact GELU: x * 0.5 * (1 + erf(x / sqrt 2))
+    erf = g.op("Erf", [g.op("Div", [inter, g.const(f"{p}sqrt2", np.array(math.sqrt(2.0), np.float32))])])
+    gelu = g.op("Mul", [g.op("Mul", [inter, g.op("Add", [erf, one])]), g.const(f"{p}half", np.array(0.5, np.float32))])
+    return g.layer_norm(g.op("Add", [linear(gelu, p + "output.dense"), x]), p + "output.LayerNorm", cfg.eps)
+
+
+def _fused_layer(g: _Graph, x: str, i: int, cfg: BertConfig, mask_i32: str, smooth: dict[str, np.ndarray]) -> str:
+    """Attention -> MatMul -> SkipLayerNorm -> MatMul -> BiasGelu -> MatMul -> SkipLayerNorm."""
+    p = f"encoder.layer.{i}."
+    last = i == cfg.num_layers - 1
+
+    def smoothed(act: str, w: np.ndarray) -> tuple[str, np.ndarray]:
+        if act not in smooth:
+            return act, w
+        s = np.asarray(smooth[act], np.float32)
+        return g.op("Mul", [act, g.const(act + ".smooth_inv", 1.0 / s)]), w * s[:, None]
+
     qkv = [p + f"attention.self.{n}" for n in ("query", "key", "value")]
-    w_qkv = g.const(p + "attention.qkv.weight_t", np.concatenate([f32(k + ".weight").T for k in qkv], axis=1))
-    b_qkv = g.const(p + "attention.qkv.bias", np.concatenate([f32(k + ".bias") for k in qkv]))
-    ctx = g.op("Attention", [x, w_qkv, b_qkv, mask_i32], domain=MS_DOMAIN, num_heads=cfg.heads)
+    inp, w_qkv = smoothed(x, np.concatenate([g.f32(k + ".weight").T for k in qkv], axis=1))
+    b_qkv = g.const(p + "attention.qkv.bias", np.concatenate([g.f32(k + ".bias") for k in qkv]))
+    ctx = g.op("Attention", [inp, g.const(p + "attention.qkv.weight_t", w_qkv), b_qkv, mask_i32],
+               domain=MS_DOMAIN, num_heads=cfg.heads)
 
-    def skip_ln(inp: str, dense: str, ln: str) -> str:
-        mm = g.op("MatMul", [inp, g.const(dense + ".weight_t", f32(dense + ".weight").T)])
-        return g.op("SkipLayerNormalization", [mm, x, g.const(ln + ".weight", f32(ln + ".weight")),
-                                               g.const(ln + ".bias", f32(ln + ".bias")),
-                                               g.const(dense + ".bias", f32(dense + ".bias"))],
-                    domain=MS_DOMAIN, epsilon=cfg.eps)
+    def dense_skip_ln(act: str, residual: str, dense: str, ln: str, name: str) -> str:
+        inp, w = smoothed(act, g.f32(dense + ".weight").T)
+        mm = g.op("MatMul", [inp, g.const(dense + ".weight_t", w)])
+        return g.op("SkipLayerNormalization", [mm, residual, g.const(ln + ".weight", g.f32(ln + ".weight")),
+                                               g.const(ln + ".bias", g.f32(ln + ".bias")),
+                                               g.const(dense + ".bias", g.f32(dense + ".bias"))],
+                    name, domain=MS_DOMAIN, epsilon=cfg.eps)
 
-    x = skip_ln(ctx, p + "attention.output.dense", p + "attention.output.LayerNorm")
-    inter = p + "intermediate.dense"
-    mm = g.op("MatMul", [x, g.const(inter + ".weight_t", f32(inter + ".weight").T)])
-    gelu = g.op("BiasGelu", [mm, g.const(inter + ".bias", f32(inter + ".bias"))], domain=MS_DOMAIN)
-    return skip_ln(gelu, p + "output.dense", p + "output.LayerNorm")
-
-
-def fuse(src: Path, dst: Path, cfg: BertConfig = BertConfig()) -> None:
-    """Run onnxruntime's BERT fusions (Attention, SkipLayerNormalization, BiasGelu)."""
-    import logging
-
-    from onnxruntime.transformers.optimizer import optimize_model
-
-    logging.getLogger("onnxruntime.transformers").setLevel(logging.ERROR)
-    opt = optimize_model(str(src), model_type="bert", num_heads=cfg.heads, hidden_size=cfg.hidden, opt_level=0)
-    opt.save_model_to_file(str(dst))
+    x = dense_skip_ln(ctx, x, p + "attention.output.dense", p + "attention.output.LayerNorm", f"layer{i}.attention_out")
+    inp, w = smoothed(x, g.f32(p + "intermediate.dense.weight").T)
+    mm = g.op("MatMul", [inp, g.const(p + "intermediate.dense.weight_t", w)])
+    gelu = g.op("BiasGelu", [mm, g.const(p + "intermediate.dense.bias", g.f32(p + "intermediate.dense.bias"))],
+                f"layer{i}.gelu", domain=MS_DOMAIN)
+    return dense_skip_ln(gelu, x, p + "output.dense", p + "output.LayerNorm",
+                         "encoder_out" if last else f"layer{i + 1}.input")
 
 
-def quantize(src: Path, dst: Path, per_channel: bool = True, embeddings: bool = False) -> None:
-    """Dynamic int8 quantisation of the MatMul/Attention weights (and the word table if ``embeddings``)."""
+def smoothing_scales(weights: dict[str, np.ndarray], cfg: BertConfig, batches: list[tuple[np.ndarray, np.ndarray]],
+                     alpha: float = 0.5) -> dict[str, np.ndarray]:
+    """Per-channel SmoothQuant divisors ``s = max|X|^alpha / max|W|^(1-alpha)`` from calibration batches.
+
+    ``batches``: (input_ids, attention_mask) int64 pairs. Runs the fp32 fused graph with probe outputs.
+    """
+    import onnxruntime as ort
+
+    w = strip_prefix(weights)
+    model = build_bert_graph(weights, cfg, fused=True, probes=True)
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    names = list(probe_names(cfg))
+    amax = {n: None for n in names}
+    for ids, mask in batches:
+        outs = sess.run(names, {INPUT_IDS: ids, ATTENTION_MASK: mask})
+        valid = mask.astype(bool)
+        for n, a in zip(names, outs):
+            m = np.abs(a[valid]).max(axis=0)
+            amax[n] = m if amax[n] is None else np.maximum(amax[n], m)
+    scales = {}
+    for n, key in probe_names(cfg).items():
+        if key.endswith("self."):
+            wmax = np.max([np.abs(np.asarray(w[key + k + ".weight"], np.float32)).max(axis=0)
+                           for k in ("query", "key", "value")], axis=0)
+        else:
+            wmax = np.abs(np.asarray(w[key + ".weight"], np.float32)).max(axis=0)  # [out, in] -> per input
+        s = np.power(np.maximum(amax[n], 1e-5), alpha) / np.power(np.maximum(wmax, 1e-5), 1 - alpha)
+        scales[n] = np.clip(s, 1e-2, 1e2).astype(np.float32)
+    return scales
+
+
+def quantize(src: Path, dst: Path, per_channel: bool = True) -> None:
+    """Dynamic int8 quantisation of the MatMul / Attention weights (the embedding tables stay fp32)."""
     import logging
 
     from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    logging.getLogger().setLevel(logging.ERROR)  # quantize_dynamic warns on the root logger
-    ops = ["MatMul", "Attention"] + (["Gather"] if embeddings else [])
-    quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=per_channel,
-                     op_types_to_quantize=ops, extra_options={"DefaultTensorType": TensorProto.FLOAT})
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # quantize_dynamic warns about pre-processing on the root logger
+    try:
+        quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=per_channel,
+                         op_types_to_quantize=["MatMul", "Attention"],
+                         extra_options={"DefaultTensorType": TensorProto.FLOAT})
+    finally:
+        root.setLevel(level)
