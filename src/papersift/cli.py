@@ -24,15 +24,24 @@ admin_app = typer.Typer(help="Website accounts and moderation.", no_args_is_help
 app.add_typer(admin_app, name="admin")
 out = Console()
 err = Console(stderr=True)
-STATE: dict = {"db": None}
+STATE: dict = {"db": None, "config": None}
 
 JsonOpt = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
 
 @app.callback()
 def _global(db: Optional[str] = typer.Option(None, "--db", envvar="PAPERSIFT_DB",
-                                             help="Database file (default data/papersift.db).")):
+                                             help="Database file (default data/papersift.db)."),
+            config: Optional[str] = typer.Option(None, "--config", envvar="PAPERSIFT_CONFIG",
+                                                 help="Config file (default ./papersift.toml when present).")):
     STATE["db"] = db
+    STATE["config"] = config
+
+
+def _config():
+    from .config import load_config
+
+    return load_config(STATE["config"])
 
 
 def _service(embedder=None):
@@ -367,7 +376,7 @@ def main() -> None:
     try:
         result = app(standalone_mode=False)
     except PapersiftError as exc:
-        err.print(f"error: {exc.message}", markup=False, highlight=False)
+        err.print(f"error: {exc.message}", markup=False, highlight=False, soft_wrap=True)  # one line
         sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):
         err.print("interrupted")
@@ -384,5 +393,11 @@ def main() -> None:
         sys.exit(result)
 
 
+from . import cli_digest  # noqa: E402,F401  (registers `run` and `digest ...` on `app`; needs the helpers above)
+
 if __name__ == "__main__":
-    main()
+    # `python -m papersift.cli`: this file runs as __main__, but cli_digest registered its commands on
+    # the importable papersift.cli, so run that module's app (the one the `papersift` script runs)
+    from papersift.cli import main as _main
+
+    _main()

@@ -18,6 +18,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..community import Community
+from ..config import Config, load_config
+from ..digest import Digests
 from ..errors import BadInput, PapersiftError
 from ..index.query import Filters
 from ..serialize import feed_page_json, hit_json, search_json
@@ -99,17 +101,25 @@ def _is_api(request: Request) -> bool:
 
 
 def create_app(service: Papersift, background: bool = True, community: Community | None = None,
-               website: bool = True, cookie_secure: str = "auto") -> FastAPI:
+               website: bool = True, cookie_secure: str = "auto", config: Config | None = None,
+               scheduler=None) -> FastAPI:
     """``community``: the accounts/votes layer (built from ``service`` if not given);
-    ``website``: also serve the HTML pages; ``cookie_secure``: auto|true|false (see web/session.py)."""
+    ``website``: also serve the HTML pages; ``cookie_secure``: auto|true|false (see web/session.py);
+    ``config``: email, links and schedule (``load_config()`` if not given); ``scheduler``: started
+    and stopped with the app (``papersift run``)."""
     hub = community or Community(service)
+    config = config or load_config()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         indexer = BackgroundIndexer(service) if background else None
         if indexer:
             indexer.start()
+        if scheduler:
+            scheduler.start()
         yield
+        if scheduler:
+            scheduler.stop()
         if indexer:
             indexer.stop()
 
@@ -187,7 +197,8 @@ def create_app(service: Papersift, background: bool = True, community: Community
         return feed_page_json(hub.catalog.feed_page(None, date, week, month, sort=DAILY_SORT_ALIASES.get(sort, sort),
                                                     page=p + 1, limit=limit))
 
+    app.state.config = config
     app.include_router(make_router(hub))
     if website:
-        mount_website(app, hub, cookie_secure)
+        mount_website(app, hub, cookie_secure, Digests(service, config))
     return app

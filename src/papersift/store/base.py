@@ -6,8 +6,8 @@ implements this protocol, selected by URL in :func:`papersift.store.open_store`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable, Iterator, Protocol
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator, Protocol
 
 import numpy as np
 
@@ -44,6 +44,53 @@ class User:
 
 
 @dataclass
+class Subscriber:
+    """An email digest subscription (with or without an account)."""
+
+    id: int
+    email: str
+    cadence: str  # "daily" (weekdays) | "weekly"
+    trending: bool  # include the global trending list
+    status: str  # "pending" (not confirmed) | "active" | "unsubscribed" | "disabled" (bouncing)
+    topics: list[tuple[str, str]] = field(default_factory=list)  # (kind, value); kinds in TOPIC_KINDS
+    user_id: int | None = None
+    confirm_nonce: str | None = None  # set while a confirmation link is outstanding
+    token_epoch: int = 0  # inside every manage / unsubscribe link; bumping it voids them all
+    bounces: int = 0  # permanent delivery failures in a row
+    created_at: str | None = None
+    confirmed_at: str | None = None
+    status_reason: str | None = None
+
+
+TOPIC_KINDS = ("category", "organization", "author", "search")
+
+
+@dataclass
+class OutboxMessage:
+    """One email to send: a digest for (subscriber, period) or a confirmation / manage-link mail.
+
+    ``payload`` is what the message is rendered from (paper ids per section, or nothing for a
+    confirmation); the Message-ID is fixed when the row is made, so a retry is the same message."""
+
+    id: int
+    subscriber_id: int
+    kind: str  # "digest" | "confirm" | "manage"
+    period_key: str
+    recipient: str
+    message_id: str
+    payload: dict
+    status: str  # pending | sending | sent | failed | cancelled
+    attempts: int = 0
+    next_attempt_at: str | None = None
+    claimed_by: str | None = None
+    claimed_at: str | None = None
+    last_error: str | None = None
+    smtp_reply: str | None = None
+    created_at: str | None = None
+    sent_at: str | None = None
+
+
+@dataclass
 class ApiToken:
     id: int
     user_id: int
@@ -52,7 +99,68 @@ class ApiToken:
     last_used_at: str | None = None
 
 
-class Store(Protocol):
+class DigestStore(Protocol):
+    """Subscriptions, the outbox and the papers each subscriber has been sent (store/sqlite_digest.py).
+
+    The outbox's rules live here, so every backend keeps them: one digest per (subscriber, kind,
+    period); a digest's papers are recorded as sent in the same transaction that makes its row
+    (so no paper goes to a subscriber twice); a row moves pending -> sending -> sent | pending
+    (retry) | failed | cancelled, and only a claim moves it to sending."""
+
+    def get_secret(self, name: str, make: Callable[[], str]) -> str:
+        """The named secret, made with ``make()`` and kept on first use (race-free)."""
+    def set_cursor(self, name: str, value: dict | None) -> None: ...
+
+    # subscribers
+    def create_subscriber(self, email: str, cadence: str, trending: bool, topics: list[tuple[str, str]],
+                          user_id: int | None, confirm_nonce: str) -> Subscriber:
+        """A pending subscriber; Conflict when the email (case-insensitive) already has one."""
+    def get_subscriber(self, subscriber_id: int) -> Subscriber | None: ...
+    def get_subscriber_by_email(self, email: str) -> Subscriber | None: ...
+    def subscriber_for_user(self, user_id: int) -> Subscriber | None: ...
+    def update_subscriber(self, subscriber_id: int, *, cadence: str | None = None, trending: bool | None = None,
+                          topics: list[tuple[str, str]] | None = None, status: str | None = None,
+                          confirm_nonce: str | None = None, user_id: int | None = None,
+                          bump_epoch: bool = False) -> Subscriber: ...
+    def confirm_subscriber(self, subscriber_id: int, nonce: str) -> bool:
+        """pending -> active when ``nonce`` is the outstanding one; clears it (one use only)."""
+    def unsubscribe(self, subscriber_id: int, epoch: int) -> bool:
+        """-> unsubscribed when ``epoch`` is current; bumps it (every old link dies) and cancels
+        the subscriber's unsent messages. False when the link is stale or already used."""
+    def active_subscribers(self, cadences: Iterable[str]) -> list[Subscriber]: ...
+    def count_subscribers(self) -> dict[str, int]: ...
+
+    def papers_published_between(self, day_from: str, day_to: str) -> list[Paper]:
+        """Papers whose publication date is in [day_from, day_to] (YYYY-MM-DD, inclusive)."""
+
+    # what each subscriber has been sent
+    def sent_paper_ids(self, subscriber_id: int, paper_ids: Iterable[str]) -> set[str]: ...
+
+    # the outbox
+    def outbox_subscribers(self, kind: str, period_key: str) -> set[int]:
+        """Subscribers that already have a row for (kind, period)."""
+    def enqueue(self, subscriber_id: int, kind: str, period_key: str, recipient: str, message_id: str,
+                payload: dict, paper_ids: Iterable[str] = (), now: str | None = None) -> int | None:
+        """Make the row and record ``paper_ids`` as sent, in one transaction; None when the
+        (subscriber, kind, period) row exists already (nothing changes)."""
+    def last_enqueued_at(self, subscriber_id: int, kinds: Iterable[str]) -> str | None: ...
+    def claim(self, owner: str, now: str, ids: Iterable[int] | None = None) -> OutboxMessage | None:
+        """Atomically take the oldest due pending row (of ``ids`` if given) -> sending; rows of
+        subscribers who can no longer receive them become cancelled on the way."""
+    def abandoned_claims(self) -> list[OutboxMessage]:
+        """Rows in 'sending' (the sender decides which of them are abandoned)."""
+    def release(self, message_id: int, owner: str, error: str, next_attempt_at: str) -> None:
+        """sending -> pending (a temporary failure, or an abandoned claim), to retry at ``next_attempt_at``."""
+    def mark_sent(self, message_id: int, owner: str, reply: str, now: str) -> None: ...
+    def mark_failed(self, message_id: int, owner: str, error: str, bounce: bool, bounce_threshold: int,
+                    now: str) -> bool:
+        """-> failed with the reason; ``bounce``: count a permanent failure of the address and
+        disable it at ``bounce_threshold`` (returns True when it was disabled now)."""
+    def get_message(self, message_id: int) -> OutboxMessage | None: ...
+    def outbox_counts(self) -> dict[str, int]: ...
+
+
+class Store(DigestStore, Protocol):
     url: str
 
     # papers

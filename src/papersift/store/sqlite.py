@@ -22,6 +22,7 @@ from ..ingest.merge import merge
 from ..model import FeedEntry, Paper
 from .base import UpsertResult
 from .sqlite_community import COMMUNITY_SCHEMA, CommunityTables
+from .sqlite_digest import DIGEST_SCHEMA, DigestTables
 
 # Each entry migrates the schema from version i to i+1. Append, never edit.
 MIGRATIONS = [
@@ -63,6 +64,8 @@ MIGRATIONS = [
     """,
     # 2: the website (accounts, votes, saves, moderation) and the organisation/author listings
     COMMUNITY_SCHEMA,
+    # 3: email digests (subscribers, topics, outbox, sent papers) and generated secrets
+    DIGEST_SCHEMA,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -71,7 +74,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class SQLiteStore(CommunityTables):
+class SQLiteStore(CommunityTables, DigestTables):
     _now = staticmethod(_now)
 
     def __init__(self, path: str | Path):

@@ -149,22 +149,29 @@ def _require_user(request: Request):
     return current.user
 
 
+def settings_page(request: Request, user, status: int = 200, new_token: str | None = None, **digest):
+    """The settings page: API tokens and the email digest section (web/subscribe.py)."""
+    from .subscribe import settings_context
+
+    context = settings_context(request, user) | digest
+    return render(request, "settings.html", status, tokens=community(request).accounts.tokens(user),
+                  new_token=new_token, **context)
+
+
 @router.get("/settings")
 def settings(request: Request):
     if viewer(request).user is None:
         return login_redirect(request)
-    user = viewer(request).user
-    return render(request, "settings.html", tokens=community(request).accounts.tokens(user), new_token=None)
+    return settings_page(request, viewer(request).user)
 
 
 @router.post("/settings/tokens")
 async def create_token(request: Request):
     form = await read_form(request)
     user = _require_user(request)
-    accounts = community(request).accounts
-    token, secret = accounts.create_token(user, field(form, "name", 200))
+    _, secret = community(request).accounts.create_token(user, field(form, "name", 200))
     # shown once, in this response only (never stored, never put in a URL)
-    return render(request, "settings.html", 201, tokens=accounts.tokens(user), new_token=secret)
+    return settings_page(request, user, 201, new_token=secret)
 
 
 @router.post("/settings/tokens/{token_id}/revoke")

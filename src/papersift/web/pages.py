@@ -7,6 +7,7 @@ names it (rendered as a 4xx page), never a framework validation dump or a 500.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
@@ -15,7 +16,7 @@ from ..errors import BadInput
 from ..feed.daily import Period, parse_period, period_for_date, period_for_week
 from ..index.query import Filters
 from ..model import normalize_paper_id
-from .render import paper_url, render, url_with
+from .render import alternates, paper_url, render, url_with
 from .session import community, viewer
 
 router = APIRouter(include_in_schema=False)
@@ -79,6 +80,8 @@ def _feed_page(request: Request, sort_value: str | None, page_value: str | None,
         tabs=[(kind, label, period_path(p), p.kind == period.kind) for kind, label, p in tabs],
         sorts=[("trending", "Trending"), ("upvotes", "Most upvoted"), ("newest", "Newest")],
         base_path=period_path(period) if not home else request.url.path,
+        feed_links=alternates("/feeds/daily" if home else f"/feeds/{period.kind}/{period.label}",
+                              "Daily papers" if home else f"Daily papers: {period_title(period)}"),
         submitted=submitted if submitted and any(c.paper.id == submitted for c in view.cards) else None)
 
 
@@ -126,31 +129,47 @@ def _has_code(value: str | None) -> bool | None:
     raise BadInput(f"has_code must be true or false, got {value[:20]!r}")
 
 
+def search_state(params) -> dict:
+    """The search form's state: every value as the URL gave it (so the form shows it back)."""
+    return {"q": params.get("q", ""), "from": params.get("from", ""), "to": params.get("to", ""),
+            "cat": params.get("cat", ""), "org": params.get("org", ""),
+            "has_code": params.get("has_code", ""), "sort": params.get("sort", "")}
+
+
+def search_args(params, default_sort: str = "relevance") -> tuple[str, Filters, str]:
+    """(query, filters, sort) from /search's query parameters (also the search feeds'); BadInput names the bad one."""
+    q = params.get("q", "")
+    if len(q) > MAX_QUERY_CHARS:
+        raise BadInput(f"query too long ({len(q)} characters, at most {MAX_QUERY_CHARS})")
+    sort = params.get("sort") or default_sort
+    if sort not in SEARCH_SORTS:
+        raise BadInput(f"unknown sort {sort[:40]!r}: use relevance, date or upvotes")
+    cats = [c for part in params.getlist("cat") for c in part.replace(",", " ").split()]
+    filters = Filters(date_from=params.get("from") or None, date_to=params.get("to") or None, categories=cats,
+                      organization=(params.get("org") or "").strip() or None,
+                      has_code=_has_code(params.get("has_code", "")))
+    filters.validate()
+    return q, filters, sort
+
+
 @router.get("/search")
 def search(request: Request):
     params = request.query_params
-    q = params.get("q", "")
-    state = {"q": q, "from": params.get("from", ""), "to": params.get("to", ""),
-             "cat": params.get("cat", ""), "org": params.get("org", ""),
-             "has_code": params.get("has_code", ""), "sort": params.get("sort", "")}
-    context = dict(state=state, view=None, error=None, page=1)
+    state = search_state(params)
+    q = state["q"]
+    feed_query = {k: v for k, v in state.items() if v}
+    context = dict(state=state, view=None, error=None, page=1,
+                   feed_links=alternates("/feeds/search", f"Search: {q}", feed_query) if q.strip() else [])
     try:
-        if len(q) > MAX_QUERY_CHARS:
-            raise BadInput(f"query too long ({len(q)} characters, at most {MAX_QUERY_CHARS})")
-        sort = state["sort"] or "relevance"
-        if sort not in SEARCH_SORTS:
-            raise BadInput(f"unknown sort {sort[:40]!r}: use relevance, date or upvotes")
+        q, filters, sort = search_args(params)
         page = int_param(params.get("page"), "page", high=1000 // SEARCH_PER_PAGE)
-        cats = [c for part in params.getlist("cat") for c in part.replace(",", " ").split()]
-        filters = Filters(date_from=state["from"] or None, date_to=state["to"] or None, categories=cats,
-                          organization=state["org"].strip() or None, has_code=_has_code(state["has_code"]))
-        filters.validate()
         context["page"] = page
         if q.strip():
             context["view"] = community(request).catalog.search(viewer(request).user, q, filters, sort=sort,
                                                                page=page, per_page=SEARCH_PER_PAGE)
     except BadInput as exc:  # a malformed query: the form stays, with the reason
         context["error"] = exc.message
+        context["feed_links"] = []
         return render(request, "search.html", 400, **context)
     return render(request, "search.html", **context)
 
@@ -171,8 +190,9 @@ def _listing(request: Request, kind: str, name: str, page: str | None):
     fetch = catalog.by_organization if kind == "org" else catalog.by_author
     listing = fetch(current, name, page=number, per_page=LIST_PER_PAGE)
     heading = " ".join(name.split())
+    feed = f"/feeds/{'orgs' if kind == 'org' else 'authors'}/" + quote(heading, safe="")
     return render(request, "listing.html", listing=listing, kind=kind, heading=heading,
-                  title=heading, empty_message="")
+                  title=heading, empty_message="", feed_links=alternates(feed, heading))
 
 
 @router.get("/orgs/{name:path}")

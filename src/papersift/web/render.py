@@ -109,6 +109,14 @@ def url_with(path: str, params: dict, **changes) -> str:
     return path + ("?" + urlencode(items) if items else "")
 
 
+def alternates(feed_path: str, title: str, query: dict | None = None) -> list[dict]:
+    """``<link rel=alternate>`` entries (and visible links) for a page's Atom and RSS feeds."""
+    return [{"type": "application/atom+xml", "format": "Atom", "title": f"{title} (Atom)",
+             "href": url_with(feed_path + ".atom", query or {})},
+            {"type": "application/rss+xml", "format": "RSS", "title": f"{title} (RSS)",
+             "href": url_with(feed_path + ".rss", query or {})}]
+
+
 def human_day(day: str | date | None) -> str:
     if not day:
         return ""
@@ -173,7 +181,8 @@ def _here(request: Request) -> str:
 
 
 TITLES = {400: "Bad request", 401: "Please log in", 403: "Not allowed", 404: "Not found",
-          405: "Method not allowed", 409: "Already done", 413: "Too large", 422: "Bad request",
+          405: "Method not allowed", 409: "Already done", 410: "Link no longer valid", 413: "Too large",
+          422: "Bad request",
           429: "Too many attempts", 500: "Something went wrong", 503: "Temporarily unavailable"}
 
 

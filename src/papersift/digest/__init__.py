@@ -1,0 +1,73 @@
+"""Email digests: subscriptions (double opt-in), building each subscriber's digest once per
+period into the outbox, and delivering the outbox over SMTP exactly once.
+
+``Digests`` bundles the parts for the interfaces: the website (``web/subscribe.py``), the
+command line (``papersift digest send``) and the scheduler (``papersift run``) all call it.
+It sits at the right end of the data flow: it calls the Papersift service, the community
+catalogue's feed view and the Store, never SQL.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timezone
+from typing import Callable
+
+from ..config import Config
+from ..service import Papersift
+from .build import BuildReport, DigestBuilder, due_periods
+from .render import Renderer
+from .sender import Sender, SendReport
+from .subscriptions import CADENCES, Choices, Outcome, Subscriptions, clean_choices
+from .tokens import BadToken, Signer, signing_key
+
+__all__ = ["Digests", "Choices", "Outcome", "CADENCES", "clean_choices", "BadToken", "BuildReport", "SendReport",
+           "due_periods"]
+log = logging.getLogger("papersift.digest")
+
+
+class Digests:
+    def __init__(self, service: Papersift, config: Config,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
+        self.service, self.store, self.config, self.clock = service, service.store, config, clock
+        self.signer = Signer(signing_key(config.secret_key, self.store), clock=lambda: self.clock().timestamp())
+        self.renderer = Renderer(self.store, config, self.signer)
+        self.subscriptions = Subscriptions(self.store, self.signer, config, clock)
+        self.builder = DigestBuilder(service, config)
+
+    def sender(self) -> Sender:
+        return Sender(self.store, self.config, self.renderer, self.clock)
+
+    def today(self) -> date:
+        """Today in the digest time zone (what decides which digests are due)."""
+        return self.clock().astimezone(self.config.zone).date()
+
+    def run(self, today: date | None = None, limit: int | None = None, dry_run: bool = False,
+            progress: Callable[[int], None] | None = None) -> dict:
+        """One run, as cron or the scheduler does it: build what is due, then send what is due."""
+        if not dry_run:
+            self.config.require_email()
+            self.config.require_base_url()
+        if limit is not None and limit < 1:
+            from ..errors import BadInput
+
+            raise BadInput("--limit must be at least 1")
+        day = today or self.today()
+        built = self.builder.build(day, dry_run=dry_run, progress=progress)
+        result = {"date": day.isoformat(), "dry_run": dry_run, "build": built.as_dict()}
+        if not dry_run:
+            result["send"] = self.sender().send_due(limit=limit).as_dict()
+        result["outbox"] = self.store.outbox_counts()
+        return result
+
+    def send_pending(self, limit: int | None = None, ids=None) -> SendReport:
+        return self.sender().send_due(limit=limit, ids=ids)
+
+    def send_soon(self, outbox_id: int | None) -> None:
+        """Send one message now (the website's confirmation mail); a failure leaves it to retries."""
+        if outbox_id is None or not self.config.email_enabled:
+            return
+        try:
+            self.sender().send_due(ids=[outbox_id])
+        except Exception:  # never surfaces to the reader: the scheduler or cron retries it
+            log.exception("sending outbox message %s failed; it stays queued", outbox_id)

@@ -1,0 +1,222 @@
+"""Choosing each subscriber's papers for a period and putting the digest in the outbox.
+
+Periods. A daily digest goes out on weekdays; its key is the date (``2026-11-23``) and it
+looks at papers from the previous weekday through the send day (Monday's covers Friday to
+Monday, so weekend papers are not lost). A weekly digest's key is the ISO week (``2026-W48``);
+it is due on the configured weekday or at the first run after it in that week, and looks at
+the last eight days. Windows overlap on purpose: ``sent_papers`` removes repeats, and a paper
+harvested late is still caught by the next digest.
+
+Per period everything shared is computed once (trending, the candidate pool, topic
+matches, one lexical query per distinct saved search), then each subscriber's digest is a
+few set operations: 10,000 subscribers cost little more than one.
+
+Sections. "Trending": the period's feed ranked by trending (source + local votes, hidden
+papers left out). "For your topics": pool papers matching the subscriber's categories,
+organisations, authors or saved searches, ranked by how many topics they match, then
+upvotes, then newest. A paper sent before, or already under "Trending", is left out; a
+digest with nothing left is not made.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Callable
+
+from ..community.catalog import CommunityFeedStore
+from ..config import WEEKDAYS, Config
+from ..errors import BadInput
+from ..feed.daily import Period, daily_papers
+from ..index.query import Filters, parse_query
+from ..model import Paper
+from ..search.searcher import Searcher
+from ..service import Papersift
+from ..store.base import Subscriber
+from .render import sender_domain
+
+SEARCH_DEPTH = 100  # lexical hits per saved search before intersecting with the pool
+SEARCH_LOOKBACK = timedelta(days=14)  # feed papers are often published days before their feed day
+
+
+@dataclass(frozen=True)
+class DigestPeriod:
+    cadence: str
+    key: str
+    start: date  # window, inclusive
+    end: date
+    feed_path: str  # the website page of this period ("see the whole feed")
+
+
+def due_periods(today: date, config: Config) -> list[DigestPeriod]:
+    """The digests due on ``today`` (a calendar day in the digest time zone)."""
+    periods = []
+    if today.weekday() < 5:
+        start = today - timedelta(days=3 if today.weekday() == 0 else 1)
+        periods.append(DigestPeriod("daily", today.isoformat(), start, today, f"/papers/date/{start.isoformat()}"))
+    if today.weekday() >= WEEKDAYS.index(config.digest.weekly_day):
+        iso = today.isocalendar()
+        key = f"{iso.year:04d}-W{iso.week:02d}"
+        last = (today - timedelta(days=7)).isocalendar()
+        periods.append(DigestPeriod("weekly", key, today - timedelta(days=7), today,
+                                    f"/papers/week/{last.year:04d}-W{last.week:02d}"))
+    return periods
+
+
+@dataclass
+class Choice:
+    trending: list[dict] = field(default_factory=list)  # [{"id": ...}]
+    topics: list[dict] = field(default_factory=list)  # [{"id": ..., "why": [...]}]
+
+    @property
+    def paper_ids(self) -> list[str]:
+        return [e["id"] for e in self.trending + self.topics]
+
+    def __bool__(self) -> bool:
+        return bool(self.trending or self.topics)
+
+
+@dataclass
+class BuildReport:
+    periods: dict[str, str] = field(default_factory=dict)  # cadence -> key
+    subscribers: int = 0
+    built: int = 0
+    empty: int = 0
+    existing: int = 0
+
+    def as_dict(self) -> dict:
+        return {"periods": self.periods, "subscribers": self.subscribers, "built": self.built,
+                "empty": self.empty, "already_built": self.existing}
+
+
+def topic_label(kind: str, value: str) -> str:
+    return {"category": value, "organization": value, "author": f"author {value}",
+            "search": f"\u201c{value}\u201d"}[kind]
+
+
+class PeriodPlan:
+    """Everything about one period that does not depend on the subscriber."""
+
+    def __init__(self, service: Papersift, period: DigestPeriod, config: Config, searcher: Callable[[], Searcher]):
+        self.service, self.store, self.period, self.config = service, service.store, period, config
+        self._searcher = searcher
+        hidden = self.store.hidden_paper_ids()
+        start, end = period.start.isoformat(), period.end.isoformat()
+        # the feed's own ranking, on the same view the website shows (local votes, no hidden papers)
+        feed_view = CommunityFeedStore(self.store, hidden)
+        window = Period("range", f"{start}..{end}", period.start, period.end)  # daily_papers reads start/end
+        feed = daily_papers(feed_view, window, sort="trending", limit=100) if config.digest.trending_count else None
+        self.trending: list[str] = [it.paper.id for it in feed.items] if feed else []
+        pool: dict[str, Paper] = {p.id: p for p, _ in self.store.feed_entries(start, end)}
+        for paper in self.store.papers_published_between(start, end):
+            pool.setdefault(paper.id, paper)
+        self.pool = {pid: p for pid, p in pool.items() if pid not in hidden}
+        votes = self.store.vote_counts(self.pool)
+        self.upvotes = {pid: (p.upvotes or 0) + votes.get(pid, 0) for pid, p in self.pool.items()}
+        self._index: dict[tuple[str, str], list[str]] = {}
+        for pid, paper in self.pool.items():
+            for cat in paper.categories or []:
+                self._index.setdefault(("category", cat.casefold()), []).append(pid)
+            if paper.organization:
+                self._index.setdefault(("organization", " ".join(paper.organization.split()).casefold()), []).append(pid)
+            for name in paper.authors or []:
+                self._index.setdefault(("author", " ".join(name.split()).casefold()), []).append(pid)
+        self._searches: dict[str, list[str]] = {}
+
+    def matches(self, kind: str, value: str) -> list[str]:
+        if kind != "search":
+            return self._index.get((kind, " ".join(value.split()).casefold()), [])
+        key = value.strip()
+        if key not in self._searches:
+            self._searches[key] = self._search(key)
+        return self._searches[key]
+
+    def _search(self, query: str) -> list[str]:
+        if not self.pool:
+            return []
+        filters = Filters(date_from=(self.period.start - SEARCH_LOOKBACK).isoformat(),
+                          date_to=self.period.end.isoformat())
+        try:
+            ranking, _, _ = self._searcher().rank(parse_query(query), filters, mode="bm25", k=SEARCH_DEPTH)
+        except BadInput:  # a saved search the query syntax no longer accepts matches nothing
+            return []
+        return [pid for pid, _ in ranking if pid in self.pool]
+
+    def choose(self, subscriber: Subscriber) -> Choice:
+        candidates: dict[str, list[str]] = {}  # paper id -> why
+        for kind, value in subscriber.topics:
+            for pid in self.matches(kind, value):
+                candidates.setdefault(pid, []).append(topic_label(kind, value))
+        trending = self.trending if subscriber.trending else []
+        wanted = set(trending[: self.config.digest.trending_count * 3]) | set(candidates)
+        sent = self.store.sent_paper_ids(subscriber.id, wanted) if wanted else set()
+        choice = Choice()
+        if subscriber.trending:
+            picked = [pid for pid in trending if pid not in sent][: self.config.digest.trending_count]
+            choice.trending = [{"id": pid} for pid in picked]
+        shown = {e["id"] for e in choice.trending} | sent
+        ranked = sorted((pid for pid in candidates if pid not in shown),
+                        key=lambda pid: (-len(candidates[pid]), -self.upvotes.get(pid, 0),
+                                         _newest_first(self.pool[pid].published), pid))
+        choice.topics = [{"id": pid, "why": candidates[pid]} for pid in ranked[: self.config.digest.topics_count]]
+        return choice
+
+
+def _newest_first(published: str | None) -> tuple:
+    return tuple(-ord(c) for c in (published or ""))
+
+
+def new_message_id(kind: str, subscriber_id: int, config: Config) -> str:
+    """Unique, and fixed for the row's lifetime (a resend carries the same Message-ID)."""
+    return f"<papersift.{kind}.{subscriber_id}.{secrets.token_hex(10)}@{sender_domain(config.smtp.sender)}>"
+
+
+class DigestBuilder:
+    def __init__(self, service: Papersift, config: Config):
+        self.service, self.store, self.config = service, service.store, config
+        self._searcher: Searcher | None = None
+
+    def searcher(self) -> Searcher:
+        # one lexical-only searcher per run: saved searches never need the embedding model
+        if self._searcher is None:
+            self._searcher = Searcher(self.service.indexes_lexical_only())
+        return self._searcher
+
+    def build(self, today: date, dry_run: bool = False, progress: Callable[[int], None] | None = None,
+              only: set[int] | None = None) -> BuildReport:
+        """Put every due, non-empty digest for ``today`` in the outbox (each at most once)."""
+        report = BuildReport()
+        for period in due_periods(today, self.config):
+            report.periods[period.cadence] = period.key
+            subscribers = self.store.active_subscribers([period.cadence])
+            if only is not None:
+                subscribers = [s for s in subscribers if s.id in only]
+            report.subscribers += len(subscribers)
+            done = self.store.outbox_subscribers("digest", period.key)
+            todo = [s for s in subscribers if s.id not in done]
+            report.existing += len(subscribers) - len(todo)
+            if not todo:
+                continue
+            plan = PeriodPlan(self.service, period, self.config, self.searcher)
+            for subscriber in todo:
+                choice = plan.choose(subscriber)
+                if progress:
+                    progress(1)
+                if not choice:
+                    report.empty += 1
+                    continue
+                if dry_run:
+                    report.built += 1
+                    continue
+                payload = {"period": period.key, "cadence": period.cadence, "window": [
+                    period.start.isoformat(), period.end.isoformat()], "feed_path": period.feed_path,
+                    "trending": choice.trending, "topics": choice.topics}
+                made = self.store.enqueue(subscriber.id, "digest", period.key, subscriber.email,
+                                          new_message_id("digest", subscriber.id, self.config), payload,
+                                          choice.paper_ids)
+                if made is None:  # another builder got there first: the constraint kept it to one
+                    report.existing += 1
+                else:
+                    report.built += 1
+        return report

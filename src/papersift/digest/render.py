@@ -1,0 +1,242 @@
+"""Turning an outbox row into the email that goes out: templates, links, headers.
+
+A digest row holds paper ids per section; the paper details (title, authors, upvotes...) are
+read at sending time, so the database keeps ~1 KB per digest instead of the ~40 KB message.
+The Message-ID was fixed when the row was made: a retry after a crash is the same message.
+
+Two Jinja2 environments: HTML with autoescaping (everything harvested is untrusted), plain
+text without (escaping would put ``&amp;`` into the text part). Every link is absolute, on
+the configured ``base_url``, and every link to a paper page is one the running site answers.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from ..config import Config
+from ..model import Paper
+from ..store.base import OutboxMessage, Store, Subscriber
+from .tokens import Signer
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+MANY_AUTHORS = 5
+EXCERPT_CHARS = 300
+# Lines up to 998 octets are legal (RFC 5322); a lower limit would fold the long
+# List-Unsubscribe URL, which some clients then fail to read.
+POLICY = email.policy.SMTP.clone(max_line_length=998)
+POLICY_7BIT = POLICY.clone(cte_type="7bit")  # for a server without 8BITMIME
+_GITHUB_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+# Characters XML and most mail clients refuse (C0 controls except tab/newline)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+_html = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
+                    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+_text = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=False, undefined=StrictUndefined,
+                    trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def clean_text(text: str | None) -> str:
+    return _CONTROL.sub("", " ".join((text or "").split()))
+
+
+def excerpt(text: str | None, chars: int = EXCERPT_CHARS) -> str:
+    text = clean_text(text)
+    if len(text) <= chars:
+        return text
+    cut = text.rfind(" ", 0, chars)
+    return text[: cut if cut > chars // 2 else chars].rstrip(" ,;:.") + "\u2026"
+
+
+def authors_text(authors: list[str]) -> str:
+    names = [a for a in authors or [] if a]
+    if len(names) > MANY_AUTHORS:
+        return f"{clean_text(names[0])} et al. ({len(names)} authors)"
+    return ", ".join(clean_text(a) for a in names)
+
+
+def code_url(paper: Paper) -> str | None:
+    """Only ever an https URL (a repository that is not one is read as a GitHub owner/name)."""
+    repo = (paper.github_repo or "").strip()
+    if repo.startswith("https://"):
+        return repo
+    if _GITHUB_NAME.match(repo):
+        return f"https://github.com/{repo}"
+    return None
+
+
+def paper_path(paper_id: str) -> str:
+    return "/papers/" + quote(paper_id, safe="/:")
+
+
+def sender_domain(sender: str) -> str:
+    address = parseaddr(sender)[1]
+    return address.rsplit("@", 1)[-1] if "@" in address else "localhost"
+
+
+@dataclass
+class Item:
+    paper: Paper
+    title: str  # harvested text, whitespace and control characters cleaned
+    organization: str
+    upvotes: int
+    url: str
+    org_url: str | None
+    arxiv_url: str | None
+    code_url: str | None
+    authors: str
+    excerpt: str
+    why: list[str]
+
+
+class Renderer:
+    def __init__(self, store: Store, config: Config, signer: Signer):
+        self.store, self.config, self.signer = store, config, signer
+        # Papers read during one send run: most subscribers share the trending papers, and
+        # decoding each paper once instead of once per message halves the rendering time.
+        # (The dict is replaced, never cleared: a concurrent render keeps its own reference.)
+        self._papers: dict[str, tuple[Paper, int]] = {}
+        self._hidden: set[str] | None = None
+
+    def start_run(self) -> None:
+        self._papers = {}
+        self._hidden = None  # papers an admin hid after the digest was built are left out
+
+    # ---- links
+    @property
+    def base(self) -> str:
+        return self.config.require_base_url()
+
+    def link(self, purpose: str, subscriber: Subscriber, value: str | None = None) -> str:
+        """A signed link; unsubscribe/manage links carry the subscriber's current epoch."""
+        lifetime = (self.config.digest.confirm_hours * 3600 if purpose == "confirm"
+                    else self.config.digest.link_days * 86400)
+        token = self.signer.sign(purpose, subscriber.id, value if value is not None else str(subscriber.token_epoch),
+                                 lifetime)
+        path = {"confirm": "/subscribe/confirm/", "unsubscribe": "/unsubscribe/", "manage": "/subscription/"}[purpose]
+        return self.base + path + token
+
+    # ---- messages
+    def render(self, message: OutboxMessage, subscriber: Subscriber, now: datetime | None = None,
+               eight_bit: bool = True) -> bytes:
+        """The message as bytes for SMTP DATA. ``eight_bit``: the server takes 8BITMIME, so UTF-8
+        text goes as it is (otherwise quoted-printable/base64: slower, and a third larger)."""
+        now = now or datetime.now(timezone.utc)
+        policy = POLICY if eight_bit else POLICY_7BIT
+        if message.kind == "digest":
+            msg = self._digest(message, subscriber, policy)
+        elif message.kind in ("confirm", "manage"):
+            msg = self._confirm(message, subscriber, policy)
+        else:
+            raise ValueError(f"unknown message kind {message.kind!r}")
+        msg["From"] = self.config.smtp.sender
+        msg["To"] = message.recipient
+        msg["Date"] = format_datetime(now)
+        msg["Message-ID"] = message.message_id
+        msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies, please
+        return msg.as_bytes(policy=policy)
+
+    def _common(self, subscriber: Subscriber) -> dict:
+        host = urlsplit(self.base).netloc
+        return {"base_url": self.base, "site_host": host, "site_name": "papersift", "recipient": subscriber.email,
+                "cadence_text": "daily" if subscriber.cadence == "daily" else "weekly"}
+
+    @staticmethod
+    def _compose(subject: str, text: str, html: str, policy) -> EmailMessage:
+        msg = EmailMessage(policy=policy)
+        msg["Subject"] = subject
+        msg.set_content(text)  # text/plain first: clients show the last alternative they can
+        msg.add_alternative(html, subtype="html")
+        return msg
+
+    def _confirm(self, message: OutboxMessage, subscriber: Subscriber, policy) -> EmailMessage:
+        context = self._common(subscriber)
+        if message.kind == "confirm":
+            action = self.link("confirm", subscriber, message.payload["nonce"])
+            subject = heading = "Confirm your papersift digest subscription"
+            hours = self.config.digest.confirm_hours
+            context["valid_for"] = f"{hours:g} hours" if hours < 72 else f"{hours / 24:g} days"
+        else:
+            action = self.link("manage", subscriber)
+            subject = heading = "Your papersift digest subscription"
+        context.update(kind=message.kind, subject=subject, heading=heading, action_url=action,
+                       unsubscribe_url=self.link("unsubscribe", subscriber))
+        return self._compose(subject, _text.get_template("confirm.txt").render(**context),
+                             _html.get_template("confirm.html").render(**context), policy)
+
+    def _load(self, ids: list[str]) -> dict[str, tuple[Paper, int]]:
+        cache, hidden = self._papers, self._hidden
+        if hidden is None:
+            hidden = self._hidden = self.store.hidden_paper_ids()
+        missing = [pid for pid in ids if pid not in cache]
+        if missing:
+            if len(cache) > 20_000:
+                cache = self._papers = {}
+            papers = self.store.get_papers(missing)
+            votes = self.store.vote_counts(papers)
+            cache.update({pid: (p, (p.upvotes or 0) + votes.get(pid, 0)) for pid, p in papers.items()})
+        return {pid: cache[pid] for pid in ids if pid in cache and pid not in hidden}
+
+    def items(self, entries: list[dict]) -> list[Item]:
+        found = self._load([e["id"] for e in entries])
+        out = []
+        for entry in entries:
+            if entry["id"] not in found:  # vanished since the digest was built: leave it out
+                continue
+            paper, upvotes = found[entry["id"]]
+            out.append(Item(
+                paper=paper, title=clean_text(paper.title) or paper.id, organization=clean_text(paper.organization),
+                upvotes=upvotes,
+                url=self.base + paper_path(paper.id),
+                org_url=self.base + "/orgs/" + quote(paper.organization, safe="") if paper.organization else None,
+                arxiv_url=f"https://arxiv.org/abs/{paper.id}" if ":" not in paper.id else None,
+                code_url=code_url(paper), authors=authors_text(paper.authors), excerpt=excerpt(paper.abstract),
+                why=list(entry.get("why") or [])))
+        return out
+
+    def _digest(self, message: OutboxMessage, subscriber: Subscriber, policy) -> EmailMessage:
+        payload = message.payload
+        sections = []
+        for key, title, note in (("trending", "Trending", "The most upvoted papers, rising fastest."),
+                                 ("topics", "For your topics", "New papers matching what you follow.")):
+            items = self.items(payload.get(key) or [])
+            if items:
+                sections.append({"key": key, "title": title, "note": note, "items": items})
+        heading, subject = self.titles(payload, sum(len(s["items"]) for s in sections))
+        unsubscribe = self.link("unsubscribe", subscriber)
+        context = self._common(subscriber)
+        context.update(subject=subject, heading=heading, sections=sections, manage_url=self.link("manage", subscriber),
+                       unsubscribe_url=unsubscribe, feed_url=self.base + payload.get("feed_path", "/"))
+        msg = self._compose(subject, _text.get_template("digest.txt").render(**context),
+                            _html.get_template("digest.html").render(**context), policy)
+        # RFC 2369 + RFC 8058: mail clients show an unsubscribe button that POSTs
+        # "List-Unsubscribe=One-Click" to the https URL (no login, no form, no confirmation page)
+        targets = [f"<{unsubscribe}>"]
+        if self.config.smtp.unsubscribe_mailto:
+            targets.append(f"<mailto:{self.config.smtp.unsubscribe_mailto}?subject=unsubscribe>")
+        msg["List-Unsubscribe"] = ", ".join(targets)
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        msg["List-Id"] = f"papersift digest <digest.{urlsplit(self.base).hostname or 'localhost'}>"
+        return msg
+
+    @staticmethod
+    def titles(payload: dict, count: int) -> tuple[str, str]:
+        key = payload.get("period", "")
+        if payload.get("cadence") == "weekly":
+            year, week = key.split("-W") if "-W" in key else (key, "")
+            heading = f"Your weekly papers: week {int(week)}, {year}" if week.isdigit() else "Your weekly papers"
+        else:
+            try:
+                day = date.fromisoformat(key)
+                heading = f"Your daily papers: {day:%a} {day.day} {day:%b %Y}"
+            except ValueError:
+                heading = "Your daily papers"
+        return heading, f"{heading} ({count} paper{'s' if count != 1 else ''})"

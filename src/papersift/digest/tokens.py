@@ -1,0 +1,110 @@
+"""Signed, expiring tokens for the links in emails (confirm, unsubscribe, manage).
+
+A token is ``base64url(json payload) "." base64url(HMAC-SHA256(key, purpose-tagged payload))``.
+The payload names its purpose, the subscriber, a value that the store can void (the
+confirmation nonce, or the subscriber's ``token_epoch``) and an expiry time, so:
+
+* a forged or altered token fails the MAC (checked in constant time);
+* a token for one purpose cannot be used for another (the purpose is inside the MAC);
+* an expired token is refused even with a good MAC;
+* a used token stops working because the store changed the nonce / epoch it names.
+
+The key comes from ``secret_key`` in the config (``PAPERSIFT_SECRET_KEY``); without one, a random
+256-bit key is made on first use and kept in the database (never in the repository).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass
+
+from ..errors import PapersiftError
+
+PURPOSES = ("confirm", "unsubscribe", "manage")
+SECRET_NAME = "link-signing-key"
+MAX_TOKEN_CHARS = 600
+
+
+class BadToken(PapersiftError):
+    """A link token that is forged, damaged, for another purpose, expired or already used."""
+
+    code = "bad_token"
+    http_status = 400
+
+
+class ExpiredToken(BadToken):
+    code = "expired_token"
+    http_status = 410
+
+
+class UsedToken(BadToken):
+    code = "used_token"
+    http_status = 410
+
+
+@dataclass(frozen=True)
+class LinkClaim:
+    purpose: str
+    subscriber_id: int
+    value: str  # the confirmation nonce, or str(token_epoch)
+    expires: int  # unix seconds
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class Signer:
+    def __init__(self, key: str | bytes, clock=time.time):
+        if not key:
+            raise ValueError("an empty signing key")
+        self._key = hashlib.sha256(b"papersift-links\0" + (key.encode() if isinstance(key, str) else key)).digest()
+        self._clock = clock
+
+    def _mac(self, body: str) -> str:
+        return _b64(hmac.new(self._key, body.encode("ascii"), hashlib.sha256).digest())
+
+    def sign(self, purpose: str, subscriber_id: int, value: str, lifetime_seconds: float) -> str:
+        if purpose not in PURPOSES:
+            raise ValueError(f"unknown token purpose {purpose!r}")
+        payload = {"p": purpose, "s": subscriber_id, "v": value, "x": int(self._clock() + lifetime_seconds)}
+        body = _b64(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
+        return f"{body}.{self._mac(body)}"
+
+    def verify(self, token: str | None, purpose: str) -> LinkClaim:
+        """The claim inside a good token for ``purpose``; BadToken / ExpiredToken otherwise."""
+        broken = BadToken("this link is not valid: it may have been cut off or changed. "
+                          "Copy the whole link from the email, or subscribe again for a new one")
+        if not token or len(token) > MAX_TOKEN_CHARS or token.count(".") != 1:
+            raise broken
+        body, mac = token.split(".")
+        if not hmac.compare_digest(mac.encode("ascii", "replace"), self._mac(body).encode("ascii")):
+            raise broken
+        try:
+            data = json.loads(_unb64(body))
+            claim = LinkClaim(str(data["p"]), int(data["s"]), str(data["v"]), int(data["x"]))
+        except (ValueError, KeyError, TypeError):
+            raise broken from None
+        if claim.purpose != purpose:
+            raise broken
+        if claim.expires < self._clock():
+            raise ExpiredToken("this link has expired" + (
+                ": subscribe again to get a new confirmation email" if purpose == "confirm"
+                else ": use the link in your latest digest email"))
+        return claim
+
+
+def signing_key(configured: str, store) -> str:
+    """The configured key, or the one kept in the database (made on first use)."""
+    if configured:
+        return configured
+    return store.get_secret(SECRET_NAME, lambda: secrets.token_urlsafe(32))

@@ -1,0 +1,144 @@
+"""RSS and Atom feeds of the lists the website shows (``/feeds/...``; ``.atom`` or ``.rss``).
+
+| feed | same list as |
+|---|---|
+| ``/feeds/daily.atom`` | ``/`` (today, or the latest day with papers) |
+| ``/feeds/date/2026-05-15.atom``, ``/feeds/week/2026-W20.atom``, ``/feeds/month/2026-05.atom`` | that page |
+| ``/feeds/search.atom?q=&from=&to=&cat=&org=&has_code=&sort=`` | ``/search`` with the same parameters (newest first unless ``sort`` says otherwise) |
+| ``/feeds/orgs/NAME.atom``, ``/feeds/authors/NAME.atom`` | the organisation / author page |
+
+Feeds are public and the same for everyone (hidden papers left out, no per-user state), so
+they may be cached (``Cache-Control: public``, an ``ETag`` answered with 304).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from .. import feeds
+from ..community import Card
+from ..errors import BadInput, NotFound
+from .pages import FEED_PER_PAGE, period_title, search_args
+from .render import url_with
+from .session import community
+
+router = APIRouter(include_in_schema=False)
+FEED_ITEMS = 50
+CACHE_SECONDS = 900
+
+
+def _split(name: str) -> tuple[str, str]:
+    for fmt in ("atom", "rss"):
+        if name.endswith("." + fmt) and len(name) > len(fmt) + 1:
+            return name[: -len(fmt) - 1], fmt
+    raise NotFound(f"no feed {name[:80]!r}: feed addresses end in .atom or .rss")
+
+
+def site_base(request: Request) -> str:
+    """Absolute links: the configured base_url, else the address this request came to."""
+    config = getattr(request.app.state, "config", None)
+    return (config.base_url if config and config.base_url else str(request.base_url)).rstrip("/")
+
+
+def _entry(base: str, card: Card) -> feeds.Entry:
+    paper = card.paper
+    url = base + "/papers/" + quote(paper.id, safe="/:")
+    published = feeds.parse_time(paper.published)
+    updated = feeds.parse_time(card.feed_day) or published
+    if updated is None or (published and published > updated):
+        updated = published or feeds.parse_time("1970-01-01")
+    summary = " ".join((paper.abstract or "").split())
+    if len(summary) > feeds.SUMMARY_CHARS:
+        summary = summary[: summary.rfind(" ", 0, feeds.SUMMARY_CHARS)].rstrip(" ,;:.") + "\u2026"
+    return feeds.Entry(id=url, url=url, title=paper.title or paper.id, summary=summary, authors=paper.authors or [],
+                       updated=updated, published=published, categories=paper.categories or [])
+
+
+def _respond(request: Request, fmt: str, title: str, subtitle: str, page_path: str, cards: list[Card]) -> Response:
+    base = site_base(request)
+    query = request.url.query
+    doc = feeds.FeedDoc(title=f"papersift: {title}", subtitle=subtitle,
+                        self_url=base + request.url.path + (f"?{query}" if query else ""),
+                        page_url=base + page_path, entries=[_entry(base, c) for c in cards])
+    body = feeds.render(doc, fmt)
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={CACHE_SECONDS}", "X-Content-Type-Options": "nosniff"}
+    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=feeds.MEDIA_TYPES[fmt], headers=headers)
+
+
+def _feed_cards(request: Request, date_=None, week=None, month=None, home=False):
+    view = community(request).catalog.feed(None, date_, week, month, sort="trending", page=1,
+                                           limit=min(FEED_ITEMS, FEED_PER_PAGE), home=home)
+    return view, view.cards
+
+
+@router.get("/feeds/daily.{fmt}")
+def daily(request: Request, fmt: str):
+    _, fmt = _split("daily." + fmt)
+    view, cards = _feed_cards(request, home=True)
+    period = view.feed.period
+    return _respond(request, fmt, f"daily papers, {period_title(period)}",
+                    "Today's trending research papers (or the latest day with papers).", "/", cards)
+
+
+def _period_feed(request: Request, kind: str, name: str):
+    label, fmt = _split(name)
+    view, cards = _feed_cards(request, **{{"date": "date_"}.get(kind, kind): label})
+    period = view.feed.period
+    return _respond(request, fmt, f"daily papers, {period_title(period)}",
+                    f"Trending research papers of {period_title(period)}.", f"/papers/{kind}/{period.label}", cards)
+
+
+@router.get("/feeds/date/{name}")
+def by_date(request: Request, name: str):
+    return _period_feed(request, "date", name)
+
+
+@router.get("/feeds/week/{name}")
+def by_week(request: Request, name: str):
+    return _period_feed(request, "week", name)
+
+
+@router.get("/feeds/month/{name}")
+def by_month(request: Request, name: str):
+    return _period_feed(request, "month", name)
+
+
+@router.get("/feeds/search.{fmt}")
+def search(request: Request, fmt: str):
+    _, fmt = _split("search." + fmt)
+    params = request.query_params
+    q, filters, sort = search_args(params, default_sort="date")  # a feed wants the newest first
+    if not q.strip():
+        raise BadInput("a search feed needs a query: add ?q=words (the same syntax as /search)")
+    view = community(request).catalog.search(None, q, filters, sort=sort, page=1, per_page=FEED_ITEMS)
+    page = url_with("/search", {k: v for k, v in params.multi_items() if k != "page"})
+    return _respond(request, fmt, f"search \u201c{q.strip()[:100]}\u201d", f"Papers matching {q.strip()[:200]}.",
+                    page, view.cards)
+
+
+def _listing_feed(request: Request, kind: str, name: str):
+    stem, fmt = _split(name)
+    catalog = community(request).catalog
+    fetch = catalog.by_organization if kind == "orgs" else catalog.by_author
+    listing = fetch(None, stem, page=1, per_page=FEED_ITEMS)
+    heading = " ".join(stem.split())
+    what = "organisation" if kind == "orgs" else "author"
+    return _respond(request, fmt, heading, f"The newest papers of the {what} {heading}.",
+                    f"/{kind}/" + quote(heading, safe=""), listing.cards)
+
+
+@router.get("/feeds/orgs/{name:path}")
+def organization(request: Request, name: str):
+    return _listing_feed(request, "orgs", name)
+
+
+@router.get("/feeds/authors/{name:path}")
+def author(request: Request, name: str):
+    return _listing_feed(request, "authors", name)

@@ -1,0 +1,205 @@
+"""Email digest pages: subscribe, confirm, manage, unsubscribe, and the settings section.
+
+| page | what |
+|---|---|
+| ``GET/POST /subscribe`` | the form (no account needed); prefilled by ``?search=&cat=&org=&author=`` |
+| ``GET/POST /subscribe/confirm/TOKEN`` | the confirmation link shows a button; pressing it confirms |
+| ``GET/POST /subscription/TOKEN`` | manage: change cadence and topics (signed link from any email) |
+| ``GET/POST /unsubscribe/TOKEN`` | the page shows a button; any POST (RFC 8058 one-click) unsubscribes |
+| ``POST /settings/digest`` | the logged-in version, on ``/settings`` |
+
+Links in emails only ever lead to a page with a button: mail scanners that fetch every URL
+must not confirm or unsubscribe anyone. The unsubscribe POST needs no CSRF token and no login
+(RFC 8058: mail clients send ``List-Unsubscribe=One-Click`` to it); the signed token in the
+URL is the authority. Every other form carries the CSRF token (``session.read_form``).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, BackgroundTasks, Request
+
+from ..community import Unauthorized
+from ..digest import CADENCES, Choices, Digests, clean_choices
+from ..errors import BadInput, Unavailable
+from ..store.base import Subscriber, User
+from .render import render
+from .session import field, read_form, redirect, viewer
+
+router = APIRouter(include_in_schema=False)
+TOPIC_FIELDS = (("categories", "category", 300), ("organizations", "organization", 5000),
+                ("authors", "author", 5000), ("searches", "search", 5000))
+
+
+def digests(request: Request) -> Digests:
+    return request.app.state.digests
+
+
+def _enabled(request: Request) -> bool:
+    return digests(request).config.email_enabled
+
+
+def _require_email(request: Request) -> None:
+    if not _enabled(request):
+        raise Unavailable("email digests are not set up on this site (the administrator has not configured "
+                          "an SMTP server); the RSS and Atom feeds work without it")
+
+
+def form_values(choices: Choices | None = None, email: str = "") -> dict:
+    """The form's fields as text (what the template shows)."""
+    choices = choices or Choices("daily", True, [])
+    values = {"email": email, "cadence": choices.cadence, "trending": choices.trending}
+    for name, kind, _ in TOPIC_FIELDS:
+        values[name] = choices.text(kind)
+    return values
+
+
+def _posted_values(form) -> dict:
+    values = {"email": field(form, "email", 300), "cadence": field(form, "cadence", 20),
+              "trending": field(form, "trending", 10) in ("1", "on", "true", "yes")}
+    for name, _, limit in TOPIC_FIELDS:
+        values[name] = field(form, name, limit)
+    return values
+
+
+def _choices(values: dict) -> Choices:
+    return clean_choices(values["cadence"], values["trending"], values["categories"], values["organizations"],
+                         values["authors"], values["searches"])
+
+
+def _page(request: Request, template: str, status: int = 200, **context):
+    return render(request, template, status, cadences=CADENCES, digest_enabled=_enabled(request), **context)
+
+
+# ---- subscribe (anyone)
+@router.get("/subscribe")
+def subscribe_form(request: Request, search: str | None = None, cat: str | None = None, org: str | None = None,
+                   author: str | None = None):
+    user = viewer(request).user
+    values = form_values(email=user.email if user else "")
+    values.update(searches=(search or "")[:1000], categories=(cat or "")[:300], organizations=(org or "")[:200],
+                  authors=(author or "")[:200])
+    if search or cat or org or author:
+        values["trending"] = False  # came from "email me these": those papers, not the whole feed
+    return _page(request, "subscribe.html", values=values, error=None, action="/subscribe",
+                 title="Get trending papers by email")
+
+
+@router.post("/subscribe")
+async def subscribe(request: Request, tasks: BackgroundTasks):
+    form = await read_form(request)
+    _require_email(request)
+    values = _posted_values(form)
+    user = viewer(request).user
+    try:
+        choices = _choices(values)
+        # linked to the account only when it is the account's own address
+        owner = user if user and user.email.lower() == values["email"].strip().lower() else None
+        outcome = digests(request).subscriptions.subscribe(values["email"], choices, owner)
+    except BadInput as exc:
+        return _page(request, "subscribe.html", 400, values=values, error=exc.message, action="/subscribe",
+                     title="Get trending papers by email")
+    tasks.add_task(digests(request).send_soon, outcome.outbox_id)
+    return _page(request, "subscribe_sent.html", email=outcome.subscriber.email, title="Check your inbox")
+
+
+# ---- confirm
+@router.get("/subscribe/confirm/{token}")
+def confirm_page(request: Request, token: str):
+    sub = digests(request).subscriptions.check_confirm(token)
+    return _page(request, "subscription_action.html", sub=sub, step="confirm", title="Confirm your subscription",
+                 summary=summary(sub))
+
+
+@router.post("/subscribe/confirm/{token}")
+async def confirm(request: Request, token: str):
+    await read_form(request)
+    subs = digests(request).subscriptions
+    sub = subs.confirm(token)
+    return _page(request, "subscription_action.html", sub=sub, step="confirmed", title="You are subscribed",
+                 summary=summary(sub), manage_url="/subscription/" + subs.link_token(sub, "manage"))
+
+
+# ---- unsubscribe: one click, no CSRF (the signed token is the authority)
+@router.get("/unsubscribe/{token}")
+def unsubscribe_page(request: Request, token: str):
+    sub = digests(request).subscriptions.check_link(token, "unsubscribe")
+    return _page(request, "subscription_action.html", sub=sub, step="unsubscribe", title="Unsubscribe",
+                 summary=summary(sub))
+
+
+@router.post("/unsubscribe/{token}")
+async def unsubscribe(request: Request, token: str):
+    # RFC 8058: the body is "List-Unsubscribe=One-Click"; it is not needed to act, so not read
+    sub = digests(request).subscriptions.unsubscribe(token)
+    return _page(request, "subscription_action.html", sub=sub, step="unsubscribed", title="You are unsubscribed",
+                 summary=summary(sub))
+
+
+# ---- manage through a signed link
+def _manage_page(request: Request, token: str, sub: Subscriber, status: int = 200, values: dict | None = None,
+                 error: str | None = None, saved: bool = False):
+    subs = digests(request).subscriptions
+    return _page(request, "manage.html", status, sub=sub, error=error, saved=saved, action=f"/subscription/{token}",
+                 values=values or form_values(Choices(sub.cadence, sub.trending, sub.topics), sub.email),
+                 unsubscribe_url="/unsubscribe/" + subs.link_token(sub, "unsubscribe"), title="Your subscription")
+
+
+@router.get("/subscription/{token}")
+def manage_page(request: Request, token: str):
+    return _manage_page(request, token, digests(request).subscriptions.check_link(token, "manage"))
+
+
+@router.post("/subscription/{token}")
+async def manage(request: Request, token: str):
+    form = await read_form(request)
+    subs = digests(request).subscriptions
+    sub = subs.check_link(token, "manage")
+    values = _posted_values(form) | {"email": sub.email}
+    try:
+        sub = subs.update(token, _choices(values))
+    except BadInput as exc:
+        return _manage_page(request, token, sub, 400, values, exc.message)
+    return _manage_page(request, token, sub, saved=True)
+
+
+# ---- account settings
+def settings_context(request: Request, user: User) -> dict:
+    """What settings.html needs for its digest section."""
+    sub = digests(request).subscriptions.for_user(user)
+    choices = Choices(sub.cadence, sub.trending, sub.topics) if sub else None
+    return {"subscription": sub, "digest_enabled": _enabled(request), "cadences": CADENCES,
+            "digest_values": form_values(choices, user.email), "digest_error": None,
+            "digest_notice": request.query_params.get("digest")}
+
+
+@router.post("/settings/digest")
+async def settings_digest(request: Request, tasks: BackgroundTasks):
+    form = await read_form(request)
+    user = viewer(request).user
+    if user is None:
+        raise Unauthorized("log in first")
+    subs = digests(request).subscriptions
+    if field(form, "action", 20) == "unsubscribe":
+        subs.unsubscribe_user(user)
+        return redirect(request, "/settings?digest=unsubscribed#digest")
+    _require_email(request)
+    values = _posted_values(form) | {"email": user.email}
+    try:
+        outcome = subs.subscribe(user.email, _choices(values), user)
+    except BadInput as exc:
+        from .forms import settings_page
+
+        return settings_page(request, user, 400, digest_values=values, digest_error=exc.message)
+    tasks.add_task(digests(request).send_soon, outcome.outbox_id)
+    notice = "saved" if outcome.changed and outcome.subscriber.status == "active" else "check-inbox"
+    return redirect(request, f"/settings?digest={notice}#digest")
+
+
+def summary(sub: Subscriber) -> list[str]:
+    """What this subscription sends, in words (shown before confirming or unsubscribing)."""
+    lines = [CADENCES[sub.cadence]]
+    if sub.trending:
+        lines.append("The trending papers")
+    names = {"category": "Category", "organization": "Organisation", "author": "Author", "search": "Saved search"}
+    lines += [f"{names[kind]}: {value}" for kind, value in sub.topics]
+    return lines
