@@ -24,7 +24,7 @@ SORTS = ("relevance", "date", "upvotes")
 MAX_PER_PAGE = 100
 MAX_RESULTS = 1000  # deepest result a page may reach
 # Tuned on SciFact train queries by bench/tune_fusion.py (see docs/BENCHMARKS.md).
-DEFAULT_FUSION = FusionParams(lexical_weight=0.5, depth=100, method="convex")
+DEFAULT_FUSION = FusionParams(lexical_weight=0.5, depth=200, method="zscore")
 SIMILAR_FUSION = FusionParams(lexical_weight=0.0, depth=100, method="convex")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]{2,}")
 
