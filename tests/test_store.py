@@ -116,3 +116,17 @@ def test_bad_database_files(tmp_path):
     sqlite3.connect(newer).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
     with pytest.raises(BadInput, match="upgrade"):
         open_store(newer)
+
+
+def test_processes_opening_a_new_database_at_once_migrate_it_once(tmp_path):
+    """Two processes creating the same file race on the migrations; both must open it cleanly."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "race.db"
+    code = "import sys; from papersift.store import open_store; print(open_store(sys.argv[1]).schema_version())"
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(db)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(4)]
+    outputs = [p.communicate(timeout=60) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err for _, err in outputs]
+    assert len({out.strip() for out, _ in outputs}) == 1

@@ -25,7 +25,8 @@ MAX_PER_PAGE = 100
 MAX_RESULTS = 1000  # deepest result a page may reach
 # Tuned on SciFact train queries by bench/tune_fusion.py (see docs/BENCHMARKS.md).
 DEFAULT_FUSION = FusionParams(lexical_weight=0.5, depth=200, method="zscore")
-SIMILAR_FUSION = FusionParams(lexical_weight=0.0, depth=100, method="convex")
+# Tuned on CSFCube dev folds by bench/csfcube.py: w = 0.2 in both folds (docs/BENCHMARKS.md).
+SIMILAR_FUSION = FusionParams(lexical_weight=0.2, depth=100, method="convex")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]{2,}")
 
 
@@ -122,8 +123,9 @@ class Searcher:
         took = (time.perf_counter() - started) * 1000
         return SearchResults(query, used, sort, page, per_page, total, results, took)
 
-    def similar(self, paper_id: str, k: int = 10, filters: Filters | None = None, mode: str = "dense") -> list[Hit]:
-        """Papers like this one: nearest neighbours of its embedding (BM25 on its words as fallback)."""
+    def similar(self, paper_id: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
+        """Papers like this one: its embedding's neighbours fused with BM25 on its own words (BM25 alone
+        when nothing is embedded yet)."""
         if not 1 <= k <= MAX_PER_PAGE:
             raise BadInput(f"k must be between 1 and {MAX_PER_PAGE}")
         pid = normalize_paper_id(paper_id)
@@ -135,7 +137,7 @@ class Searcher:
         papers = self.indexes.store.get_papers(d for d, _ in ranking)
         return [Hit(papers[d], s) for d, s in ranking if d in papers]
 
-    def rank_similar(self, paper: Paper, k: int, filters: Filters | None = None, mode: str = "dense") -> list[tuple[str, float]]:
+    def rank_similar(self, paper: Paper, k: int, filters: Filters | None = None, mode: str = "hybrid") -> list[tuple[str, float]]:
         if mode not in MODES:
             raise BadInput(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
         lexical_query = more_like_this(paper)

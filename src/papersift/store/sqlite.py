@@ -125,6 +125,9 @@ class SQLiteStore(CommunityTables, DigestTables):
             )
         for number in range(version, SCHEMA_VERSION):
             with self._transaction() as db:
+                # Another process may have migrated since we looked: re-read under the write lock.
+                if db.execute("PRAGMA user_version").fetchone()[0] > number:
+                    continue
                 for statement in MIGRATIONS[number].split(";"):
                     if statement.strip():
                         db.execute(statement)

