@@ -182,7 +182,10 @@ class SentenceTransformerEmbedder(Embedder):
         except ImportError as exc:
             raise Unavailable(f"st:{model_name} needs sentence-transformers: pip install sentence-transformers "
                               "(it pulls in torch); or use the default 'minilm' embedder") from exc
-        self.model = SentenceTransformer(model_name)
+        try:
+            self.model = SentenceTransformer(model_name)
+        except Exception as exc:  # noqa: BLE001 - offline, unknown name, bad files...
+            raise Unavailable(f"cannot load sentence-transformers model {model_name!r}: {exc}") from exc
         self.name = f"st:{model_name}"
         self.dim = int(self.model.get_sentence_embedding_dimension())
 
