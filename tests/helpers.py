@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -12,7 +13,11 @@ from pathlib import Path
 
 import uvicorn
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+# The real data folder: ../shared/data beside the checkout, or $PAPERSIFT_SHARED_DATA (the variable the
+# app's offline start reads too). Pointing it at a missing folder shows what a fresh clone sees:
+# the data tests skip, and under CI=true they fail (tests/conftest.py).
+SHARED = (Path(os.environ["PAPERSIFT_SHARED_DATA"]) if "PAPERSIFT_SHARED_DATA" in os.environ
+          else Path(__file__).resolve().parents[2] / "shared" / "data")
 
 
 def head_jsonl(src: Path, dst: Path, n: int) -> Path:

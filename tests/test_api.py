@@ -47,6 +47,7 @@ def test_search_with_snippets_and_filters(api):
     coded = api.get("/api/search", params={"q": "model", "has_code": "true", "per_page": 20}).json()["results"]
     assert coded and all(r["github_repo"] for r in coded)
     windowed = api.get("/api/search", params={"q": "model", "from": "2024-05-24", "to": "2024-05-24"}).json()
+    assert windowed["results"], "the sample has papers from 2024-05-24 about models"
     assert all(r["published"].startswith("2024-05-24") for r in windowed["results"])
 
 

@@ -2,6 +2,7 @@
 
 import gzip
 import itertools
+import json
 import os
 import signal
 import subprocess
@@ -64,6 +65,7 @@ def test_filters_apply_to_both_legs(svc):
     coded = svc.search("language model agents", Filters(has_code=True), per_page=20)
     assert coded.hits and all(h.paper.github_repo for h in coded.hits)
     excluded = svc.search("diffusion -video", per_page=30)
+    assert excluded.hits  # the check below must look at something
     for hit in excluded.hits:
         assert "video" not in f"{hit.paper.title} {hit.paper.abstract}".lower()
 
@@ -94,22 +96,30 @@ def test_killed_ingest_resumes_without_duplicates(tmp_path):
     if not ARXIV.exists():
         pytest.skip("../shared/data not found")
     sample = head_jsonl(ARXIV, tmp_path / "a.jsonl", 6000)
+    expected = {json.loads(line)["id"] for line in sample.read_text().splitlines()}
+    assert len(expected) == 6000
     db = tmp_path / "k.db"
     cmd = [sys.executable, "-m", "papersift.cli", "--db", str(db), "ingest", "arxiv-jsonl", str(sample)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     store = None
-    while time.time() < deadline:
-        time.sleep(0.05)
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(0.01)
         if db.exists():
             store = store or open_store(db)
             if store.count_papers() > 0:
                 break
+    # the kill must land mid-run: the process still working, some batches committed, not all
+    assert proc.poll() is None, "ingest finished before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    assert proc.wait() == -signal.SIGKILL
     partial = open_store(db).count_papers()
-    assert 0 < partial
+    assert 0 < partial < 6000, partial
     done = subprocess.run(cmd + ["--json"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["inserted"] == 6000 - partial and report["unchanged"] == partial  # resumed, nothing redone
     final = open_store(db)
+    ids = [paper.id for _, paper in final.iter_changes(0)]
+    assert len(ids) == 6000 and set(ids) == expected  # exactly the file's papers, each once
     assert final.count_papers() == 6000 and final.max_seq() == 6000  # each paper written exactly once

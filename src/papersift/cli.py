@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from .errors import PapersiftError
+from .errors import BadInput, PapersiftError
 from .index.query import Filters
 
 app = typer.Typer(help="papersift: harvest, search and rank research papers.", no_args_is_help=True,
@@ -72,8 +72,7 @@ def _report(report, as_json: bool) -> None:
     if as_json:
         _emit(data, True)
         return
-    out.print(f"read {data['read']}: {data['inserted']} new, {data['updated']} updated, "
-              f"{data['unchanged']} unchanged, {data['bad']} bad; {data['indexed']} indexed")
+    out.print(report.summary(), markup=False, highlight=False)
     for row in data["bad_lines"][:20]:
         err.print(f"  line {row['line']}: {row['error']}", markup=False, highlight=False)
 
@@ -90,6 +89,10 @@ def _ingest(kind: str, path: Path, limit: Optional[int], as_json: bool):
     with _progress(f"ingest {path.name}") as advance:
         report = svc.ingest_file(kind, path, limit=limit, progress=advance)
     _report(report, as_json)
+    if report.stopped:  # what came before is stored and indexed, but the file was not read to its end
+        line, why = report.stopped
+        raise BadInput(f"{path}: stopped at line {line}: {why}. Kept what came before it "
+                       f"({report.summary()})")
 
 
 @ingest_app.command("hf-daily")
@@ -276,21 +279,47 @@ def eval_cmd(
     _emit(report, as_json, table)
 
 
+TRUSTED_PROXIES_ENV = "PAPERSIFT_TRUSTED_PROXIES"
+TrustedProxiesOpt = typer.Option(
+    "127.0.0.1", "--trusted-proxies", envvar=TRUSTED_PROXIES_ENV,
+    help="Addresses whose X-Forwarded-For/-Proto headers are believed (comma-separated; '*' trusts "
+         "everyone: only behind a proxy that overwrites them). Others' headers are ignored.")
+
+
+def server_config(application, host: str, port: int, trusted_proxies: str = "127.0.0.1", log_level: str = "info"):
+    """The uvicorn settings every serving command uses. X-Forwarded-* decide the client address
+    (log-in throttling) and the scheme (Secure cookies), so they are read only from the proxies
+    named here: a client that reaches the server directly cannot claim another address."""
+    import uvicorn
+
+    if not 0 <= port <= 65535:
+        raise BadInput("--port must be between 0 and 65535")
+    return uvicorn.Config(application, host=host, port=port, log_level=log_level, proxy_headers=True,
+                          forwarded_allow_ips=[a.strip() for a in trusted_proxies.split(",") if a.strip()])
+
+
+def serve_app(application, host: str, port: int, trusted_proxies: str) -> None:
+    import uvicorn
+
+    server = uvicorn.Server(server_config(application, host, port, trusted_proxies))
+    try:
+        server.run()
+    except KeyboardInterrupt:  # Ctrl-C / SIGINT after a clean shutdown: a normal exit, as uvicorn.run does
+        pass
+    if not server.started:
+        raise typer.Exit(1)  # uvicorn has logged why (e.g. the port is taken)
+
+
 @app.command()
 def serve(host: str = typer.Option("127.0.0.1", help="Bind address."),
           port: int = typer.Option(8000, help="Port."),
-          no_embed: bool = typer.Option(False, "--no-embed", help="Lexical search only.")):
-    """Run the website and the JSON API (OpenAPI at /api/docs); new papers are indexed in the background."""
-    import uvicorn
-
+          no_embed: bool = typer.Option(False, "--no-embed", help="Lexical search only."),
+          trusted_proxies: str = TrustedProxiesOpt):
+    """Run the website and the JSON API (OpenAPI at /openapi.json); new papers are indexed in the background."""
     from .api.app import create_app
 
-    if not 0 <= port <= 65535:
-        from .errors import BadInput
-
-        raise BadInput("--port must be between 0 and 65535")
-    application = create_app(_service(embedder=False if no_embed else None))
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    server_config(None, host, port)  # bad options fail before the service opens
+    serve_app(create_app(_service(embedder=False if no_embed else None)), host, port, trusted_proxies)
 
 
 @app.command()
@@ -298,7 +327,8 @@ def start(host: str = typer.Option("127.0.0.1", help="Bind address."),
           port: int = typer.Option(8000, help="Port."),
           days: int = typer.Option(7, help="Recent Hugging Face days to fetch when online."),
           limit: Optional[int] = typer.Option(None, help="Load at most N papers from the local archive."),
-          hf_url: Optional[str] = typer.Option(None, envvar="PAPERSIFT_HF_URL", help="Hugging Face base URL.")):
+          hf_url: Optional[str] = typer.Option(None, envvar="PAPERSIFT_HF_URL", help="Hugging Face base URL."),
+          trusted_proxies: str = TrustedProxiesOpt):
     """Quick start: create the database, load papers if it is empty, index, and serve."""
     from .bootstrap import load_initial_papers
 
@@ -312,7 +342,7 @@ def start(host: str = typer.Option("127.0.0.1", help="Bind address."),
               f"Website: http://{host}:{port}/  API: http://{host}:{port}/api/daily_papers  "
               f"OpenAPI: http://{host}:{port}/openapi.json",
               markup=False, highlight=False)
-    serve(host=host, port=port, no_embed=False)
+    serve(host=host, port=port, no_embed=False, trusted_proxies=trusted_proxies)
 
 
 def _community():

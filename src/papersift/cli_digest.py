@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from .cli import JsonOpt, _config, _emit, _progress, _service, app, err, out
+from .cli import JsonOpt, TrustedProxiesOpt, _config, _emit, _progress, _service, app, err, out, serve_app, server_config
 
 digest_app = typer.Typer(help="Email digests (configuration: papersift.toml, docs/DIGESTS.md).", no_args_is_help=True)
 app.add_typer(digest_app, name="digest")
@@ -19,17 +19,14 @@ app.add_typer(digest_app, name="digest")
 @app.command()
 def run(host: str = typer.Option("127.0.0.1", help="Bind address."),
         port: int = typer.Option(8000, help="Port."),
-        no_embed: bool = typer.Option(False, "--no-embed", help="Lexical search only.")):
+        no_embed: bool = typer.Option(False, "--no-embed", help="Lexical search only."),
+        trusted_proxies: str = TrustedProxiesOpt):
     """The website and API plus the scheduler: harvests and digest emails at the configured times."""
-    import uvicorn
-
     from .api.app import create_app
     from .digest import Digests
-    from .errors import BadInput
     from .scheduler import Scheduler
 
-    if not 0 <= port <= 65535:
-        raise BadInput("--port must be between 0 and 65535")
+    server_config(None, host, port)  # bad options fail before anything starts
     config = _config()
     if config.email_enabled:  # fail now, not at 07:00
         config.require_email()
@@ -40,8 +37,7 @@ def run(host: str = typer.Option("127.0.0.1", help="Bind address."),
     svc = _service(embedder=False if no_embed else None)
     digests = Digests(svc, config)
     scheduler = Scheduler(svc, config, digests)
-    application = create_app(svc, config=config, scheduler=scheduler)
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    serve_app(create_app(svc, config=config, scheduler=scheduler), host, port, trusted_proxies)
 
 
 @digest_app.command("send")
@@ -76,16 +72,57 @@ def digest_send(
                 err.print(f"  {line}", markup=False, highlight=False)
 
     _emit(result, as_json, table)
+    send = result.get("send") or {}
+    if send.get("unreachable") and not send.get("sent"):
+        # cron mails a failing job's output: a run that delivered nothing must not look fine.
+        # Exit 1, not 2: the input was good, the mail server was not there.
+        waiting = sum(result["outbox"].get(k, 0) for k in ("pending", "sending"))
+        err.print(f"error: nothing was sent: the SMTP server is unreachable; {waiting} message"
+                  f"{'s' if waiting != 1 else ''} wait for the next run (see `papersift digest status`)",
+                  markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+
+
+WAITING_SHOWN = 10
+
+
+def _waiting_row(message) -> dict:
+    return {"id": message.id, "kind": message.kind, "period": message.period_key, "recipient": message.recipient,
+            "status": message.status, "attempts": message.attempts,
+            "next_attempt_at": message.next_attempt_at or None, "last_error": message.last_error}
+
+
+def _waiting_line(row: dict) -> str:
+    what = f"#{row['id']} {row['kind']} {row['period']} to {row['recipient']}"
+    if row["status"] == "sending":
+        return f"{what}: being sent now (attempt {row['attempts']})"
+    at = (row["next_attempt_at"] or "").replace("T", " ").rstrip("Z")
+    due = f"next try {at} UTC" if at else "due now"
+    if not row["last_error"]:
+        return f"{what}: not tried yet, {due}"
+    return f"{what}: {row['attempts']} attempt{'s' if row['attempts'] != 1 else ''}, {due}; " \
+           f"last error: {row['last_error']}"
 
 
 @digest_app.command("status")
 def digest_status(as_json: bool = JsonOpt):
-    """Subscribers by status and the outbox by state."""
+    """Subscribers by status, the outbox by state, and why the waiting messages have not gone out."""
     store = _service(embedder=False).store
-    data = {"subscribers": store.count_subscribers(), "outbox": store.outbox_counts()}
+    counts = store.outbox_counts()
+    waiting = [_waiting_row(m) for m in store.waiting_messages(WAITING_SHOWN)]
+    total = counts.get("pending", 0) + counts.get("sending", 0)
+    data = {"subscribers": store.count_subscribers(), "outbox": counts, "waiting": waiting,
+            "waiting_not_shown": max(0, total - len(waiting))}
+
     def table(d):
         for name in ("subscribers", "outbox"):
             counts = ", ".join(f"{k} {v}" for k, v in sorted(d[name].items())) or "none"
             out.print(f"{name}: {counts}", markup=False, highlight=False, soft_wrap=True)
+        if d["waiting"]:
+            out.print("waiting:", markup=False, highlight=False)
+        for row in d["waiting"]:
+            out.print(f"  {_waiting_line(row)}", markup=False, highlight=False, soft_wrap=True)
+        if d["waiting_not_shown"]:
+            out.print(f"  \u2026 and {d['waiting_not_shown']} more waiting", markup=False, highlight=False)
 
     _emit(data, as_json, table)

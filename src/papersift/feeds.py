@@ -3,14 +3,22 @@ an organisation, an author).
 
 Written with the standard library's ElementTree, which escapes text and attributes itself, so
 harvested titles and abstracts cannot break the XML; characters XML 1.0 forbids (C0
-controls, lone surrogates, U+FFFE/FFFF) are removed first. Ids are stable: an entry's Atom
-``id`` and RSS ``guid`` are the paper's URL on this site (``/papers/ARXIV_ID``, which never
-changes for a paper); a feed's Atom ``id`` is its own canonical URL. Dates: RFC 3339 in Atom,
-RFC 822 in RSS, always UTC.
+controls, lone surrogates, U+FFFE/FFFF) are removed first.
+
+Markup. Atom says what its text is (``type="text"``), so harvested text goes in as it is. RSS
+does not: readers treat ``<description>`` as HTML and guess for titles and names (feedparser
+does), so an abstract holding ``<img onerror=...>`` that is only XML-escaped arrives as live
+HTML. Every RSS text field is therefore HTML-escaped before ElementTree XML-escapes it: a
+reader decodes it to escaped text and shows ``<img ...>`` (or ``a < b & c``) literally.
+
+Ids are stable: an entry's Atom ``id`` and RSS ``guid`` are the paper's URL on this site
+(``/papers/ARXIV_ID``, which never changes for a paper); a feed's Atom ``id`` is its own
+canonical URL. Dates: RFC 3339 in Atom, RFC 822 in RSS, always UTC.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -30,6 +38,11 @@ def xml_text(text: str | None) -> str:
 
 def one_line(text: str | None) -> str:
     return " ".join(xml_text(text).split())
+
+
+def html_text(text: str) -> str:
+    """Text as HTML that shows exactly this text (for RSS, whose readers read HTML)."""
+    return html.escape(text, quote=False)
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -121,27 +134,27 @@ def atom(doc: FeedDoc) -> bytes:
 def rss(doc: FeedDoc) -> bytes:
     root = ET.Element("rss", {"version": "2.0", "xmlns:atom": ATOM_NS, "xmlns:dc": DC_NS})
     channel = _sub(root, "channel")
-    _sub(channel, "title", one_line(doc.title))
+    _sub(channel, "title", html_text(one_line(doc.title)))
     _sub(channel, "link", doc.page_url)
-    _sub(channel, "description", one_line(doc.subtitle) or one_line(doc.title))
+    _sub(channel, "description", html_text(one_line(doc.subtitle) or one_line(doc.title)))
     _sub(channel, "atom:link", rel="self", type="application/rss+xml", href=doc.self_url)
     _sub(channel, "lastBuildDate", format_datetime(doc.last_updated.astimezone(timezone.utc), usegmt=True))
     _sub(channel, "generator", "papersift")
     for entry in doc.entries:
         item = _sub(channel, "item")
-        _sub(item, "title", one_line(entry.title))
+        _sub(item, "title", html_text(one_line(entry.title)))
         _sub(item, "link", entry.url)
         _sub(item, "guid", entry.id, isPermaLink="true" if entry.id == entry.url else "false")
         _sub(item, "pubDate", format_datetime((entry.published or entry.updated).astimezone(timezone.utc),
                                               usegmt=True))
         names = [one_line(n) for n in entry.authors if one_line(n)]
         if names:  # RSS's <author> must be an email address: names go in Dublin Core
-            _sub(item, "dc:creator", ", ".join(names))
-        for term in entry.categories:
+            _sub(item, "dc:creator", html_text(", ".join(names)))
+        for term in entry.categories:  # a category is a label, never rendered as HTML
             if one_line(term):
                 _sub(item, "category", one_line(term))
         if entry.summary:
-            _sub(item, "description", xml_text(entry.summary))
+            _sub(item, "description", html_text(xml_text(entry.summary)))
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 

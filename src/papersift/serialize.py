@@ -6,20 +6,25 @@ from .feed.daily import FeedPage
 from .search.searcher import Hit, SearchResults
 
 
-def hit_json(hit: Hit) -> dict:
+def hit_json(hit: Hit, upvotes: int | None = None) -> dict:
+    """``upvotes``: the displayed count (source + this site's votes) when the caller knows it."""
     data = hit.paper.to_dict()
     data.pop("provenance", None)
     data["score"] = round(hit.score, 6)
+    if upvotes is not None:
+        data["upvotes"] = upvotes
     if hit.snippets:
         data["snippets"] = hit.snippets
     return data
 
 
-def search_json(res: SearchResults) -> dict:
+def search_json(res: SearchResults, upvotes: dict[str, int] | None = None) -> dict:
+    """``upvotes``: paper id -> displayed count (the API passes the community's; the CLI has none)."""
+    votes = upvotes or {}
     return {
         "query": res.query, "mode": res.mode, "sort": res.sort, "page": res.page,
         "per_page": res.per_page, "total": res.total, "took_ms": round(res.took_ms, 2),
-        "results": [hit_json(h) for h in res.hits],
+        "results": [hit_json(h, votes.get(h.paper.id)) for h in res.hits],
     }
 
 
@@ -34,8 +39,9 @@ def feed_page_json(feed: FeedPage) -> dict:
         papers.append(data)
     return {
         "period": {"kind": period.kind, "label": period.label, "start": period.start.isoformat(),
-                   "end": period.end.isoformat(), "previous": period.shifted(-1).label,
-                   "next": period.shifted(1).label},
+                   "end": period.end.isoformat(),
+                   "previous": period.previous.label if period.previous else None,  # None at the calendar's edge
+                   "next": period.next.label if period.next else None},
         "sort": feed.sort, "page": feed.page, "limit": feed.limit, "total": feed.total,
         "papers": papers,
         "previous_day_with_papers": feed.previous_day_with_papers,

@@ -16,7 +16,7 @@ from .feed.daily import FeedPage, daily_papers, parse_period, period_for_date
 from .index.query import Filters
 from .index.sync import Indexes
 from .ingest import arxiv, beir, hf
-from .ingest.jsonl import read_jsonl
+from .ingest.jsonl import Unreadable, read_jsonl
 from .model import Paper, normalize_paper_id
 from .search.searcher import MODES, SearchResults, Searcher
 from .store import Store, UpsertResult, open_store
@@ -40,10 +40,18 @@ class IngestReport:
     bad: list[tuple[int, str]] = field(default_factory=list)
     result: UpsertResult = field(default_factory=UpsertResult)
     indexed: int = 0
+    stopped: tuple[int, str] | None = None  # (line, why): the file could not be read past that line
 
     def as_dict(self) -> dict:
+        stopped = {"line": self.stopped[0], "error": self.stopped[1]} if self.stopped else None
         return {"read": self.read, **self.result.as_dict(), "bad": len(self.bad),
-                "bad_lines": [{"line": n, "error": m} for n, m in self.bad[:100]], "indexed": self.indexed}
+                "bad_lines": [{"line": n, "error": m} for n, m in self.bad[:100]], "indexed": self.indexed,
+                "stopped": stopped}
+
+    def summary(self) -> str:
+        data = self.as_dict()
+        return (f"read {data['read']}: {data['inserted']} new, {data['updated']} updated, "
+                f"{data['unchanged']} unchanged, {data['bad']} bad; {data['indexed']} indexed")
 
 
 class Papersift:
@@ -89,6 +97,9 @@ class Papersift:
         pending: list[Paper] = []
         for line, record in rows:
             if limit is not None and report.read >= limit:
+                break
+            if isinstance(record, Unreadable):  # the end of the input, not a record
+                report.stopped = (line, record.message)
                 break
             report.read += 1
             if isinstance(record, BadInput):

@@ -3,13 +3,17 @@
 Auth is ``Authorization: Bearer <token>`` only (tokens from /settings or ``papersift admin
 create-token``). Cookies are never accepted here, so these routes need no CSRF token: a
 browser does not attach a bearer token to a forged cross-site request.
+
+The token is checked before a request body is read: a route that takes a body reads it
+itself, after :func:`caller` (a declared body parameter would be read, and buffered, first).
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from ..community import Community
 from ..errors import BadInput
@@ -20,6 +24,17 @@ MAX_LIMIT = 100
 
 class SubmitBody(BaseModel):
     arxiv_id: str = Field(..., description="arXiv id: 2405.15738, arXiv:2405.15738v2, an abs URL, hep-th/9901001")
+
+
+async def read_json(request: Request, model: type[BaseModel]) -> BaseModel:
+    """The body as ``model``: a 400 naming the bad field, for broken JSON too."""
+    body = await request.body()  # the app's body cap applies here (api/middleware.py)
+    try:
+        return model.model_validate_json(body or b"{}")
+    except ValidationError as exc:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+        raise BadInput(f"{where}: {first.get('msg', 'invalid JSON body')}") from None
 
 
 def _paper_json(paper) -> dict:
@@ -61,9 +76,13 @@ def make_router(hub: Community) -> APIRouter:
     def unsave(request: Request, paper_id: str):
         return _save(request, paper_id, False)
 
-    @router.post("/submit", status_code=201, summary="Put an arXiv paper on today's feed, credited to you")
-    def submit(request: Request, body: SubmitBody):
-        result = hub.actions.submit(caller(request), body.arxiv_id)
+    @router.post("/submit", status_code=201, summary="Put an arXiv paper on today's feed, credited to you",
+                 openapi_extra={"requestBody": {"required": True, "content": {
+                     "application/json": {"schema": SubmitBody.model_json_schema()}}}})
+    async def submit(request: Request):
+        user = await run_in_threadpool(caller, request)  # 401 before the body is read
+        body = await read_json(request, SubmitBody)
+        result = await run_in_threadpool(hub.actions.submit, user, body.arxiv_id)
         return JSONResponse({"id": result.paper.id, "feed_day": result.day, "fetched": result.fetched,
                              "paper": _paper_json(result.paper)}, status_code=201)
 

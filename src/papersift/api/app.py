@@ -3,6 +3,13 @@
 Every route calls a service function. Errors under ``/api`` are JSON 4xx; anywhere else they
 render the website's error page. An unexpected exception is logged with its traceback and
 answered with a generic 500 (JSON or page), never a stack trace.
+
+Every request body is capped (``MAX_BODY_BYTES``, see api/middleware.py); HEAD and OPTIONS work
+on every route. The API's reads go through the community catalog, as the pages do: the same
+upvote counts (source + this site's votes), and papers an admin hid are left out.
+
+There is no Swagger page: it would load swagger-ui from a CDN (a third-party script on this
+origin). The machine-readable description is at ``/openapi.json``.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from ..community import Community
 from ..config import Config, load_config
@@ -26,9 +34,13 @@ from ..serialize import feed_page_json, hit_json, search_json
 from ..service import Papersift
 from ..web import error_page, mount_website
 from .actions import make_router
+from .middleware import DeclaredBodyLimit, HeadAndOptions, NoSniff, too_large_message
 
 log = logging.getLogger("papersift.api")
 MAX_QUERY_LENGTH = 2000
+# One cap for every route: the largest thing anyone sends is a web form (64 KB is already
+# the forms' own limit, web/session.py); the API takes only small JSON objects.
+MAX_BODY_BYTES = 64 * 1024
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -125,7 +137,7 @@ def create_app(service: Papersift, background: bool = True, community: Community
 
     app = FastAPI(title="papersift", version="0.1.0", lifespan=lifespan,
                   description="Search, feeds and similar papers. Errors: {\"error\": {\"code\", \"message\"}}.",
-                  docs_url="/api/docs", redoc_url=None, openapi_url="/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json")
 
     def respond(request: Request, status: int, code: str, message: str):
         if website and not _is_api(request):
@@ -147,7 +159,9 @@ def create_app(service: Papersift, background: bool = True, community: Community
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(exc.status_code, "error")
+        if exc.status_code == 413:  # a body without Content-Length that grew past the cap
+            return respond(request, 413, code, too_large_message(MAX_BODY_BYTES))
         message = {404: f"there is nothing at {request.url.path[:200]}"}.get(exc.status_code, str(exc.detail))
         return respond(request, exc.status_code, code, message if website and not _is_api(request)
                        else str(exc.detail))
@@ -157,7 +171,12 @@ def create_app(service: Papersift, background: bool = True, community: Community
         return respond(request, 500, "internal_error",
                        "something went wrong on our side; it has been logged. Please try again later.")
 
+    # the last added runs first: nosniff on everything, HEAD/OPTIONS, then the body caps
     app.add_middleware(CatchAll, handler=unexpected)
+    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY_BYTES)  # counts chunked bodies
+    app.add_middleware(DeclaredBodyLimit, limit=MAX_BODY_BYTES, respond=respond)
+    app.add_middleware(HeadAndOptions)
+    app.add_middleware(NoSniff)
 
     @app.get("/api/health")
     def health():
@@ -174,15 +193,17 @@ def create_app(service: Papersift, background: bool = True, community: Community
         if len(q) > MAX_QUERY_LENGTH:
             raise BadInput(f"query too long ({len(q)} characters, at most {MAX_QUERY_LENGTH})")
         filters = Filters(date_from=date_from, date_to=date_to, categories=cat, organization=org, has_code=has_code)
-        return search_json(service.search(q, filters, mode=mode, sort=sort, page=page, per_page=per_page))
+        view = hub.catalog.search(None, q, filters, sort=sort, page=page, per_page=per_page, mode=mode)
+        return search_json(view.results, {c.paper.id: c.upvotes for c in view.cards})
 
     @app.get("/api/papers/{paper_id:path}/similar")
     def similar(paper_id: str, k: int = 10):
-        return {"id": paper_id, "results": [hit_json(h) for h in service.similar(paper_id, k=k)]}
+        return {"id": paper_id, "results": [hit_json(h, c.upvotes) for h, c in hub.catalog.similar(None, paper_id, k)]}
 
     @app.get("/api/papers/{paper_id:path}")
     def paper(paper_id: str):
-        return service.paper(paper_id).to_dict()
+        card = hub.catalog.card(None, paper_id)  # 404 for a paper an admin hid
+        return card.paper.to_dict() | {"upvotes": card.upvotes}
 
     @app.get("/api/daily_papers")
     def daily_papers(

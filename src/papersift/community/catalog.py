@@ -8,7 +8,10 @@ Two things separate these from the bare service calls:
   the sum, so a local vote moves a paper up the trending and most-upvoted orders.
 * **Hidden papers** (hidden by an admin) are left out for everyone but admins, who see them
   marked so they can restore them. Search results are filtered after ranking, so a page that
-  contained a hidden paper has one result fewer.
+  contained a hidden paper has one result fewer; the total leaves hidden matches out.
+
+The JSON API reads papers, search results and similar papers through here too, so a number or
+a hidden paper is the same on a page and in the API.
 """
 
 from __future__ import annotations
@@ -20,9 +23,9 @@ from typing import Iterable
 
 from ..errors import BadInput, NotFound, PapersiftError
 from ..feed.daily import FeedPage
-from ..index.query import Filters
+from ..index.query import Filters, parse_query
 from ..model import FeedEntry, Paper
-from ..search.searcher import SearchResults
+from ..search.searcher import MAX_PER_PAGE, Hit, SearchResults
 from ..service import Papersift
 from ..store.base import Store, User
 
@@ -193,16 +196,58 @@ class Catalog:
 
     # ---- search
     def search(self, viewer: User | None, query: str, filters: Filters | None = None, sort: str = "relevance",
-               page: int = 1, per_page: int = 20) -> SearchView:
-        # hybrid when vectors exist; the searcher itself falls back to BM25 without them
-        results = self.service.search(query, filters, mode="hybrid", sort=sort, page=page, per_page=per_page)
-        if page > 1 and not results.hits:
-            check_page(page, results.total, per_page, "this search")
+               page: int = 1, per_page: int = 20, mode: str = "hybrid") -> SearchView:
+        """``mode``: hybrid (the pages; the searcher falls back to BM25 without vectors), bm25 or dense.
+
+        The view's ``results`` hold only the hits this viewer may see, and their total. A page past
+        the end is empty here (the API's answer); the search page makes it a 404."""
+        results = self.service.search(query, filters, mode=mode, sort=sort, page=page, per_page=per_page)
+        hidden = self.hidden_ids()
+        excluded = self._excluded(viewer, hidden)
+        if excluded:
+            left_out = self._hidden_matches(query, filters, excluded, results)
+            results = dataclasses.replace(results, total=max(0, results.total - left_out),
+                                          hits=[h for h in results.hits if h.paper.id not in excluded])
         snippets = {h.paper.id: h.snippets for h in results.hits}
-        cards = self.cards([h.paper for h in results.hits], viewer, snippets=snippets)
+        cards = self.cards([h.paper for h in results.hits], viewer, hidden, snippets=snippets)
         return SearchView(results, cards, pages_for(min(results.total, 1000), per_page))
 
+    def _hidden_matches(self, query: str, filters: Filters | None, excluded: set[str],
+                        results: SearchResults) -> int:
+        """How many of ``results.total`` are papers in ``excluded``.
+
+        The keyword leg counts them exactly: the same query restricted (``id:``) to those papers.
+        Papers only the semantic leg found are known only on the page shown."""
+        on_page = {h.paper.id for h in results.hits} & excluded
+        if results.mode == "dense":
+            return len(on_page)
+        parsed = parse_query(query)
+        wanted = excluded & set(parsed.fields["id"]) if "id" in parsed.fields else excluded
+        if not wanted:
+            return len(on_page)
+        restricted = dataclasses.replace(parsed, fields={**parsed.fields, "id": sorted(wanted)})
+        lexical = self.service.indexes_lexical_only().lexical
+        matched = {d for d, _ in lexical.search(restricted, filters, limit=len(wanted)).hits}
+        return len(matched | on_page)
+
     # ---- one paper
+    def card(self, viewer: User | None, paper_id: str) -> Card:
+        """One paper with its displayed upvotes (404 when hidden from this viewer)."""
+        (card,) = self.cards([self.visible_paper(paper_id, viewer)], viewer)
+        return card
+
+    def similar(self, viewer: User | None, paper_id: str, k: int = 10) -> list[tuple[Hit, Card]]:
+        """Papers like this one, hidden ones left out (404 when the paper itself is hidden)."""
+        if not 1 <= k <= MAX_PER_PAGE:
+            raise BadInput(f"k must be between 1 and {MAX_PER_PAGE}")
+        paper = self.visible_paper(paper_id, viewer)
+        hidden = self.hidden_ids()
+        excluded = self._excluded(viewer, hidden)
+        # ask for enough that k remain after leaving hidden papers out
+        hits = self.service.similar(paper.id, k=min(k + len(excluded), MAX_PER_PAGE))
+        hits = [h for h in hits if h.paper.id not in excluded][:k]
+        return list(zip(hits, self.cards([h.paper for h in hits], viewer, hidden)))
+
     def paper(self, viewer: User | None, paper_id: str) -> PaperView:
         paper = self.visible_paper(paper_id, viewer)
         hidden = self.hidden_ids()

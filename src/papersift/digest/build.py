@@ -34,7 +34,7 @@ from ..model import Paper
 from ..search.searcher import Searcher
 from ..service import Papersift
 from ..store.base import Subscriber
-from .render import sender_domain
+from .render import feed_path, sender_domain
 
 SEARCH_DEPTH = 100  # lexical hits per saved search before intersecting with the pool
 SEARCH_LOOKBACK = timedelta(days=14)  # feed papers are often published days before their feed day
@@ -54,13 +54,12 @@ def due_periods(today: date, config: Config) -> list[DigestPeriod]:
     periods = []
     if today.weekday() < 5:
         start = today - timedelta(days=3 if today.weekday() == 0 else 1)
-        periods.append(DigestPeriod("daily", today.isoformat(), start, today, f"/papers/date/{start.isoformat()}"))
+        key = today.isoformat()
+        periods.append(DigestPeriod("daily", key, start, today, feed_path("daily", key)))
     if today.weekday() >= WEEKDAYS.index(config.digest.weekly_day):
         iso = today.isocalendar()
         key = f"{iso.year:04d}-W{iso.week:02d}"
-        last = (today - timedelta(days=7)).isocalendar()
-        periods.append(DigestPeriod("weekly", key, today - timedelta(days=7), today,
-                                    f"/papers/week/{last.year:04d}-W{last.week:02d}"))
+        periods.append(DigestPeriod("weekly", key, today - timedelta(days=7), today, feed_path("weekly", key)))
     return periods
 
 

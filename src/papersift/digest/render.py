@@ -34,6 +34,8 @@ EXCERPT_CHARS = 300
 # List-Unsubscribe URL, which some clients then fail to read.
 POLICY = email.policy.SMTP.clone(max_line_length=998)
 POLICY_7BIT = POLICY.clone(cte_type="7bit")  # for a server without 8BITMIME
+_DAY_KEY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_WEEK_KEY = re.compile(r"[0-9]{4}-W[0-9]{2}")
 _GITHUB_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 # Characters XML and most mail clients refuse (C0 controls except tab/newline)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -75,6 +77,17 @@ def code_url(paper: Paper) -> str | None:
 
 def paper_path(paper_id: str) -> str:
     return "/papers/" + quote(paper_id, safe="/:")
+
+
+def feed_path(cadence: str | None, key: str | None) -> str:
+    """The website page of a digest's own period ("see the whole feed"): the day or the ISO week
+    the digest is named after (its heading and subject), not the first day of its window."""
+    key = key or ""
+    if cadence == "weekly" and _WEEK_KEY.fullmatch(key):
+        return f"/papers/week/{key}"
+    if cadence == "daily" and _DAY_KEY.fullmatch(key):
+        return f"/papers/date/{key}"
+    return "/"
 
 
 def sender_domain(sender: str) -> str:
@@ -213,8 +226,10 @@ class Renderer:
         heading, subject = self.titles(payload, sum(len(s["items"]) for s in sections))
         unsubscribe = self.link("unsubscribe", subscriber)
         context = self._common(subscriber)
+        # the feed link comes from the period key, so digests queued by older versions get it right too
+        feed_url = self.base + feed_path(payload.get("cadence"), payload.get("period"))
         context.update(subject=subject, heading=heading, sections=sections, manage_url=self.link("manage", subscriber),
-                       unsubscribe_url=unsubscribe, feed_url=self.base + payload.get("feed_path", "/"))
+                       unsubscribe_url=unsubscribe, feed_url=feed_url)
         msg = self._compose(subject, _text.get_template("digest.txt").render(**context),
                             _html.get_template("digest.html").render(**context), policy)
         # RFC 2369 + RFC 8058: mail clients show an unsubscribe button that POSTs

@@ -104,12 +104,13 @@ class SendReport:
     failed: int = 0
     disabled: int = 0
     recovered: int = 0
+    unreachable: bool = False  # the run stopped because no connection could be made
     errors: list[str] = field(default_factory=list)
     message_ids: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"sent": self.sent, "retry": self.retry, "failed": self.failed, "disabled": self.disabled,
-                "recovered": self.recovered, "errors": self.errors[:20]}
+                "recovered": self.recovered, "unreachable": self.unreachable, "errors": self.errors[:20]}
 
 
 class Sender:
@@ -234,6 +235,7 @@ class Sender:
                     conn = _quit(conn)
                     self._retry(message, str(exc), report)
                     if isinstance(exc, Unreachable):
+                        report.unreachable = True
                         report.errors.append(str(exc))
                         break  # the server is unreachable: the rest would fail the same way
                     continue

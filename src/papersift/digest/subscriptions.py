@@ -194,10 +194,23 @@ class Subscriptions:
             raise UsedToken("this link is out of date: use the one in your latest email")
         return sub
 
+    def check_unsubscribe(self, token: str) -> Subscriber:
+        """The subscriber of an unsubscribe link. One already unsubscribed is no error: a second
+        click, or a mail client repeating its one-click POST, learns the truth (they are
+        unsubscribed) instead of a 410. A stale link of a subscriber who subscribed again still
+        fails: it must not undo the new subscription."""
+        claim = self.signer.verify(token, "unsubscribe")
+        sub = self._subscriber(claim)
+        if sub.status == "unsubscribed":
+            return sub
+        return self.check_link(token, "unsubscribe")
+
     def unsubscribe(self, token: str) -> Subscriber:
-        sub = self.check_link(token, "unsubscribe")
-        if not self.store.unsubscribe(sub.id, sub.token_epoch):
-            raise UsedToken(f"this link was already used: {sub.email} is unsubscribed")
+        sub = self.check_unsubscribe(token)
+        if sub.status != "unsubscribed" and not self.store.unsubscribe(sub.id, sub.token_epoch):
+            sub = self.store.get_subscriber(sub.id)  # a concurrent click got there first
+            if sub is None or sub.status != "unsubscribed":
+                raise UsedToken("this link is out of date: use the one in your latest email")
         return self.store.get_subscriber(sub.id)
 
     def update(self, token: str, choices: Choices) -> Subscriber:

@@ -19,6 +19,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -28,6 +29,10 @@ from ..errors import PapersiftError
 PURPOSES = ("confirm", "unsubscribe", "manage")
 SECRET_NAME = "link-signing-key"
 MAX_TOKEN_CHARS = 600
+# What sign() makes: two base64url parts. Checked before anything else so that a non-ASCII or
+# otherwise foreign token never reaches the ASCII-only MAC code (it raised UnicodeEncodeError).
+_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+MAX_SUBSCRIBER_ID = 2**63 - 1  # SQLite's INTEGER range: a bigger id overflowed in the look-up
 
 
 class BadToken(PapersiftError):
@@ -84,14 +89,13 @@ class Signer:
         """The claim inside a good token for ``purpose``; BadToken / ExpiredToken otherwise."""
         broken = BadToken("this link is not valid: it may have been cut off or changed. "
                           "Copy the whole link from the email, or subscribe again for a new one")
-        if not token or len(token) > MAX_TOKEN_CHARS or token.count(".") != 1:
+        if not token or len(token) > MAX_TOKEN_CHARS or not _SHAPE.fullmatch(token):
             raise broken
         body, mac = token.split(".")
-        if not hmac.compare_digest(mac.encode("ascii", "replace"), self._mac(body).encode("ascii")):
+        if not hmac.compare_digest(mac.encode("ascii"), self._mac(body).encode("ascii")):
             raise broken
         try:
-            data = json.loads(_unb64(body))
-            claim = LinkClaim(str(data["p"]), int(data["s"]), str(data["v"]), int(data["x"]))
+            claim = _claim(json.loads(_unb64(body)))
         except (ValueError, KeyError, TypeError):
             raise broken from None
         if claim.purpose != purpose:
@@ -101,6 +105,18 @@ class Signer:
                 ": subscribe again to get a new confirmation email" if purpose == "confirm"
                 else ": use the link in your latest digest email"))
         return claim
+
+
+def _claim(data) -> LinkClaim:
+    """The payload's fields, strictly typed: a well-signed payload is still checked (a bool, a
+    float or an id outside the store's integer range is refused, not passed on to SQLite)."""
+    subscriber, expires = data["s"], data["x"]
+    for number in (subscriber, expires):
+        if type(number) is not int:
+            raise TypeError("not an integer")
+    if not 0 < subscriber <= MAX_SUBSCRIBER_ID:
+        raise ValueError("subscriber id out of range")
+    return LinkClaim(str(data["p"]), subscriber, str(data["v"]), expires)
 
 
 def signing_key(configured: str, store) -> str:

@@ -12,6 +12,7 @@ tomorrow as today). Within one day every paper has the same age, so trending the
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -24,34 +25,65 @@ GRAVITY = 1.5
 SORTS = ("trending", "upvotes", "published")
 MAX_LIMIT = 100
 
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# ASCII digits only: "\d" alone also takes "²" or "٢", which int() or date() then reject or reread
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_WEEK = re.compile(r"(\d{4})-W(\d{2})", re.ASCII)
+_MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
 
 
 @dataclass(frozen=True)
 class Period:
+    """One day, ISO week or month. Python's calendar ends at 0001-01-01 and 9999-12-31: the week
+    that contains 9999-12-31 is cut short there, and the periods next to the edges have no
+    previous/next period (None) rather than an overflow."""
+
     kind: str  # "date" | "week" | "month"
     label: str  # 2024-05-27, 2024-W22, 2024-05
     start: date
     end: date  # inclusive
 
-    def shifted(self, steps: int) -> "Period":
-        if self.kind == "date":
-            return period_for_date(self.start + timedelta(days=steps))
-        if self.kind == "week":
-            return period_for_week((self.start + timedelta(weeks=steps)).isocalendar())
+    def shifted(self, steps: int) -> "Period | None":
+        """The period ``steps`` away, or None when it would lie beyond the calendar."""
+        try:
+            if self.kind == "date":
+                return period_for_date(self.start + timedelta(days=steps))
+            if self.kind == "week":
+                return period_for_week((self.start + timedelta(weeks=steps)).isocalendar())
+        except OverflowError:
+            return None
         month = self.start.year * 12 + self.start.month - 1 + steps
-        return parse_period("month", f"{month // 12:04d}-{month % 12 + 1:02d}")
+        if not 12 <= month < 10_000 * 12:  # years 1..9999
+            return None
+        return period_for_month(date(month // 12, month % 12 + 1, 1))
+
+    @property
+    def previous(self) -> "Period | None":
+        """The period before, for "previous" links (None before 0001-01-01)."""
+        return self.shifted(-1)
+
+    @property
+    def next(self) -> "Period | None":
+        """The period after, for "next" links (None after 9999-12-31)."""
+        return self.shifted(1)
 
 
 def period_for_date(day: date) -> Period:
     return Period("date", day.isoformat(), day, day)
 
 
+def period_for_month(day: date) -> Period:
+    """The month containing ``day``. (Not ``f"{day:%Y-%m}"``: strftime writes year 1 as "1".)"""
+    start = day.replace(day=1)
+    end = start.replace(day=calendar.monthrange(start.year, start.month)[1])
+    return Period("month", f"{start.year:04d}-{start.month:02d}", start, end)
+
+
 def period_for_week(iso) -> Period:
     year, week = iso[0], iso[1]
     start = date.fromisocalendar(year, week, 1)
-    return Period("week", f"{year:04d}-W{week:02d}", start, start + timedelta(days=6))
+    # 9999-W52 runs Mon 27 Dec 9999 to a Sunday the calendar cannot hold: it ends on 31 Dec.
+    end = start + timedelta(days=6) if start <= date.max - timedelta(days=6) else date.max
+    return Period("week", f"{year:04d}-W{week:02d}", start, end)
 
 
 def parse_period(kind: str, value: str) -> Period:
@@ -59,15 +91,13 @@ def parse_period(kind: str, value: str) -> Period:
     value = (value or "").strip()
     try:
         if kind == "date":
-            return period_for_date(date.fromisoformat(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else _bad())
+            return period_for_date(date.fromisoformat(value) if _DAY.fullmatch(value) else _bad())
         if kind == "week":
-            m = _WEEK.match(value) or _bad()
+            m = _WEEK.fullmatch(value) or _bad()
             return period_for_week((int(m[1]), int(m[2])))
         if kind == "month":
-            m = _MONTH.match(value) or _bad()
-            start = date(int(m[1]), int(m[2]), 1)
-            nxt = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
-            return Period("month", value, start, nxt - timedelta(days=1))
+            m = _MONTH.fullmatch(value) or _bad()
+            return period_for_month(date(int(m[1]), int(m[2]), 1))
     except ValueError:
         pass
     formats = {"date": "YYYY-MM-DD", "week": "YYYY-Www (ISO week)", "month": "YYYY-MM"}
@@ -78,6 +108,14 @@ def parse_period(kind: str, value: str) -> Period:
 
 def _bad():
     raise ValueError
+
+
+def period_end(period: Period) -> datetime:
+    """The instant a period is over: the midnight after its last day (or, for a period ending on
+    9999-12-31, the last instant the calendar holds)."""
+    if period.end == date.max:
+        return datetime.max.replace(tzinfo=timezone.utc)
+    return datetime.combine(period.end + timedelta(days=1), time(), tzinfo=timezone.utc)
 
 
 def trending_score(upvotes: int, day: str, reference: datetime) -> float:
@@ -117,8 +155,7 @@ def daily_papers(
     if not 1 <= page <= 10_000:
         raise BadInput("page must be between 1 and 10000")
     now = now or datetime.now(timezone.utc)
-    period_end = datetime.combine(period.end + timedelta(days=1), time(), tzinfo=timezone.utc)
-    reference = min(now, period_end)
+    reference = min(now, period_end(period))
     latest: dict[str, tuple[Paper, FeedEntry]] = {}
     for paper, entry in store.feed_entries(period.start.isoformat(), period.end.isoformat()):
         latest[paper.id] = (paper, entry)  # rows come by day: the last one is the newest

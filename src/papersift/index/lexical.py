@@ -11,7 +11,6 @@ writer per index directory, and the CLI and the API server may both sync the sam
 
 from __future__ import annotations
 
-import html
 import shutil
 import threading
 import time
@@ -26,11 +25,18 @@ from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 from ..errors import BadInput, Unavailable
 from ..model import Paper
 from .query import STOPWORDS, Filters, ParsedQuery
+from .snippet import render as _render
 
 SORTS = ("relevance", "date", "upvotes")
 EN, NAME = "papersift_en", "papersift_name"
 TITLE_CHARS, ABSTRACT_CHARS = 1000, 300  # longest snippet per field
 _NS_PER_DAY = 86_400 * 10**9
+# tantivy stores dates as i64 nanoseconds since 1970: these are the first and last instants it can
+# hold (about 1677-09-21 to 2262-04-11). Python dates run from year 1 to 9999, so every date that
+# reaches tantivy is clamped or checked against these first.
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+DATE_MIN = _EPOCH - timedelta(microseconds=2**63 // 1000)
+DATE_MAX = _EPOCH + timedelta(microseconds=(2**63 - 1) // 1000)
 
 
 @dataclass(frozen=True)
@@ -96,7 +102,31 @@ def _published(value: str | None) -> datetime | None:
         dt = datetime.fromisoformat(value)
     except ValueError:
         return None  # a bad date must not stop indexing; the paper just has no date
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    dt = dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if DATE_MIN <= dt <= DATE_MAX else None  # beyond tantivy's range: no date, as above
+
+
+def _date_range(schema: tantivy.Schema, filters: Filters) -> Query:
+    """``published`` within the filters' inclusive days, bounds clamped to what tantivy holds.
+
+    A range starting after the last representable instant (or ending before the first) matches
+    nothing; a bound beyond either end is no bound at all. Python's own limits are handled
+    too: the day after 9999-12-31 does not exist, so that "to" means "no upper bound".
+    """
+    lower, upper = DATE_MIN, DATE_MAX
+    if filters.date_from:
+        lower = max(lower, datetime.combine(date.fromisoformat(filters.date_from), dtime(), timezone.utc))
+    include_upper = True
+    if filters.date_to:
+        last = date.fromisoformat(filters.date_to)
+        if last < date.max:  # inclusive day: everything before the next midnight
+            end = datetime.combine(last + timedelta(days=1), dtime(), timezone.utc)
+            if end <= DATE_MAX:
+                upper, include_upper = end, False
+    if lower > DATE_MAX or upper < DATE_MIN or (lower >= upper and not include_upper):
+        return Query.empty_query()
+    return Query.range_query(schema, "published", tantivy.FieldType.Date, lower, upper,
+                             include_upper=include_upper)
 
 
 def _dedup(items: Iterable[str]) -> list[str]:
@@ -116,9 +146,11 @@ class LexicalIndex:
         if self.path is None:
             index = tantivy.Index(self.schema)
         else:
-            self.path.mkdir(parents=True, exist_ok=True)
             try:
+                self.path.mkdir(parents=True, exist_ok=True)
                 index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+            except OSError as exc:  # a read-only folder: say which, not a traceback
+                raise Unavailable(f"cannot create the lexical index at {self.path}: {exc.strerror or exc}") from None
             except ValueError as exc:
                 if "schema does not match" not in str(exc) or not (self.path / "meta.json").exists():
                     raise Unavailable(f"cannot open the lexical index at {self.path}: {exc}") from None
@@ -272,14 +304,7 @@ class LexicalIndex:
         filters.validate()
         must = []
         if filters.date_from or filters.date_to:
-            lower = upper = None
-            if filters.date_from:
-                lower = datetime.combine(date.fromisoformat(filters.date_from), dtime(), timezone.utc)
-            if filters.date_to:  # inclusive day: everything before the next midnight
-                upper = datetime.combine(date.fromisoformat(filters.date_to) + timedelta(days=1),
-                                         dtime(), timezone.utc)
-            must.append(Query.range_query(self.schema, "published", tantivy.FieldType.Date, lower, upper,
-                                          include_upper=upper is None))
+            must.append(_date_range(self.schema, filters))
         if filters.categories:
             cats = _dedup(c.strip().lower() for c in filters.categories)
             must.append(Query.term_set_query(self.schema, "categories", cats))
@@ -373,34 +398,3 @@ class LexicalIndex:
                     marks[field] = _render(snippet, text, chars)
             out[doc["id"][0]] = marks
         return out
-
-
-def _render(snippet, text: str, chars: int) -> str:
-    """Escape, then mark: highlight offsets are UTF-8 byte ranges into the raw fragment."""
-    fragment = snippet.fragment() if snippet is not None else ""
-    if not fragment:
-        return html.escape(_truncate(text, chars))
-    raw = fragment.encode("utf-8")
-    parts, pos = [], 0
-    for rng in sorted(snippet.highlighted(), key=lambda r: r.start):
-        if rng.start < pos:
-            continue
-        parts.append(html.escape(raw[pos:rng.start].decode("utf-8", "replace")))
-        parts.append("<mark>" + html.escape(raw[rng.start:rng.end].decode("utf-8", "replace")) + "</mark>")
-        pos = rng.end
-    parts.append(html.escape(raw[pos:].decode("utf-8", "replace")))
-    # the fragment is trimmed to whole words: outside it, either more text (an ellipsis)
-    # or only punctuation such as a final "." (kept, escaped)
-    span, full = snippet.fragment_range(), text.encode("utf-8")
-    head = full[:span.start].decode("utf-8", "replace")
-    tail = full[span.end:].decode("utf-8", "replace")
-    before = "\u2026" if any(c.isalnum() for c in head) else html.escape(head)
-    after = "\u2026" if any(c.isalnum() for c in tail) else html.escape(tail)
-    return before + "".join(parts) + after
-
-
-def _truncate(text: str, chars: int) -> str:
-    if len(text) <= chars:
-        return text
-    cut = text.rfind(" ", 0, chars)
-    return text[: cut if cut > chars // 2 else chars].rstrip() + "\u2026"

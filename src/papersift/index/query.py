@@ -19,7 +19,8 @@ Repeated field filters all apply (``cat:cs.LG cat:cs.CV`` = papers in both), exc
 A query of only field filters lists every paper that satisfies them.
 
 Only ``word:`` where *word* is alphabetic is a field: ``3:1``, ``10:30`` and URLs stay text, and
-a known field followed by a space (``Title: ...`` in a sentence) is text too. An unknown
+a known field followed by a space (``Title: ...`` in a sentence) is text too. A known field with
+an empty value (``author:""``, or ``author:`` ending the query) is an error naming the field. An unknown
 alphabetic field with a value (``foo:bar``) is an error naming the fields, since silently
 searching for "foo bar" would hide the typo. Natural-language questions (punctuation, commas,
 question marks) parse as free terms.
@@ -52,7 +53,7 @@ _URL_SCHEMES = {"http", "https", "ftp", "ftps", "file", "mailto", "doi", "urn"}
 # A category as arXiv spells it: "cs.LG", "math.OC", "hep-th", "q-bio.NC", "stat.ML".
 _CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[A-Za-z][A-Za-z\-]*)?$", re.IGNORECASE)
 _FIELD_TOKEN = re.compile(r"^([A-Za-z]+):(.*)$", re.DOTALL)
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)  # ASCII: "\d" alone takes "٢" too
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"'})
 _EDGE_PUNCT = ",;!?()[]{}<>'"
 
@@ -86,6 +87,11 @@ class ParsedQuery:
 
 @dataclass
 class Filters:
+    """Structured filters. Dates are checked (:meth:`validate`): a malformed or impossible day is
+    BadInput, and so is ``date_from`` after ``date_to`` (an empty range is a mistake worth
+    saying, not an empty page). Any real day from 0001-01-01 to 9999-12-31 is accepted: days
+    beyond the papers' (or the index's) range simply match nothing, or everything."""
+
     date_from: str | None = None  # YYYY-MM-DD, inclusive, on `published`
     date_to: str | None = None    # YYYY-MM-DD, inclusive
     categories: list[str] = field(default_factory=list)  # any-of
@@ -116,7 +122,7 @@ class Filters:
 def _parse_date(value: str | None, name: str) -> date | None:
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or not _DATE.match(value):
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
         raise BadInput(f"{name} date must be YYYY-MM-DD, got {str(value)[:40]!r}")
     try:
         return date.fromisoformat(value)
@@ -176,14 +182,14 @@ def parse_query(text: str) -> ParsedQuery:
         m = _FIELD_TOKEN.match(token)
         if m and _is_field(m.group(1), m.group(2), text, i):
             name, value = _ALIASES[m.group(1).lower()], m.group(2)
-            if not value:  # author:"Yann LeCun": the value is the quoted phrase that follows
+            if not value and i < n and text[i] == '"':  # author:"Yann LeCun": the value is the quoted phrase that follows
                 end = text.index('"', i + 1)
                 value = " ".join(text[i + 1:end].split())
                 i = end + 1
             if negate:
                 raise BadInput(f"cannot exclude a field filter (-{token}{'...' if not m.group(2) else ''}): "
                                "exclude words or phrases instead")
-            q.fields.setdefault(name, []).append(_field_value(name, value, token))
+            q.fields.setdefault(name, []).append(_field_value(name, value, m.group(1).lower()))
             continue
         if _has_text(token):
             (q.excluded_terms if negate else q.terms).append(token)
@@ -203,9 +209,9 @@ def _is_field(name: str, value: str, text: str, pos: int) -> bool:
     """Whether ``name:value`` (ending at ``pos`` in ``text``) is a field filter, not text."""
     key = name.lower()
     if key in _ALIASES:
-        if value:
+        if value or not text[pos:].strip():  # "author:" ending the query: a filter missing its value
             return True
-        return pos < len(text) and text[pos] == '"'  # "Title: ..." in a sentence is text
+        return text[pos] == '"'  # "Title: ..." in a sentence is text
     quoted = not value and pos < len(text) and text[pos] == '"'
     if key in _URL_SCHEMES or value.startswith("/") or not (value or quoted):
         return False
@@ -215,8 +221,13 @@ def _is_field(name: str, value: str, text: str, pos: int) -> bool:
     return False
 
 
-def _field_value(name: str, raw: str, token: str) -> str:
+def _field_value(name: str, raw: str, typed: str) -> str:
+    """The checked value of field ``name`` (spelled ``typed`` by the user, for messages)."""
     value = raw.strip().strip(_EDGE_PUNCT).strip()
+    if not _has_text(value):  # author:, author:"" and cat:"" alike
+        example = {"cat": "cs.LG", "id": "2405.15738"}.get(name)
+        hint = f"{typed}:{example}" if example else f'{typed}:word or {typed}:"two words"'
+        raise BadInput(f"{typed}: needs a value right after the colon (e.g. {hint})")
     if name == "cat":
         value = value.rstrip(".")
         if not _CATEGORY.match(value):
@@ -227,8 +238,6 @@ def _field_value(name: str, raw: str, token: str) -> str:
             return normalize_paper_id(value)
         except BadInput:
             raise BadInput(f"id: expects an arXiv id such as 2405.15738, got {raw[:40]!r}") from None
-    if not _has_text(value):
-        raise BadInput(f"{name}: needs a value (e.g. {name}:word or {name}:\"two words\")")
     return value
 
 

@@ -28,8 +28,8 @@ from ..errors import BadInput, NotFound, Unavailable
 from ..ids import parse_arxiv_id
 from ..model import Paper
 from .hf import RETRY_STATUSES, retry_after_seconds
-from .jsonl import (clean_text, field, iso_day, paper_id, require_object, text_list,
-                    utc_timestamp)
+from .jsonl import (MAX_NAME_CHARS, MAX_TEXT_CHARS, clean_text, field, iso_day, paper_id, require_object,
+                    text_list, title_text, utc_timestamp)
 
 DEFAULT_OAI_URL = "https://oaipmh.arxiv.org/oai"
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
@@ -53,11 +53,11 @@ def parse_arxiv_jsonl(obj: Any) -> Paper:
     known = days + ([first] if first else [])
     return Paper(
         id=pid, version=version,
-        title=clean_text(obj.get("title"), "title"),
-        abstract=clean_text(obj.get("abstract"), "abstract"),
+        title=title_text(obj.get("title"), "title"),
+        abstract=clean_text(obj.get("abstract"), "abstract", MAX_TEXT_CHARS),
         authors=text_list(obj.get("authors"), "authors"),
         categories=text_list(obj.get("categories"), "categories"),
-        comment=clean_text(obj.get("comment"), "comment"),
+        comment=clean_text(obj.get("comment"), "comment", MAX_TEXT_CHARS),
         published=utc_timestamp(first or min(known), "first_listing_date"),
         source="arxiv-jsonl", observed_at=utc_timestamp(max(known), "listing_dates"),
     )
@@ -73,7 +73,8 @@ def parse_arxiv_metadata(meta: Element, datestamp: str | None) -> Paper:
     pid, version = paper_id(_text(meta, "id"), "id")
     authors = []
     for author in meta.iterfind(f"{ARX}authors/{ARX}author"):
-        parts = [clean_text(_text(author, tag), f"author {tag}") for tag in ("forenames", "keyname", "suffix")]
+        parts = [clean_text(_text(author, tag), f"author {tag}", MAX_NAME_CHARS)
+                 for tag in ("forenames", "keyname", "suffix")]
         name = " ".join(p for p in parts if p)
         if name:
             authors.append(name)
@@ -81,10 +82,10 @@ def parse_arxiv_metadata(meta: Element, datestamp: str | None) -> Paper:
     categories = (clean_text(_text(meta, "categories"), "categories") or "").split()
     return Paper(
         id=pid, version=len(versions) or version,
-        title=clean_text(_text(meta, "title"), "title"),
-        abstract=clean_text(_text(meta, "abstract"), "abstract"),
+        title=title_text(_text(meta, "title"), "title"),
+        abstract=clean_text(_text(meta, "abstract"), "abstract", MAX_TEXT_CHARS),
         authors=authors, categories=categories,
-        comment=clean_text(_text(meta, "comments"), "comments"),
+        comment=clean_text(_text(meta, "comments"), "comments", MAX_TEXT_CHARS),
         published=utc_timestamp(clean_text(_text(meta, "created"), "created"), "created"),
         source="arxiv-oai", observed_at=utc_timestamp(datestamp, "header datestamp", required=True),
     )

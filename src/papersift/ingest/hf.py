@@ -26,8 +26,8 @@ import httpx
 
 from ..errors import BadInput, Unavailable
 from ..model import FeedEntry, Paper
-from .jsonl import (clean_text, count, field, iso_day, opt_str, paper_id, require_object, text_list,
-                    utc_timestamp)
+from .jsonl import (MAX_NAME_CHARS, MAX_TEXT_CHARS, clean_text, count, field, iso_day, opt_str, paper_id,
+                    require_object, text_list, title_text, utc_timestamp)
 
 log = logging.getLogger(__name__)
 
@@ -47,17 +47,17 @@ def parse_hf_jsonl(obj: Any) -> Paper:
                       submitted_by=opt_str(obj.get("submitted_by"), "submitted_by"), captured_at=captured)
     return Paper(
         id=pid, version=version,
-        title=clean_text(obj.get("title"), "title"),
-        abstract=clean_text(obj.get("abstract"), "abstract"),
+        title=title_text(obj.get("title"), "title"),
+        abstract=clean_text(obj.get("abstract"), "abstract", MAX_TEXT_CHARS),
         authors=text_list(obj.get("authors"), "authors"),
         published=utc_timestamp(obj.get("published_at"), "published_at"),
-        organization=clean_text(obj.get("organization"), "organization"),
+        organization=clean_text(obj.get("organization"), "organization", MAX_NAME_CHARS),
         organization_id=opt_str(obj.get("organization_name"), "organization_name"),
         upvotes=upvotes, num_comments=comments,
         github_repo=opt_str(obj.get("github_repo"), "github_repo"),
         github_stars=count(obj.get("github_stars"), "github_stars"),
         project_page=opt_str(obj.get("project_page"), "project_page"),
-        ai_summary=clean_text(obj.get("ai_summary"), "ai_summary"),
+        ai_summary=clean_text(obj.get("ai_summary"), "ai_summary", MAX_TEXT_CHARS),
         feed_days=[day], source="hf-jsonl", observed_at=captured, feed_entry=entry,
     )
 
@@ -80,7 +80,7 @@ def _authors(value: Any) -> list[str]:
         # Keep "hidden" authors: the flag hides an HF profile link, the person is still an author.
         if isinstance(author, dict):
             author = author.get("name")
-        text = clean_text(author, f"paper.authors[{i}].name")
+        text = clean_text(author, f"paper.authors[{i}].name", MAX_NAME_CHARS)
         if text:
             names.append(text)
     return names
@@ -114,17 +114,18 @@ def parse_hf_api_item(obj: Any, fetched_at: str | datetime, day: str | None = No
                       submitted_by=submitter, captured_at=observed)
     return Paper(
         id=pid, version=version,
-        title=clean_text(paper.get("title") or obj.get("title"), "paper.title"),
-        abstract=clean_text(paper.get("summary") or obj.get("summary"), "paper.summary"),
+        title=title_text(paper.get("title") or obj.get("title"), "paper.title"),
+        abstract=clean_text(paper.get("summary") or obj.get("summary"), "paper.summary", MAX_TEXT_CHARS),
         authors=_authors(paper.get("authors")),
         published=utc_timestamp(paper.get("publishedAt"), "paper.publishedAt"),
-        organization=clean_text(org.get("fullname") or org.get("name"), "organization.fullname") if org else None,
+        organization=(clean_text(org.get("fullname") or org.get("name"), "organization.fullname", MAX_NAME_CHARS)
+                      if org else None),
         organization_id=opt_str(org.get("name"), "organization.name") if org else None,
         upvotes=upvotes, num_comments=comments,
         github_repo=opt_str(paper.get("githubRepo"), "paper.githubRepo"),
         github_stars=count(paper.get("githubStars"), "paper.githubStars"),
         project_page=opt_str(paper.get("projectPage"), "paper.projectPage"),
-        ai_summary=clean_text(paper.get("ai_summary"), "paper.ai_summary"),
+        ai_summary=clean_text(paper.get("ai_summary"), "paper.ai_summary", MAX_TEXT_CHARS),
         feed_days=[day], source="hf-api", observed_at=observed, feed_entry=entry,
     )
 

@@ -25,6 +25,12 @@ from ..ids import parse_arxiv_id
 from ..model import Paper
 
 MAX_LINE_BYTES = 16 * 1024 * 1024  # a single record bigger than this is garbage, not a paper
+# Field limits, far above anything real (the archives' longest: title 226 characters, abstract 3,488,
+# author name 512): a value beyond them is a broken or hostile record that would bloat every page.
+MAX_TITLE_CHARS = 1000
+MAX_TEXT_CHARS = 100_000  # abstract, comment, AI summary
+MAX_NAME_CHARS = 1000  # one author, an organisation
+MAX_REF_CHARS = 2048  # identifiers and URLs (a GitHub repo, a project page)
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 Parse = Callable[[Any], Paper]
@@ -55,26 +61,44 @@ def paper_id(raw: Any, name: str) -> tuple[str, int | None]:
         raise BadInput(f"{name}: {exc.message}") from None
 
 
-def opt_str(value: Any, name: str) -> str | None:
+def _string(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise BadInput(f"{name} must be a string, got {type(value).__name__}")
+    if "\x00" in value:  # SQLite, tantivy and browsers each treat NUL differently: refuse it
+        raise BadInput(f"{name} contains a NUL character")
+    return value
+
+
+def opt_str(value: Any, name: str, max_chars: int = MAX_REF_CHARS) -> str | None:
     """Identifiers and URLs: stripped but not collapsed; '' -> None."""
     if value is None:
         return None
-    if not isinstance(value, str):
-        raise BadInput(f"{name} must be a string, got {type(value).__name__}")
-    return value.strip() or None
+    return _limit(_string(value, name).strip(), name, max_chars) or None
 
 
-def clean_text(value: Any, name: str) -> str | None:
+def clean_text(value: Any, name: str, max_chars: int | None = None) -> str | None:
     """Collapse all whitespace runs to one space (arXiv hard-wraps at ~80 columns); '' -> None."""
     if value is None:
         return None
-    if not isinstance(value, str):
-        raise BadInput(f"{name} must be a string, got {type(value).__name__}")
-    text = " ".join(value.split())
-    return text or None
+    text = " ".join(_string(value, name).split())
+    return _limit(text, name, max_chars) or None
 
 
-def text_list(value: Any, name: str) -> list[str]:
+def title_text(value: Any, name: str) -> str:
+    """A paper's title: required (a paper without one cannot be listed), at most MAX_TITLE_CHARS."""
+    text = clean_text(value, name, MAX_TITLE_CHARS)
+    if text is None:
+        raise BadInput(f"missing field {name!r}")
+    return text
+
+
+def _limit(text: str, name: str, max_chars: int | None) -> str:
+    if max_chars is not None and len(text) > max_chars:
+        raise BadInput(f"{name} is too long ({len(text)} characters, at most {max_chars})")
+    return text
+
+
+def text_list(value: Any, name: str, max_chars: int = MAX_NAME_CHARS) -> list[str]:
     """A list of strings (authors, categories), each cleaned; empty entries dropped."""
     if value is None:
         return []
@@ -82,7 +106,7 @@ def text_list(value: Any, name: str) -> list[str]:
         raise BadInput(f"{name} must be a list, got {type(value).__name__}")
     out = []
     for i, item in enumerate(value):
-        text = clean_text(item, f"{name}[{i}]")
+        text = clean_text(item, f"{name}[{i}]", max_chars)
         if text:
             out.append(text)
     return out
@@ -192,23 +216,39 @@ class JsonlReader:
             while True:
                 number += 1
                 try:
-                    line = stream.readline(MAX_LINE_BYTES + 1)
+                    line, too_long = _read_line(stream)
                 except (OSError, EOFError, zlib.error) as exc:
-                    yield number, BadInput(f"file is truncated or corrupt here, stopped reading: {exc}")
+                    # nothing after this point can be trusted: stop, and say where
+                    yield number, Unreadable(f"the file is truncated or corrupt ({exc})")
                     break
-                if not line:
-                    break
-                if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
-                    while line and not line.endswith(b"\n"):  # skip the rest of the monster line
-                        line = stream.readline(MAX_LINE_BYTES)
+                if too_long:
                     yield number, BadInput(f"line longer than {MAX_LINE_BYTES} bytes")
                     continue
+                if not line:
+                    break
                 if number == 1 and line.startswith(b"\xef\xbb\xbf"):
                     line = line[3:]
                 if not line.strip():
                     continue  # blank lines (trailing newline, editors) are not records
                 yield number, _parse_line(line, self.parse)
         self._done = True
+
+
+class Unreadable(BadInput):
+    """The file itself cannot be read on from here (corrupt or truncated): not one bad record
+    but the end of the input. Ingest stops, keeps what it stored, and reports the line."""
+
+
+def _read_line(stream) -> tuple[bytes, bool]:
+    """The next line, and whether it was longer than MAX_LINE_BYTES (then its bytes are skipped
+    and b"" returned). Every read is here, so a decompression error anywhere in a line, even in
+    the middle of a monster line, reaches the caller's one handler."""
+    line = stream.readline(MAX_LINE_BYTES + 1)
+    if len(line) <= MAX_LINE_BYTES or line.endswith(b"\n"):
+        return line, False
+    while line and not line.endswith(b"\n"):  # skip the rest of the monster line
+        line = stream.readline(MAX_LINE_BYTES)
+    return b"", True
 
 
 def _parse_line(line: bytes, parse: Parse) -> Paper | BadInput:

@@ -158,6 +158,8 @@ class DigestStore(Protocol):
         disable it at ``bounce_threshold`` (returns True when it was disabled now)."""
     def get_message(self, message_id: int) -> OutboxMessage | None: ...
     def outbox_counts(self) -> dict[str, int]: ...
+    def waiting_messages(self, limit: int = 20) -> list[OutboxMessage]:
+        """Pending and sending rows for ``digest status``: those with a last error first, then by due time."""
 
 
 class Store(DigestStore, Protocol):

@@ -8,6 +8,7 @@ so a crash between a store write and an index update is repaired by the next cat
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from ..errors import BadInput
+from ..errors import BadInput, PapersiftError, Unavailable
 from ..ingest.merge import merge
 from ..model import FeedEntry, Paper
 from .base import UpsertResult
@@ -70,6 +71,14 @@ MIGRATIONS = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+# SQLITE_PERM, SQLITE_READONLY, SQLITE_CANTOPEN (primary codes; extended codes add high bits)
+_UNWRITABLE_CODES = {3, 8, 14}
+
+
+def _cannot_write(exc: sqlite3.Error) -> bool:
+    return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in _UNWRITABLE_CODES
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -82,7 +91,11 @@ class SQLiteStore(CommunityTables, DigestTables):
         self.url = f"sqlite:///{self.path}"
         if self.path.is_dir():
             raise BadInput(f"database path is a directory: {self.path}")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BadInput(f"cannot create the folder {self.path.parent} for the database: "
+                           f"{exc.strerror or exc}") from None
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._migrate()
@@ -96,7 +109,9 @@ class SQLiteStore(CommunityTables, DigestTables):
                 conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
                 conn.execute("PRAGMA journal_mode=WAL")
             except sqlite3.DatabaseError as exc:
-                raise BadInput(f"{self.path} is not a papersift database: {exc}") from None
+                if conn is not None:
+                    conn.close()
+                raise self._open_error(exc) from None
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             self._local.conn = conn
@@ -106,19 +121,39 @@ class SQLiteStore(CommunityTables, DigestTables):
     def _transaction(self):
         with self._write_lock:
             db = self._db
-            db.execute("BEGIN IMMEDIATE")
             try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+            except sqlite3.OperationalError as exc:
+                if not _cannot_write(exc):
+                    raise
+                raise self._open_error(exc) from None
+
+    def _open_error(self, exc: sqlite3.DatabaseError) -> PapersiftError:
+        """A one-line error for a file SQLite cannot open or write, or one that is not a database."""
+        if not _cannot_write(exc):
+            return BadInput(f"{self.path} is not a papersift database: {exc}")
+        if self.path.exists() and not os.access(self.path, os.W_OK):
+            why = "the file is read-only"
+        elif not os.access(self.path.parent, os.W_OK | os.X_OK):
+            why = f"its folder {self.path.parent} is read-only"
+        else:
+            why = str(exc)
+        # Unavailable, not BadInput: the request was fine, the server's disk is not (a 503 there)
+        return Unavailable(f"cannot write to the database {self.path}: {why} (papersift needs to write "
+                           f"the file and, beside it, {self.path.name}-wal and {self.path.name}-shm)")
 
     def _migrate(self) -> None:
         try:
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
-            raise BadInput(f"{self.path} is not a papersift database: {exc}") from None
+            raise self._open_error(exc) from None
         if version > SCHEMA_VERSION:
             raise BadInput(
                 f"{self.path} has schema version {version}; this papersift knows {SCHEMA_VERSION}: upgrade papersift"

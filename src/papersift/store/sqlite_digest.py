@@ -331,3 +331,8 @@ class DigestTables:
 
     def outbox_counts(self) -> dict[str, int]:
         return dict(self._db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall())
+
+    def waiting_messages(self, limit: int = 20) -> list[OutboxMessage]:
+        rows = self._db.execute(f"SELECT {_OUT_COLUMNS} FROM outbox WHERE status IN ('pending', 'sending')"
+                                " ORDER BY last_error IS NULL, next_attempt_at, id LIMIT ?", (limit,)).fetchall()
+        return [_message(r) for r in rows]

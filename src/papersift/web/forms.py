@@ -12,8 +12,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from ..community import Forbidden, TooManyAttempts, Unauthorized
-from ..errors import BadInput, Conflict, NotFound, PapersiftError
-from .pages import LIST_PER_PAGE, int_param
+from ..errors import BadInput, Conflict, PapersiftError
+from .pages import LIST_PER_PAGE, int_param, whole_number
 from .render import paper_url, render, slug
 from .session import (community, field, log_in_viewer, log_out_viewer, login_redirect, read_form, redirect,
                       safe_next, viewer, wants_json)
@@ -178,9 +178,8 @@ async def create_token(request: Request):
 async def revoke_token(request: Request, token_id: str):
     await read_form(request)
     user = _require_user(request)
-    if not token_id.isdigit() or len(token_id) > 18:
-        raise NotFound(f"no API token {token_id[:20]}")
-    community(request).accounts.revoke_token(user, int(token_id))
+    number = whole_number(token_id, "the token id", high=2**63 - 1)
+    community(request).accounts.revoke_token(user, number)
     return redirect(request, "/settings")
 
 

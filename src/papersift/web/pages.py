@@ -6,14 +6,16 @@ names it (rendered as a 4xx page), never a framework validation dump or a 500.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
+from ..community.catalog import check_page
 from ..errors import BadInput
-from ..feed.daily import Period, parse_period, period_for_date, period_for_week
+from ..feed.daily import Period, parse_period, period_for_date, period_for_month, period_for_week
 from ..index.query import Filters
 from ..model import normalize_paper_id
 from .render import alternates, paper_url, render, url_with
@@ -28,12 +30,26 @@ MAX_PAGE = 10_000
 MAX_QUERY_CHARS = 1000
 
 
-def int_param(value: str | None, name: str, default: int = 1, low: int = 1, high: int = MAX_PAGE) -> int:
-    if value is None or value == "":
-        return default
-    if not value.isdigit() or len(value) > 9 or not low <= int(value) <= high:
+# ASCII digits only, and at most 18 (fits SQLite's 64-bit integers): str.isdigit() also accepts
+# "²" (which int() refuses: that was a 500) and "٣" (which int() reads), and a long digit string
+# costs time to convert.
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+def whole_number(value: str, name: str, low: int = 1, high: int = MAX_PAGE) -> int:
+    """``value`` as an int in [low, high]; BadInput (a 400) naming ``name`` for anything else.
+
+    The one parser for numbers typed into URLs (page numbers, ids in paths)."""
+    if not _WHOLE_NUMBER.fullmatch(value) or not low <= int(value) <= high:
         raise BadInput(f"{name} must be a whole number from {low} to {high}, got {value[:20]!r}")
     return int(value)
+
+
+def int_param(value: str | None, name: str, default: int = 1, low: int = 1, high: int = MAX_PAGE) -> int:
+    """An optional query parameter: ``default`` when absent or empty, else :func:`whole_number`."""
+    if value is None or value == "":
+        return default
+    return whole_number(value, name, low, high)
 
 
 def feed_sort(value: str | None) -> str:
@@ -68,15 +84,18 @@ def _feed_page(request: Request, sort_value: str | None, page_value: str | None,
     period = view.feed.period
     day = period.start
     tabs = [("date", "Day", period_for_date(day)), ("week", "Week", period_for_week(day.isocalendar())),
-            ("month", "Month", parse_period("month", f"{day:%Y-%m}"))]
+            ("month", "Month", period_for_month(day))]
+    sort_query = {"sort": sort if sort != "trending" else None}
+    # no previous/next link beyond the calendar's first and last day (None there)
+    prev_period, next_period = period.previous, period.next
     submitted = request.query_params.get("submitted")
     today = datetime.now(timezone.utc).date().isoformat()
     return render(
         request, "feed.html", view=view, period=period, title=period_title(period), sort=sort, page=page,
         sort_param=sort if sort != "trending" else None, home=home, today=today,
         showing_latest=home and period.label != today,
-        prev_url=url_with(period_path(period.shifted(-1)), {"sort": sort if sort != "trending" else None}),
-        next_url=url_with(period_path(period.shifted(1)), {"sort": sort if sort != "trending" else None}),
+        prev_url=url_with(period_path(prev_period), sort_query) if prev_period else None,
+        next_url=url_with(period_path(next_period), sort_query) if next_period else None,
         tabs=[(kind, label, period_path(p), p.kind == period.kind) for kind, label, p in tabs],
         sorts=[("trending", "Trending"), ("upvotes", "Most upvoted"), ("newest", "Newest")],
         base_path=period_path(period) if not home else request.url.path,
@@ -95,7 +114,7 @@ def home(request: Request, date: str | None = None, view: str | None = None, sor
         if kind == "week":
             target = period_for_week(picked.isocalendar())
         elif kind == "month":
-            target = parse_period("month", f"{picked:%Y-%m}")
+            target = period_for_month(picked)
         elif kind == "date":
             target = period_for_date(picked)
         else:
@@ -165,8 +184,11 @@ def search(request: Request):
         page = int_param(params.get("page"), "page", high=1000 // SEARCH_PER_PAGE)
         context["page"] = page
         if q.strip():
-            context["view"] = community(request).catalog.search(viewer(request).user, q, filters, sort=sort,
-                                                               page=page, per_page=SEARCH_PER_PAGE)
+            view = community(request).catalog.search(viewer(request).user, q, filters, sort=sort, page=page,
+                                                     per_page=SEARCH_PER_PAGE)
+            if page > 1 and not view.cards:
+                check_page(page, view.results.total, SEARCH_PER_PAGE, "this search")
+            context["view"] = view
     except BadInput as exc:  # a malformed query: the form stays, with the reason
         context["error"] = exc.message
         context["feed_links"] = []

@@ -15,10 +15,12 @@ import hmac
 import os
 import secrets
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 
 from ..community import Community, Forbidden
 from ..community.accounts import SESSION_LIFETIME
@@ -104,6 +106,8 @@ async def read_form(request: Request) -> FormData:
         raise TooLarge(f"the form is too large (at most {MAX_FORM_BYTES // 1024} KB)")
     try:
         form = await request.form(max_files=0, max_fields=50)
+    except HTTPException:  # the app's body cap (413) for a body without Content-Length: keep it
+        raise
     except Exception:  # python-multipart's errors for broken bodies
         raise BadInput("the form data could not be read") from None
     sent = form.get("csrf_token") or request.headers.get("x-csrf-token") or ""
@@ -126,11 +130,27 @@ def field(form: FormData, name: str, limit: int = 2000) -> str:
 
 
 def safe_next(value: str | None, default: str = "/") -> str:
-    """Only same-site paths: never ``//host``, ``/\\host`` or ``http://...`` (no open redirect)."""
-    if (not value or not value.startswith("/") or value.startswith("//") or "\\" in value
-            or len(value) > 2000 or any(ord(ch) < 32 for ch in value)):
+    """Only same-site paths: never ``//host``, ``/\\host`` or ``http://...`` (no open redirect).
+
+    The path is also checked percent-decoded (``/%2F%2Fhost``, ``/%5Chost``, even twice encoded):
+    a browser keeps those on this site today, but one more decode anywhere on the way (a proxy,
+    a future template or script) would turn them into ``//host``. No real page path needs them."""
+    if not value or len(value) > 2000 or not _local_path(value):
         return default
-    return value
+    path = value.split("?", 1)[0].split("#", 1)[0]
+    for _ in range(3):
+        decoded = unquote(path)
+        if decoded == path:
+            return value
+        if not _local_path(decoded):
+            return default
+        path = decoded
+    return default  # still encoded after three decodes: nothing a page of ours links to
+
+
+def _local_path(value: str) -> bool:
+    return (value.startswith("/") and not value.startswith("//") and "\\" not in value
+            and not any(ord(ch) < 32 for ch in value))
 
 
 def redirect(request: Request, url: str) -> RedirectResponse:

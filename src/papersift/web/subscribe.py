@@ -20,7 +20,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 
 from ..community import Unauthorized
 from ..digest import CADENCES, Choices, Digests, clean_choices
-from ..errors import BadInput, Unavailable
+from ..errors import BadInput, NotFound
 from ..store.base import Subscriber, User
 from .render import render
 from .session import field, read_form, redirect, viewer
@@ -40,7 +40,8 @@ def _enabled(request: Request) -> bool:
 
 def _require_email(request: Request) -> None:
     if not _enabled(request):
-        raise Unavailable("email digests are not set up on this site (the administrator has not configured "
+        # 404, not 503: the feature is switched off here, not down for a while (a 5xx invites retries)
+        raise NotFound("email digests are not set up on this site (the administrator has not configured "
                           "an SMTP server); the RSS and Atom feeds work without it")
 
 
@@ -122,7 +123,10 @@ async def confirm(request: Request, token: str):
 # ---- unsubscribe: one click, no CSRF (the signed token is the authority)
 @router.get("/unsubscribe/{token}")
 def unsubscribe_page(request: Request, token: str):
-    sub = digests(request).subscriptions.check_link(token, "unsubscribe")
+    sub = digests(request).subscriptions.check_unsubscribe(token)
+    if sub.status == "unsubscribed":  # opened again after unsubscribing: say so, no button
+        return _page(request, "subscription_action.html", sub=sub, step="unsubscribed",
+                     title="You are unsubscribed", summary=summary(sub))
     return _page(request, "subscription_action.html", sub=sub, step="unsubscribe", title="Unsubscribe",
                  summary=summary(sub))
 

@@ -1,0 +1,83 @@
+"""The trusted-proxy rule: X-Forwarded-For / -Proto count only when they come from a trusted proxy.
+
+Runs the real server with the settings `papersift serve` uses (``cli.server_config``), once
+trusting 127.0.0.1 (a reverse proxy on this machine, the default) and once trusting nobody
+(clients reach the server directly), and checks the two things those headers decide: whether
+the session cookie is ``Secure`` (the scheme) and whose failed log-ins are throttled (the address).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+
+import httpx
+import pytest
+import uvicorn
+
+from papersift.api.app import create_app
+from papersift.cli import server_config
+from papersift.community.accounts import MAX_FAILURES
+from tests.web_support import build_service, community, csrf_of
+
+EMAIL, PASSWORD = "reader@example.org", "correct horse battery"
+
+
+@contextmanager
+def serving(app, trusted: str):
+    server = uvicorn.Server(server_config(app, "127.0.0.1", 0, trusted, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not server.started:
+        assert time.time() < deadline and thread.is_alive(), "server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    svc = build_service(tmp_path_factory.mktemp("proxy"), lines=50)
+    hub = community(svc)
+    hub.accounts.create_user(EMAIL, PASSWORD)
+    yield create_app(svc, background=False, community=hub)
+    svc.close()
+
+
+def log_in(base: str, password: str, forwarded_for: str, proto: str = "http") -> httpx.Response:
+    with httpx.Client(base_url=base, timeout=30) as client:
+        token = csrf_of(client.get("/login").text)
+        return client.post("/login", data={"csrf_token": token, "email": EMAIL, "password": password, "next": "/"},
+                           headers={"X-Forwarded-For": forwarded_for, "X-Forwarded-Proto": proto})
+
+
+def test_a_trusted_proxy_decides_scheme_and_client_address(app):
+    with serving(app, "127.0.0.1") as base:
+        ok = log_in(base, PASSWORD, "198.51.100.1", proto="https")
+        assert ok.status_code == 303 and "secure" in ok.headers["set-cookie"].lower()
+        for _ in range(MAX_FAILURES):
+            assert log_in(base, "wrong password!", "203.0.113.7").status_code == 401
+        assert log_in(base, PASSWORD, "203.0.113.7").status_code == 429  # that address is throttled
+        assert log_in(base, PASSWORD, "198.51.100.2").status_code == 303  # another reader is not
+
+
+def test_forwarded_headers_from_an_untrusted_client_are_ignored(app):
+    with serving(app, "192.0.2.250") as base:  # a proxy that is not us: our requests are direct
+        ok = log_in(base, PASSWORD, "198.51.100.3", proto="https")
+        assert ok.status_code == 303 and "secure" not in ok.headers["set-cookie"].lower()
+        for number in range(MAX_FAILURES):
+            assert log_in(base, "wrong password!", f"203.0.113.{100 + number}").status_code == 401
+        # a claimed fresh address does not escape the throttle: the real address is what counts
+        assert log_in(base, PASSWORD, "198.51.100.4").status_code == 429
+
+
+def test_serve_refuses_a_bad_port():
+    from papersift.errors import BadInput
+
+    with pytest.raises(BadInput, match="--port"):
+        server_config(None, "127.0.0.1", 70000)
