@@ -30,7 +30,7 @@ from urllib.parse import quote
 import httpx
 import uvicorn
 
-from papersift.api.app import create_app
+from papersift.server.app import create_app
 from papersift.service import Papersift
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -21,7 +21,7 @@ from pathlib import Path
 import uvicorn
 from playwright.sync_api import sync_playwright
 
-from papersift.api.app import create_app
+from papersift.server.app import create_app
 from papersift.service import Papersift
 
 ROOT = Path(__file__).resolve().parents[1]

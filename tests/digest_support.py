@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from papersift.config import Config, DigestConfig, SMTPConfig
-from papersift.digest import Digests, clean_choices
+from papersift.digest import Digests
+from papersift.service.subscriptions import clean_choices
 from papersift.model import FeedEntry, Paper
 from papersift.service import Papersift
 

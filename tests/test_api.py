@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from papersift.api.app import create_app
+from papersift.server.app import create_app
 from papersift.service import Papersift
 
 from .helpers import SHARED, head_jsonl, running_server

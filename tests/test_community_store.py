@@ -11,9 +11,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from argon2 import PasswordHasher
 
-from papersift.bibtex import bibtex, cite_key
-from papersift.community.accounts import Accounts
-from papersift.community.errors import TooManyAttempts, Unauthorized
+from papersift.formats.bibtex import bibtex, cite_key
+from papersift.service.accounts import Accounts
+from papersift.errors import TooManyAttempts, Unauthorized
 from papersift.errors import BadInput, Conflict
 from papersift.model import Paper
 from papersift.store import open_store

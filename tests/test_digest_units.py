@@ -11,10 +11,13 @@ from datetime import date, timedelta
 import pytest
 
 from papersift.config import Config
-from papersift.digest import Digests, clean_choices, due_periods
-from papersift.digest.tokens import BadToken, ExpiredToken, Signer
+from papersift.digest import Digests
+from papersift.service.subscriptions import clean_choices
+from papersift.service.digests import due_periods
+from papersift.errors import BadToken, ExpiredToken
+from papersift.service.tokens import Signer
 from papersift.errors import BadInput
-from papersift.feeds import xml_text
+from papersift.formats.rss_atom import xml_text
 from papersift.store import open_store
 from papersift.store.sqlite import MIGRATIONS, SCHEMA_VERSION
 

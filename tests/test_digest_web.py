@@ -18,10 +18,10 @@ import httpx
 import pytest
 from markupsafe import escape
 
-from papersift.api.app import create_app
+from papersift.server.app import create_app
 from papersift.config import Config, DigestConfig, SMTPConfig
-from papersift.digest import due_periods
-from papersift.digest.tokens import Signer, signing_key
+from papersift.service.digests import due_periods
+from papersift.service.tokens import Signer, signing_key
 from papersift.model import FeedEntry, Paper
 
 from .helpers import running_server
@@ -54,7 +54,7 @@ def env(tmp_path_factory):
                                     sender="papersift <digest@papers.example.org>",
                                     unsubscribe_mailto="unsubscribe@papers.example.org"),
                     digest=DigestConfig(retry_base_seconds=0))
-    app = create_app(svc, background=False, community=community(svc), config=config)
+    app = create_app(community(svc), background=False, config=config)
     try:
         with running_server(app) as base:
             config.base_url = base  # links in emails point at this running site
@@ -389,7 +389,7 @@ def test_subscribe_page_prefills_from_email_me_links(env):
 
 def test_without_smtp_the_site_says_digests_are_off(tmp_path):
     svc = build_service(tmp_path, lines=50)
-    with running_server(create_app(svc, background=False, community=community(svc), config=Config())) as base:
+    with running_server(create_app(community(svc), background=False, config=Config())) as base:
         with httpx.Client(base_url=base, timeout=30) as client:
             page = client.get("/subscribe")
             assert page.status_code == 200 and "not set up on this site" in page.text

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from papersift.api.app import create_app
+from papersift.server.app import create_app
 from tests.fakes.server import FakeHTTP, fixture
 
 from .helpers import running_server
@@ -37,8 +37,7 @@ def site(tmp_path_factory):
     arxiv.script("/oai", fixture("oai_getrecord.xml"), query={"identifier": "oai:arXiv.org:2503.11731"})
     arxiv.script("/oai", fixture("oai_id_does_not_exist.xml"))
     try:
-        with running_server(create_app(svc, background=False,
-                                       community=community(svc, arxiv_oai_url=arxiv.url + "/oai"))) as base:
+        with running_server(create_app(community(svc, arxiv_oai_url=arxiv.url + "/oai"), background=False)) as base:
             yield base
     finally:
         arxiv.close()

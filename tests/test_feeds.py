@@ -12,7 +12,7 @@ import feedparser
 import httpx
 import pytest
 
-from papersift.api.app import create_app
+from papersift.server.app import create_app
 from papersift.config import Config
 
 from .helpers import running_server
@@ -35,7 +35,7 @@ FEEDS = [
 def site(tmp_path_factory):
     svc = build_service(tmp_path_factory.mktemp("feeds"))
     config = Config(base_url="https://papers.example.org")  # links use it, whatever host served the feed
-    app = create_app(svc, background=False, community=community(svc), config=config)
+    app = create_app(community(svc), background=False, config=config)
     with running_server(app) as base, httpx.Client(base_url=base, timeout=30) as client:
         yield client
 

@@ -157,7 +157,7 @@ def searcher(tmp_path_factory):
               published="2024-05-20T00:00:00Z", source="arxiv-oai", observed_at="2024-05-21T00:00:00Z")
         for i, t in enumerate(topics)])
     svc.index()
-    return svc.searcher
+    return Searcher(svc.indexes)  # as the service builds it: the default (tuned) fusion
 
 
 def test_hybrid_rank_is_default_fusion_of_the_two_legs(searcher):

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from papersift.api.app import create_app
+from papersift.server.app import create_app
 from papersift.service import Papersift
 from tests.digest_support import smtp_config
 from tests.fakes.server import FakeHTTP, Reply, fixture
@@ -113,7 +113,7 @@ def site(tmp_path_factory):
     svc = Papersift(tmp / "site.db")  # the default embedder: hybrid and dense search are swept too
     svc.index()
     hub = community(svc, arxiv_oai_url=arxiv.url + "/oai")
-    app = create_app(svc, background=False, community=hub, config=smtp_config(smtp.port))
+    app = create_app(svc, background=False, config=smtp_config(smtp.port))
     try:
         with running_server(app) as base:
             yield Site(base, hub, tmp)

@@ -20,7 +20,7 @@ from papersift.feed.daily import parse_period, period_for_month
 from papersift.index.query import Filters, parse_query
 from papersift.ingest import arxiv, hf
 from papersift.ingest.jsonl import MAX_TITLE_CHARS, read_jsonl
-from papersift.serialize import feed_page_json
+from papersift.formats.json_api import feed_page_json
 from papersift.service import Papersift
 from papersift.store import open_store
 

@@ -24,10 +24,11 @@ import feedparser
 import httpx
 import pytest
 
-from papersift.api.app import create_app
+from papersift.server.app import create_app
 from papersift.config import Config, DigestConfig, SMTPConfig
-from papersift.digest import Digests, due_periods
-from papersift.digest.tokens import Signer, signing_key
+from papersift.digest import Digests
+from papersift.service.digests import due_periods
+from papersift.service.tokens import Signer, signing_key
 from papersift.model import FeedEntry, Paper
 
 from .digest_support import DAYS, Clock, add_subscribers, make_service, outbox, smtp_config
@@ -62,7 +63,7 @@ def feed_site(tmp_path_factory):
     svc = Papersift(tmp_path_factory.mktemp("feeds") / "feeds.db", embedder=False)
     svc.store.upsert_papers(feed_papers())
     svc.indexes_lexical_only().sync_lexical()
-    app = create_app(svc, background=False, community=community(svc), config=Config(base_url=BASE))
+    app = create_app(community(svc), background=False, config=Config(base_url=BASE))
     with running_server(app) as base, httpx.Client(base_url=base, timeout=30) as client:
         yield client
     svc.close()
@@ -153,7 +154,7 @@ def link_site(tmp_path_factory):
     svc = make_service(tmp_path_factory.mktemp("links"))
     config = Config(smtp=SMTPConfig(host="127.0.0.1", port=free_port(), starttls=False,
                                     sender="papersift <digest@papers.example.org>"))
-    app = create_app(svc, background=False, community=community(svc), config=config)
+    app = create_app(community(svc), background=False, config=config)
     with running_server(app) as base:
         config.base_url = base  # the links the renderer signs point at this site
         yield {"base": base, "svc": svc, "digests": app.state.digests}
@@ -233,7 +234,7 @@ def test_one_click_unsubscribe_is_idempotent(link_site):
 
 
 def sub_choices():
-    from papersift.digest import clean_choices
+    from papersift.service.subscriptions import clean_choices
 
     return clean_choices("daily", True)
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from papersift.api.app import MAX_BODY_BYTES, create_app
+from papersift.server.app import MAX_BODY_BYTES, create_app
 from papersift.errors import BadInput
 from papersift.web.pages import whole_number
 
@@ -35,7 +35,7 @@ def site(tmp_path_factory):
     hub = community(svc)
     voter = hub.accounts.create_user("voter@example.com", "long enough pw", "Voter")
     _, token = hub.accounts.create_token(voter, "tests")
-    with running_server(create_app(svc, background=False, community=hub)) as base:
+    with running_server(create_app(svc, background=False)) as base:
         with httpx.Client(base_url=base, timeout=30) as client:
             yield {"base": base, "client": client, "hub": hub, "voter": voter, "token": token}
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from papersift.community.accounts import SESSION_LIFETIME
+from papersift.service.accounts import SESSION_LIFETIME
 from papersift.web.render import paper_url
 from papersift.web.session import COOKIE_SECURE_ENV, CSRF_COOKIE, MAX_FORM_BYTES, SESSION_COOKIE
 
@@ -68,6 +68,7 @@ def test_the_session_cookie_and_logging_out(site):
         assert "secure" not in attributes(line)
         session_id = c.cookies[SESSION_COOKIE]
         home = c.get("/")
+        assert csrf_of(home.text) != session_id  # the page carries the session's own CSRF token, never its id
         assert "Log out" in home.text and SESSION_COOKIE not in cookies_set(home)  # not re-sent on every page
         token = csrf_of(home.text)
         vote = c.post(f"/papers/{XSS_ID}/vote", data={"csrf_token": token, "action": "vote"})
@@ -77,6 +78,7 @@ def test_the_session_cookie_and_logging_out(site):
         cleared = cookies_set(out)
         assert {"httponly", "path=/", "samesite=lax", "max-age=0"} <= attributes(cleared[SESSION_COOKIE])
         assert CSRF_COOKIE in cleared and c.cookies[CSRF_COOKIE] != token  # a fresh anonymous token
+        assert len(c.cookies[CSRF_COOKIE]) == 43
         assert "Log in" in c.get("/").text
     with httpx.Client(base_url=site, timeout=60, cookies={SESSION_COOKIE: session_id}) as stale:
         page = stale.get("/")  # the logged-out session is dead, and its cookie is removed
@@ -94,12 +96,19 @@ def test_cookie_secure_setting(site, monkeypatch, mode, https, secure):
         monkeypatch.delenv(COOKIE_SECURE_ENV, raising=False)
     else:
         monkeypatch.setenv(COOKIE_SECURE_ENV, mode)  # read per request; the server runs in this process
+    proto = {"X-Forwarded-Proto": "https"} if https else {}
     with httpx.Client(base_url=site, timeout=60) as c:
-        response = log_in(c, **({"X-Forwarded-Proto": "https"} if https else {}))
+        anonymous = c.get("/login", headers=proto)
+        assert ("secure" in attributes(cookies_set(anonymous)[CSRF_COOKIE])) is secure
+        response = log_in(c, **proto)
         assert response.status_code == 303
-        for name in (SESSION_COOKIE, CSRF_COOKIE):
-            if name in cookies_set(response):
-                assert ("secure" in attributes(cookies_set(response)[name])) is secure, name
+        assert ("secure" in attributes(cookies_set(response)[SESSION_COOKIE])) is secure
+        token = csrf_of(c.get("/", headers={"Cookie": f"{SESSION_COOKIE}={c.cookies[SESSION_COOKIE]}"}).text)
+        out = c.post("/logout", data={"csrf_token": token},
+                     headers={"Cookie": f"{SESSION_COOKIE}={c.cookies[SESSION_COOKIE]}", **proto})
+        assert out.status_code == 303
+        for name, line in cookies_set(out).items():  # the cleared session cookie and the new CSRF cookie
+            assert ("secure" in attributes(line)) is secure, name
 
 
 @pytest.mark.parametrize("option,https,secure", [("true", False, True), ("false", True, False), ("auto", True, True)])
@@ -125,6 +134,16 @@ def test_form_size_cap(site):
         assert over.status_code == 413 and "at most 64 KB" in over.text
 
 
+def test_a_chunked_form_without_content_length_is_read(site):
+    with httpx.Client(base_url=site, timeout=60) as c:
+        token = form_token(c, "/login")
+        body = _login_body(token, 2000)
+        response = c.post("/login", content=iter([body[:1000], body[1000:]]),
+                          headers={"content-type": "application/x-www-form-urlencoded"})
+        assert response.request.headers.get("transfer-encoding") == "chunked"
+        assert response.status_code == 401  # read and checked: the wrong password
+
+
 def test_form_field_and_file_limits(site):
     with httpx.Client(base_url=site, timeout=60) as c:
         token = form_token(c, "/login")
@@ -144,8 +163,8 @@ def test_csrf_token_in_a_header_and_the_refusal_message(site):
         token = csrf_of(c.get("/").text)
         refused = c.post("/logout", data={})
         assert refused.status_code == 403
-        assert ("the form&#39;s security token is missing or does not match (csrf check): reload the page"
-                in refused.text.lower())
+        assert ("orm&#39;s security token is missing or does not match (CSRF check): reload the page and try again"
+                in refused.text)
         assert c.post("/logout", data={}, headers={"X-CSRF-Token": token}).status_code == 303
 
 

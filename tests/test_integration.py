@@ -12,7 +12,7 @@ import time
 import pytest
 
 from papersift.index.query import Filters
-from papersift.index.sync import Indexes
+from papersift.index.indexes import Indexes
 from papersift.model import Paper
 from papersift.service import Papersift
 from papersift.store import open_store

@@ -2,7 +2,7 @@ import copy
 
 import pytest
 
-from papersift.ingest.merge import BIBLIOGRAPHIC, COMMUNITY, PUBLISHED, merge, source_rank
+from papersift.store.merge import BIBLIOGRAPHIC, COMMUNITY, PUBLISHED, _ranks, merge, source_rank
 from papersift.model import FeedEntry, Paper
 
 
@@ -130,3 +130,9 @@ def test_a_new_value_from_the_same_capture_is_a_change():
 def test_the_missing_source_message():
     with pytest.raises(ValueError, match="^incoming records need source and observed_at$"):
         merge(None, Paper(id="2405.15738", title="T"))
+
+
+def test_rank_tables_from_orders():
+    # the tables are built once at import; build one here so a broken builder shows
+    assert _ranks(["a", ("b", "c"), "d"]) == {"a": 3, "b": 2, "c": 2, "d": 1}
+    assert _ranks([]) == {}

@@ -5,8 +5,7 @@ import json
 import pytest
 
 from papersift.errors import BadInput
-from papersift.index.query import (MAX_QUERY_CHARS, Filters, ParsedQuery, parse_query,
-                                   plain_query)
+from papersift.index.query import MAX_QUERY_CHARS, Filters, ParsedQuery, parse_query, plain_query
 
 from .helpers import SHARED
 

@@ -18,7 +18,7 @@ import pytest
 from papersift.config import Config, load_config
 from papersift.digest import Digests
 from papersift.errors import BadInput
-from papersift.scheduler import Scheduler, latest_moment, next_moment
+from papersift.server.scheduler import Scheduler, latest_moment, next_moment
 from tests.fakes.server import fixture
 
 from .digest_support import Clock, add_subscribers, make_service, smtp_config

@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 
-from papersift.api.app import create_app
+from papersift.server.app import create_app
 from papersift.service import Papersift
 from papersift.web.render import paper_url, slug
 from papersift.web.session import safe_next
@@ -38,7 +38,8 @@ SAFE = ["/", "/papers/2405.1?x=1", "/papers/2405.15738", "/search?q=a%2Fb&mode=b
         "/papers/date/2024-05-27?sort=upvotes#paper-2405-99901", "/papers?next=%2F%2Fevil.example",
         "/search?q=graph neural networks", "/%2541",  # a space; an encoded "%" decodes twice to stop
         # only the path is decoded: the query and the fragment may hold anything encoded
-        "/search?q=a%5Cb?c=%2F%2F#frag%5C#more", "/" + "a" * 1999]
+        "/search?q=a%5Cb?c=%2F%2F#frag%5C#more", "/papers/x#frag%5C%2F%2F", "/papers/x#a#b%5C",
+        "/" + "a" * 1999]
 
 
 @pytest.mark.parametrize("value", HOSTILE)
@@ -68,7 +69,7 @@ def small_site(folder: Path, **app_options):
     svc.indexes_lexical_only().sync_lexical()
     hub = community(svc)
     hub.accounts.create_user("redirect@example.com", PASSWORD, "redirect")
-    with running_server(create_app(svc, background=False, community=hub, **app_options)) as base:
+    with running_server(create_app(svc, background=False, **app_options)) as base:
         yield base
 
 

@@ -16,9 +16,9 @@ import httpx
 import pytest
 import uvicorn
 
-from papersift.api.app import create_app
-from papersift.cli import server_config
-from papersift.community.accounts import MAX_FAILURES
+from papersift.server.app import create_app
+from papersift.cli.main import server_config
+from papersift.service.accounts import MAX_FAILURES
 from tests.web_support import build_service, community, csrf_of
 
 EMAIL, PASSWORD = "reader@example.org", "correct horse battery"
@@ -45,7 +45,7 @@ def app(tmp_path_factory):
     svc = build_service(tmp_path_factory.mktemp("proxy"), lines=50)
     hub = community(svc)
     hub.accounts.create_user(EMAIL, PASSWORD)
-    yield create_app(svc, background=False, community=hub)
+    yield create_app(svc, background=False)
     svc.close()
 
 

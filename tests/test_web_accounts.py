@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from papersift.api.app import create_app
+from papersift.server.app import create_app
 from tests.fakes.server import FakeHTTP, fixture
 
 from .helpers import running_server
@@ -31,7 +31,7 @@ def env(tmp_path_factory):
     arxiv.script("/oai", fixture("oai_id_does_not_exist.xml"))
     hub = community(svc, arxiv_oai_url=arxiv.url + "/oai")
     try:
-        with running_server(create_app(svc, background=False, community=hub)) as base:
+        with running_server(create_app(svc, background=False)) as base:
             yield {"base": base, "svc": svc, "hub": hub, "arxiv": arxiv}
     finally:
         arxiv.close()
@@ -176,7 +176,7 @@ def test_local_votes_add_to_source_upvotes_and_rank_the_feed(env):
 def test_concurrent_clicks_keep_counts_exact(env):
     hub = env["hub"]
     pid = "2405.18407"
-    base_votes = hub.catalog.cards([hub.service.paper(pid)], None)[0].upvotes
+    base_votes = hub.catalog.cards([hub.corpus.paper(pid)], None)[0].upvotes
     tokens = []
     for i in range(12):
         user = hub.accounts.create_user(f"racer{i}@example.com", "long enough pw")
@@ -201,7 +201,7 @@ def test_concurrent_clicks_keep_counts_exact(env):
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             assert all(pool.map(click, range(8)))
-    final = hub.catalog.cards([hub.service.paper(pid)], None)[0].upvotes
+    final = hub.catalog.cards([hub.corpus.paper(pid)], None)[0].upvotes
     assert final == base_votes + 12 + 1
     rows = env["svc"].store._db.execute("SELECT COUNT(*) FROM votes WHERE paper_id = ?", (pid,)).fetchone()[0]
     assert rows == 13

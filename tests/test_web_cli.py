@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from papersift.community.accounts import Accounts, secret_hash
+from papersift.service.accounts import Accounts, secret_hash
 from papersift.model import Paper
 from papersift.store import open_store
 

@@ -15,7 +15,6 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 
-from papersift.community import Community
 from papersift.model import FeedEntry, Paper
 from papersift.service import Papersift
 
@@ -64,8 +63,9 @@ def build_service(tmp: Path, lines: int = 3000) -> Papersift:
     return svc
 
 
-def community(svc: Papersift, **kw) -> Community:
-    return Community(svc, password_hasher=FAST_HASHER, **kw)
+def community(svc: Papersift, **kw) -> Papersift:
+    """The service with a light password hasher (and e.g. ``arxiv_oai_url``) for tests."""
+    return svc.configure(password_hasher=FAST_HASHER, **kw)
 
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -21,7 +21,7 @@ from typing import Mapping
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import BadInput
+from papersift.errors import BadInput
 
 CONFIG_ENV = "PAPERSIFT_CONFIG"
 DEFAULT_FILE = "papersift.toml"

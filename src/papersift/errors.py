@@ -32,3 +32,46 @@ class Unavailable(PapersiftError):
 
     code = "unavailable"
     http_status = 503
+
+
+# ---- accounts and the website
+class Unauthorized(PapersiftError):
+    """Not logged in, a wrong password, or a missing/unknown API token."""
+
+    code = "unauthorized"
+    http_status = 401
+
+
+class Forbidden(PapersiftError):
+    """Logged in but not allowed (not an admin, a disabled account, a forged CSRF token)."""
+
+    code = "forbidden"
+    http_status = 403
+
+
+class TooManyAttempts(PapersiftError):
+    code = "too_many_attempts"
+    http_status = 429
+
+
+class TooLarge(PapersiftError):
+    code = "too_large"
+    http_status = 413
+
+
+# ---- links in emails
+class BadToken(PapersiftError):
+    """A link token that is forged, damaged, for another purpose, expired or already used."""
+
+    code = "bad_token"
+    http_status = 400
+
+
+class ExpiredToken(BadToken):
+    code = "expired_token"
+    http_status = 410
+
+
+class UsedToken(BadToken):
+    code = "used_token"
+    http_status = 410

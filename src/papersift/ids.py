@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import BadInput
+from papersift.errors import BadInput
 
 # New style (April 2007 on): YYMM.NNNN until 2014, YYMM.NNNNN from 2015.
 _NEW = re.compile(r"^(?P<id>(?P<yy>\d{2})(?P<mm>\d{2})\.\d{4,5})(?:v(?P<v>\d+))?$")

@@ -11,8 +11,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .errors import BadInput
-from .ids import parse_arxiv_id
+from papersift.errors import BadInput
+from papersift.ids import parse_arxiv_id
 
 # Fields that the merge treats one by one; each remembers the source it came from.
 MERGED_FIELDS = (
@@ -96,3 +96,89 @@ class Paper:
     def from_dict(cls, data: dict[str, Any]) -> "Paper":
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+# ---- the records of the community and the digests (kept by the store, shown by the interfaces)
+@dataclass
+class UpsertResult:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __iadd__(self, other: "UpsertResult") -> "UpsertResult":
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        return self
+
+    def as_dict(self) -> dict[str, int]:
+        return {"inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged}
+
+
+@dataclass
+class User:
+    """A person with an account on the website (votes, library, submissions)."""
+
+    id: int
+    email: str
+    name: str
+    password_hash: str
+    is_admin: bool = False
+    hidden: bool = False  # hidden by an admin: cannot log in, votes no longer count
+    created_at: str | None = None
+
+
+@dataclass
+class Subscriber:
+    """An email digest subscription (with or without an account)."""
+
+    id: int
+    email: str
+    cadence: str  # "daily" (weekdays) | "weekly"
+    trending: bool  # include the global trending list
+    status: str  # "pending" (not confirmed) | "active" | "unsubscribed" | "disabled" (bouncing)
+    topics: list[tuple[str, str]] = field(default_factory=list)  # (kind, value); kinds in TOPIC_KINDS
+    user_id: int | None = None
+    confirm_nonce: str | None = None  # set while a confirmation link is outstanding
+    token_epoch: int = 0  # inside every manage / unsubscribe link; bumping it voids them all
+    bounces: int = 0  # permanent delivery failures in a row
+    created_at: str | None = None
+    confirmed_at: str | None = None
+    status_reason: str | None = None
+
+
+TOPIC_KINDS = ("category", "organization", "author", "search")
+
+
+@dataclass
+class OutboxMessage:
+    """One email to send: a digest for (subscriber, period) or a confirmation / manage-link mail.
+
+    ``payload`` is what the message is rendered from (paper ids per section, or nothing for a
+    confirmation); the Message-ID is fixed when the row is made, so a retry is the same message."""
+
+    id: int
+    subscriber_id: int
+    kind: str  # "digest" | "confirm" | "manage"
+    period_key: str
+    recipient: str
+    message_id: str
+    payload: dict
+    status: str  # pending | sending | sent | failed | cancelled
+    attempts: int = 0
+    next_attempt_at: str | None = None
+    claimed_by: str | None = None
+    claimed_at: str | None = None
+    last_error: str | None = None
+    smtp_reply: str | None = None
+    created_at: str | None = None
+    sent_at: str | None = None
+
+
+@dataclass
+class ApiToken:
+    id: int
+    user_id: int
+    name: str
+    created_at: str
+    last_used_at: str | None = None

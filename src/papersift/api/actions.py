@@ -15,9 +15,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
-from ..community import Community
-from ..errors import BadInput
-from ..store.base import User
+from papersift.service import Papersift
+from papersift.errors import BadInput
+from papersift.model import User
 
 MAX_LIMIT = 100
 
@@ -43,7 +43,7 @@ def _paper_json(paper) -> dict:
     return data
 
 
-def make_router(hub: Community) -> APIRouter:
+def make_router(hub: Papersift) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["actions (token auth)"])
 
     def caller(request: Request) -> User:

@@ -13,13 +13,14 @@ import logging
 from datetime import date, datetime, timezone
 from typing import Callable
 
-from ..config import Config
-from ..service import Papersift
-from .build import BuildReport, DigestBuilder, due_periods
-from .render import Renderer
-from .sender import Sender, SendReport
-from .subscriptions import CADENCES, Choices, Outcome, Subscriptions, clean_choices
-from .tokens import BadToken, Signer, signing_key
+from papersift.config import Config
+from papersift.service import Papersift
+from papersift.service.digests import BuildReport, DigestBuilder, due_periods
+from papersift.digest.render import Renderer
+from papersift.digest.sender import Sender, SendReport
+from papersift.service.subscriptions import CADENCES, Choices, Outcome, Subscriptions, clean_choices
+from papersift.errors import BadToken
+from papersift.service.tokens import Signer, signing_key
 
 __all__ = ["Digests", "Choices", "Outcome", "CADENCES", "clean_choices", "BadToken", "BuildReport", "SendReport",
            "due_periods"]
@@ -33,7 +34,7 @@ class Digests:
         self.signer = Signer(signing_key(config.secret_key, self.store), clock=lambda: self.clock().timestamp())
         self.renderer = Renderer(self.store, config, self.signer)
         self.subscriptions = Subscriptions(self.store, self.signer, config, clock)
-        self.builder = DigestBuilder(service, config)
+        self.builder = DigestBuilder(service.corpus, config)
 
     def sender(self) -> Sender:
         return Sender(self.store, self.config, self.renderer, self.clock)
@@ -49,7 +50,7 @@ class Digests:
             self.config.require_email()
             self.config.require_base_url()
         if limit is not None and limit < 1:
-            from ..errors import BadInput
+            from papersift.errors import BadInput
 
             raise BadInput("--limit must be at least 1")
         day = today or self.today()

@@ -22,10 +22,12 @@ from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from ..config import Config
-from ..model import Paper
-from ..store.base import OutboxMessage, Store, Subscriber
-from .tokens import Signer
+from papersift.config import Config
+from papersift.model import Paper
+from papersift.model import OutboxMessage, Subscriber
+from papersift.store.protocol import Store
+from papersift.service.digests import feed_path
+from papersift.service.tokens import Signer
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MANY_AUTHORS = 5
@@ -34,8 +36,6 @@ EXCERPT_CHARS = 300
 # List-Unsubscribe URL, which some clients then fail to read.
 POLICY = email.policy.SMTP.clone(max_line_length=998)
 POLICY_7BIT = POLICY.clone(cte_type="7bit")  # for a server without 8BITMIME
-_DAY_KEY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_WEEK_KEY = re.compile(r"[0-9]{4}-W[0-9]{2}")
 _GITHUB_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 # Characters XML and most mail clients refuse (C0 controls except tab/newline)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -77,22 +77,6 @@ def code_url(paper: Paper) -> str | None:
 
 def paper_path(paper_id: str) -> str:
     return "/papers/" + quote(paper_id, safe="/:")
-
-
-def feed_path(cadence: str | None, key: str | None) -> str:
-    """The website page of a digest's own period ("see the whole feed"): the day or the ISO week
-    the digest is named after (its heading and subject), not the first day of its window."""
-    key = key or ""
-    if cadence == "weekly" and _WEEK_KEY.fullmatch(key):
-        return f"/papers/week/{key}"
-    if cadence == "daily" and _DAY_KEY.fullmatch(key):
-        return f"/papers/date/{key}"
-    return "/"
-
-
-def sender_domain(sender: str) -> str:
-    address = parseaddr(sender)[1]
-    return address.rsplit("@", 1)[-1] if "@" in address else "localhost"
 
 
 @dataclass

@@ -14,13 +14,13 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from ..errors import BadInput
-from ..ingest import beir
-from ..search.fusion import FusionParams
-from ..search.searcher import MODES, Searcher
-from ..service import Papersift
-from .metrics import evaluate
-from ..index.query import plain_query
+from papersift.errors import BadInput
+from papersift.ingest import beir
+from papersift.search.fusion import FusionParams
+from papersift.search.searcher import MODES, Searcher
+from papersift.service.corpus import Corpus
+from papersift.evaluate.metrics import evaluate
+from papersift.index.query import plain_query
 
 Progress = Callable[[int], None] | None
 
@@ -45,7 +45,7 @@ def _digest(path: Path) -> str:
 
 
 def open_corpus(folder: Path, embedder: str | None | bool = None, progress: Progress = None,
-                lexical_weights=None) -> tuple[Papersift, str]:
+                lexical_weights=None) -> tuple[Corpus, str]:
     """A service over the corpus alone (built once, then reused); returns it and the namespace."""
     folder = Path(folder)
     if not folder.is_dir():
@@ -54,7 +54,7 @@ def open_corpus(folder: Path, embedder: str | None | bool = None, progress: Prog
     namespace = re.sub(r"[^a-z0-9_-]", "-", folder.resolve().name.lower())[:32] or "corpus"
     work = cache_root() / "eval" / f"{namespace}-{_digest(corpus)}"
     work.mkdir(parents=True, exist_ok=True)
-    svc = Papersift(work / "store.db", index_dir=work / "index", embedder=embedder)
+    svc = Corpus(work / "store.db", index_dir=work / "index", embedder=embedder)
     if svc.store.get_cursor("corpus-loaded") is None:
         report = svc.ingest_records(beir.read_beir_corpus(folder, namespace), progress=progress)
         if report.bad:
@@ -62,7 +62,7 @@ def open_corpus(folder: Path, embedder: str | None | bool = None, progress: Prog
             raise BadInput(f"{corpus}: {len(report.bad)} bad records, first at line {line}: {message}")
         svc.store.upsert_papers([], cursor=("corpus-loaded", {"papers": report.read}))
     if lexical_weights is not None:
-        from ..index.sync import Indexes
+        from papersift.index.indexes import Indexes
 
         svc._indexes = Indexes(svc.store, svc.index_dir / f"lexical-{_weights_key(lexical_weights)}",
                                svc.indexes.embedder if embedder is not False else None, lexical_weights)

@@ -17,9 +17,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from ..errors import BadInput
-from ..model import FeedEntry, Paper
-from ..store.base import Store
+from papersift.errors import BadInput
+from papersift.model import FeedEntry, Paper
+from papersift.store.protocol import Store
 
 GRAVITY = 1.5
 SORTS = ("trending", "upvotes", "published")

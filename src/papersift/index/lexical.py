@@ -22,10 +22,10 @@ from typing import Iterable
 import tantivy
 from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 
-from ..errors import BadInput, Unavailable
-from ..model import Paper
-from .query import STOPWORDS, Filters, ParsedQuery
-from .snippet import render as _render
+from papersift.errors import BadInput, Unavailable
+from papersift.model import Paper
+from papersift.index.query import STOPWORDS, Filters, ParsedQuery
+from papersift.index.snippet import render as _render
 
 SORTS = ("relevance", "date", "upvotes")
 EN, NAME = "papersift_en", "papersift_name"

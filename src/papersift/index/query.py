@@ -35,8 +35,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
-from ..errors import BadInput
-from ..model import normalize_paper_id
+from papersift.errors import BadInput
+from papersift.model import normalize_paper_id
 
 MAX_QUERY_CHARS = 1000
 MAX_QUERY_TERMS = 64  # distinct content words + phrases + filters; stopwords do not count

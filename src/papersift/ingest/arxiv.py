@@ -24,12 +24,11 @@ import httpx
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from ..errors import BadInput, NotFound, Unavailable
-from ..ids import parse_arxiv_id
-from ..model import Paper
-from .hf import RETRY_STATUSES, retry_after_seconds
-from .jsonl import (MAX_NAME_CHARS, MAX_TEXT_CHARS, clean_text, field, iso_day, paper_id, require_object,
-                    text_list, title_text, utc_timestamp)
+from papersift.errors import BadInput, NotFound, Unavailable
+from papersift.ids import parse_arxiv_id
+from papersift.model import Paper
+from papersift.ingest.hf import RETRY_STATUSES, retry_after_seconds
+from papersift.ingest.jsonl import (MAX_NAME_CHARS, MAX_TEXT_CHARS, clean_text, field, iso_day, paper_id, require_object, text_list, title_text, utc_timestamp)
 
 DEFAULT_OAI_URL = "https://oaipmh.arxiv.org/oai"
 OAI = "{http://www.openarchives.org/OAI/2.0/}"

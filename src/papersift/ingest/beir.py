@@ -15,9 +15,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..errors import BadInput
-from ..model import Paper
-from .jsonl import JsonlReader, clean_text, read_jsonl, require_object
+from papersift.errors import BadInput
+from papersift.model import Paper
+from papersift.ingest.jsonl import JsonlReader, clean_text, read_jsonl, require_object
 
 _NAMESPACE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _DOC_ID = re.compile(r"^[A-Za-z0-9._/-]{1,128}$")  # what papersift.model accepts after "ns:"

@@ -24,10 +24,9 @@ from typing import Any, Callable
 
 import httpx
 
-from ..errors import BadInput, Unavailable
-from ..model import FeedEntry, Paper
-from .jsonl import (MAX_NAME_CHARS, MAX_TEXT_CHARS, clean_text, count, field, iso_day, opt_str, paper_id,
-                    require_object, text_list, title_text, utc_timestamp)
+from papersift.errors import BadInput, Unavailable
+from papersift.model import FeedEntry, Paper
+from papersift.ingest.jsonl import (MAX_NAME_CHARS, MAX_TEXT_CHARS, clean_text, count, field, iso_day, opt_str, paper_id, require_object, text_list, title_text, utc_timestamp)
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from ..errors import BadInput
-from ..ids import parse_arxiv_id
-from ..model import Paper
+from papersift.errors import BadInput
+from papersift.ids import parse_arxiv_id
+from papersift.model import Paper
 
 MAX_LINE_BYTES = 16 * 1024 * 1024  # a single record bigger than this is garbage, not a paper
 # Field limits, far above anything real (the archives' longest: title 226 characters, abstract 3,488,

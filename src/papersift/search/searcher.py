@@ -13,11 +13,11 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..errors import BadInput, NotFound
-from ..index.query import Filters, ParsedQuery, parse_query
-from ..index.sync import Indexes, paper_text
-from ..model import Paper, normalize_paper_id
-from .fusion import FusionParams, fuse
+from papersift.errors import BadInput, NotFound
+from papersift.index.query import Filters, ParsedQuery, parse_query
+from papersift.index.indexes import Indexes, paper_text
+from papersift.model import Paper, normalize_paper_id
+from papersift.search.fusion import FusionParams, fuse
 
 MODES = ("hybrid", "bm25", "dense")
 SORTS = ("relevance", "date", "upvotes")

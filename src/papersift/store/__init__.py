@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import BadInput
-from .base import Store, UpsertResult
-from .sqlite import SQLiteStore
+from papersift.errors import BadInput
+from papersift.store.protocol import Store
+from papersift.model import UpsertResult
+from papersift.store.sqlite import SQLiteStore
 
 __all__ = ["Store", "UpsertResult", "SQLiteStore", "open_store"]
 

@@ -18,12 +18,12 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from ..errors import BadInput, PapersiftError, Unavailable
-from ..ingest.merge import merge
-from ..model import FeedEntry, Paper
-from .base import UpsertResult
-from .sqlite_community import COMMUNITY_SCHEMA, CommunityTables
-from .sqlite_digest import DIGEST_SCHEMA, DigestTables
+from papersift.errors import BadInput, PapersiftError, Unavailable
+from papersift.store.merge import merge
+from papersift.model import FeedEntry, Paper
+from papersift.model import UpsertResult
+from papersift.store.sqlite_community import COMMUNITY_SCHEMA, CommunityTables
+from papersift.store.sqlite_digest import DIGEST_SCHEMA, DigestTables
 
 # Each entry migrates the schema from version i to i+1. Append, never edit.
 MIGRATIONS = [

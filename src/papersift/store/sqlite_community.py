@@ -12,9 +12,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Iterable
 
-from ..errors import Conflict
-from ..model import FeedEntry, Paper
-from .base import ApiToken, User
+from papersift.errors import Conflict
+from papersift.model import FeedEntry, Paper
+from papersift.model import ApiToken, User
 
 # Migration 2 (appended to sqlite.MIGRATIONS). The author rows of existing papers are filled
 # from their JSON here; new and changed papers keep them current in SQLiteStore.upsert_papers.

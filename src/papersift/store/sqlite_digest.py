@@ -18,9 +18,9 @@ import sqlite3
 from datetime import date, timedelta
 from typing import Callable, Iterable
 
-from ..errors import Conflict
-from ..model import Paper
-from .base import OutboxMessage, Subscriber
+from papersift.errors import Conflict
+from papersift.model import Paper
+from papersift.model import OutboxMessage, Subscriber
 
 # Migration 3 (appended to sqlite.MIGRATIONS). No semicolons inside: the migration runner splits on them.
 DIGEST_SCHEMA = """

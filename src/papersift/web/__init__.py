@@ -1,6 +1,6 @@
-"""The Daily Papers website: server-rendered pages over the community layer.
+"""The Daily Papers website: server-rendered pages over the front door (``papersift.service``).
 
-``mount_website(app, community)`` adds the pages and ``/static`` to the FastAPI app that also
+``mount_website(app, service)`` adds the pages and ``/static`` to the FastAPI app that also
 serves the JSON API; the app's error handlers render :func:`render.error_page` for any path
 outside ``/api``.
 """
@@ -10,21 +10,20 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from ..community import Community
-from ..digest import Digests
-from .feeds import router as feeds_router
-from .forms import router as forms_router
-from .pages import router as pages_router
-from .render import STATIC, error_page
-from .subscribe import router as subscribe_router
+from papersift.service import Papersift
+from papersift.web.rss_atom import router as feeds_router
+from papersift.web.forms import router as forms_router
+from papersift.web.pages import router as pages_router
+from papersift.web.render import STATIC, error_page
+from papersift.web.subscribe import router as subscribe_router
 
 __all__ = ["mount_website", "error_page"]
 
 
-def mount_website(app: FastAPI, community: Community, cookie_secure: str = "auto",
-                  digests: Digests | None = None) -> None:
-    """``digests``: subscriptions and email (``app.state.config`` gives links their base URL)."""
-    app.state.community = community
+def mount_website(app: FastAPI, service: Papersift, cookie_secure: str = "auto", digests=None) -> None:
+    """``digests``: subscriptions and the confirmation mail (see ``subscribe.DigestHooks``);
+    ``app.state.config`` gives links their base URL."""
+    app.state.service = service
     app.state.cookie_secure = cookie_secure
     app.state.digests = digests
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

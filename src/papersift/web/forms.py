@@ -11,12 +11,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from ..community import Forbidden, TooManyAttempts, Unauthorized
-from ..errors import BadInput, Conflict, PapersiftError
-from .pages import LIST_PER_PAGE, int_param, whole_number
-from .render import paper_url, render, slug
-from .session import (community, field, log_in_viewer, log_out_viewer, login_redirect, read_form, redirect,
-                      safe_next, viewer, wants_json)
+from papersift.errors import Forbidden, TooManyAttempts, Unauthorized
+from papersift.errors import BadInput, Conflict, PapersiftError
+from papersift.web.pages import LIST_PER_PAGE, int_param, whole_number
+from papersift.web.render import paper_url, render, slug
+from papersift.web.session import (service, field, log_in_viewer, log_out_viewer, login_redirect, read_form, redirect, safe_next, viewer, wants_json)
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,7 +35,7 @@ async def signup(request: Request):
     form = await read_form(request)
     email, name, next_url = field(form, "email", 300), field(form, "name", 200), safe_next(field(form, "next"))
     password, confirm = field(form, "password", 600), field(form, "password2", 600)
-    accounts = community(request).accounts
+    accounts = service(request).accounts
     try:
         if password != confirm:
             raise BadInput("the two passwords differ")
@@ -59,7 +58,7 @@ async def login(request: Request):
     form = await read_form(request)
     email, password, next_url = field(form, "email", 300), field(form, "password", 600), safe_next(field(form, "next"))
     try:
-        user, session_id, csrf = community(request).accounts.log_in(email, password, _client(request))
+        user, session_id, csrf = service(request).accounts.log_in(email, password, _client(request))
     except (BadInput, Unauthorized, Forbidden, TooManyAttempts) as exc:
         return render(request, "login.html", exc.http_status, error=exc.message, email=email, next_url=next_url)
     log_in_viewer(request, user, session_id, csrf)
@@ -85,7 +84,7 @@ async def _toggle(request: Request, paper_id: str, kind: str):
     valid = ("vote", "unvote") if kind == "vote" else ("save", "unsave")
     if action not in valid:
         raise BadInput(f"unknown action {action[:20]!r}: use {valid[0]} or {valid[1]}")
-    actions = community(request).actions
+    actions = service(request).actions
     if kind == "vote":
         state = actions.vote(current.user, paper_id, on=action == "vote")
         data = {"id": state.paper_id, "voted": state.voted, "upvotes": state.upvotes}
@@ -114,7 +113,7 @@ def library(request: Request, page: str | None = None):
     current = viewer(request)
     if current.user is None:
         return login_redirect(request)
-    listing = community(request).catalog.library(current.user, page=int_param(page, "page"), per_page=LIST_PER_PAGE)
+    listing = service(request).catalog.library(current.user, page=int_param(page, "page"), per_page=LIST_PER_PAGE)
     return render(request, "listing.html", listing=listing, kind="library", heading="Your library",
                   title="Your library", empty_message="You have not saved any papers yet: use "
                   "\u201cSave\u201d on a paper to keep it here.")
@@ -135,7 +134,7 @@ async def submit(request: Request):
         return login_redirect(request, "/submit")
     raw = field(form, "arxiv_id", 200)
     try:
-        result = community(request).actions.submit(current.user, raw)
+        result = service(request).actions.submit(current.user, raw)
     except PapersiftError as exc:  # bad id, unknown on arXiv, duplicate, arXiv unreachable
         return render(request, "submit.html", exc.http_status, error=exc.message, arxiv_id=raw)
     return redirect(request, f"/papers/date/{result.day}?submitted={result.paper.id}#paper-{slug(result.paper.id)}")
@@ -151,10 +150,10 @@ def _require_user(request: Request):
 
 def settings_page(request: Request, user, status: int = 200, new_token: str | None = None, **digest):
     """The settings page: API tokens and the email digest section (web/subscribe.py)."""
-    from .subscribe import settings_context
+    from papersift.web.subscribe import settings_context
 
     context = settings_context(request, user) | digest
-    return render(request, "settings.html", status, tokens=community(request).accounts.tokens(user),
+    return render(request, "settings.html", status, tokens=service(request).accounts.tokens(user),
                   new_token=new_token, **context)
 
 
@@ -169,7 +168,7 @@ def settings(request: Request):
 async def create_token(request: Request):
     form = await read_form(request)
     user = _require_user(request)
-    _, secret = community(request).accounts.create_token(user, field(form, "name", 200))
+    _, secret = service(request).accounts.create_token(user, field(form, "name", 200))
     # shown once, in this response only (never stored, never put in a URL)
     return settings_page(request, user, 201, new_token=secret)
 
@@ -179,7 +178,7 @@ async def revoke_token(request: Request, token_id: str):
     await read_form(request)
     user = _require_user(request)
     number = whole_number(token_id, "the token id", high=2**63 - 1)
-    community(request).accounts.revoke_token(user, number)
+    service(request).accounts.revoke_token(user, number)
     return redirect(request, "/settings")
 
 
@@ -196,7 +195,7 @@ def admin(request: Request):
     if viewer(request).user is None:
         return login_redirect(request)
     _require_admin(request)
-    hub = community(request)
+    hub = service(request)
     return render(request, "admin.html", hidden_users=hub.accounts.hidden_users(),
                   hidden_papers=hub.catalog.hidden_papers(viewer(request).user))
 
@@ -208,7 +207,7 @@ async def admin_user(request: Request):
     action = field(form, "action", 20)
     if action not in ("hide", "unhide"):
         raise BadInput("action must be hide or unhide")
-    community(request).accounts.set_hidden(admin_user_, field(form, "email", 300), action == "hide")
+    service(request).accounts.set_hidden(admin_user_, field(form, "email", 300), action == "hide")
     return redirect(request, "/admin")
 
 
@@ -219,5 +218,5 @@ async def admin_paper(request: Request, paper_id: str):
     action = field(form, "action", 20) or "hide"
     if action not in ("hide", "unhide"):
         raise BadInput("action must be hide or unhide")
-    paper = community(request).actions.hide_paper(admin_user_, paper_id, action == "hide")
+    paper = service(request).actions.hide_paper(admin_user_, paper_id, action == "hide")
     return redirect(request, safe_next(field(form, "next"), paper_url(paper.id)))

@@ -13,13 +13,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from ..community.catalog import check_page
-from ..errors import BadInput
-from ..feed.daily import Period, parse_period, period_for_date, period_for_month, period_for_week
-from ..index.query import Filters
-from ..model import normalize_paper_id
-from .render import alternates, paper_url, render, url_with
-from .session import community, viewer
+from papersift.service.catalog import check_page
+from papersift.errors import BadInput
+from papersift.feed.daily import Period, parse_period, period_for_date, period_for_month, period_for_week
+from papersift.index.query import Filters
+from papersift.model import normalize_paper_id
+from papersift.web.render import alternates, paper_url, render, url_with
+from papersift.web.session import service, viewer
 
 router = APIRouter(include_in_schema=False)
 
@@ -79,7 +79,7 @@ def _feed_page(request: Request, sort_value: str | None, page_value: str | None,
     sort = feed_sort(sort_value)
     page = int_param(page_value, "page")
     current = viewer(request)
-    view = community(request).catalog.feed(current.user, date_, week, month, sort=FEED_SORTS[sort], page=page,
+    view = service(request).catalog.feed(current.user, date_, week, month, sort=FEED_SORTS[sort], page=page,
                                            limit=FEED_PER_PAGE, home=home)
     period = view.feed.period
     day = period.start
@@ -184,7 +184,7 @@ def search(request: Request):
         page = int_param(params.get("page"), "page", high=1000 // SEARCH_PER_PAGE)
         context["page"] = page
         if q.strip():
-            view = community(request).catalog.search(viewer(request).user, q, filters, sort=sort, page=page,
+            view = service(request).catalog.search(viewer(request).user, q, filters, sort=sort, page=page,
                                                      per_page=SEARCH_PER_PAGE)
             if page > 1 and not view.cards:
                 check_page(page, view.results.total, SEARCH_PER_PAGE, "this search")
@@ -201,13 +201,13 @@ def paper(request: Request, paper_id: str):
     canonical = normalize_paper_id(paper_id)
     if canonical != paper_id:  # arXiv:2405.15738v2, abs URLs, versions: one URL per paper
         return RedirectResponse(paper_url(canonical), status_code=301)
-    view = community(request).catalog.paper(viewer(request).user, canonical)
+    view = service(request).catalog.paper(viewer(request).user, canonical)
     return render(request, "paper.html", view=view, card=view.card, paper=view.card.paper)
 
 
 def _listing(request: Request, kind: str, name: str, page: str | None):
     current = viewer(request).user
-    catalog = community(request).catalog
+    catalog = service(request).catalog
     number = int_param(page, "page")
     fetch = catalog.by_organization if kind == "org" else catalog.by_author
     listing = fetch(current, name, page=number, per_page=LIST_PER_PAGE)

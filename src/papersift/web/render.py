@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from ..bibtex import bibtex
+from papersift.formats.bibtex import bibtex
 
 log = logging.getLogger("papersift.web")
 
@@ -156,7 +156,7 @@ env.globals.update(paper_url=paper_url, org_url=org_url, author_url=author_url, 
 
 
 def render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
-    from .session import viewer  # late: session imports this module
+    from papersift.web.session import viewer  # late: session imports this module
 
     current = viewer(request)
     page = env.get_template(template).render(

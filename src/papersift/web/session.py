@@ -22,20 +22,16 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
-from ..community import Community, Forbidden
-from ..community.accounts import SESSION_LIFETIME
-from ..errors import BadInput, PapersiftError
-from ..store.base import User
+from papersift.service import Papersift
+from papersift.errors import Forbidden
+from papersift.service.accounts import SESSION_LIFETIME
+from papersift.errors import BadInput, PapersiftError, TooLarge
+from papersift.model import User
 
 SESSION_COOKIE = "papersift_session"
 CSRF_COOKIE = "papersift_csrf"
 MAX_FORM_BYTES = 64 * 1024
 COOKIE_SECURE_ENV = "PAPERSIFT_COOKIE_SECURE"
-
-
-class TooLarge(PapersiftError):
-    code = "too_large"
-    http_status = 413
 
 
 @dataclass
@@ -59,8 +55,9 @@ class Viewer:
             response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=secure)
 
 
-def community(request: Request) -> Community:
-    return request.app.state.community
+def service(request: Request) -> Papersift:
+    """The front door this site was mounted with."""
+    return request.app.state.service
 
 
 def cookie_secure(request: Request) -> bool:
@@ -77,7 +74,7 @@ def viewer(request: Request) -> Viewer:
     if cached is not None:
         return cached
     session_id = request.cookies.get(SESSION_COOKIE)
-    found = community(request).accounts.session(session_id) if session_id else None
+    found = service(request).accounts.session(session_id) if session_id else None
     if found is not None:
         current = Viewer(found[0], found[1], session_id)
     else:
@@ -95,7 +92,7 @@ def log_in_viewer(request: Request, user: User, session_id: str, csrf: str) -> N
 
 
 def log_out_viewer(request: Request) -> None:
-    community(request).accounts.log_out(request.cookies.get(SESSION_COOKIE))
+    service(request).accounts.log_out(request.cookies.get(SESSION_COOKIE))
     request.state.viewer = Viewer(None, secrets.token_urlsafe(32), new_csrf_cookie=True, end_session=True)
 
 

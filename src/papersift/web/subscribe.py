@@ -16,21 +16,34 @@ URL is the authority. Every other form carries the CSRF token (``session.read_fo
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from fastapi import APIRouter, BackgroundTasks, Request
 
-from ..community import Unauthorized
-from ..digest import CADENCES, Choices, Digests, clean_choices
-from ..errors import BadInput, NotFound
-from ..store.base import Subscriber, User
-from .render import render
-from .session import field, read_form, redirect, viewer
+from papersift.errors import Unauthorized
+from papersift.config import Config
+from papersift.service.subscriptions import CADENCES, Choices, Subscriptions, clean_choices
+from papersift.errors import BadInput, NotFound
+from papersift.model import Subscriber, User
+from papersift.web.render import render
+from papersift.web.session import field, read_form, redirect, viewer
 
 router = APIRouter(include_in_schema=False)
 TOPIC_FIELDS = (("categories", "category", 300), ("organizations", "organization", 5000),
                 ("authors", "author", 5000), ("searches", "search", 5000))
 
 
-def digests(request: Request) -> Digests:
+class DigestHooks(Protocol):
+    """What the subscription pages need of the digests (the server passes ``digest.Digests``;
+    the website never imports the email interface)."""
+
+    config: Config
+    subscriptions: Subscriptions
+
+    def send_soon(self, outbox_id: int | None) -> None: ...
+
+
+def digests(request: Request) -> DigestHooks:
     return request.app.state.digests
 
 
@@ -191,7 +204,7 @@ async def settings_digest(request: Request, tasks: BackgroundTasks):
     try:
         outcome = subs.subscribe(user.email, _choices(values), user)
     except BadInput as exc:
-        from .forms import settings_page
+        from papersift.web.forms import settings_page
 
         return settings_page(request, user, 400, digest_values=values, digest_error=exc.message)
     tasks.add_task(digests(request).send_soon, outcome.outbox_id)

@@ -24,7 +24,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from ..errors import PapersiftError
+from papersift.errors import BadToken, ExpiredToken, PapersiftError, UsedToken
 
 PURPOSES = ("confirm", "unsubscribe", "manage")
 SECRET_NAME = "link-signing-key"
@@ -33,23 +33,6 @@ MAX_TOKEN_CHARS = 600
 # otherwise foreign token never reaches the ASCII-only MAC code (it raised UnicodeEncodeError).
 _SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 MAX_SUBSCRIBER_ID = 2**63 - 1  # SQLite's INTEGER range: a bigger id overflowed in the look-up
-
-
-class BadToken(PapersiftError):
-    """A link token that is forged, damaged, for another purpose, expired or already used."""
-
-    code = "bad_token"
-    http_status = 400
-
-
-class ExpiredToken(BadToken):
-    code = "expired_token"
-    http_status = 410
-
-
-class UsedToken(BadToken):
-    code = "used_token"
-    http_status = 410
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from .cli import JsonOpt, TrustedProxiesOpt, _config, _emit, _progress, _service, app, err, out, serve_app, server_config
+from papersift.cli.main import (JsonOpt, TrustedProxiesOpt, _config, _emit, _progress, _service, app, err, out, serve_app, server_config)
 
 digest_app = typer.Typer(help="Email digests (configuration: papersift.toml, docs/DIGESTS.md).", no_args_is_help=True)
 app.add_typer(digest_app, name="digest")
@@ -22,9 +22,9 @@ def run(host: str = typer.Option("127.0.0.1", help="Bind address."),
         no_embed: bool = typer.Option(False, "--no-embed", help="Lexical search only."),
         trusted_proxies: str = TrustedProxiesOpt):
     """The website and API plus the scheduler: harvests and digest emails at the configured times."""
-    from .api.app import create_app
-    from .digest import Digests
-    from .scheduler import Scheduler
+    from papersift.server.app import create_app
+    from papersift.digest import Digests
+    from papersift.server.scheduler import Scheduler
 
     server_config(None, host, port)  # bad options fail before anything starts
     config = _config()
@@ -49,8 +49,8 @@ def digest_send(
     as_json: bool = JsonOpt,
 ):
     """One digest run, for cron: build the digests due today into the outbox, then send what is due."""
-    from .digest import Digests
-    from .service import _check_date
+    from papersift.digest import Digests
+    from papersift.service.corpus import _check_date
 
     config = _config()
     day = _check_date(date) if date else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .model import Paper
+from papersift.model import Paper
 
 _KEY_WORD = re.compile(r"[A-Za-z]{3,}")
 _SKIP = {"the", "and", "for", "with", "from", "towards", "toward", "via", "are", "how", "what", "when"}

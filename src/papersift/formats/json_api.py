@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .feed.daily import FeedPage
-from .search.searcher import Hit, SearchResults
+from papersift.feed.daily import FeedPage
+from papersift.search.searcher import Hit, SearchResults
 
 
 def hit_json(hit: Hit, upvotes: int | None = None) -> dict:

@@ -20,21 +20,22 @@ digest with nothing left is not made.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from email.utils import parseaddr
 from typing import Callable
 
-from ..community.catalog import CommunityFeedStore
-from ..config import WEEKDAYS, Config
-from ..errors import BadInput
-from ..feed.daily import Period, daily_papers
-from ..index.query import Filters, parse_query
-from ..model import Paper
-from ..search.searcher import Searcher
-from ..service import Papersift
-from ..store.base import Subscriber
-from .render import feed_path, sender_domain
+from papersift.service.catalog import CommunityFeedStore
+from papersift.config import WEEKDAYS, Config
+from papersift.errors import BadInput
+from papersift.feed.daily import Period, daily_papers
+from papersift.index.query import Filters, parse_query
+from papersift.model import Paper
+from papersift.search.searcher import Searcher
+from papersift.service.corpus import Corpus
+from papersift.model import Subscriber
 
 SEARCH_DEPTH = 100  # lexical hits per saved search before intersecting with the pool
 SEARCH_LOOKBACK = timedelta(days=14)  # feed papers are often published days before their feed day
@@ -97,7 +98,7 @@ def topic_label(kind: str, value: str) -> str:
 class PeriodPlan:
     """Everything about one period that does not depend on the subscriber."""
 
-    def __init__(self, service: Papersift, period: DigestPeriod, config: Config, searcher: Callable[[], Searcher]):
+    def __init__(self, service: Corpus, period: DigestPeriod, config: Config, searcher: Callable[[], Searcher]):
         self.service, self.store, self.period, self.config = service, service.store, period, config
         self._searcher = searcher
         hidden = self.store.hidden_paper_ids()
@@ -172,7 +173,7 @@ def new_message_id(kind: str, subscriber_id: int, config: Config) -> str:
 
 
 class DigestBuilder:
-    def __init__(self, service: Papersift, config: Config):
+    def __init__(self, service: Corpus, config: Config):
         self.service, self.store, self.config = service, service.store, config
         self._searcher: Searcher | None = None
 
@@ -219,3 +220,23 @@ class DigestBuilder:
                 else:
                     report.built += 1
         return report
+
+
+_DAY_KEY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_WEEK_KEY = re.compile(r"[0-9]{4}-W[0-9]{2}")
+
+
+def feed_path(cadence: str | None, key: str | None) -> str:
+    """The website page of a digest's own period ("see the whole feed"): the day or the ISO week
+    the digest is named after (its heading and subject), not the first day of its window."""
+    key = key or ""
+    if cadence == "weekly" and _WEEK_KEY.fullmatch(key):
+        return f"/papers/week/{key}"
+    if cadence == "daily" and _DAY_KEY.fullmatch(key):
+        return f"/papers/date/{key}"
+    return "/"
+
+
+def sender_domain(sender: str) -> str:
+    address = parseaddr(sender)[1]
+    return address.rsplit("@", 1)[-1] if "@" in address else "localhost"

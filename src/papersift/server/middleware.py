@@ -127,3 +127,31 @@ class NoSniff:
             await send(message)
 
         await self.app(scope, receive, send_with_header)
+
+
+class CatchAll:
+    """Turns an unexpected exception into the generic 500 answer (page or JSON).
+
+    A plain ``exception_handler(Exception)`` would answer too, but Starlette then re-raises,
+    and the server drops the keep-alive connection; here the exception ends with the answer.
+    """
+
+    def __init__(self, app, handler):
+        self.app, self.handler = app, handler
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def tracking_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:  # half a response is out: nothing sensible left to send
+                raise
+            await self.handler(Request(scope), exc)(scope, receive, send)

@@ -19,12 +19,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from .. import feeds
-from ..community import Card
-from ..errors import BadInput, NotFound
-from .pages import FEED_PER_PAGE, period_title, search_args
-from .render import url_with
-from .session import community
+from papersift.formats import rss_atom as feeds
+from papersift.service.catalog import Card
+from papersift.errors import BadInput, NotFound
+from papersift.web.pages import FEED_PER_PAGE, period_title, search_args
+from papersift.web.render import url_with
+from papersift.web.session import service
 
 router = APIRouter(include_in_schema=False)
 FEED_ITEMS = 50
@@ -73,7 +73,7 @@ def _respond(request: Request, fmt: str, title: str, subtitle: str, page_path: s
 
 
 def _feed_cards(request: Request, date_=None, week=None, month=None, home=False):
-    view = community(request).catalog.feed(None, date_, week, month, sort="trending", page=1,
+    view = service(request).catalog.feed(None, date_, week, month, sort="trending", page=1,
                                            limit=min(FEED_ITEMS, FEED_PER_PAGE), home=home)
     return view, view.cards
 
@@ -117,7 +117,7 @@ def search(request: Request, fmt: str):
     q, filters, sort = search_args(params, default_sort="date")  # a feed wants the newest first
     if not q.strip():
         raise BadInput("a search feed needs a query: add ?q=words (the same syntax as /search)")
-    view = community(request).catalog.search(None, q, filters, sort=sort, page=1, per_page=FEED_ITEMS)
+    view = service(request).catalog.search(None, q, filters, sort=sort, page=1, per_page=FEED_ITEMS)
     page = url_with("/search", {k: v for k, v in params.multi_items() if k != "page"})
     return _respond(request, fmt, f"search \u201c{q.strip()[:100]}\u201d", f"Papers matching {q.strip()[:200]}.",
                     page, view.cards)
@@ -125,7 +125,7 @@ def search(request: Request, fmt: str):
 
 def _listing_feed(request: Request, kind: str, name: str):
     stem, fmt = _split(name)
-    catalog = community(request).catalog
+    catalog = service(request).catalog
     fetch = catalog.by_organization if kind == "orgs" else catalog.by_author
     listing = fetch(None, stem, page=1, per_page=FEED_ITEMS)
     heading = " ".join(stem.split())

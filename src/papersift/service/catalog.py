@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterable
 
-from ..errors import BadInput, NotFound, PapersiftError
-from ..feed.daily import FeedPage
-from ..index.query import Filters, parse_query
-from ..model import FeedEntry, Paper
-from ..search.searcher import MAX_PER_PAGE, Hit, SearchResults
-from ..service import Papersift
-from ..store.base import Store, User
+from papersift.errors import BadInput, NotFound, PapersiftError
+from papersift.feed.daily import FeedPage
+from papersift.index.query import Filters, parse_query
+from papersift.model import FeedEntry, Paper
+from papersift.search.searcher import MAX_PER_PAGE, Hit, SearchResults
+from papersift.service.corpus import Corpus
+from papersift.store.protocol import Store
+from papersift.model import User
 
 MAX_PAGE = 10_000
 SIMILAR_K = 6
@@ -117,7 +118,7 @@ def check_page(page: int, total: int, per_page: int, what: str) -> int:
 
 
 class Catalog:
-    def __init__(self, service: Papersift):
+    def __init__(self, service: Corpus):
         self.service = service
         self.store = service.store
 
@@ -236,7 +237,8 @@ class Catalog:
         (card,) = self.cards([self.visible_paper(paper_id, viewer)], viewer)
         return card
 
-    def similar(self, viewer: User | None, paper_id: str, k: int = 10) -> list[tuple[Hit, Card]]:
+    def similar(self, viewer: User | None, paper_id: str, k: int = 10,
+                filters: Filters | None = None) -> list[tuple[Hit, Card]]:
         """Papers like this one, hidden ones left out (404 when the paper itself is hidden)."""
         if not 1 <= k <= MAX_PER_PAGE:
             raise BadInput(f"k must be between 1 and {MAX_PER_PAGE}")
@@ -244,7 +246,7 @@ class Catalog:
         hidden = self.hidden_ids()
         excluded = self._excluded(viewer, hidden)
         # ask for enough that k remain after leaving hidden papers out
-        hits = self.service.similar(paper.id, k=min(k + len(excluded), MAX_PER_PAGE))
+        hits = self.service.similar(paper.id, k=min(k + len(excluded), MAX_PER_PAGE), filters=filters)
         hits = [h for h in hits if h.paper.id not in excluded][:k]
         return list(zip(hits, self.cards([h.paper for h in hits], viewer, hidden)))
 

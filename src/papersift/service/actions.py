@@ -12,14 +12,14 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from ..errors import BadInput, Conflict
-from ..ids import parse_arxiv_id
-from ..ingest.arxiv import DEFAULT_OAI_URL, OAIHarvester
-from ..model import FeedEntry, Paper
-from ..service import Papersift
-from ..store.base import User
-from .catalog import Catalog
-from .errors import Forbidden
+from papersift.errors import BadInput, Conflict
+from papersift.ids import parse_arxiv_id
+from papersift.ingest.arxiv import DEFAULT_OAI_URL
+from papersift.model import FeedEntry, Paper
+from papersift.service.corpus import Corpus
+from papersift.model import User
+from papersift.service.catalog import Catalog
+from papersift.errors import Forbidden
 
 OAI_URL_ENV = "PAPERSIFT_ARXIV_OAI_URL"  # the same variable `papersift harvest` reads
 
@@ -39,7 +39,7 @@ class Submission:
 
 
 class Actions:
-    def __init__(self, service: Papersift, catalog: Catalog, arxiv_oai_url: str | None = None):
+    def __init__(self, service: Corpus, catalog: Catalog, arxiv_oai_url: str | None = None):
         self.service, self.catalog, self.store = service, catalog, service.store
         self._oai_url = arxiv_oai_url
         # one submission at a time, so "already on today's feed" cannot be raced past
@@ -93,8 +93,7 @@ class Actions:
                 raise Conflict(f"{pid} is already on today's feed ({today})")
             records = []
             if existing is None or not existing.title:
-                with OAIHarvester(self.oai_url, timeout=30, max_attempts=3, max_wait=10) as client:
-                    records.append(client.get_record(pid))  # NotFound when arXiv has no such paper
+                records.append(self.service.fetch_arxiv_record(pid, self.oai_url))  # NotFound: arXiv has none
             # the feed entry is its own record, from the "submit" source (lowest rank in the
             # merge, so it never overrides bibliographic fields)
             records.append(Paper(id=pid, source="submit", observed_at=stamp, feed_entry=FeedEntry(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import BadInput, PapersiftError
-from .service import Papersift, days_back
+from papersift.errors import BadInput, PapersiftError
+from papersift.service.corpus import Corpus
+from papersift.service.corpus import days_back
 
 ARCHIVE = "hf-daily-papers-2024-2026.jsonl.gz"
 
@@ -25,7 +26,7 @@ def shared_data_dir() -> Path | None:
     return None
 
 
-def load_initial_papers(svc: Papersift, days: int = 7, limit: int | None = None, progress=None,
+def load_initial_papers(svc: Corpus, days: int = 7, limit: int | None = None, progress=None,
                         hf_url: str | None = None) -> str:
     try:
         report = svc.harvest_hf(days_back(days), base_url=hf_url, progress=progress)

@@ -25,8 +25,9 @@ from datetime import datetime, time, timedelta, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from .config import Config, parse_time
-from .service import Papersift, days_back
+from papersift.config import Config, parse_time
+from papersift.service import Papersift
+from papersift.service.corpus import days_back
 
 log = logging.getLogger("papersift.scheduler")
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 
-from ..model import MERGED_FIELDS, Paper
+from papersift.model import MERGED_FIELDS, Paper
 
 BIBLIOGRAPHIC = ["arxiv-oai", "arxiv-jsonl", "hf-api", "hf-jsonl", "beir", "submit"]
 COMMUNITY = [("hf-api", "hf-jsonl"), "submit"]

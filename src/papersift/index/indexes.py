@@ -16,10 +16,10 @@ from typing import Callable
 
 import numpy as np
 
-from ..model import Paper
-from ..store.base import Store
-from .lexical import LexicalIndex
-from .vector import VectorIndex
+from papersift.model import Paper
+from papersift.store.protocol import Store
+from papersift.index.lexical import LexicalIndex
+from papersift.index.vector import VectorIndex
 
 Progress = Callable[[int], None] | None
 LEXICAL = "lexical"

@@ -1,6 +1,8 @@
-"""The service functions that the CLI, the JSON API (and later the web and MCP) all call.
+"""The corpus: papers, their indexes, and how they get in.
 
-`Papersift` ties one store to its derived indexes and exposes every operation once.
+`Corpus` ties one store to its derived indexes: ingest, harvest, index, and the viewer-blind
+reads (search, similar, paper, daily) that the front door (``papersift.service.Papersift``)
+builds its viewer-aware answers from. Interfaces never call it directly.
 """
 
 from __future__ import annotations
@@ -11,15 +13,16 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .errors import BadInput, NotFound
-from .feed.daily import FeedPage, daily_papers, parse_period, period_for_date
-from .index.query import Filters
-from .index.sync import Indexes
-from .ingest import arxiv, beir, hf
-from .ingest.jsonl import Unreadable, read_jsonl
-from .model import Paper, normalize_paper_id
-from .search.searcher import MODES, SearchResults, Searcher
-from .store import Store, UpsertResult, open_store
+from papersift.errors import BadInput, NotFound
+from papersift.feed.daily import FeedPage, daily_papers, parse_period, period_for_date
+from papersift.index.query import Filters
+from papersift.index.indexes import Indexes
+from papersift.ingest import arxiv, beir, hf
+from papersift.ingest.jsonl import Unreadable, read_jsonl
+from papersift.model import Paper, normalize_paper_id
+from papersift.search.searcher import MODES, SearchResults, Searcher
+from papersift.store import Store, open_store
+from papersift.model import UpsertResult
 
 DEFAULT_DB = "data/papersift.db"
 Progress = Callable[[int], None] | None
@@ -54,7 +57,7 @@ class IngestReport:
                 f"{data['unchanged']} unchanged, {data['bad']} bad; {data['indexed']} indexed")
 
 
-class Papersift:
+class Corpus:
     def __init__(self, db: str | Path | None = None, index_dir: str | Path | None = None,
                  embedder: str | None | bool = None):
         """``embedder``: a spec for load_embedder, None for the default, False for lexical only."""
@@ -72,7 +75,7 @@ class Papersift:
         if self._indexes is None:
             embedder = None
             if self._embedder_spec is not False:
-                from .index.embedder import load_embedder
+                from papersift.index.embedder import load_embedder
 
                 embedder = load_embedder(self._embedder_spec or None)
             self._indexes = Indexes(self.store, self.index_dir, embedder)
@@ -171,6 +174,12 @@ class Papersift:
             self.store.upsert_papers([], cursor=(last_name, {"until": reached}))
         report.indexed = self.indexes_lexical_only().sync_lexical()
         return report
+
+    def fetch_arxiv_record(self, paper_id: str, base_url: str | None = None) -> Paper:
+        """One paper from arXiv's OAI-PMH GetRecord (a submission of a paper new here); NotFound
+        when arXiv has none. The same client, retries and parsing as the harvest."""
+        with arxiv.OAIHarvester(base_url or arxiv.DEFAULT_OAI_URL, timeout=30, max_attempts=3, max_wait=10) as client:
+            return client.get_record(paper_id)
 
     def harvest_hf(self, days: Iterable[str], base_url: str | None = None, progress: Progress = None) -> IngestReport:
         """Fetch Daily Papers day by day; a day the API rejects is reported and skipped."""

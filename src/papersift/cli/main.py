@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from .errors import BadInput, PapersiftError
-from .index.query import Filters
+from papersift.errors import BadInput, PapersiftError
+from papersift.index.query import Filters
 
 app = typer.Typer(help="papersift: harvest, search and rank research papers.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -39,13 +39,13 @@ def _global(db: Optional[str] = typer.Option(None, "--db", envvar="PAPERSIFT_DB"
 
 
 def _config():
-    from .config import load_config
+    from papersift.config import load_config
 
     return load_config(STATE["config"])
 
 
 def _service(embedder=None):
-    from .service import Papersift
+    from papersift.service import Papersift
 
     return Papersift(STATE["db"], embedder=embedder)
 
@@ -126,8 +126,8 @@ def harvest(
     as_json: bool = JsonOpt,
 ):
     """Fetch new papers from the live sources (resumes an interrupted arXiv harvest)."""
-    from .errors import BadInput
-    from .service import days_back
+    from papersift.errors import BadInput
+    from papersift.service.corpus import days_back
 
     if source not in ("arxiv", "hf", "all"):
         raise BadInput(f"unknown source {source!r}: use arxiv, hf or all")
@@ -236,7 +236,7 @@ def daily(
     as_json: bool = JsonOpt,
 ):
     """The Daily Papers feed for a day, week or month."""
-    from .serialize import feed_page_json
+    from papersift.formats.json_api import feed_page_json
 
     feed = _service(embedder=False).daily(date, week, month, sort=sort, page=page, limit=limit)
     data = feed_page_json(feed)
@@ -263,7 +263,7 @@ def eval_cmd(
     as_json: bool = JsonOpt,
 ):
     """nDCG@10, Recall@100 and MRR@10 with 95% bootstrap CIs on a BEIR-format folder."""
-    from .evaluate.beir_eval import evaluate_beir
+    from papersift.evaluate.beir_eval import evaluate_beir
 
     with _progress(f"eval {path.name}") as advance:
         report = evaluate_beir(path, mode=mode, split=split, limit=limit, progress=advance)
@@ -316,7 +316,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="Bind address."),
           no_embed: bool = typer.Option(False, "--no-embed", help="Lexical search only."),
           trusted_proxies: str = TrustedProxiesOpt):
     """Run the website and the JSON API (OpenAPI at /openapi.json); new papers are indexed in the background."""
-    from .api.app import create_app
+    from papersift.server.app import create_app
 
     server_config(None, host, port)  # bad options fail before the service opens
     serve_app(create_app(_service(embedder=False if no_embed else None)), host, port, trusted_proxies)
@@ -330,7 +330,7 @@ def start(host: str = typer.Option("127.0.0.1", help="Bind address."),
           hf_url: Optional[str] = typer.Option(None, envvar="PAPERSIFT_HF_URL", help="Hugging Face base URL."),
           trusted_proxies: str = TrustedProxiesOpt):
     """Quick start: create the database, load papers if it is empty, index, and serve."""
-    from .bootstrap import load_initial_papers
+    from papersift.service.bootstrap import load_initial_papers
 
     svc = _service(embedder=False)
     if svc.store.count_papers() == 0:
@@ -346,9 +346,7 @@ def start(host: str = typer.Option("127.0.0.1", help="Bind address."),
 
 
 def _community():
-    from .community import Community
-
-    return Community(_service(embedder=False))
+    return _service(embedder=False)
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -423,11 +421,4 @@ def main() -> None:
         sys.exit(result)
 
 
-from . import cli_digest  # noqa: E402,F401  (registers `run` and `digest ...` on `app`; needs the helpers above)
-
-if __name__ == "__main__":
-    # `python -m papersift.cli`: this file runs as __main__, but cli_digest registered its commands on
-    # the importable papersift.cli, so run that module's app (the one the `papersift` script runs)
-    from papersift.cli import main as _main
-
-    _main()
+from papersift.cli import digest as _digest_commands  # noqa: E402,F401  (registers `run` and `digest ...`)

@@ -20,12 +20,14 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from ..community.accounts import clean_email
-from ..errors import BadInput, Conflict
-from ..index.query import Filters, parse_query
-from ..store.base import TOPIC_KINDS, Store, Subscriber, User
-from .build import new_message_id
-from .tokens import BadToken, Signer, UsedToken
+from papersift.service.accounts import clean_email
+from papersift.errors import BadInput, Conflict
+from papersift.index.query import Filters, parse_query
+from papersift.model import TOPIC_KINDS, Subscriber, User
+from papersift.store.protocol import Store
+from papersift.service.digests import new_message_id
+from papersift.errors import BadToken, UsedToken
+from papersift.service.tokens import Signer
 
 CADENCES = {"daily": "Daily, on weekdays", "weekly": "Weekly"}
 MAX_PER_KIND = 20

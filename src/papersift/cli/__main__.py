@@ -1,0 +1,3 @@
+from papersift.cli.main import main
+
+main()

@@ -1,0 +1,115 @@
+"""The HTTP server's wiring: one FastAPI app with the JSON API (``api/``) and the website (``web/``).
+
+Errors under ``/api`` are JSON 4xx; anywhere else they render the website's error page. An
+unexpected exception is logged with its traceback and answered with a generic 500 (JSON or page),
+never a stack trace. Every request body is capped (``MAX_BODY_BYTES``, server/middleware.py); HEAD
+and OPTIONS work on every route. The background indexer and the scheduler start and stop with it.
+
+There is no Swagger page: it would load swagger-ui from a CDN (a third-party script on this
+origin). The machine-readable description is at ``/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+
+from papersift.api import make_api_router
+from papersift.config import Config, load_config
+from papersift.digest import Digests
+from papersift.errors import PapersiftError
+from papersift.server.indexer import BackgroundIndexer
+from papersift.server.middleware import CatchAll, DeclaredBodyLimit, HeadAndOptions, NoSniff, too_large_message
+from papersift.service import Papersift
+from papersift.web import error_page, mount_website
+
+log = logging.getLogger("papersift.server")
+# One cap for every route: the largest thing anyone sends is a web form (64 KB is already
+# the forms' own limit, web/session.py); the API takes only small JSON objects.
+MAX_BODY_BYTES = 64 * 1024
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def _is_api(request: Request) -> bool:
+    path = request.url.path
+    return path == "/api" or path.startswith("/api/") or path == "/openapi.json"
+
+
+def create_app(service: Papersift, background: bool = True, website: bool = True, cookie_secure: str = "auto",
+               config: Config | None = None, scheduler=None) -> FastAPI:
+    """``service``: the front door every route calls; ``website``: also serve the HTML pages; ``cookie_secure``: auto|true|false (see web/session.py);
+    ``config``: email, links and schedule (``load_config()`` if not given); ``scheduler``: started
+    and stopped with the app (``papersift run``)."""
+    config = config or load_config()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        indexer = BackgroundIndexer(service) if background else None
+        if indexer:
+            indexer.start()
+        if scheduler:
+            scheduler.start()
+        yield
+        if scheduler:
+            scheduler.stop()
+        if indexer:
+            indexer.stop()
+
+    app = FastAPI(title="papersift", version="0.1.0", lifespan=lifespan,
+                  description="Search, feeds and similar papers. Errors: {\"error\": {\"code\", \"message\"}}.",
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+
+    def respond(request: Request, status: int, code: str, message: str):
+        if website and not _is_api(request):
+            return error_page(request, status, message)
+        response = _error(status, code, message)
+        if status == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(PapersiftError)
+    async def _papersift_error(request: Request, exc: PapersiftError):
+        return respond(request, exc.http_status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path"))
+        return respond(request, 400, "bad_input", f"{where}: {first.get('msg', 'invalid value')}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(exc.status_code, "error")
+        if exc.status_code == 413:  # a body without Content-Length that grew past the cap
+            return respond(request, 413, code, too_large_message(MAX_BODY_BYTES))
+        message = {404: f"there is nothing at {request.url.path[:200]}"}.get(exc.status_code, str(exc.detail))
+        return respond(request, exc.status_code, code, message if website and not _is_api(request)
+                       else str(exc.detail))
+
+    def unexpected(request: Request, exc: Exception):
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return respond(request, 500, "internal_error",
+                       "something went wrong on our side; it has been logged. Please try again later.")
+
+    # the last added runs first: nosniff on everything, HEAD/OPTIONS, then the body caps
+    app.add_middleware(CatchAll, handler=unexpected)
+    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY_BYTES)  # counts chunked bodies
+    app.add_middleware(DeclaredBodyLimit, limit=MAX_BODY_BYTES, respond=respond)
+    app.add_middleware(HeadAndOptions)
+    app.add_middleware(NoSniff)
+
+    app.state.config = config
+    app.state.service = service
+    app.include_router(make_api_router(service))
+    if website:
+        mount_website(app, service, cookie_secure, Digests(service, config))
+    return app
