@@ -35,7 +35,8 @@ def pool_scores(svc, ns, paper_id, cands):
         bm25.append((cand, lexical.get(key, 0.0)))
         vec = vectors.vector(key)
         dense.append((cand, float(vec @ query) if vec is not None else -1.0))
-    order = lambda pairs: sorted(pairs, key=lambda p: (-p[1], p[0]))
+    def order(pairs):
+        return sorted(pairs, key=lambda p: (-p[1], p[0]))
     return order(bm25), order(dense)
 
 
@@ -56,7 +57,8 @@ def main() -> None:
 
     legs = {qid: pool_scores(svc, ns, q["query_paper_id"], pools[q["query_paper_id"]]["cands"])
             for qid, q in queries.items()}
-    ndcg = lambda ranking, qid: ndcg_at_k([d for d, _ in ranking], qrels.get(qid, {}), 20)
+    def ndcg(ranking, qid):
+        return ndcg_at_k([d for d, _ in ranking], qrels.get(qid, {}), 20)
 
     def hybrid(qid, w):
         bm25, dense = legs[qid]

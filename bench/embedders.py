@@ -183,7 +183,6 @@ def main() -> None:
     if not SCIFACT.is_dir():
         raise SystemExit(f"SciFact not found at {SCIFACT} (../shared/data/scifact beside the checkout)")
 
-    from papersift.index import embedder as emb
 
     chosen = args.only.split(",") if args.only else CANDIDATES
     ndcg_for = set() if args.skip_ndcg else set(args.ndcg.split(","))

@@ -79,7 +79,8 @@ def urls(svc: Papersift, n: int, rng: random.Random) -> dict[str, list[str]]:
     ids += [r[0] for r in db.execute("SELECT id FROM papers ORDER BY random() LIMIT 500")]
     orgs = [r[0] for r in db.execute("SELECT organization FROM papers WHERE organization IS NOT NULL"
                                      " GROUP BY organization ORDER BY COUNT(*) DESC LIMIT 300")]
-    pick = lambda items: [rng.choice(items) for _ in range(n + 10)]
+    def pick(items):
+        return [rng.choice(items) for _ in range(n + 10)]
     return {
         "feed_day": [f"/papers/date/{d}" for d in pick(days)],
         "feed_week": [f"/papers/week/{w}" for w in pick(weeks)],

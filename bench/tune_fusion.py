@@ -29,7 +29,8 @@ DEPTH = 200
 def legs(searcher: Searcher, queries: dict[str, str], namespace: str) -> dict[str, tuple[list, list]]:
     """Both legs' top-DEPTH rankings per query, computed once, fused many times below."""
     prefix = namespace + ":"
-    strip = lambda ranking: [(d.removeprefix(prefix), s) for d, s in ranking]
+    def strip(ranking):
+        return [(d.removeprefix(prefix), s) for d, s in ranking]
     out = {}
     for qid, text in queries.items():
         q = plain_query(text)
@@ -96,7 +97,8 @@ def main() -> None:
         "bm25": evaluate({q: [d for d, _ in lex][:100] for q, (lex, _) in test_cached.items()}, test_qrels),
         "dense": evaluate({q: [d for d, _ in dense][:100] for q, (_, dense) in test_cached.items()}, test_qrels),
         "hybrid": evaluate(fused_runs(test_cached, best), test_qrels),
-        "hybrid_plain_rrf": evaluate(fused_runs(test_cached, FusionParams(lexical_weight=0.5, depth=100, method="rrf")), test_qrels),
+        "hybrid_plain_rrf": evaluate(fused_runs(test_cached, FusionParams(lexical_weight=0.5, depth=100, method="rrf")),
+                                     test_qrels),
     }
     report["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(report), flush=True)

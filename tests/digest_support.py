@@ -8,9 +8,9 @@ from pathlib import Path
 
 from papersift.config import Config, DigestConfig, SMTPConfig
 from papersift.digest import Digests
-from papersift.service.subscriptions import clean_choices
 from papersift.model import FeedEntry, Paper
 from papersift.service import Papersift
+from papersift.service.subscriptions import clean_choices
 
 DAYS = [date(2024, 5, 27) + timedelta(days=i) for i in range(5)]  # Monday .. Friday
 SENDER = "papersift <digest@papers.example.org>"

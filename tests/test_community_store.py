@@ -11,11 +11,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from argon2 import PasswordHasher
 
+from papersift.errors import BadInput, Conflict, TooManyAttempts, Unauthorized
 from papersift.formats.bibtex import bibtex, cite_key
-from papersift.service.accounts import Accounts
-from papersift.errors import TooManyAttempts, Unauthorized
-from papersift.errors import BadInput, Conflict
 from papersift.model import Paper
+from papersift.service.accounts import Accounts
 from papersift.store import open_store
 from papersift.store.sqlite import MIGRATIONS, SCHEMA_VERSION
 

@@ -66,7 +66,7 @@ def test_4xx_is_retried_with_growing_backoff_and_given_up_at_max_attempts(svc, s
     report = digests.run(today=DAYS[1])["send"]
     assert report["sent"] == 1 and report["retry"] == 2
     delays = []
-    for step in range(2):
+    for _step in range(2):
         row = outbox(svc.store, recipient="busy@example.org")[0]
         assert row[2] == "pending" and "451 4.3.0" in row[5]
         delays.append(row[4])

@@ -12,12 +12,11 @@ import pytest
 
 from papersift.config import Config
 from papersift.digest import Digests
-from papersift.service.subscriptions import clean_choices
-from papersift.service.digests import due_periods
-from papersift.errors import BadToken, ExpiredToken
-from papersift.service.tokens import Signer
-from papersift.errors import BadInput
+from papersift.errors import BadInput, BadToken, ExpiredToken
 from papersift.formats.rss_atom import xml_text
+from papersift.service.digests import due_periods
+from papersift.service.subscriptions import clean_choices
+from papersift.service.tokens import Signer
 from papersift.store import open_store
 from papersift.store.sqlite import MIGRATIONS, SCHEMA_VERSION
 

@@ -18,16 +18,27 @@ import httpx
 import pytest
 from markupsafe import escape
 
-from papersift.server.app import create_app
 from papersift.config import Config, DigestConfig, SMTPConfig
+from papersift.model import FeedEntry, Paper
+from papersift.server.app import create_app
 from papersift.service.digests import due_periods
 from papersift.service.tokens import Signer, signing_key
-from papersift.model import FeedEntry, Paper
 
 from .helpers import running_server
 from .smtp_support import SMTPServer
-from .web_support import (XSS_ABSTRACT, XSS_AUTHOR, XSS_DAY, XSS_ID, XSS_ORG, XSS_TITLE, assert_html_error,
-                          build_service, community, csrf_of, sign_up)
+from .web_support import (
+    XSS_ABSTRACT,
+    XSS_AUTHOR,
+    XSS_DAY,
+    XSS_ID,
+    XSS_ORG,
+    XSS_TITLE,
+    assert_html_error,
+    build_service,
+    community,
+    csrf_of,
+    sign_up,
+)
 
 DAY, NEXT_DAY, THIRD_DAY = "2024-05-28", "2024-05-29", "2024-05-30"
 TOPIC_ORG = "Quokka Institute"
@@ -342,8 +353,9 @@ def test_forged_expired_and_misused_tokens_change_nothing(env):
             (wrong_key, 400, "not valid"),
             (expired, 410, "expired"),
         ]:
+            token = csrf_of(client.get("/subscribe").text)
             for response in (client.get(f"/subscribe/confirm/{bad}"),
-                             client.post(f"/subscribe/confirm/{bad}", data={"csrf_token": csrf_of(client.get("/subscribe").text)})):
+                             client.post(f"/subscribe/confirm/{bad}", data={"csrf_token": token})):
                 assert_html_error(response, status)
                 assert text in response.text.lower()
         # a confirmation token is not an unsubscribe or manage token, and vice versa

@@ -4,9 +4,9 @@ paper served by the local fake arXiv, and hostile metadata that must stay inert.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
-import os
 from pathlib import Path
 
 import pytest

@@ -12,8 +12,8 @@ import feedparser
 import httpx
 import pytest
 
-from papersift.server.app import create_app
 from papersift.config import Config
+from papersift.server.app import create_app
 
 from .helpers import running_server
 from .web_support import ORG, XSS_DAY, XSS_ID, XSS_TITLE, assert_html_error, build_service, community

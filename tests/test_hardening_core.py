@@ -17,10 +17,11 @@ import pytest
 
 from papersift.errors import BadInput
 from papersift.feed.daily import parse_period, period_for_month
+from papersift.formats.json_api import feed_page_json
 from papersift.index.query import Filters, parse_query
 from papersift.ingest import arxiv, hf
-from papersift.ingest.jsonl import MAX_TITLE_CHARS, read_jsonl
-from papersift.formats.json_api import feed_page_json
+from papersift.ingest.fields import MAX_TITLE_CHARS
+from papersift.ingest.jsonl import read_jsonl
 from papersift.service import Papersift
 from papersift.store import open_store
 

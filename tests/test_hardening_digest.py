@@ -24,12 +24,12 @@ import feedparser
 import httpx
 import pytest
 
-from papersift.server.app import create_app
-from papersift.config import Config, DigestConfig, SMTPConfig
+from papersift.config import Config, SMTPConfig
 from papersift.digest import Digests
+from papersift.model import FeedEntry, Paper
+from papersift.server.app import create_app
 from papersift.service.digests import due_periods
 from papersift.service.tokens import Signer, signing_key
-from papersift.model import FeedEntry, Paper
 
 from .digest_support import DAYS, Clock, add_subscribers, make_service, outbox, smtp_config
 from .helpers import running_server

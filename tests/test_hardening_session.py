@@ -181,3 +181,13 @@ def test_json_is_answered_only_when_asked(site):
         html = c.post(f"/papers/{XSS_ID}/save", data={"csrf_token": token, "action": "save"},
                       headers={"Accept": "text/html"})
         assert html.status_code == 303
+
+
+def test_actions_that_need_a_user_answer_401_to_nobody(site):
+    with httpx.Client(base_url=site, timeout=60) as c:
+        token = form_token(c, "/login")
+        refused = c.post("/settings/tokens", data={"csrf_token": token, "name": "ci"})
+        assert refused.status_code == 401 and "Log in first" in refused.text
+        assert log_in(c).status_code == 303
+        made = c.post("/settings/tokens", data={"csrf_token": csrf_of(c.get("/").text), "name": "ci"})
+        assert made.status_code == 201

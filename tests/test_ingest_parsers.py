@@ -11,7 +11,8 @@ import pytest
 
 from papersift.errors import BadInput, Unavailable
 from papersift.ingest import arxiv, beir, hf
-from papersift.ingest.jsonl import read_jsonl, utc_timestamp
+from papersift.ingest.fields import utc_timestamp
+from papersift.ingest.jsonl import read_jsonl
 from papersift.model import Paper
 from tests.fakes.server import fixture
 

@@ -12,7 +12,6 @@ import time
 import pytest
 
 from papersift.index.query import Filters
-from papersift.index.indexes import Indexes
 from papersift.model import Paper
 from papersift.service import Papersift
 from papersift.store import open_store

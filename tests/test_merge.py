@@ -134,5 +134,6 @@ def test_the_missing_source_message():
 
 def test_rank_tables_from_orders():
     # the tables are built once at import; build one here so a broken builder shows
-    assert _ranks(["a", ("b", "c"), "d"]) == {"a": 3, "b": 2, "c": 2, "d": 1}
+    assert _ranks(["arxiv-oai", ("hf-api", "hf-jsonl"), "submit"]) == {
+        "arxiv-oai": 3, "hf-api": 2, "hf-jsonl": 2, "submit": 1}
     assert _ranks([]) == {}

@@ -38,7 +38,7 @@ SAFE = ["/", "/papers/2405.1?x=1", "/papers/2405.15738", "/search?q=a%2Fb&mode=b
         "/papers/date/2024-05-27?sort=upvotes#paper-2405-99901", "/papers?next=%2F%2Fevil.example",
         "/search?q=graph neural networks", "/%2541",  # a space; an encoded "%" decodes twice to stop
         # only the path is decoded: the query and the fragment may hold anything encoded
-        "/search?q=a%5Cb?c=%2F%2F#frag%5C#more", "/papers/x#frag%5C%2F%2F", "/papers/x#a#b%5C",
+        "/search?q=a%5Cb?c=%2F%2F#frag%5C#more", "/papers/x#frag%5C%2F%2F", "/papers/x#a%5C#b",
         "/" + "a" * 1999]
 
 
@@ -135,7 +135,6 @@ def test_sign_up_never_redirects_off_site(site):
     with httpx.Client(base_url=site, timeout=60) as c:
         for number, value in enumerate(["//evil.example", "https://evil.example", "/\\evil.example",
                                         "/%2F%2Fevil.example"]):
-            token = form_token(c, "/signup")
             c.cookies.clear()
             token = form_token(c, "/signup")
             response = c.post("/signup", data={"csrf_token": token, "email": f"new{number}@example.com",

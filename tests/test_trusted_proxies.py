@@ -16,8 +16,8 @@ import httpx
 import pytest
 import uvicorn
 
+from papersift.cli.common import server_config
 from papersift.server.app import create_app
-from papersift.cli.main import server_config
 from papersift.service.accounts import MAX_FAILURES
 from tests.web_support import build_service, community, csrf_of
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 import threading
-from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import httpx
@@ -16,8 +16,7 @@ from papersift.server.app import create_app
 from tests.fakes.server import FakeHTTP, fixture
 
 from .helpers import running_server
-from .web_support import (assert_html_error, build_service, community, csrf_of, form_token, log_in,
-                          sign_up)
+from .web_support import assert_html_error, build_service, community, csrf_of, form_token, log_in, sign_up
 
 DAY = "2024-05-28"
 
@@ -321,7 +320,8 @@ def test_api_tokens_vote_save_submit(env):
 
 
 def test_daily_papers_api_speaks_hf_parameters(env):
-    get = lambda **params: httpx.get(env["base"] + "/api/daily_papers", params=params)
+    def get(**params):
+        return httpx.get(env["base"] + "/api/daily_papers", params=params)
     newest = get(date=DAY, sort="publishedAt").json()["papers"]
     assert [p["published"] for p in newest] == sorted((p["published"] for p in newest), reverse=True)
     week = get(week="2024-W22", p=1, limit=5).json()

@@ -6,8 +6,8 @@ import os
 import subprocess
 import sys
 
-from papersift.service.accounts import Accounts, secret_hash
 from papersift.model import Paper
+from papersift.service.accounts import Accounts, secret_hash
 from papersift.store import open_store
 
 

@@ -12,8 +12,7 @@ from papersift.server.app import create_app
 from papersift.web.render import marked
 
 from .helpers import running_server
-from .web_support import (ORG, XSS_AUTHOR, XSS_DAY, XSS_ID, XSS_ORG, assert_html_error, build_service,
-                          community)
+from .web_support import ORG, XSS_AUTHOR, XSS_DAY, XSS_ID, XSS_ORG, assert_html_error, build_service, community
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ from papersift.errors import BadInput
 
 CONFIG_ENV = "PAPERSIFT_CONFIG"
 DEFAULT_FILE = "papersift.toml"
+INDEX_DIR_ENV = "PAPERSIFT_INDEX_DIR"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 
@@ -98,6 +99,15 @@ class Config:
             raise BadInput("set base_url (where readers reach this site, e.g. https://papers.example.org) "
                            "in papersift.toml or PAPERSIFT_BASE_URL: email links need it")
         return self.base_url
+
+
+def index_dir_setting(env: Mapping[str, str] | None = None) -> Path | None:
+    """The configured folder for the derived indexes (``PAPERSIFT_INDEX_DIR``), or None when
+    unset: then the store says where its indexes go (``papersift.store.default_index_dir``).
+    Read apart from :func:`load_config` because the corpus needs it without any site config."""
+    env = os.environ if env is None else env
+    value = (env.get(INDEX_DIR_ENV) or "").strip()
+    return Path(value) if value else None
 
 
 SECTIONS = {"smtp": SMTPConfig, "digest": DigestConfig, "schedule": ScheduleConfig}

@@ -15,9 +15,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
-from papersift.service import Papersift
 from papersift.errors import BadInput
 from papersift.model import User
+from papersift.service import Papersift
 
 MAX_LIMIT = 100
 

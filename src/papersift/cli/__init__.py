@@ -1,5 +1,14 @@
-"""The command line: ``papersift ...`` (typer + rich), a thin layer over the front door."""
+"""The command line: ``papersift ...`` (typer + rich), a thin layer over the front door.
 
-from papersift.cli.main import app, main
+``common`` holds the root ``app`` and the shared helpers; each topic module registers its
+commands on that app when imported here (the order below is the order ``--help`` lists them).
+"""
+
+# The order of registration is the order of --help (papers' commands, the serving ones, then the
+# groups ingest, admin, digest), so these imports keep this order rather than the alphabet's.
+# isort: off
+from papersift.cli import papers, serve, admin, digest  # noqa: F401  (importing registers the commands)
+from papersift.cli.common import app, main
+# isort: on
 
 __all__ = ["app", "main"]

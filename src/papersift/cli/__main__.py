@@ -1,3 +1,3 @@
-from papersift.cli.main import main
+from papersift.cli import main
 
 main()

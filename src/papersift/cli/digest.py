@@ -1,7 +1,7 @@
-"""The command line's email and scheduling commands: ``papersift run`` and ``papersift digest ...``.
+"""``papersift digest ...``: one digest run for cron (``send``) and the outbox at a glance (``status``).
 
-Kept apart from ``cli.py`` so neither file grows past a readable size; ``cli.py`` imports this
-module at its end, after the shared helpers exist, and these commands register on its ``app``.
+``papersift run`` (the scheduler that sends them unattended) is with the other serving commands
+in ``cli/serve.py``.
 """
 
 from __future__ import annotations
@@ -10,34 +10,10 @@ from typing import Optional
 
 import typer
 
-from papersift.cli.main import (JsonOpt, TrustedProxiesOpt, _config, _emit, _progress, _service, app, err, out, serve_app, server_config)
+from papersift.cli.common import JsonOpt, app, emit, err, open_service, out, progress, read_config
 
 digest_app = typer.Typer(help="Email digests (configuration: papersift.toml, docs/DIGESTS.md).", no_args_is_help=True)
 app.add_typer(digest_app, name="digest")
-
-
-@app.command()
-def run(host: str = typer.Option("127.0.0.1", help="Bind address."),
-        port: int = typer.Option(8000, help="Port."),
-        no_embed: bool = typer.Option(False, "--no-embed", help="Lexical search only."),
-        trusted_proxies: str = TrustedProxiesOpt):
-    """The website and API plus the scheduler: harvests and digest emails at the configured times."""
-    from papersift.server.app import create_app
-    from papersift.digest import Digests
-    from papersift.server.scheduler import Scheduler
-
-    server_config(None, host, port)  # bad options fail before anything starts
-    config = _config()
-    if config.email_enabled:  # fail now, not at 07:00
-        config.require_email()
-        config.require_base_url()
-    else:
-        err.print("email is not configured (smtp.host): the scheduler harvests, digests are off",
-                  markup=False, highlight=False)
-    svc = _service(embedder=False if no_embed else None)
-    digests = Digests(svc, config)
-    scheduler = Scheduler(svc, config, digests)
-    serve_app(create_app(svc, config=config, scheduler=scheduler), host, port, trusted_proxies)
 
 
 @digest_app.command("send")
@@ -50,12 +26,12 @@ def digest_send(
 ):
     """One digest run, for cron: build the digests due today into the outbox, then send what is due."""
     from papersift.digest import Digests
-    from papersift.service.corpus import _check_date
+    from papersift.feed.daily import parse_period
 
-    config = _config()
-    day = _check_date(date) if date else None
-    digests = Digests(_service(embedder=False), config)
-    with _progress("building digests") as advance:
+    config = read_config()
+    day = parse_period("date", date).start if date else None  # the feed's own date rule and message
+    digests = Digests(open_service(embedder=False), config)
+    with progress("building digests") as advance:
         result = digests.run(today=day, limit=limit, dry_run=dry_run, progress=advance)
 
     def table(d):
@@ -71,7 +47,7 @@ def digest_send(
             for line in s["errors"]:
                 err.print(f"  {line}", markup=False, highlight=False)
 
-    _emit(result, as_json, table)
+    emit(result, as_json, table)
     send = result.get("send") or {}
     if send.get("unreachable") and not send.get("sent"):
         # cron mails a failing job's output: a run that delivered nothing must not look fine.
@@ -107,7 +83,7 @@ def _waiting_line(row: dict) -> str:
 @digest_app.command("status")
 def digest_status(as_json: bool = JsonOpt):
     """Subscribers by status, the outbox by state, and why the waiting messages have not gone out."""
-    store = _service(embedder=False).store
+    store = open_service(embedder=False).store
     counts = store.outbox_counts()
     waiting = [_waiting_row(m) for m in store.waiting_messages(WAITING_SHOWN)]
     total = counts.get("pending", 0) + counts.get("sending", 0)
@@ -125,4 +101,4 @@ def digest_status(as_json: bool = JsonOpt):
         if d["waiting_not_shown"]:
             out.print(f"  \u2026 and {d['waiting_not_shown']} more waiting", markup=False, highlight=False)
 
-    _emit(data, as_json, table)
+    emit(data, as_json, table)

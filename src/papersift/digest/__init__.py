@@ -14,12 +14,12 @@ from datetime import date, datetime, timezone
 from typing import Callable
 
 from papersift.config import Config
-from papersift.service import Papersift
-from papersift.service.digests import BuildReport, DigestBuilder, due_periods
 from papersift.digest.render import Renderer
 from papersift.digest.sender import Sender, SendReport
-from papersift.service.subscriptions import CADENCES, Choices, Outcome, Subscriptions, clean_choices
 from papersift.errors import BadToken
+from papersift.service import Papersift
+from papersift.service.digests import BuildReport, DigestBuilder, due_periods
+from papersift.service.subscriptions import CADENCES, Choices, Outcome, Subscriptions, clean_choices
 from papersift.service.tokens import Signer, signing_key
 
 __all__ = ["Digests", "Choices", "Outcome", "CADENCES", "clean_choices", "BadToken", "BuildReport", "SendReport",

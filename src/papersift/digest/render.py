@@ -16,18 +16,17 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from papersift.config import Config
-from papersift.model import Paper
-from papersift.model import OutboxMessage, Subscriber
-from papersift.store.protocol import Store
+from papersift.model import OutboxMessage, Paper, Subscriber
 from papersift.service.digests import feed_path
 from papersift.service.tokens import Signer
+from papersift.store.protocol import Store
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MANY_AUTHORS = 5

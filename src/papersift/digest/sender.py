@@ -40,10 +40,10 @@ from email.utils import parseaddr
 from typing import Callable, Iterable
 
 from papersift.config import Config
+from papersift.digest.render import Renderer
 from papersift.errors import BadInput
 from papersift.model import OutboxMessage
 from papersift.store.protocol import Store
-from papersift.digest.render import Renderer
 
 log = logging.getLogger("papersift.digest")
 MESSAGES_PER_CONNECTION = 100  # many servers cap a session; reconnecting now and then is cheap

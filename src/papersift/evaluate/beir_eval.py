@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Callable
 
 from papersift.errors import BadInput
+from papersift.evaluate.metrics import evaluate
+from papersift.index.query import plain_query
 from papersift.ingest import beir
 from papersift.search.fusion import FusionParams
 from papersift.search.searcher import MODES, Searcher
 from papersift.service.corpus import Corpus
-from papersift.evaluate.metrics import evaluate
-from papersift.index.query import plain_query
 
 Progress = Callable[[int], None] | None
 

@@ -52,7 +52,8 @@ def per_query(run: Run, qrels: Qrels, metric: Callable[[Sequence[str], Mapping[s
     }
 
 
-def bootstrap_ci(values: Sequence[float], resamples: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float, float]:
+def bootstrap_ci(values: Sequence[float], resamples: int = 2000, seed: int = 0,
+                 level: float = 0.95) -> tuple[float, float, float]:
     """(mean, low, high): percentile bootstrap over queries, seeded so reports are reproducible."""
     data = np.asarray(list(values), dtype=np.float64)
     if data.size == 0:

@@ -165,7 +165,7 @@ class OnnxEmbedder(Embedder):
             idx = order[start:start + batch_size]
             rows = [e.ids for e in self.tokenizer.encode_batch([texts[i] for i in idx])]
             if self.row_wise:
-                for i, r in zip(idx, rows):
+                for i, r in zip(idx, rows, strict=False):
                     exact = self._exact_path is not None and len(r) < self.exact_below
                     out[i] = self._run(self._exact_session() if exact else self.session, [r])[0]
             else:

@@ -16,10 +16,10 @@ from typing import Callable
 
 import numpy as np
 
-from papersift.model import Paper
-from papersift.store.protocol import Store
 from papersift.index.lexical import LexicalIndex
-from papersift.index.vector import VectorIndex
+from papersift.index.vector import ExactVectorIndex, VectorIndex
+from papersift.model import Paper
+from papersift.store.protocol import PaperStore
 
 Progress = Callable[[int], None] | None
 LEXICAL = "lexical"
@@ -39,7 +39,10 @@ def text_hash(text: str) -> str:
 class Indexes:
     """The lexical index on disk and the vector index in RAM, both derived from a store."""
 
-    def __init__(self, store: Store, index_dir: Path, embedder=None, lexical_weights=None):
+    def __init__(self, store: PaperStore, index_dir: Path, embedder=None, lexical_weights=None,
+                 vector_index: Callable[[int], VectorIndex] = ExactVectorIndex):
+        """``vector_index`` makes an empty index for vectors of a given dimension: the one place
+        an approximate backend would be chosen."""
         self.store = store
         self.index_dir = Path(index_dir)
         self.embedder = embedder
@@ -47,7 +50,7 @@ class Indexes:
         self.lexical = self._open_lexical()
         self.vectors: VectorIndex | None = None
         if embedder is not None:
-            self.vectors = VectorIndex(embedder.dim)
+            self.vectors = vector_index(embedder.dim)
             self._load_vectors()
 
     # ---- lexical

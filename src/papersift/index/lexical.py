@@ -23,9 +23,9 @@ import tantivy
 from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 
 from papersift.errors import BadInput, Unavailable
-from papersift.model import Paper
 from papersift.index.query import STOPWORDS, Filters, ParsedQuery
 from papersift.index.snippet import render as _render
+from papersift.model import Paper
 
 SORTS = ("relevance", "date", "upvotes")
 EN, NAME = "papersift_en", "papersift_name"

@@ -232,7 +232,7 @@ def smoothing_scales(weights: dict[str, np.ndarray], cfg: BertConfig, batches: l
     amax: dict[str, np.ndarray] = {}
     for ids, mask in batches:
         valid = mask.astype(bool)
-        for n, a in zip(names, sess.run(names, {INPUT_IDS: ids, ATTENTION_MASK: mask})):
+        for n, a in zip(names, sess.run(names, {INPUT_IDS: ids, ATTENTION_MASK: mask}), strict=False):
             m = np.abs(a[valid]).max(axis=0)
             amax[n] = np.maximum(amax[n], m) if n in amax else m
     return {n: np.maximum(1.0, a / (spread * np.median(a))).astype(np.float32) for n, a in amax.items()}

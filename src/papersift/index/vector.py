@@ -1,19 +1,42 @@
-"""Exact cosine search over L2-normalised vectors held in RAM.
+"""Vector search: the `VectorIndex` protocol, and `ExactVectorIndex`, cosine search in RAM.
 
 At ~100K x 384 float32 an exact matrix-vector product takes ~9 ms on 2 cores and has
-recall 1.0, so an approximate index (HNSW) is not worth its build time and memory here;
-the seam stays the same if a much larger corpus ever needs one.
+recall 1.0, so an approximate index (HNSW) is not worth its build time and memory here.
+A much larger corpus would add one file with a class implementing `VectorIndex` and pass
+it to :class:`papersift.index.indexes.Indexes` as ``vector_index``; nothing else changes,
+since search and similar only ever call the protocol's methods.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Iterable
+from typing import Iterable, Protocol, runtime_checkable
 
 import numpy as np
 
 
-class VectorIndex:
+@runtime_checkable
+class VectorIndex(Protocol):
+    """Paper id -> one L2-normalised float32 vector of ``dim`` numbers; safe to search from
+    request threads while a background thread adds (the server embeds while it answers)."""
+
+    dim: int
+
+    def add(self, ids: Iterable[str], vectors: np.ndarray) -> None:
+        """Upsert: an id already present gets its new vector."""
+    def delete(self, ids: Iterable[str]) -> None:
+        """Forget these ids; unknown ids are ignored."""
+    def search(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        """At most ``k`` (id, cosine) best first; with ``allowed``, only ids in it."""
+    def vector(self, paper_id: str) -> np.ndarray | None:
+        """The stored vector (a copy), None when the id is not indexed."""
+    def __len__(self) -> int:
+        """How many ids are indexed."""
+
+
+class ExactVectorIndex:
+    """Brute-force cosine over a matrix that grows by doubling; recall 1.0."""
+
     def __init__(self, dim: int):
         self.dim = dim
         self._ids: list[str] = []
@@ -74,20 +97,22 @@ class VectorIndex:
         row = self._row.get(paper_id)
         return None if row is None else self._matrix[row].copy()
 
-    def search(self, query: np.ndarray, k: int, exclude: Iterable[str] = ()) -> list[tuple[str, float]]:
-        """Top ``k`` (id, cosine) for a normalised query vector."""
+    def search(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        """Top ``k`` (id, cosine) for a normalised query vector, only among ``allowed`` if given."""
         with self._lock:
-            return self._search(query, k, exclude)
+            return self._search(query, k, allowed)
 
-    def _search(self, query: np.ndarray, k: int, exclude: Iterable[str]) -> list[tuple[str, float]]:
+    def _search(self, query: np.ndarray, k: int, allowed: set[str] | None) -> list[tuple[str, float]]:
         if self._size == 0 or k <= 0:
             return []
+        # one product over the whole matrix (a view, no copy), then mask: faster than gathering rows
         scores = self._matrix[: self._size] @ np.asarray(query, dtype=np.float32).reshape(self.dim)
-        scores[~self._live[: self._size]] = -np.inf
-        for pid in exclude:
-            row = self._row.get(pid)
-            if row is not None:
-                scores[row] = -np.inf
+        if allowed is None:
+            scores[~self._live[: self._size]] = -np.inf
+        else:
+            keep = np.zeros(self._size, dtype=bool)
+            keep[[r for r in map(self._row.get, allowed) if r is not None]] = True  # deleted ids have no row
+            scores[~keep] = -np.inf
         k = min(k, self._size)
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]

@@ -26,9 +26,20 @@ from defusedxml.ElementTree import fromstring
 
 from papersift.errors import BadInput, NotFound, Unavailable
 from papersift.ids import parse_arxiv_id
+from papersift.ingest.fields import (
+    MAX_NAME_CHARS,
+    MAX_TEXT_CHARS,
+    clean_text,
+    field,
+    iso_day,
+    paper_id,
+    require_object,
+    text_list,
+    title_text,
+    utc_timestamp,
+)
+from papersift.ingest.http import LiveSource, RetryingClient
 from papersift.model import Paper
-from papersift.ingest.hf import RETRY_STATUSES, retry_after_seconds
-from papersift.ingest.jsonl import (MAX_NAME_CHARS, MAX_TEXT_CHARS, clean_text, field, iso_day, paper_id, require_object, text_list, title_text, utc_timestamp)
 
 DEFAULT_OAI_URL = "https://oaipmh.arxiv.org/oai"
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
@@ -175,28 +186,19 @@ class HarvestPage:
     cursor: dict | None  # resumes after this page; None once the list is complete
 
 
-class OAIHarvester:
+class OAIHarvester(LiveSource):
     """ListRecords over arXiv's OAI-PMH, one page per yield, resumable from a saved cursor."""
 
     def __init__(self, base_url: str = DEFAULT_OAI_URL, http: httpx.Client | None = None,
                  sleep: Callable[[float], None] = time.sleep, timeout: float = 120.0,
                  max_attempts: int = 6, max_wait: float = 600.0, polite_delay: float = 1.0):
         self.base_url = base_url
-        self._own_http = http is None
-        self.http = http or httpx.Client(timeout=timeout, follow_redirects=True,
-                                         headers={"User-Agent": "papersift (+OAI-PMH harvest)"})
-        self.sleep, self.max_attempts, self.max_wait = sleep, max_attempts, max_wait
+        # arXiv's flow control asks for minutes, not seconds: start backing off at 5 s
+        self.client = RetryingClient("arXiv OAI-PMH", http=http, user_agent="papersift (+OAI-PMH harvest)",
+                                     timeout=timeout, max_attempts=max_attempts, max_wait=max_wait,
+                                     backoff=5.0, sleep=sleep)
+        self.sleep = sleep
         self.polite_delay = polite_delay  # pause between pages: arXiv asks harvesters to go slowly
-
-    def close(self) -> None:
-        if self._own_http:
-            self.http.close()
-
-    def __enter__(self) -> "OAIHarvester":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     def harvest(self, from_date: str | None = None, until_date: str | None = None,
                 set_spec: str | None = None, cursor: dict | None = None) -> Iterator[HarvestPage]:
@@ -259,29 +261,10 @@ class OAIHarvester:
 
     def _request(self, params: dict, what: str) -> httpx.Response:
         """GET, retrying 503/429/5xx after Retry-After and network errors (bounded)."""
-        backoff = 5.0
-        for attempt in range(1, self.max_attempts + 1):
-            last = attempt == self.max_attempts
-            try:
-                response = self.http.get(self.base_url, params=params)
-            except httpx.HTTPError as exc:
-                if last:
-                    raise Unavailable(f"arXiv OAI-PMH unreachable at {self.base_url}: "
-                                      f"{str(exc) or type(exc).__name__}") from None
-                wait = backoff
-            else:
-                status = response.status_code
-                if status not in RETRY_STATUSES:
-                    return response
-                if last:
-                    saved = "the cursor is saved, " if what.startswith("page") else ""
-                    raise Unavailable(f"arXiv OAI-PMH answered HTTP {status} {self.max_attempts} times "
-                                      f"({what}); {saved}retry later")
-                wait = retry_after_seconds(response.headers.get("Retry-After"))
-                wait = backoff if wait is None else wait
-            self.sleep(min(wait, self.max_wait))
-            backoff *= 2
-        raise AssertionError("unreachable")
+        saved = "the cursor is saved, " if what.startswith("page") else ""
+        return self.client.get(self.base_url, params, what=what,
+                               gave_up="{source} answered HTTP {status} {attempts} times ({what}); "
+                                       + saved + "retry later")
 
     def get_record(self, arxiv_id: str) -> Paper:
         """One paper by id (``verb=GetRecord``, metadataPrefix arXiv): what a submission fetches.

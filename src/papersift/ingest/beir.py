@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from papersift.errors import BadInput
+from papersift.ingest.fields import clean_text, require_object
+from papersift.ingest.jsonl import JsonlReader, read_jsonl
 from papersift.model import Paper
-from papersift.ingest.jsonl import JsonlReader, clean_text, read_jsonl, require_object
 
 _NAMESPACE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _DOC_ID = re.compile(r"^[A-Za-z0-9._/-]{1,128}$")  # what papersift.model accepts after "ns:"

@@ -19,19 +19,29 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any, Callable
 
 import httpx
 
 from papersift.errors import BadInput, Unavailable
+from papersift.ingest.fields import (
+    MAX_NAME_CHARS,
+    MAX_TEXT_CHARS,
+    clean_text,
+    count,
+    field,
+    iso_day,
+    opt_str,
+    paper_id,
+    require_object,
+    text_list,
+    title_text,
+    utc_timestamp,
+)
+from papersift.ingest.http import LiveSource, RetryingClient
 from papersift.model import FeedEntry, Paper
-from papersift.ingest.jsonl import (MAX_NAME_CHARS, MAX_TEXT_CHARS, clean_text, count, field, iso_day, opt_str, paper_id, require_object, text_list, title_text, utc_timestamp)
 
 log = logging.getLogger(__name__)
-
-RETRY_STATUSES = {429, 500, 502, 503, 504}
-
 
 def parse_hf_jsonl(obj: Any) -> Paper:
     """One line of ``hf-daily-papers-*.jsonl``: a (feed day, paper) capture."""
@@ -129,68 +139,18 @@ def parse_hf_api_item(obj: Any, fetched_at: str | datetime, day: str | None = No
     )
 
 
-def retry_after_seconds(value: str | None) -> float | None:
-    """``Retry-After`` as seconds: either a number or an HTTP date; None when absent/garbled."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-
-
-class HFDailyClient:
+class HFDailyClient(LiveSource):
     """Fetches one feed day at a time; retries 429/5xx (honouring Retry-After, bounded)."""
 
     def __init__(self, base_url: str = "https://huggingface.co", http: httpx.Client | None = None,
                  timeout: float = 30.0, max_attempts: int = 4, max_wait: float = 60.0,
                  sleep: Callable[[float], None] = time.sleep, page_size: int = 100, max_pages: int = 20):
         self.base_url = base_url.rstrip("/")
-        self._own_http = http is None
-        self.http = http or httpx.Client(timeout=timeout, follow_redirects=True,
-                                         headers={"User-Agent": "papersift (+daily papers ingest)"})
-        self.max_attempts, self.max_wait, self.sleep = max_attempts, max_wait, sleep
+        self.client = RetryingClient("Hugging Face", http=http, user_agent="papersift (+daily papers ingest)",
+                                     timeout=timeout, max_attempts=max_attempts, max_wait=max_wait,
+                                     backoff=1.0, sleep=sleep)
         self.page_size, self.max_pages = page_size, max_pages
         self.bad: list[tuple[str, int, str]] = []  # (day, position, message) of skipped items
-
-    def close(self) -> None:
-        if self._own_http:
-            self.http.close()
-
-    def __enter__(self) -> "HFDailyClient":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def _get(self, url: str, params: dict) -> httpx.Response:
-        delay = 1.0
-        for attempt in range(1, self.max_attempts + 1):
-            last = attempt == self.max_attempts
-            try:
-                response = self.http.get(url, params=params)
-            except httpx.HTTPError as exc:  # DNS, refused, reset, timeout
-                if last:
-                    raise Unavailable(f"Hugging Face is unreachable at {url}: {str(exc) or type(exc).__name__}") from None
-                wait = delay
-            else:
-                if response.status_code not in RETRY_STATUSES:
-                    return response
-                if last:
-                    raise Unavailable(f"Hugging Face answered HTTP {response.status_code} for {url} "
-                                      f"{self.max_attempts} times; try again later")
-                wait = retry_after_seconds(response.headers.get("Retry-After"))
-                wait = delay if wait is None else wait
-            self.sleep(min(wait, self.max_wait))
-            delay *= 2
-        raise AssertionError("unreachable")
 
     def fetch_day(self, date: str) -> list[Paper]:
         """All papers on the feed of ``date`` (YYYY-MM-DD), in the API's order."""
@@ -201,7 +161,7 @@ class HFDailyClient:
         seen: set[str] = set()
         position = 0
         for page in range(self.max_pages):
-            response = self._get(url, {"date": day, "limit": self.page_size, "p": page})
+            response = self.client.get(url, {"date": day, "limit": self.page_size, "p": page})
             if response.status_code >= 400:
                 raise BadInput(f"Hugging Face refused daily papers for {day}: HTTP {response.status_code} "
                                f"{response.text[:200]}")

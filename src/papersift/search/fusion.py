@@ -60,7 +60,7 @@ def fuse(lexical: Ranking, dense: Ranking, params: FusionParams = FusionParams()
         values = norm(np.array([s for _, s in ranking], dtype=np.float64))
         # a document missing from one leg gets that leg's lowest normalised score
         floor[leg] = weight * float(values.min())
-        for (doc, _), value in zip(ranking, values):
+        for (doc, _), value in zip(ranking, values, strict=False):
             fused.setdefault(doc, {})[leg] = weight * float(value)
     scored = {doc: sum(parts.get(leg, floor[leg]) for leg in floor) for doc, parts in fused.items()}
     return sorted(scored.items(), key=lambda item: (-item[1], item[0]))

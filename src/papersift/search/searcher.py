@@ -14,8 +14,8 @@ from functools import lru_cache
 import numpy as np
 
 from papersift.errors import BadInput, NotFound
-from papersift.index.query import Filters, ParsedQuery, parse_query
 from papersift.index.indexes import Indexes, paper_text
+from papersift.index.query import Filters, ParsedQuery, parse_query
 from papersift.model import Paper, normalize_paper_id
 from papersift.search.fusion import FusionParams, fuse
 

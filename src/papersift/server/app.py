@@ -46,28 +46,44 @@ def _is_api(request: Request) -> bool:
 
 def create_app(service: Papersift, background: bool = True, website: bool = True, cookie_secure: str = "auto",
                config: Config | None = None, scheduler=None) -> FastAPI:
-    """``service``: the front door every route calls; ``website``: also serve the HTML pages; ``cookie_secure``: auto|true|false (see web/session.py);
-    ``config``: email, links and schedule (``load_config()`` if not given); ``scheduler``: started
-    and stopped with the app (``papersift run``)."""
+    """``service``: the front door every route calls; ``website``: also serve the HTML pages;
+    ``cookie_secure``: auto|true|false (see web/session.py); ``config``: email, links and schedule
+    (``load_config()`` if not given); ``scheduler``: started and stopped with the app (``papersift run``)."""
     config = config or load_config()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         indexer = BackgroundIndexer(service) if background else None
-        if indexer:
-            indexer.start()
-        if scheduler:
-            scheduler.start()
+        for job in (indexer, scheduler):
+            if job:
+                job.start()
         yield
-        if scheduler:
-            scheduler.stop()
-        if indexer:
-            indexer.stop()
+        for job in (scheduler, indexer):
+            if job:
+                job.stop()
 
     app = FastAPI(title="papersift", version="0.1.0", lifespan=lifespan,
                   description="Search, feeds and similar papers. Errors: {\"error\": {\"code\", \"message\"}}.",
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+    respond = _responder(website)
+    _install_error_handlers(app, respond, website)
+    # the last added runs first: nosniff on everything, HEAD/OPTIONS, then the body caps
+    app.add_middleware(CatchAll, handler=lambda request, exc: _unexpected(respond, request, exc))
+    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY_BYTES)  # counts chunked bodies
+    app.add_middleware(DeclaredBodyLimit, limit=MAX_BODY_BYTES, respond=respond)
+    app.add_middleware(HeadAndOptions)
+    app.add_middleware(NoSniff)
 
+    app.state.config = config
+    app.state.service = service
+    app.include_router(make_api_router(service))
+    if website:
+        mount_website(app, service, cookie_secure, Digests(service, config))
+    return app
+
+
+def _responder(website: bool):
+    """An error as JSON under /api (and without a website), as the site's error page elsewhere."""
     def respond(request: Request, status: int, code: str, message: str):
         if website and not _is_api(request):
             return error_page(request, status, message)
@@ -75,7 +91,10 @@ def create_app(service: Papersift, background: bool = True, website: bool = True
         if status == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
         return response
+    return respond
 
+
+def _install_error_handlers(app: FastAPI, respond, website: bool) -> None:
     @app.exception_handler(PapersiftError)
     async def _papersift_error(request: Request, exc: PapersiftError):
         return respond(request, exc.http_status, exc.code, exc.message)
@@ -95,21 +114,8 @@ def create_app(service: Papersift, background: bool = True, website: bool = True
         return respond(request, exc.status_code, code, message if website and not _is_api(request)
                        else str(exc.detail))
 
-    def unexpected(request: Request, exc: Exception):
-        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return respond(request, 500, "internal_error",
-                       "something went wrong on our side; it has been logged. Please try again later.")
 
-    # the last added runs first: nosniff on everything, HEAD/OPTIONS, then the body caps
-    app.add_middleware(CatchAll, handler=unexpected)
-    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY_BYTES)  # counts chunked bodies
-    app.add_middleware(DeclaredBodyLimit, limit=MAX_BODY_BYTES, respond=respond)
-    app.add_middleware(HeadAndOptions)
-    app.add_middleware(NoSniff)
-
-    app.state.config = config
-    app.state.service = service
-    app.include_router(make_api_router(service))
-    if website:
-        mount_website(app, service, cookie_secure, Digests(service, config))
-    return app
+def _unexpected(respond, request: Request, exc: Exception):
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return respond(request, 500, "internal_error",
+                   "something went wrong on our side; it has been logged. Please try again later.")

@@ -92,7 +92,7 @@ class Papersift:
     def search(self, query: str, filters: Filters | None = None, mode: str = "hybrid", sort: str = "relevance",
                page: int = 1, per_page: int = 10, viewer: Viewer = None) -> SearchResults:
         view = self.catalog.search(viewer, query, filters, sort=sort, page=page, per_page=per_page, mode=mode)
-        hits = [_with_upvotes(hit, card.upvotes) for hit, card in zip(view.results.hits, view.cards)]
+        hits = [_with_upvotes(hit, card.upvotes) for hit, card in zip(view.results.hits, view.cards, strict=False)]
         return dataclasses.replace(view.results, hits=hits)
 
     def similar(self, paper_id: str, k: int = 10, filters: Filters | None = None, viewer: Viewer = None) -> list[Hit]:

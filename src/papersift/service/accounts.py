@@ -21,10 +21,9 @@ from datetime import datetime, timedelta, timezone
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from papersift.errors import BadInput, NotFound
+from papersift.errors import BadInput, Forbidden, NotFound, TooManyAttempts, Unauthorized
 from papersift.model import ApiToken, User
 from papersift.store.protocol import Store
-from papersift.errors import Forbidden, TooManyAttempts, Unauthorized
 
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)

@@ -12,14 +12,12 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from papersift.errors import BadInput, Conflict
+from papersift.errors import BadInput, Conflict, Forbidden
 from papersift.ids import parse_arxiv_id
 from papersift.ingest.arxiv import DEFAULT_OAI_URL
-from papersift.model import FeedEntry, Paper
-from papersift.service.corpus import Corpus
-from papersift.model import User
+from papersift.model import FeedEntry, Paper, User
 from papersift.service.catalog import Catalog
-from papersift.errors import Forbidden
+from papersift.service.corpus import Corpus
 
 OAI_URL_ENV = "PAPERSIFT_ARXIV_OAI_URL"  # the same variable `papersift harvest` reads
 

@@ -6,8 +6,7 @@ import os
 from pathlib import Path
 
 from papersift.errors import BadInput, PapersiftError
-from papersift.service.corpus import Corpus
-from papersift.service.corpus import days_back
+from papersift.service.corpus import Corpus, days_back
 
 ARCHIVE = "hf-daily-papers-2024-2026.jsonl.gz"
 

@@ -17,6 +17,7 @@ a hidden paper is the same on a page and in the API.
 from __future__ import annotations
 
 import dataclasses
+import string
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterable
@@ -24,11 +25,10 @@ from typing import Iterable
 from papersift.errors import BadInput, NotFound, PapersiftError
 from papersift.feed.daily import FeedPage
 from papersift.index.query import Filters, parse_query
-from papersift.model import FeedEntry, Paper
+from papersift.model import FeedEntry, Paper, User
 from papersift.search.searcher import MAX_PER_PAGE, Hit, SearchResults
 from papersift.service.corpus import Corpus
 from papersift.store.protocol import Store
-from papersift.model import User
 
 MAX_PAGE = 10_000
 SIMILAR_K = 6
@@ -248,7 +248,7 @@ class Catalog:
         # ask for enough that k remain after leaving hidden papers out
         hits = self.service.similar(paper.id, k=min(k + len(excluded), MAX_PER_PAGE), filters=filters)
         hits = [h for h in hits if h.paper.id not in excluded][:k]
-        return list(zip(hits, self.cards([h.paper for h in hits], viewer, hidden)))
+        return list(zip(hits, self.cards([h.paper for h in hits], viewer, hidden), strict=False))
 
     def paper(self, viewer: User | None, paper_id: str) -> PaperView:
         paper = self.visible_paper(paper_id, viewer)
@@ -262,29 +262,49 @@ class Catalog:
         return PaperView(card, similar)
 
     # ---- listings
-    def _listing(self, fetch, viewer: User | None, page: int, per_page: int, what: str,
+    def _listing(self, fetch, viewer: User | None, page: int, per_page: int, what: str, left_out,
                  empty_is_404: bool = True) -> Listing:
+        """``left_out(ids)``: how many of the store's total are among these (hidden) papers, so that
+        the count ("3 papers", the API's total) does not give away what this viewer may not see."""
         if not 1 <= page <= MAX_PAGE:
             raise BadInput(f"page must be between 1 and {MAX_PAGE}")
         papers, total = fetch(per_page, (page - 1) * per_page)
+        hidden = self.hidden_ids()
+        excluded = self._excluded(viewer, hidden)
+        if excluded and total:
+            total = max(0, total - left_out(sorted(excluded)))
         if total == 0 and empty_is_404:
             raise NotFound(f"no papers {what}")
         pages = check_page(page, total, per_page, f"the list of papers {what}")
-        return Listing(self.cards(papers, viewer), total, page, pages)
+        return Listing(self.cards(papers, viewer, hidden), total, page, pages)
+
+    def _count_hidden(self, ids: list[str], matches) -> int:
+        return sum(1 for paper in self.store.get_papers(ids).values() if matches(paper))
 
     def by_organization(self, viewer: User | None, name: str, page: int = 1, per_page: int = 20) -> Listing:
         name = _clean_name(name, "organisation")
         return self._listing(lambda n, o: self.store.papers_by_organization(name, n, o), viewer, page,
-                             per_page, f"from the organisation {name!r}")
+                             per_page, f"from the organisation {name!r}",
+                             lambda ids: self._count_hidden(ids, lambda p: _nocase(p.organization) == _nocase(name)))
 
     def by_author(self, viewer: User | None, name: str, page: int = 1, per_page: int = 20) -> Listing:
         name = _clean_name(name, "author")
         return self._listing(lambda n, o: self.store.papers_by_author(name, n, o), viewer, page,
-                             per_page, f"by the author {name!r}")
+                             per_page, f"by the author {name!r}", lambda ids: self._count_hidden(
+                                 ids, lambda p: _nocase(name) in {_nocase(a) for a in p.authors or []}))
 
     def library(self, viewer: User, page: int = 1, per_page: int = 20) -> Listing:
         return self._listing(lambda n, o: self.store.saved_papers(viewer.id, n, o), viewer, page, per_page,
-                             "in your library", empty_is_404=False)
+                             "in your library", lambda ids: len(self.store.user_saves(viewer.id, ids)),
+                             empty_is_404=False)
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def _nocase(text: str | None) -> str:
+    """The store's name match (SQL ``COLLATE NOCASE`` folds ASCII letters only)."""
+    return (text or "").translate(_ASCII_LOWER)
 
 
 def _clean_name(name: str, what: str) -> str:

@@ -13,16 +13,16 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
+from papersift.config import index_dir_setting
 from papersift.errors import BadInput, NotFound
 from papersift.feed.daily import FeedPage, daily_papers, parse_period, period_for_date
-from papersift.index.query import Filters
 from papersift.index.indexes import Indexes
+from papersift.index.query import Filters
 from papersift.ingest import arxiv, beir, hf
 from papersift.ingest.jsonl import Unreadable, read_jsonl
-from papersift.model import Paper, normalize_paper_id
-from papersift.search.searcher import MODES, SearchResults, Searcher
-from papersift.store import Store, open_store
-from papersift.model import UpsertResult
+from papersift.model import Paper, UpsertResult, normalize_paper_id
+from papersift.search.searcher import MODES, Searcher, SearchResults
+from papersift.store import Store, default_index_dir, open_store
 
 DEFAULT_DB = "data/papersift.db"
 Progress = Callable[[int], None] | None
@@ -63,8 +63,8 @@ class Corpus:
         """``embedder``: a spec for load_embedder, None for the default, False for lexical only."""
         self.db = str(db or default_db())
         self.store: Store = open_store(self.db)
-        path = Path(self.db.removeprefix("sqlite:///"))
-        self.index_dir = Path(index_dir) if index_dir else path.with_name(path.name + ".index")
+        # given > PAPERSIFT_INDEX_DIR > the store's default (beside a SQLite file)
+        self.index_dir = Path(index_dir or index_dir_setting() or default_index_dir(self.db))
         self._embedder_spec = embedder
         self._indexes: Indexes | None = None
         self._searcher: Searcher | None = None

@@ -27,15 +27,14 @@ from datetime import date, timedelta
 from email.utils import parseaddr
 from typing import Callable
 
-from papersift.service.catalog import CommunityFeedStore
 from papersift.config import WEEKDAYS, Config
 from papersift.errors import BadInput
 from papersift.feed.daily import Period, daily_papers
 from papersift.index.query import Filters, parse_query
-from papersift.model import Paper
+from papersift.model import Paper, Subscriber
 from papersift.search.searcher import Searcher
+from papersift.service.catalog import CommunityFeedStore
 from papersift.service.corpus import Corpus
-from papersift.model import Subscriber
 
 SEARCH_DEPTH = 100  # lexical hits per saved search before intersecting with the pool
 SEARCH_LOOKBACK = timedelta(days=14)  # feed papers are often published days before their feed day

@@ -20,14 +20,13 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from papersift.service.accounts import clean_email
-from papersift.errors import BadInput, Conflict
+from papersift.errors import BadInput, BadToken, Conflict, UsedToken
 from papersift.index.query import Filters, parse_query
 from papersift.model import TOPIC_KINDS, Subscriber, User
-from papersift.store.protocol import Store
+from papersift.service.accounts import clean_email
 from papersift.service.digests import new_message_id
-from papersift.errors import BadToken, UsedToken
 from papersift.service.tokens import Signer
+from papersift.store.protocol import Store
 
 CADENCES = {"daily": "Daily, on weekdays", "weekly": "Weekly"}
 MAX_PER_KIND = 20

@@ -24,7 +24,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from papersift.errors import BadToken, ExpiredToken, PapersiftError, UsedToken
+from papersift.errors import BadToken, ExpiredToken
 
 PURPOSES = ("confirm", "unsubscribe", "manage")
 SECRET_NAME = "link-signing-key"

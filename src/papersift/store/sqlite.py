@@ -19,9 +19,8 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from papersift.errors import BadInput, PapersiftError, Unavailable
+from papersift.model import FeedEntry, Paper, UpsertResult
 from papersift.store.merge import merge
-from papersift.model import FeedEntry, Paper
-from papersift.model import UpsertResult
 from papersift.store.sqlite_community import COMMUNITY_SCHEMA, CommunityTables
 from papersift.store.sqlite_digest import DIGEST_SCHEMA, DigestTables
 

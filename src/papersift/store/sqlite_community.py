@@ -13,8 +13,7 @@ import sqlite3
 from typing import Iterable
 
 from papersift.errors import Conflict
-from papersift.model import FeedEntry, Paper
-from papersift.model import ApiToken, User
+from papersift.model import ApiToken, FeedEntry, Paper, User
 
 # Migration 2 (appended to sqlite.MIGRATIONS). The author rows of existing papers are filled
 # from their JSON here; new and changed papers keep them current in SQLiteStore.upsert_papers.

@@ -19,8 +19,7 @@ from datetime import date, timedelta
 from typing import Callable, Iterable
 
 from papersift.errors import Conflict
-from papersift.model import Paper
-from papersift.model import OutboxMessage, Subscriber
+from papersift.model import OutboxMessage, Paper, Subscriber
 
 # Migration 3 (appended to sqlite.MIGRATIONS). No semicolons inside: the migration runner splits on them.
 DIGEST_SCHEMA = """

@@ -11,10 +11,11 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from papersift.service import Papersift
-from papersift.web.rss_atom import router as feeds_router
 from papersift.web.forms import router as forms_router
 from papersift.web.pages import router as pages_router
 from papersift.web.render import STATIC, error_page
+from papersift.web.rss_atom import router as feeds_router
+from papersift.web.settings import router as settings_router
 from papersift.web.subscribe import router as subscribe_router
 
 __all__ = ["mount_website", "error_page"]
@@ -29,5 +30,6 @@ def mount_website(app: FastAPI, service: Papersift, cookie_secure: str = "auto",
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(forms_router)  # POST routes first: /papers/ID/vote before GET /papers/ID
     app.include_router(subscribe_router)
+    app.include_router(settings_router)
     app.include_router(feeds_router)
     app.include_router(pages_router)

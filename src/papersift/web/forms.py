@@ -11,11 +11,22 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from papersift.errors import Forbidden, TooManyAttempts, Unauthorized
-from papersift.errors import BadInput, Conflict, PapersiftError
-from papersift.web.pages import LIST_PER_PAGE, int_param, whole_number
+from papersift.errors import BadInput, Conflict, Forbidden, PapersiftError, TooManyAttempts, Unauthorized
+from papersift.web.pages import LIST_PER_PAGE, int_param
 from papersift.web.render import paper_url, render, slug
-from papersift.web.session import (service, field, log_in_viewer, log_out_viewer, login_redirect, read_form, redirect, safe_next, viewer, wants_json)
+from papersift.web.session import (
+    field,
+    log_in_viewer,
+    log_out_viewer,
+    login_redirect,
+    read_form,
+    redirect,
+    require_user,
+    safe_next,
+    service,
+    viewer,
+    wants_json,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -141,50 +152,9 @@ async def submit(request: Request):
 
 
 # ---- settings: API tokens
-def _require_user(request: Request):
-    current = viewer(request)
-    if current.user is None:
-        raise Unauthorized("log in first")
-    return current.user
-
-
-def settings_page(request: Request, user, status: int = 200, new_token: str | None = None, **digest):
-    """The settings page: API tokens and the email digest section (web/subscribe.py)."""
-    from papersift.web.subscribe import settings_context
-
-    context = settings_context(request, user) | digest
-    return render(request, "settings.html", status, tokens=service(request).accounts.tokens(user),
-                  new_token=new_token, **context)
-
-
-@router.get("/settings")
-def settings(request: Request):
-    if viewer(request).user is None:
-        return login_redirect(request)
-    return settings_page(request, viewer(request).user)
-
-
-@router.post("/settings/tokens")
-async def create_token(request: Request):
-    form = await read_form(request)
-    user = _require_user(request)
-    _, secret = service(request).accounts.create_token(user, field(form, "name", 200))
-    # shown once, in this response only (never stored, never put in a URL)
-    return settings_page(request, user, 201, new_token=secret)
-
-
-@router.post("/settings/tokens/{token_id}/revoke")
-async def revoke_token(request: Request, token_id: str):
-    await read_form(request)
-    user = _require_user(request)
-    number = whole_number(token_id, "the token id", high=2**63 - 1)
-    service(request).accounts.revoke_token(user, number)
-    return redirect(request, "/settings")
-
-
 # ---- admin
 def _require_admin(request: Request):
-    user = _require_user(request)
+    user = require_user(request)
     if not user.is_admin:
         raise Forbidden("this page is for administrators")
     return user

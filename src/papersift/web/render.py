@@ -8,8 +8,8 @@ through :func:`marked`, which re-escapes every piece and lets only ``<mark>``/``
 from __future__ import annotations
 
 import hashlib
-import logging
 import html
+import logging
 import re
 from datetime import date
 from pathlib import Path
@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from papersift.formats.bibtex import bibtex
+from papersift.web.session import viewer
 
 log = logging.getLogger("papersift.web")
 
@@ -156,8 +157,6 @@ env.globals.update(paper_url=paper_url, org_url=org_url, author_url=author_url, 
 
 
 def render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
-    from papersift.web.session import viewer  # late: session imports this module
-
     current = viewer(request)
     page = env.get_template(template).render(
         request=request, user=current.user, csrf_token=current.csrf_token, path=request.url.path,

@@ -4,9 +4,10 @@
 |---|---|
 | ``/feeds/daily.atom`` | ``/`` (today, or the latest day with papers) |
 | ``/feeds/date/2026-05-15.atom``, ``/feeds/week/2026-W20.atom``, ``/feeds/month/2026-05.atom`` | that page |
-| ``/feeds/search.atom?q=&from=&to=&cat=&org=&has_code=&sort=`` | ``/search`` with the same parameters (newest first unless ``sort`` says otherwise) |
+| ``/feeds/search.atom?q=&from=&to=&cat=&org=&has_code=&sort=`` | ``/search`` with the same parameters |
 | ``/feeds/orgs/NAME.atom``, ``/feeds/authors/NAME.atom`` | the organisation / author page |
 
+A search feed is newest first unless ``sort`` says otherwise.
 Feeds are public and the same for everyone (hidden papers left out, no per-user state), so
 they may be cached (``Cache-Control: public``, an ``ETag`` answered with 304).
 """
@@ -19,9 +20,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from papersift.errors import BadInput, NotFound
 from papersift.formats import rss_atom as feeds
 from papersift.service.catalog import Card
-from papersift.errors import BadInput, NotFound
 from papersift.web.pages import FEED_PER_PAGE, period_title, search_args
 from papersift.web.render import url_with
 from papersift.web.session import service

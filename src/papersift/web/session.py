@@ -22,11 +22,10 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
-from papersift.service import Papersift
-from papersift.errors import Forbidden
-from papersift.service.accounts import SESSION_LIFETIME
-from papersift.errors import BadInput, PapersiftError, TooLarge
+from papersift.errors import BadInput, Forbidden, TooLarge, Unauthorized
 from papersift.model import User
+from papersift.service import Papersift
+from papersift.service.accounts import SESSION_LIFETIME
 
 SESSION_COOKIE = "papersift_session"
 CSRF_COOKIE = "papersift_csrf"
@@ -165,3 +164,11 @@ def login_redirect(request: Request, next_url: str | None = None) -> RedirectRes
 
 def wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
+
+
+def require_user(request: Request) -> User:
+    """The logged-in user (401 when nobody is)."""
+    current = viewer(request)
+    if current.user is None:
+        raise Unauthorized("log in first")
+    return current.user

@@ -20,13 +20,12 @@ from typing import Protocol
 
 from fastapi import APIRouter, BackgroundTasks, Request
 
-from papersift.errors import Unauthorized
 from papersift.config import Config
-from papersift.service.subscriptions import CADENCES, Choices, Subscriptions, clean_choices
 from papersift.errors import BadInput, NotFound
-from papersift.model import Subscriber, User
+from papersift.model import Subscriber
+from papersift.service.subscriptions import CADENCES, Choices, Subscriptions, clean_choices
 from papersift.web.render import render
-from papersift.web.session import field, read_form, redirect, viewer
+from papersift.web.session import field, read_form, viewer
 
 router = APIRouter(include_in_schema=False)
 TOPIC_FIELDS = (("categories", "category", 300), ("organizations", "organization", 5000),
@@ -47,12 +46,12 @@ def digests(request: Request) -> DigestHooks:
     return request.app.state.digests
 
 
-def _enabled(request: Request) -> bool:
+def email_enabled(request: Request) -> bool:
     return digests(request).config.email_enabled
 
 
-def _require_email(request: Request) -> None:
-    if not _enabled(request):
+def require_email(request: Request) -> None:
+    if not email_enabled(request):
         # 404, not 503: the feature is switched off here, not down for a while (a 5xx invites retries)
         raise NotFound("email digests are not set up on this site (the administrator has not configured "
                           "an SMTP server); the RSS and Atom feeds work without it")
@@ -67,7 +66,7 @@ def form_values(choices: Choices | None = None, email: str = "") -> dict:
     return values
 
 
-def _posted_values(form) -> dict:
+def posted_values(form) -> dict:
     values = {"email": field(form, "email", 300), "cadence": field(form, "cadence", 20),
               "trending": field(form, "trending", 10) in ("1", "on", "true", "yes")}
     for name, _, limit in TOPIC_FIELDS:
@@ -75,13 +74,13 @@ def _posted_values(form) -> dict:
     return values
 
 
-def _choices(values: dict) -> Choices:
+def choices_from(values: dict) -> Choices:
     return clean_choices(values["cadence"], values["trending"], values["categories"], values["organizations"],
                          values["authors"], values["searches"])
 
 
 def _page(request: Request, template: str, status: int = 200, **context):
-    return render(request, template, status, cadences=CADENCES, digest_enabled=_enabled(request), **context)
+    return render(request, template, status, cadences=CADENCES, digest_enabled=email_enabled(request), **context)
 
 
 # ---- subscribe (anyone)
@@ -101,11 +100,11 @@ def subscribe_form(request: Request, search: str | None = None, cat: str | None 
 @router.post("/subscribe")
 async def subscribe(request: Request, tasks: BackgroundTasks):
     form = await read_form(request)
-    _require_email(request)
-    values = _posted_values(form)
+    require_email(request)
+    values = posted_values(form)
     user = viewer(request).user
     try:
-        choices = _choices(values)
+        choices = choices_from(values)
         # linked to the account only when it is the account's own address
         owner = user if user and user.email.lower() == values["email"].strip().lower() else None
         outcome = digests(request).subscriptions.subscribe(values["email"], choices, owner)
@@ -171,45 +170,12 @@ async def manage(request: Request, token: str):
     form = await read_form(request)
     subs = digests(request).subscriptions
     sub = subs.check_link(token, "manage")
-    values = _posted_values(form) | {"email": sub.email}
+    values = posted_values(form) | {"email": sub.email}
     try:
-        sub = subs.update(token, _choices(values))
+        sub = subs.update(token, choices_from(values))
     except BadInput as exc:
         return _manage_page(request, token, sub, 400, values, exc.message)
     return _manage_page(request, token, sub, saved=True)
-
-
-# ---- account settings
-def settings_context(request: Request, user: User) -> dict:
-    """What settings.html needs for its digest section."""
-    sub = digests(request).subscriptions.for_user(user)
-    choices = Choices(sub.cadence, sub.trending, sub.topics) if sub else None
-    return {"subscription": sub, "digest_enabled": _enabled(request), "cadences": CADENCES,
-            "digest_values": form_values(choices, user.email), "digest_error": None,
-            "digest_notice": request.query_params.get("digest")}
-
-
-@router.post("/settings/digest")
-async def settings_digest(request: Request, tasks: BackgroundTasks):
-    form = await read_form(request)
-    user = viewer(request).user
-    if user is None:
-        raise Unauthorized("log in first")
-    subs = digests(request).subscriptions
-    if field(form, "action", 20) == "unsubscribe":
-        subs.unsubscribe_user(user)
-        return redirect(request, "/settings?digest=unsubscribed#digest")
-    _require_email(request)
-    values = _posted_values(form) | {"email": user.email}
-    try:
-        outcome = subs.subscribe(user.email, _choices(values), user)
-    except BadInput as exc:
-        from papersift.web.forms import settings_page
-
-        return settings_page(request, user, 400, digest_values=values, digest_error=exc.message)
-    tasks.add_task(digests(request).send_soon, outcome.outbox_id)
-    notice = "saved" if outcome.changed and outcome.subscriber.status == "active" else "check-inbox"
-    return redirect(request, f"/settings?digest={notice}#digest")
 
 
 def summary(sub: Subscriber) -> list[str]:

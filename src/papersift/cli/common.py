@@ -1,0 +1,121 @@
+"""What every command shares: the root ``app``, the global options, output, progress, serving, errors.
+
+The topic modules (``papers``, ``serve``, ``admin``, ``digest``) import from here and register
+their commands on :data:`app`; this module imports none of them, so there is no cycle.
+Heavy imports (the service, uvicorn) wait until a command needs them: ``--help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from papersift.errors import BadInput, PapersiftError
+
+app = typer.Typer(help="papersift: harvest, search and rank research papers.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+out = Console()
+err = Console(stderr=True)
+STATE: dict = {"db": None, "config": None}  # the global options, set before any command runs
+
+JsonOpt = typer.Option(False, "--json", help="Print JSON instead of a table.")
+
+TRUSTED_PROXIES_ENV = "PAPERSIFT_TRUSTED_PROXIES"
+TrustedProxiesOpt = typer.Option(
+    "127.0.0.1", "--trusted-proxies", envvar=TRUSTED_PROXIES_ENV,
+    help="Addresses whose X-Forwarded-For/-Proto headers are believed (comma-separated; '*' trusts "
+         "everyone: only behind a proxy that overwrites them). Others' headers are ignored.")
+
+
+@app.callback()
+def global_options(db: Optional[str] = typer.Option(None, "--db", envvar="PAPERSIFT_DB",
+                                                    help="Database file (default data/papersift.db)."),
+                   config: Optional[str] = typer.Option(None, "--config", envvar="PAPERSIFT_CONFIG",
+                                                        help="Config file (default ./papersift.toml when present).")):
+    STATE["db"] = db
+    STATE["config"] = config
+
+
+def read_config():
+    """The configuration the global ``--config`` names (or the default file and environment)."""
+    from papersift.config import load_config
+
+    return load_config(STATE["config"])
+
+
+def open_service(embedder=None):
+    """The front door on the global ``--db``; ``embedder=False`` for commands that never embed."""
+    from papersift.service import Papersift
+
+    return Papersift(STATE["db"], embedder=embedder)
+
+
+@contextmanager
+def progress(label: str, total: int | None = None):
+    """A rich progress bar when a person watches; silent when output is piped or --json."""
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=err, disable=not err.is_terminal, transient=False) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def emit(data, as_json: bool, table_fn=None) -> None:
+    """JSON with ``--json``; otherwise ``table_fn(data)``, or rich's rendering when there is none."""
+    if as_json or table_fn is None:
+        out.print_json(json.dumps(data, default=str)) if as_json else out.print(data)
+    else:
+        table_fn(data)
+
+
+def server_config(application, host: str, port: int, trusted_proxies: str = "127.0.0.1", log_level: str = "info"):
+    """The uvicorn settings every serving command uses. X-Forwarded-* decide the client address
+    (log-in throttling) and the scheme (Secure cookies), so they are read only from the proxies
+    named here: a client that reaches the server directly cannot claim another address."""
+    import uvicorn
+
+    if not 0 <= port <= 65535:
+        raise BadInput("--port must be between 0 and 65535")
+    return uvicorn.Config(application, host=host, port=port, log_level=log_level, proxy_headers=True,
+                          forwarded_allow_ips=[a.strip() for a in trusted_proxies.split(",") if a.strip()])
+
+
+def serve_app(application, host: str, port: int, trusted_proxies: str) -> None:
+    import uvicorn
+
+    server = uvicorn.Server(server_config(application, host, port, trusted_proxies))
+    try:
+        server.run()
+    except KeyboardInterrupt:  # Ctrl-C / SIGINT after a clean shutdown: a normal exit, as uvicorn.run does
+        pass
+    if not server.started:
+        raise typer.Exit(1)  # uvicorn has logged why (e.g. the port is taken)
+
+
+def main() -> None:
+    """The ``papersift`` script. Exit codes: 0 done, 1 a command's own failure (e.g. the port is
+    taken, the mail server is down), 2 bad input or usage (one ``error:`` line), 130 interrupted."""
+    try:
+        result = app(standalone_mode=False)
+    except PapersiftError as exc:
+        err.print(f"error: {exc.message}", markup=False, highlight=False, soft_wrap=True)  # one line
+        sys.exit(2)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("interrupted")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.TyperException as exc:  # usage errors (missing argument, bad option value)
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        show()
+        sys.exit(2)
+    if isinstance(result, int) and result:
+        sys.exit(result)

@@ -1,0 +1,81 @@
+"""The settings page: API tokens and the account's email digest.
+
+Its own module so that the token forms (``forms.py``) and the digest forms (``subscribe.py``)
+each stay on one side: this page uses both, neither uses it.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, BackgroundTasks, Request
+
+from papersift.errors import BadInput, Unauthorized
+from papersift.model import User
+from papersift.service.subscriptions import CADENCES, Choices
+from papersift.web.pages import whole_number
+from papersift.web.render import render
+from papersift.web.session import field, login_redirect, read_form, redirect, require_user, service, viewer
+from papersift.web.subscribe import choices_from, digests, email_enabled, form_values, posted_values, require_email
+
+router = APIRouter(include_in_schema=False)
+
+
+def settings_page(request: Request, user, status: int = 200, new_token: str | None = None, **digest):
+    """The settings page: API tokens and the email digest section (web/subscribe.py)."""
+    context = settings_context(request, user) | digest
+    return render(request, "settings.html", status, tokens=service(request).accounts.tokens(user),
+                  new_token=new_token, **context)
+
+
+@router.get("/settings")
+def settings(request: Request):
+    if viewer(request).user is None:
+        return login_redirect(request)
+    return settings_page(request, viewer(request).user)
+
+
+@router.post("/settings/tokens")
+async def create_token(request: Request):
+    form = await read_form(request)
+    user = require_user(request)
+    _, secret = service(request).accounts.create_token(user, field(form, "name", 200))
+    # shown once, in this response only (never stored, never put in a URL)
+    return settings_page(request, user, 201, new_token=secret)
+
+
+@router.post("/settings/tokens/{token_id}/revoke")
+async def revoke_token(request: Request, token_id: str):
+    await read_form(request)
+    user = require_user(request)
+    number = whole_number(token_id, "the token id", high=2**63 - 1)
+    service(request).accounts.revoke_token(user, number)
+    return redirect(request, "/settings")
+
+
+def settings_context(request: Request, user: User) -> dict:
+    """What settings.html needs for its digest section."""
+    sub = digests(request).subscriptions.for_user(user)
+    choices = Choices(sub.cadence, sub.trending, sub.topics) if sub else None
+    return {"subscription": sub, "digest_enabled": email_enabled(request), "cadences": CADENCES,
+            "digest_values": form_values(choices, user.email), "digest_error": None,
+            "digest_notice": request.query_params.get("digest")}
+
+
+@router.post("/settings/digest")
+async def settings_digest(request: Request, tasks: BackgroundTasks):
+    form = await read_form(request)
+    user = viewer(request).user
+    if user is None:
+        raise Unauthorized("log in first")
+    subs = digests(request).subscriptions
+    if field(form, "action", 20) == "unsubscribe":
+        subs.unsubscribe_user(user)
+        return redirect(request, "/settings?digest=unsubscribed#digest")
+    require_email(request)
+    values = posted_values(form) | {"email": user.email}
+    try:
+        outcome = subs.subscribe(user.email, choices_from(values), user)
+    except BadInput as exc:
+        return settings_page(request, user, 400, digest_values=values, digest_error=exc.message)
+    tasks.add_task(digests(request).send_soon, outcome.outbox_id)
+    notice = "saved" if outcome.changed and outcome.subscriber.status == "active" else "check-inbox"
+    return redirect(request, f"/settings?digest={notice}#digest")
