@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from papersift.errors import BadInput, Unavailable
-from papersift.index import embedder as emb
-from papersift.index import onnx_bert
+from papersift.index import embedder as emb, onnx_bert
 
 if importlib.util.find_spec(emb.MODEL_PACKAGE) is None:
     pytest.skip(f"embedding weights not installed ({emb.INSTALL_HINT})", allow_module_level=True)

@@ -55,7 +55,8 @@ def test_daily_sorts_and_empty_days(tmp_path):
                          entry("2405.00003", "2024-05-31", 30, "2024-05-30T00:00:00Z")])
     week = parse_period("week", "2024-W22")
     now = datetime(2024, 6, 10, tzinfo=timezone.utc)
-    ids = lambda sort: [i.paper.id for i in daily_papers(store, week, sort, now=now).items]
+    def ids(sort):
+        return [i.paper.id for i in daily_papers(store, week, sort, now=now).items]
     assert ids("upvotes") == ["2405.00002", "2405.00003", "2405.00001"]
     assert ids("published") == ["2405.00003", "2405.00001", "2405.00002"]
     assert ids("trending") == ["2405.00003", "2405.00002", "2405.00001"]  # fresh votes beat old ones

@@ -5,8 +5,7 @@ import math
 import statistics
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from papersift.search.fusion import FusionParams, fuse
 from papersift.search.searcher import DEFAULT_FUSION, SIMILAR_FUSION, Searcher
@@ -120,7 +119,7 @@ def _reference(lexical, dense, weight, method, depth):
         else:
             low, high = min(values), max(values)
             norm = [1.0 if high - low < 1e-12 else (v - low) / (high - low) for v in values]
-        legs.append(({d: leg_weight * n for (d, _), n in zip(ranking, norm)}, leg_weight * min(norm)))
+        legs.append(({d: leg_weight * n for (d, _), n in zip(ranking, norm, strict=False)}, leg_weight * min(norm)))
     docs = {d for scores, _ in legs for d in scores}
     return {d: sum(scores.get(d, floor) for scores, floor in legs) for d in docs}
 

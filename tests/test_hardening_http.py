@@ -13,8 +13,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from papersift.errors import BadInput
 from papersift.server.app import MAX_BODY_BYTES, create_app

@@ -2,8 +2,8 @@ import copy
 
 import pytest
 
-from papersift.store.merge import BIBLIOGRAPHIC, COMMUNITY, PUBLISHED, _ranks, merge, source_rank
 from papersift.model import FeedEntry, Paper
+from papersift.store.merge import BIBLIOGRAPHIC, COMMUNITY, PUBLISHED, _ranks, merge, source_rank
 
 
 def rec(source, at, **fields):
