@@ -82,7 +82,7 @@ def harvest(
     as_json: bool = JsonOpt,
 ):
     """Fetch new papers from the live sources (resumes an interrupted arXiv harvest)."""
-    from papersift.service.corpus import days_back
+    from papersift.service import days_back
 
     if source not in ("arxiv", "hf", "all"):
         raise BadInput(f"unknown source {source!r}: use arxiv, hf or all")

@@ -55,14 +55,12 @@ def start(host: str = HostOpt, port: int = PortOpt,
           hf_url: Optional[str] = typer.Option(None, envvar="PAPERSIFT_HF_URL", help="Hugging Face base URL."),
           trusted_proxies: str = TrustedProxiesOpt):
     """Quick start: create the database, load papers if it is empty, index, and serve."""
-    from papersift.service.bootstrap import load_initial_papers
-
     server_config(None, host, port)  # a bad port fails before minutes of loading, not after
     config = read_config()
     svc = open_service(embedder=False)
     if svc.store.count_papers() == 0:
         with progress("loading papers") as advance:
-            message = load_initial_papers(svc.corpus, days=days, limit=limit, progress=advance, hf_url=hf_url)
+            message = svc.load_initial_papers(days=days, limit=limit, progress=advance, hf_url=hf_url)
         err.print(message, markup=False, highlight=False)
     svc.index(embed=False)  # keyword search works at once; the server's indexer embeds later
     err.print(f"{svc.store.count_papers()} papers; semantic index builds in the background. "

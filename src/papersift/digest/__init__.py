@@ -18,7 +18,7 @@ from papersift.digest.render import Renderer
 from papersift.digest.sender import Sender, SendReport
 from papersift.errors import BadToken
 from papersift.service import Papersift
-from papersift.service.digests import BuildReport, DigestBuilder, due_periods
+from papersift.service.digests import BuildReport, due_periods
 from papersift.service.subscriptions import CADENCES, Choices, Outcome, Subscriptions, clean_choices
 from papersift.service.tokens import Signer, signing_key
 
@@ -34,7 +34,7 @@ class Digests:
         self.signer = Signer(signing_key(config.secret_key, self.store), clock=lambda: self.clock().timestamp())
         self.renderer = Renderer(self.store, config, self.signer)
         self.subscriptions = Subscriptions(self.store, self.signer, config, clock)
-        self.builder = DigestBuilder(service.corpus, config)
+        self.builder = service.digest_builder(config)
 
     def sender(self) -> Sender:
         return Sender(self.store, self.config, self.renderer, self.clock)

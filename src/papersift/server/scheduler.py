@@ -26,8 +26,7 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from papersift.config import Config, parse_time
-from papersift.service import Papersift
-from papersift.service.corpus import days_back
+from papersift.service import Papersift, days_back
 
 log = logging.getLogger("papersift.scheduler")
 

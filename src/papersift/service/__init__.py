@@ -29,9 +29,9 @@ from papersift.search.searcher import Hit, SearchResults
 from papersift.service.accounts import Accounts
 from papersift.service.actions import Actions
 from papersift.service.catalog import Catalog
-from papersift.service.corpus import Corpus, IngestReport, default_db
+from papersift.service.corpus import Corpus, IngestReport, days_back, default_db
 
-__all__ = ["Papersift", "Corpus", "IngestReport", "default_db"]
+__all__ = ["Papersift", "Corpus", "IngestReport", "days_back", "default_db"]
 
 Viewer = User | None  # None: anonymous
 
@@ -84,6 +84,18 @@ class Papersift:
 
     def index(self, *args, **kwargs) -> dict[str, int]:
         return self.corpus.index(*args, **kwargs)
+
+    def load_initial_papers(self, **kwargs) -> str:
+        """The quick start's first load (live Hugging Face, else the local archive); the message to show."""
+        from papersift.service.bootstrap import load_initial_papers
+
+        return load_initial_papers(self.corpus, **kwargs)
+
+    def digest_builder(self, config):
+        """Chooses each subscriber's papers for a period into the outbox (the email interface sends them)."""
+        from papersift.service.digests import DigestBuilder
+
+        return DigestBuilder(self.corpus, config)
 
     def close(self) -> None:
         self.corpus.close()
