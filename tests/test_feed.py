@@ -214,3 +214,12 @@ def test_periods_at_the_calendar_edges():
         assert period_end(parse_period(kind, value)) == datetime.max.replace(tzinfo=timezone.utc)
     assert period_end(parse_period("date", "2024-05-31")) == datetime(2024, 6, 1, tzinfo=timezone.utc)
     assert period_end(parse_period("date", "9999-12-31")) > now  # comparable with an aware "now"
+
+
+def test_newest_first_puts_papers_without_a_date_last(tmp_path):
+    store = open_store(tmp_path / "s.db")
+    store.upsert_papers([entry("2405.00001", "2024-05-21", 1, published="2024-05-18T00:00:00Z"),
+                         entry("2405.00002", "2024-05-21", 2, published=None),
+                         entry("2405.00003", "2024-05-21", 3, published="2024-05-20T00:00:00Z")])
+    page = daily_papers(store, parse_period("date", "2024-05-21"), "published")
+    assert [i.paper.id for i in page.items] == ["2405.00003", "2405.00001", "2405.00002"]

@@ -166,7 +166,8 @@ def daily_papers(
     keys = {
         "trending": lambda it: (-it.trending, -it.upvotes, it.paper.id),
         "upvotes": lambda it: (-it.upvotes, it.entry.rank if it.entry.rank is not None else 1 << 30, it.paper.id),
-        "published": lambda it: (_neg(it.paper.published or ""), it.paper.id),
+        # newest first; a paper with no date goes last (an empty key would sort before every date)
+        "published": lambda it: (not it.paper.published, _neg(it.paper.published or ""), it.paper.id),
     }
     items.sort(key=keys[sort])
     result = FeedPage(period, sort, page, limit, len(items), items[(page - 1) * limit: page * limit])
