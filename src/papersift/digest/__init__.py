@@ -1,10 +1,10 @@
-"""Email digests: subscriptions (double opt-in), building each subscriber's digest once per
-period into the outbox, and delivering the outbox over SMTP exactly once.
+"""The email interface: renders the outbox into MIME messages and delivers them over SMTP exactly once.
 
-``Digests`` bundles the parts for the interfaces: the website (``web/subscribe.py``), the
-command line (``papersift digest send``) and the scheduler (``papersift run``) all call it.
-It sits at the right end of the data flow: it calls the Papersift service, the community
-catalogue's feed view and the Store, never SQL.
+What goes into each digest is decided in the service (``service/subscriptions.py``: double
+opt-in; ``service/digests.py``: each subscriber's papers for a period, into the outbox). ``Digests``
+bundles those service parts with the renderer and the sender for the command line (``papersift
+digest send``), the scheduler (``papersift run``) and, through hooks the server passes in, the
+website's subscription pages. It calls the front door and the store's outbox, never SQL.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ def hit_json(hit: Hit, upvotes: int | None = None) -> dict:
 
 
 def search_json(res: SearchResults, upvotes: dict[str, int] | None = None) -> dict:
-    """``upvotes``: paper id -> displayed count (the API passes the community's; the CLI has none)."""
+    """``upvotes``: paper id -> displayed count (when the caller has them apart from the hits)."""
     votes = upvotes or {}
     return {
         "query": res.query, "mode": res.mode, "sort": res.sort, "page": res.page,

@@ -1,6 +1,6 @@
 """What the website and the API show: feeds, search results, papers and listings, as a viewer sees them.
 
-Two things separate these from the bare service calls:
+Two things separate these from the corpus's viewer-blind reads:
 
 * **Displayed upvotes = source upvotes + local votes.** Source upvotes are what Hugging Face
   reported (the feed entry's capture, or the paper's newest one); local votes are this
