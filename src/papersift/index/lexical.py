@@ -15,7 +15,6 @@ import shutil
 import threading
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, time as dtime, timedelta, timezone
 from pathlib import Path
 from typing import Iterable
 
@@ -23,6 +22,7 @@ import tantivy
 from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 
 from papersift.errors import BadInput, Unavailable
+from papersift.index.filtering import date_range as _date_range, published_datetime as _published
 from papersift.index.query import STOPWORDS, Filters, ParsedQuery
 from papersift.index.snippet import render as _render
 from papersift.model import Paper
@@ -31,12 +31,7 @@ SORTS = ("relevance", "date", "upvotes")
 EN, NAME = "papersift_en", "papersift_name"
 TITLE_CHARS, ABSTRACT_CHARS = 1000, 300  # longest snippet per field
 _NS_PER_DAY = 86_400 * 10**9
-# tantivy stores dates as i64 nanoseconds since 1970: these are the first and last instants it can
-# hold (about 1677-09-21 to 2262-04-11). Python dates run from year 1 to 9999, so every date that
-# reaches tantivy is clamped or checked against these first.
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-DATE_MIN = _EPOCH - timedelta(microseconds=2**63 // 1000)
-DATE_MAX = _EPOCH + timedelta(microseconds=(2**63 - 1) // 1000)
+
 
 
 @dataclass(frozen=True)
@@ -93,40 +88,6 @@ def _schema() -> tantivy.Schema:
     sb.add_boolean_field("has_code", indexed=True, fast=True)
     sb.add_unsigned_field("upvotes", fast=True)
     return sb.build()
-
-
-def _published(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        dt = datetime.fromisoformat(value)
-    except ValueError:
-        return None  # a bad date must not stop indexing; the paper just has no date
-    dt = dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-    return dt if DATE_MIN <= dt <= DATE_MAX else None  # beyond tantivy's range: no date, as above
-
-
-def _date_range(schema: tantivy.Schema, filters: Filters) -> Query:
-    """``published`` within the filters' inclusive days, bounds clamped to what tantivy holds.
-
-    A range starting after the last representable instant (or ending before the first) matches
-    nothing; a bound beyond either end is no bound at all. Python's own limits are handled
-    too: the day after 9999-12-31 does not exist, so that "to" means "no upper bound".
-    """
-    lower, upper = DATE_MIN, DATE_MAX
-    if filters.date_from:
-        lower = max(lower, datetime.combine(date.fromisoformat(filters.date_from), dtime(), timezone.utc))
-    include_upper = True
-    if filters.date_to:
-        last = date.fromisoformat(filters.date_to)
-        if last < date.max:  # inclusive day: everything before the next midnight
-            end = datetime.combine(last + timedelta(days=1), dtime(), timezone.utc)
-            if end <= DATE_MAX:
-                upper, include_upper = end, False
-    if lower > DATE_MAX or upper < DATE_MIN or (lower >= upper and not include_upper):
-        return Query.empty_query()
-    return Query.range_query(schema, "published", tantivy.FieldType.Date, lower, upper,
-                             include_upper=include_upper)
 
 
 def _dedup(items: Iterable[str]) -> list[str]:
@@ -398,3 +359,19 @@ class LexicalIndex:
                     marks[field] = _render(snippet, text, chars)
             out[doc["id"][0]] = marks
         return out
+
+    # ---- the constraint-only set (what the dense leg may return)
+    def count_passing(self, q: ParsedQuery, filters: Filters | None = None) -> int:
+        """How many papers satisfy the query's required parts and the filters (free terms ignored):
+        tantivy counts them from its posting lists, without loading a document."""
+        return self._index.searcher().search(self._query(q, filters, ranked=False), 1, count=True).count
+
+    def passing_ids(self, q: ParsedQuery, filters: Filters | None = None) -> set[str]:
+        """Every id that satisfies the query's required parts and the filters (free terms ignored)."""
+        query = self._query(q, filters, ranked=False)
+        searcher = self._index.searcher()
+        n = searcher.search(query, 1, count=True).count
+        if n == 0:
+            return set()
+        result = searcher.search(query, n, count=False)
+        return {searcher.doc(address)["id"][0] for _, address in result.hits}

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,13 @@ MAX_RESULTS = 1000  # deepest result a page may reach
 DEFAULT_FUSION = FusionParams(lexical_weight=0.5, depth=200, method="zscore")
 # Tuned on CSFCube dev folds by bench/csfcube.py: w = 0.2 in both folds (docs/BENCHMARKS.md).
 SIMILAR_FUSION = FusionParams(lexical_weight=0.2, depth=100, method="convex")
+# Costs of the two filtered plans, measured on the 9.9K Daily Papers index (tantivy 0.27, 2 cores;
+# bench/filtered_recall.py): listing a passing id costs ~5 us (its stored document is read), checking
+# a candidate id against the filter ~2.5 us. The subset plan lists every passing id; the widening plan
+# checks k' candidates. Both are exact; the planner only picks the cheaper one.
+FETCH_US, CHECK_US = 5.0, 2.5
+SUBSET_MAX = 20_000  # never list more ids than this (a set of 20K strings is ~2 MB per request)
+OVERSAMPLE = 1.5  # k' = depth / selectivity * 1.5: room for a query that leans away from the filter
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]{2,}")
 
 
@@ -87,13 +95,7 @@ class Searcher:
 
     def _dense(self, q: ParsedQuery, filters: Filters | None, depth: int) -> list[tuple[str, float]]:
         vector = self._embed_query(q.free_text.strip())
-        constrained = _has_constraints(q) or (filters is not None and not filters.is_empty())
-        # constraints are checked by the lexical index, so ask for more candidates to keep enough
-        ranking = self.indexes.vectors.search(vector, depth * (5 if constrained else 1))
-        if constrained:
-            allowed = self.indexes.lexical.filter_ids([d for d, _ in ranking], q, filters)
-            ranking = [(d, s) for d, s in ranking if d in allowed]
-        return ranking[:depth]
+        return filtered_dense(self.indexes, vector, depth, q, filters)
 
     # ---- the interface-facing calls
     def search(
@@ -148,10 +150,7 @@ class Searcher:
         if mode == "bm25" or vector is None:
             return list(self.indexes.lexical.search(lexical_query, filters, limit=k).hits)
         depth = max(k, self.fusion.depth)
-        dense = vectors.search(vector, depth * (5 if filters and not filters.is_empty() else 1))
-        if filters is not None and not filters.is_empty():
-            allowed = self.indexes.lexical.filter_ids([d for d, _ in dense], ParsedQuery(), filters)
-            dense = [(d, s) for d, s in dense if d in allowed]
+        dense = filtered_dense(self.indexes, vector, depth, ParsedQuery(), filters)
         if mode == "dense":
             return dense[:k]
         lexical = list(self.indexes.lexical.search(lexical_query, filters, limit=depth).hits)
@@ -166,3 +165,46 @@ def more_like_this(paper: Paper, max_terms: int = 60) -> ParsedQuery:
 
 def _has_constraints(q: ParsedQuery) -> bool:
     return bool(q.phrases or q.excluded_terms or q.excluded_phrases or q.fields)
+
+
+def filtered_dense(indexes: Indexes, vector: np.ndarray, depth: int, q: ParsedQuery,
+                   filters: Filters | None) -> list[tuple[str, float]]:
+    """Exactly the ``depth`` nearest papers that pass the query's constraints and the filters.
+
+    A narrow filter is answered by an exact scan of its passing set; a broad one by an exact scan of
+    the whole index, post-filtered, widened until ``depth`` pass or the whole index was looked at.
+    """
+    vectors, lexical = indexes.vectors, indexes.lexical
+    if not (_has_constraints(q) or (filters is not None and not filters.is_empty())):
+        return vectors.search(vector, depth)
+    passing = lexical.count_passing(q, filters)
+    size = len(vectors)
+    if passing == 0 or size == 0:
+        return []
+    wide = min(size, math.ceil(depth * OVERSAMPLE * size / passing))
+    if subset_plan(passing, wide, depth):
+        return vectors.search(vector, depth, allowed=lexical.passing_ids(q, filters))
+    return _widening(indexes, vector, depth, q, filters, wide)
+
+
+def subset_plan(passing: int, wide: int, depth: int) -> bool:
+    """True when listing the ``passing`` ids is cheaper than checking ``wide`` candidates."""
+    return passing <= SUBSET_MAX and FETCH_US * passing <= CHECK_US * wide + FETCH_US * depth * OVERSAMPLE
+
+
+def _widening(indexes: Indexes, vector: np.ndarray, depth: int, q: ParsedQuery, filters: Filters | None,
+              wide: int) -> list[tuple[str, float]]:
+    # exact top k' of everything, then the filter: if ``depth`` of them pass, no passing paper outside
+    # the k' can beat them, so the answer is exact; otherwise double k' (checking only new ids)
+    checked: set[str] = set()
+    allowed: set[str] = set()
+    while True:
+        ranking = indexes.vectors.search(vector, wide)
+        fresh = [d for d, _ in ranking if d not in checked]
+        checked.update(fresh)
+        allowed |= indexes.lexical.filter_ids(fresh, q, filters)
+        kept = [(d, s) for d, s in ranking if d in allowed]
+        size = len(indexes.vectors)
+        if len(kept) >= depth or wide >= size:
+            return kept[:depth]
+        wide = min(size, wide * 2)
