@@ -11,6 +11,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -74,8 +75,28 @@ SCHEMA_VERSION = len(MIGRATIONS)
 _UNWRITABLE_CODES = {3, 8, 14}
 
 
+_BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
+
+
 def _cannot_write(exc: sqlite3.Error) -> bool:
     return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in _UNWRITABLE_CODES
+
+
+def _busy(exc: sqlite3.Error) -> bool:
+    return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in _BUSY_CODES
+
+
+def _when_not_busy(run, attempts: int = 100):
+    """``run()``, again while SQLite answers BUSY. On a brand-new file that other processes are
+    creating at the same moment, the switch to WAL and the first read (while another connection
+    recovers the WAL index) can answer SQLITE_BUSY at once, without waiting on the busy timeout."""
+    for attempt in range(attempts):
+        try:
+            return run()
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
 
 
 def _now() -> str:
@@ -106,7 +127,7 @@ class SQLiteStore(CommunityTables, DigestTables):
         if conn is None:
             try:
                 conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-                conn.execute("PRAGMA journal_mode=WAL")
+                _when_not_busy(lambda: conn.execute("PRAGMA journal_mode=WAL"))
             except sqlite3.DatabaseError as exc:
                 if conn is not None:
                     conn.close()
@@ -136,6 +157,8 @@ class SQLiteStore(CommunityTables, DigestTables):
 
     def _open_error(self, exc: sqlite3.DatabaseError) -> PapersiftError:
         """A one-line error for a file SQLite cannot open or write, or one that is not a database."""
+        if _busy(exc):
+            return Unavailable(f"the database {self.path} is busy (another process holds it): {exc}; try again")
         if not _cannot_write(exc):
             return BadInput(f"{self.path} is not a papersift database: {exc}")
         if self.path.exists() and not os.access(self.path, os.W_OK):
@@ -150,7 +173,7 @@ class SQLiteStore(CommunityTables, DigestTables):
 
     def _migrate(self) -> None:
         try:
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            version = _when_not_busy(lambda: self._db.execute("PRAGMA user_version").fetchone()[0])
         except sqlite3.DatabaseError as exc:
             raise self._open_error(exc) from None
         if version > SCHEMA_VERSION:
