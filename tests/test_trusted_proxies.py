@@ -81,3 +81,26 @@ def test_serve_refuses_a_bad_port():
 
     with pytest.raises(BadInput, match="--port"):
         server_config(None, "127.0.0.1", 70000)
+
+
+@pytest.mark.parametrize("value", ["127.0.0.1,proxy.example", "10.0.0.0/33", "1.2.3", "é"])
+def test_a_bad_trusted_proxy_is_refused(value):
+    from papersift.errors import BadInput
+
+    with pytest.raises(BadInput, match="--trusted-proxies"):
+        server_config(None, "127.0.0.1", 8000, value)
+
+
+def test_addresses_networks_and_star_are_accepted():
+    assert server_config(None, "127.0.0.1", 8000, " 10.0.0.5, 192.168.0.0/16,::1 ").forwarded_allow_ips == [
+        "10.0.0.5", "192.168.0.0/16", "::1"]
+    assert server_config(None, "127.0.0.1", 8000, "*").forwarded_allow_ips == ["*"]
+
+
+def test_the_cli_says_so_with_exit_2(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "papersift.cli", "--db", str(tmp_path / "x.db"), "serve",
+                           "--trusted-proxies", "proxy.example"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "--trusted-proxies" in proc.stderr and "Traceback" not in proc.stderr

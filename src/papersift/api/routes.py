@@ -39,7 +39,7 @@ def make_read_router(service: Papersift) -> APIRouter:
             raise BadInput(f"query too long ({len(q)} characters, at most {MAX_QUERY_LENGTH})")
         filters = Filters(date_from=date_from, date_to=date_to, categories=cat, organization=org, has_code=has_code)
         results = service.search(q, filters, mode=mode, sort=sort, page=page, per_page=per_page)
-        return search_json(results)  # hits carry the displayed upvotes
+        return search_json(results)
 
     @router.get("/papers/{paper_id:path}/similar")
     def similar(paper_id: str, k: int = 10):

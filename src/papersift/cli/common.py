@@ -83,7 +83,24 @@ def server_config(application, host: str, port: int, trusted_proxies: str = "127
     if not 0 <= port <= 65535:
         raise BadInput("--port must be between 0 and 65535")
     return uvicorn.Config(application, host=host, port=port, log_level=log_level, proxy_headers=True,
-                          forwarded_allow_ips=[a.strip() for a in trusted_proxies.split(",") if a.strip()])
+                          forwarded_allow_ips=trusted_addresses(trusted_proxies))
+
+
+def trusted_addresses(text: str) -> list[str]:
+    """``--trusted-proxies`` as a list of IP addresses / networks, or ``["*"]``. uvicorn would take a
+    typo as a literal host name and trust nobody without a word, so a bad entry is an error here."""
+    import ipaddress
+
+    entries = [a.strip() for a in text.split(",") if a.strip()]
+    for entry in entries:
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise BadInput(f"--trusted-proxies: {entry[:60]!r} is not an IP address or network "
+                           "(e.g. 127.0.0.1, 10.0.0.0/8, ::1, or * for everyone)") from None
+    return entries
 
 
 def serve_app(application, host: str, port: int, trusted_proxies: str) -> None:

@@ -44,7 +44,7 @@ def serve(host: str = HostOpt, port: int = PortOpt,
           no_embed: bool = typer.Option(False, "--no-embed", help="Lexical search only."),
           trusted_proxies: str = TrustedProxiesOpt):
     """Run the website and the JSON API (OpenAPI at /openapi.json); new papers are indexed in the background."""
-    server_config(None, host, port)  # bad options fail before the service opens
+    server_config(None, host, port, trusted_proxies)  # bad options fail before the service opens
     _launch(host, port, trusted_proxies, no_embed, read_config())
 
 
@@ -55,7 +55,7 @@ def start(host: str = HostOpt, port: int = PortOpt,
           hf_url: Optional[str] = typer.Option(None, envvar="PAPERSIFT_HF_URL", help="Hugging Face base URL."),
           trusted_proxies: str = TrustedProxiesOpt):
     """Quick start: create the database, load papers if it is empty, index, and serve."""
-    server_config(None, host, port)  # a bad port fails before minutes of loading, not after
+    server_config(None, host, port, trusted_proxies)  # a bad port fails before minutes of loading, not after
     config = read_config()
     svc = open_service(embedder=False)
     if svc.store.count_papers() == 0:
@@ -76,7 +76,7 @@ def run(host: str = HostOpt, port: int = PortOpt,
         no_embed: bool = typer.Option(False, "--no-embed", help="Lexical search only."),
         trusted_proxies: str = TrustedProxiesOpt):
     """The website and API plus the scheduler: harvests and digest emails at the configured times."""
-    server_config(None, host, port)  # bad options fail before anything starts
+    server_config(None, host, port, trusted_proxies)  # bad options fail before anything starts
     config = read_config()
     if config.email_enabled:  # fail now, not at 07:00
         config.require_email()

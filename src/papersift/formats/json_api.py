@@ -6,25 +6,21 @@ from papersift.feed.daily import FeedPage
 from papersift.search.searcher import Hit, SearchResults
 
 
-def hit_json(hit: Hit, upvotes: int | None = None) -> dict:
-    """``upvotes``: the displayed count (source + this site's votes) when the caller knows it."""
+def hit_json(hit: Hit) -> dict:
+    """One result; its paper's upvotes are the displayed count (the front door puts it there)."""
     data = hit.paper.to_dict()
     data.pop("provenance", None)
     data["score"] = round(hit.score, 6)
-    if upvotes is not None:
-        data["upvotes"] = upvotes
     if hit.snippets:
         data["snippets"] = hit.snippets
     return data
 
 
-def search_json(res: SearchResults, upvotes: dict[str, int] | None = None) -> dict:
-    """``upvotes``: paper id -> displayed count (when the caller has them apart from the hits)."""
-    votes = upvotes or {}
+def search_json(res: SearchResults) -> dict:
     return {
         "query": res.query, "mode": res.mode, "sort": res.sort, "page": res.page,
         "per_page": res.per_page, "total": res.total, "took_ms": round(res.took_ms, 2),
-        "results": [hit_json(h, votes.get(h.paper.id)) for h in res.hits],
+        "results": [hit_json(h) for h in res.hits],
     }
 
 

@@ -98,7 +98,9 @@ def log_out_viewer(request: Request) -> None:
 async def read_form(request: Request) -> FormData:
     """The POSTed form, after the CSRF check (403 when the token is missing or wrong)."""
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
+    # the server's app-wide cap (server/middleware.py) answers first; this keeps the form's own
+    # limit if the page is mounted elsewhere. ASCII digits only: "²".isdigit() is True, int() fails.
+    if length is not None and (not (length.isascii() and length.isdigit()) or int(length) > MAX_FORM_BYTES):
         raise TooLarge(f"the form is too large (at most {MAX_FORM_BYTES // 1024} KB)")
     try:
         form = await request.form(max_files=0, max_fields=50)
