@@ -33,3 +33,12 @@ def test_namespaced_ids():
     assert normalize_paper_id("arXiv:2405.15738") == "2405.15738"
     with pytest.raises(BadInput):
         normalize_paper_id("Bad Id:1")
+
+
+def test_paper_key_is_a_stable_63_bit_number():
+    from papersift.ids import paper_key
+
+    assert paper_key("2405.15738") == paper_key("2405.15738") != paper_key("2405.15739")
+    keys = {paper_key(f"2405.{i:05d}") for i in range(20_000)}
+    assert len(keys) == 20_000 and all(0 <= k < 2**63 for k in keys)
+    assert paper_key("hep-th/9901001") == 0x40394ADFDBB72374  # stored in indexes on disk: must never change

@@ -7,6 +7,7 @@ so everything that names a paper goes through :func:`parse_arxiv_id`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from papersift.errors import BadInput
@@ -59,3 +60,11 @@ def is_arxiv_id(raw: str) -> bool:
     except BadInput:
         return False
     return True
+
+
+def paper_key(paper_id: str) -> int:
+    """A 63-bit number for an id, the same in every index: the lexical index stores it as a fast field
+    and the vector index maps it to rows, so a filter's passing set moves between them as an array of
+    numbers instead of strings. (Two ids share a key with probability ~n^2 / 2^64: 3e-8 at 1M papers.)"""
+    digest = hashlib.blake2b(paper_id.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1

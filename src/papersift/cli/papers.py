@@ -108,7 +108,7 @@ def harvest(
 @app.command()
 def index(
     limit: Optional[int] = typer.Option(None, help="Embed at most N papers this run."),
-    rebuild: bool = typer.Option(False, help="Drop the lexical index and rebuild it from the store."),
+    rebuild: bool = typer.Option(False, help="Rebuild the indexes from the store (cached vectors are reused)."),
     no_embed: bool = typer.Option(False, "--no-embed", help="Lexical index only."),
     as_json: bool = JsonOpt,
 ):

@@ -28,7 +28,9 @@ PortOpt = typer.Option(8000, help="Port.")
 def _launch(host: str, port: int, trusted_proxies: str, no_embed: bool, config, scheduled: bool = False) -> None:
     """Open the service and serve it until stopped; ``scheduled`` also runs harvests and digests."""
     from papersift.server.app import create_app
+    from papersift.server.memory import cap_malloc_arenas
 
+    cap_malloc_arenas()  # before any worker thread exists: see server/memory.py
     svc = open_service(embedder=False if no_embed else None)
     scheduler = None
     if scheduled:

@@ -16,8 +16,9 @@ from typing import Callable
 
 import numpy as np
 
+from papersift.index.ann import GraphVectorIndex
 from papersift.index.lexical import LexicalIndex
-from papersift.index.vector import ExactVectorIndex, VectorIndex
+from papersift.index.vector import VectorIndex
 from papersift.model import Paper
 from papersift.store.protocol import PaperStore
 
@@ -40,9 +41,11 @@ class Indexes:
     """The lexical index on disk and the vector index in RAM, both derived from a store."""
 
     def __init__(self, store: PaperStore, index_dir: Path, embedder=None, lexical_weights=None,
-                 vector_index: Callable[[int], VectorIndex] = ExactVectorIndex):
-        """``vector_index`` makes an empty index for vectors of a given dimension: the one place
-        an approximate backend would be chosen."""
+                 vector_index: Callable[[int], VectorIndex] | None = None):
+        """``vector_index`` makes the vector index for a dimension. The default keeps its vectors on disk
+        in ``index_dir/vectors`` (:class:`GraphVectorIndex`); an index without a ``seq`` attribute
+        (e.g. :class:`~papersift.index.vector.ExactVectorIndex`) lives in RAM and is filled from the
+        store's cached embeddings at start-up."""
         self.store = store
         self.index_dir = Path(index_dir)
         self.embedder = embedder
@@ -50,8 +53,7 @@ class Indexes:
         self.lexical = self._open_lexical()
         self.vectors: VectorIndex | None = None
         if embedder is not None:
-            self.vectors = vector_index(embedder.dim)
-            self._load_vectors()
+            self.vectors = self._open_vectors(vector_index)
 
     # ---- lexical
     def _open_lexical(self) -> LexicalIndex:
@@ -94,36 +96,73 @@ class Indexes:
     def vector_mark_name(self) -> str:
         return f"vectors:{self.embedder.name}"
 
-    def _load_vectors(self) -> None:
-        ids, rows = [], []
-        for pid, vector in self.store.iter_embeddings(self.embedder.name):
-            ids.append(pid)
-            rows.append(vector)
-        if ids:
-            self.vectors.add(ids, np.vstack(rows))
+    def _open_vectors(self, factory: Callable[[int], VectorIndex] | None) -> VectorIndex:
+        if factory is None:
+            vectors = GraphVectorIndex(self.embedder.dim, self.index_dir / "vectors", model=self.embedder.name)
+            if vectors.seq > self.store.max_seq():  # made from another database: start again
+                vectors.close()
+                shutil.rmtree(self.index_dir / "vectors")
+                vectors = GraphVectorIndex(self.embedder.dim, self.index_dir / "vectors", model=self.embedder.name)
+            return vectors
+        vectors = factory(self.embedder.dim)
+        if not hasattr(vectors, "seq"):
+            ids, rows = [], []
+            for pid, vector in self.store.iter_embeddings(self.embedder.name):
+                ids.append(pid)
+                rows.append(vector)
+            if ids:
+                vectors.add(ids, np.vstack(rows))
+        return vectors
+
+    def _vector_start(self) -> int:
+        """The change to catch up from: the store's mark for an in-RAM index; for one on disk, the
+        earlier of its own mark and the store's (a crash between the two commits re-adds a few rows)."""
+        mark = self.store.get_watermark(self.vector_mark_name)
+        own = getattr(self.vectors, "seq", None)
+        return mark if own is None else min(mark, own)
 
     def pending_vectors(self) -> int:
         if self.embedder is None:
             return 0
-        return self.store.max_seq() - self.store.get_watermark(self.vector_mark_name)
+        return self.store.max_seq() - self._vector_start()
 
     def sync_vectors(self, progress: Progress = None, limit: int | None = None, batch: int = 256) -> int:
-        """Embed papers changed since the watermark (only those whose text changed)."""
+        """Embed papers changed since the watermark (only those whose text changed) and index them;
+        returns how many were embedded. Cached vectors are indexed in bigger batches."""
         if self.embedder is None:
             return 0
-        mark = self.store.get_watermark(self.vector_mark_name)
         embedded = 0
         chunk: list[tuple[int, Paper]] = []
-        for seq, paper in self.store.iter_changes(mark):
+        for seq, paper in self.store.iter_changes(self._vector_start()):
             chunk.append((seq, paper))
             if len(chunk) >= batch:
-                embedded += self._embed_chunk(chunk, progress)
+                done = self._embed_chunk(chunk, progress)
+                embedded += done
                 chunk = []
                 if limit is not None and embedded >= limit:
                     return embedded
+                batch = 256 if done else 4096
         if chunk:
             embedded += self._embed_chunk(chunk, progress)
         return embedded
+
+    def rebuild_vectors(self, progress: Progress = None) -> int:
+        """Drop the on-disk vector index and rebuild it from the store's cached embeddings (papers
+        without one are embedded); returns how many were embedded."""
+        if self.embedder is None or not hasattr(self.vectors, "seq"):
+            return 0
+        self.vectors.close()
+        shutil.rmtree(self.index_dir / "vectors", ignore_errors=True)
+        self.store.set_watermark(self.vector_mark_name, 0)
+        self.vectors = self._open_vectors(None)
+        embedded = self.sync_vectors(progress)
+        self.vectors.catch_up_graph(force=True)
+        return embedded
+
+    def close(self) -> None:
+        closer = getattr(self.vectors, "close", None)
+        if closer is not None:
+            closer()
 
     def _embed_chunk(self, chunk: list[tuple[int, Paper]], progress: Progress) -> int:
         texts = {p.id: paper_text(p) for _, p in chunk}
@@ -138,9 +177,15 @@ class Indexes:
                 self.embedder.name, [(pid, keys[pid], vectors[i]) for i, pid in enumerate(todo)]
             )
             known.update({pid: vectors[i] for i, pid in enumerate(todo)})
-        if known:
+        last = chunk[-1][0]
+        if hasattr(self.vectors, "seq"):
+            if known:
+                self.vectors.add(list(known), np.vstack(list(known.values())), seq=last)
+            else:
+                self.vectors.mark(last)
+        elif known:
             self.vectors.add(list(known), np.vstack(list(known.values())))
-        self.store.set_watermark(self.vector_mark_name, chunk[-1][0])
+        self.store.set_watermark(self.vector_mark_name, last)
         return len(todo)
 
     # ---- both

@@ -14,6 +14,8 @@ from typing import Iterable, Protocol, runtime_checkable
 
 import numpy as np
 
+from papersift.ids import paper_key
+
 
 @runtime_checkable
 class VectorIndex(Protocol):
@@ -28,6 +30,8 @@ class VectorIndex(Protocol):
         """Forget these ids; unknown ids are ignored."""
     def search(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """At most ``k`` (id, cosine) best first; with ``allowed``, only ids in it."""
+    def search_keys(self, query: np.ndarray, k: int, keys: np.ndarray) -> list[tuple[str, float]]:
+        """``search`` among the papers whose :func:`papersift.ids.paper_key` is in ``keys``."""
     def vector(self, paper_id: str) -> np.ndarray | None:
         """The stored vector (a copy), None when the id is not indexed."""
     def __len__(self) -> int:
@@ -101,6 +105,11 @@ class ExactVectorIndex:
         """Top ``k`` (id, cosine) for a normalised query vector, only among ``allowed`` if given."""
         with self._lock:
             return self._search(query, k, allowed)
+
+    def search_keys(self, query: np.ndarray, k: int, keys: np.ndarray) -> list[tuple[str, float]]:
+        wanted = set(np.asarray(keys, dtype=np.int64).tolist())
+        with self._lock:
+            return self._search(query, k, {pid for pid in self._row if paper_key(pid) in wanted})
 
     def _search(self, query: np.ndarray, k: int, allowed: set[str] | None) -> list[tuple[str, float]]:
         if self._size == 0 or k <= 0:

@@ -28,12 +28,12 @@ MAX_RESULTS = 1000  # deepest result a page may reach
 DEFAULT_FUSION = FusionParams(lexical_weight=0.5, depth=200, method="zscore")
 # Tuned on CSFCube dev folds by bench/csfcube.py: w = 0.2 in both folds (docs/BENCHMARKS.md).
 SIMILAR_FUSION = FusionParams(lexical_weight=0.2, depth=100, method="convex")
-# Costs of the two filtered plans, measured on the 9.9K Daily Papers index (tantivy 0.27, 2 cores;
-# bench/filtered_recall.py): listing a passing id costs ~5 us (its stored document is read), checking
-# a candidate id against the filter ~2.5 us. The subset plan lists every passing id; the widening plan
-# checks k' candidates. Both are exact; the planner only picks the cheaper one.
-FETCH_US, CHECK_US = 5.0, 2.5
-SUBSET_MAX = 20_000  # never list more ids than this (a set of 20K strings is ~2 MB per request)
+# Costs of the two filtered plans, measured by bench/million.py (tantivy 0.27, 2 cores): listing a
+# passing paper's key from the fast field costs FETCH_US; checking a candidate id against the filter
+# CHECK_US, plus its share of a wider vector search. The subset plan lists every passing key; the
+# widening plan checks k' candidates. Both are exact up to the vector index; the planner picks the cheaper.
+FETCH_US, CHECK_US = 0.7, 1.5
+SUBSET_MAX = 200_000  # never list more keys than this (1.6 MB per request)
 OVERSAMPLE = 1.5  # k' = depth / selectivity * 1.5: room for a query that leans away from the filter
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]{2,}")
 
@@ -183,7 +183,7 @@ def filtered_dense(indexes: Indexes, vector: np.ndarray, depth: int, q: ParsedQu
         return []
     wide = min(size, math.ceil(depth * OVERSAMPLE * size / passing))
     if subset_plan(passing, wide, depth):
-        return vectors.search(vector, depth, allowed=lexical.passing_ids(q, filters))
+        return vectors.search_keys(vector, depth, lexical.passing_keys(q, filters))
     return _widening(indexes, vector, depth, q, filters, wide)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from papersift.server.memory import release_free_memory
 from papersift.service import Papersift
 
 log = logging.getLogger("papersift.server")
@@ -19,6 +20,14 @@ class BackgroundIndexer:
         self._thread = threading.Thread(target=self._run, name="papersift-indexer", daemon=True)
 
     def start(self) -> None:
+        # Open the indexes (and the model) here, before the server takes requests. Opened lazily,
+        # the first request's thread and this thread each built their own Indexes at the same time:
+        # two copies of every vector in RAM, and the searcher kept the copy this thread never updated.
+        try:
+            self.service.corpus.searcher  # noqa: B018 - the property opens them
+        except Exception:  # serve anyway; the thread retries, and logs again if it fails again
+            log.exception("opening the indexes failed")
+        release_free_memory()  # what loading them left free (server/memory.py)
         self._thread.start()
 
     def stop(self) -> None:

@@ -88,6 +88,8 @@ class Corpus:
         return self._searcher
 
     def close(self) -> None:
+        if self._indexes is not None:
+            self._indexes.close()  # saves the vector graph if it grew
         self.store.close()
 
     # ---- ingestion
@@ -209,9 +211,10 @@ class Corpus:
         if rebuild:
             indexes.rebuild_lexical()
             lexical = len(indexes.lexical) if hasattr(indexes.lexical, "__len__") else indexes.lexical.count()
+            vectors = indexes.rebuild_vectors(progress) if embed else 0
         else:
             lexical = indexes.sync_lexical(progress)
-        vectors = indexes.sync_vectors(progress, limit=limit) if embed else 0
+            vectors = indexes.sync_vectors(progress, limit=limit) if embed else 0
         return {"lexical": lexical, "vectors": vectors, "papers": self.store.count_papers()}
 
     # ---- queries

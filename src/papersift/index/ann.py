@@ -1,0 +1,286 @@
+"""`GraphVectorIndex`: an HNSW graph over int8 codes, float32 rows on disk for exact rescoring.
+
+Why faiss ``IndexHNSWSQ`` (measured in docs/BENCHMARKS.md, "Choosing the ANN library"): its scalar
+quantiser learns a range per dimension, so int8 codes keep the ranking (usearch's fixed-range int8
+capped recall@10 at ~0.92 on these vectors, hnswlib has no int8 and would hold 1.5 GB of floats at
+1M papers), and it filters during the graph walk (``IDSelectorBitmap``). At 1M x 384 the codes take
+384 MB and the graph (M=16) ~130 MB.
+
+Rows live in a :class:`~papersift.index.vector_file.VectorFile`: the graph covers the first
+``graph.ntotal`` rows; newer rows (the "tail") are scanned exactly and merged, so a paper is
+searchable as soon as its row is committed, and start-up only maps files and loads the last saved
+graph. Every candidate is rescored with its float32 row, so the scores are exact cosines; filtered
+searches over a small passing set skip the graph and scan those rows exactly.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Iterable
+
+import faiss
+import numpy as np
+
+from papersift.ids import paper_key
+from papersift.index.vector_file import VectorFile
+
+GRAPH_MIN = 20_000  # below this an exact scan (~2 ms) beats building and keeping a graph
+TAIL_MAX = 2_048  # rows scanned exactly before they are added to the graph
+SAVE_EVERY = 20_000  # graph rows added since the last save that trigger a save (bounds start-up catch-up)
+GATHER_MAX = 2_000  # a passing set this small is rescored directly from its float rows
+SUBSET_EXACT = 50_000  # up to this many: a filtered scan of the int8 codes picks the rows to rescore
+EF_SEARCH = 96  # graph beam width before rescoring; recall measured by bench/million.py
+M_LINKS = 16
+EF_CONSTRUCTION = 64
+EF_MAX = 20_000  # the widest filtered walk; narrower filters go to the int8 scan first
+CHUNK = 4_096  # rows added to the graph per lock hold, so searches never wait long
+RESORT_AFTER = 20_000  # newer rows than the sorted key lookup that trigger a re-sort (~80 ms at 1M)
+
+
+class GraphVectorIndex:
+    """The :class:`~papersift.index.vector.VectorIndex` for large corpora, persistent in ``folder``."""
+
+    def __init__(self, dim: int, folder: Path, model: str = "", graph_min: int = GRAPH_MIN):
+        self.dim = dim
+        self.folder = Path(folder)
+        self.graph_min = graph_min
+        self._file = VectorFile(self.folder, dim, model)
+        self._lock = threading.RLock()
+        self._ids: list[str] = []
+        self._row: dict[str, int] = {}
+        self._live = np.zeros(0, dtype=bool)
+        self._keys = np.zeros(0, dtype=np.int64)  # paper_key of each row's id
+        self._sorted_keys = self._sorted_rows = np.zeros(0, dtype=np.int64)
+        self._sorted_upto = 0  # rows [0, this) are in the sorted lookup; later ones are matched directly
+        self._replay()
+        self._graph = self._load_graph()
+        self._saved_rows = self._graph.ntotal if self._graph is not None else 0
+        self._live_bits: np.ndarray | None = None
+
+    # ---- state
+    @property
+    def seq(self) -> int:
+        """The last store change these vectors include (the caller catches up from here)."""
+        return self._file.seq
+
+    def __len__(self) -> int:
+        return len(self._row)
+
+    def __contains__(self, paper_id: str) -> bool:
+        return paper_id in self._row
+
+    def _replay(self) -> None:
+        live = np.zeros(len(self._file), dtype=bool)
+        for appended, pid in self._file.replay():
+            old = self._row.pop(pid, None)
+            if old is not None:
+                live[old] = False
+            if appended:
+                self._row[pid] = len(self._ids)
+                live[len(self._ids)] = True
+                self._ids.append(pid)
+        self._live = live
+        self._keys = np.fromiter(map(paper_key, self._ids), dtype=np.int64, count=len(self._ids))
+
+    def _load_graph(self):
+        path = self.folder / "graph.faiss"
+        if not path.exists():
+            return None
+        try:
+            graph = faiss.read_index(str(path))
+        except RuntimeError:
+            return None  # unreadable: rebuilt from the rows on the next add
+        return graph if graph.d == self.dim and graph.ntotal <= len(self._file) else None
+
+    # ---- writes
+    def add(self, ids: Iterable[str], vectors: np.ndarray, seq: int | None = None) -> None:
+        """Upsert rows and commit them (durable on return); ``seq`` records the store change reached."""
+        ids = list(ids)
+        with self._lock:
+            self._file.append(ids, vectors)
+            self._file.commit(seq)
+            self._grow(len(self._file))
+            self._keys[len(self._ids): len(self._ids) + len(ids)] = [paper_key(pid) for pid in ids]
+            for pid in ids:
+                old = self._row.get(pid)
+                if old is not None:
+                    self._live[old] = False
+                self._row[pid] = len(self._ids)
+                self._live[len(self._ids)] = True
+                self._ids.append(pid)
+            self._live_bits = None
+        self.catch_up_graph()
+
+    def _grow(self, rows: int) -> None:
+        if rows > len(self._live):
+            grown = np.zeros(max(rows, 2 * len(self._live)), dtype=bool)
+            grown[: len(self._live)] = self._live
+            keys = np.zeros(len(grown), dtype=np.int64)
+            keys[: len(self._keys)] = self._keys
+            self._live, self._keys = grown, keys
+
+    def delete(self, ids: Iterable[str], seq: int | None = None) -> None:
+        with self._lock:
+            gone = [pid for pid in ids if pid in self._row]
+            self._file.tombstone(gone)
+            self._file.commit(seq)
+            for pid in gone:
+                self._live[self._row.pop(pid)] = False
+            self._live_bits = None
+
+    def mark(self, seq: int) -> None:
+        """Record that the store's changes up to ``seq`` are absorbed (nothing to add)."""
+        with self._lock:
+            self._file.commit(seq)
+
+    # ---- the graph
+    def catch_up_graph(self, force: bool = False) -> None:
+        """Add tail rows to the graph in chunks (building it once the corpus is large enough), and save
+        it when enough rows were added since the last save. ``force`` also saves a short tail."""
+        while True:
+            with self._lock:
+                total = len(self._file)
+                if total < self.graph_min:
+                    return
+                graph = self._graph if self._graph is not None else self._new_graph()
+                tail = total - graph.ntotal
+                if tail == 0 or (tail < TAIL_MAX and not force and self._graph is not None):
+                    break
+                start = graph.ntotal
+                graph.add(np.ascontiguousarray(self._file.rows[start: start + CHUNK]))
+                self._graph = graph
+        if self._graph.ntotal - self._saved_rows >= (1 if force else SAVE_EVERY):
+            self.save_graph()
+
+    def _new_graph(self):
+        graph = faiss.IndexHNSWSQ(self.dim, faiss.ScalarQuantizer.QT_8bit, M_LINKS, faiss.METRIC_INNER_PRODUCT)
+        graph.hnsw.efConstruction = EF_CONSTRUCTION
+        # the per-dimension ranges come from a sample; a margin keeps later papers from clipping
+        codes = faiss.downcast_index(graph.storage)
+        codes.sq.rangestat = faiss.ScalarQuantizer.RS_minmax
+        codes.sq.rangestat_arg = 0.1
+        sample = self._file.rows[:: max(1, len(self._file) // 100_000)]
+        graph.train(np.ascontiguousarray(sample))
+        return graph
+
+    def save_graph(self) -> None:
+        """Write the graph beside the rows (atomically: a crash keeps the previous one)."""
+        with self._lock:
+            if self._graph is None:
+                return
+            path = self.folder / "graph.faiss"
+            tmp = path.with_suffix(".tmp")
+            faiss.write_index(self._graph, str(tmp))
+            with open(tmp, "rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+            self._saved_rows = self._graph.ntotal
+
+    def close(self) -> None:
+        if self._graph is not None and self._graph.ntotal > self._saved_rows:
+            self.save_graph()
+        self._file.close()
+
+    # ---- reads
+    def vector(self, paper_id: str) -> np.ndarray | None:
+        row = self._row.get(paper_id)
+        return None if row is None else np.array(self._file.rows[row], dtype=np.float32)
+
+    def search(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        """Top ``k`` (id, cosine) best first; with ``allowed``, the best among those ids."""
+        query = np.asarray(query, dtype=np.float32).reshape(self.dim)
+        with self._lock:
+            if k <= 0 or not self._row:
+                return []
+            if allowed is None:
+                if self._graph is None:
+                    return self._exact_all(query, k)
+                sel = self._selector(None) if len(self._row) < len(self._file) else None
+                found = self._walk(query, max(k, EF_SEARCH), EF_SEARCH, sel)
+                return self._rescore(query, np.concatenate([found, self._tail_rows(None)]), k)
+            rows = np.fromiter((r for r in map(self._row.get, allowed) if r is not None), dtype=np.int64)
+            return self._rescore(query, self._candidates(query, k, rows), k)
+
+    def search_keys(self, query: np.ndarray, k: int, keys: np.ndarray) -> list[tuple[str, float]]:
+        """Like ``search`` with ``allowed``, the passing set given as paper keys (a fast field's values)."""
+        query = np.asarray(query, dtype=np.float32).reshape(self.dim)
+        with self._lock:
+            if k <= 0 or not self._row:
+                return []
+            return self._rescore(query, self._candidates(query, k, self._rows_for_keys(keys)), k)
+
+    def _rows_for_keys(self, keys: np.ndarray) -> np.ndarray:
+        total = len(self._file)
+        if total - self._sorted_upto > RESORT_AFTER:
+            live = np.flatnonzero(self._live[:total])
+            order = np.argsort(self._keys[live], kind="stable")
+            self._sorted_keys, self._sorted_rows, self._sorted_upto = self._keys[live][order], live[order], total
+        keys = np.asarray(keys, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self._sorted_keys, keys), max(0, len(self._sorted_keys) - 1))
+        found = self._sorted_rows[pos[self._sorted_keys[pos] == keys]] if len(self._sorted_keys) else pos[:0]
+        tail = self._sorted_upto + np.flatnonzero(np.isin(self._keys[self._sorted_upto: total], keys))
+        rows = np.concatenate([found, tail])
+        return rows[self._live[rows]]
+
+    def _exact_all(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
+        total = len(self._file)
+        scores = self._file.rows[:total] @ query  # one product over the mapped rows, no copy
+        scores[~self._live[:total]] = -np.inf
+        return self._top(scores, np.arange(total), k)
+
+    def _candidates(self, query: np.ndarray, k: int, rows: np.ndarray) -> np.ndarray:
+        """Rows to rescore for a filtered search: the passing rows themselves when few (or no graph);
+        the best passing int8 codes by a filtered scan when a few thousand; else a filtered graph walk."""
+        if self._graph is None or len(rows) <= GATHER_MAX:
+            return rows
+        mask = np.zeros(len(self._file), dtype=bool)
+        mask[rows] = True
+        wanted = max(2 * k, k + 32)
+        if len(rows) <= SUBSET_EXACT:
+            selector = self._selector(mask)
+            codes = faiss.downcast_index(self._graph.storage)
+            _, labels = codes.search(query.reshape(1, -1), wanted, params=faiss.SearchParameters(sel=selector[0]))
+            found = labels[0][labels[0] >= 0]
+        else:
+            # the walk keeps only passing nodes, so widen the beam as the filter narrows
+            ef = int(min(EF_MAX, max(k, EF_SEARCH) * len(self._row) / len(rows)))
+            found = self._walk(query, wanted, ef, self._selector(mask))
+        return np.concatenate([found, self._tail_rows(mask)])
+
+    def _walk(self, query: np.ndarray, k: int, ef: int, selector) -> np.ndarray:
+        params = faiss.SearchParametersHNSW(efSearch=max(ef, k))
+        if selector is not None:
+            params.sel = selector[0]
+        _, labels = self._graph.search(query.reshape(1, -1), k, params=params)
+        return labels[0][labels[0] >= 0]
+
+    def _selector(self, mask: np.ndarray | None):
+        """An IDSelectorBitmap over rows (live ones, and within ``mask`` when given), with the bitmap it
+        points into: the caller keeps both alive while faiss reads it."""
+        if mask is None:
+            if self._live_bits is None:
+                self._live_bits = np.packbits(self._live[: len(self._file)], bitorder="little")
+            bits = self._live_bits
+        else:
+            bits = np.packbits(mask & self._live[: len(mask)], bitorder="little")
+        return faiss.IDSelectorBitmap(len(bits) * 8, faiss.swig_ptr(bits)), bits
+
+    def _tail_rows(self, mask: np.ndarray | None) -> np.ndarray:
+        start, total = self._graph.ntotal, len(self._file)
+        keep = self._live[start:total] if mask is None else self._live[start:total] & mask[start:total]
+        return start + np.flatnonzero(keep)
+
+    def _rescore(self, query: np.ndarray, rows: np.ndarray, k: int) -> list[tuple[str, float]]:
+        rows = np.unique(rows)  # sorted, so the memory map is read in file order
+        rows = rows[self._live[rows]]
+        return self._top(np.asarray(self._file.rows[rows]) @ query, rows, k)
+
+    def _top(self, scores: np.ndarray, rows: np.ndarray, k: int) -> list[tuple[str, float]]:
+        k = min(k, len(rows))
+        if k == 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self._ids[rows[i]], float(scores[i])) for i in top if np.isfinite(scores[i])]

@@ -1,0 +1,227 @@
+"""The on-disk vector index: HNSW over int8 codes, float rows memory-mapped, exact rescoring.
+
+Real vectors: 6,000 of the 80K papers' embeddings from the default model (../shared/data/embeddings),
+queries are other papers' vectors. Every answer is compared with brute-force exact search
+(:class:`ExactVectorIndex`) over the same rows. ``graph_min`` is lowered so the graph, the filtered
+int8 scan and the filtered walk all run on a small corpus.
+"""
+
+from __future__ import annotations
+
+import gzip
+import inspect
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import faiss
+import numpy as np
+import pytest
+
+from papersift.index import ann
+from papersift.index.ann import GraphVectorIndex
+from papersift.index.vector import ExactVectorIndex, VectorIndex
+from papersift.index.vector_file import VectorFile
+
+from .helpers import SHARED
+
+EMBEDDINGS = SHARED / "embeddings" / "papers-80k-minilm-int8.f16.npy"
+IDS = SHARED / "embeddings" / "papers-80k-ids.txt.gz"
+N, QUERIES = 6_000, 40
+
+
+@pytest.fixture(scope="module")
+def real():
+    if not (EMBEDDINGS.exists() and IDS.exists()):
+        pytest.skip("../shared/data/embeddings not found: the vector index tests need the real vectors")
+    matrix = np.load(EMBEDDINGS, mmap_mode="r")
+    with gzip.open(IDS, "rt") as handle:
+        ids = [line.strip() for line in itertools.islice(handle, N + QUERIES)]
+    vectors = np.asarray(matrix[: N + QUERIES], dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return ids[:N], vectors[:N], vectors[N:]
+
+
+@pytest.fixture(scope="module")
+def built(real, tmp_path_factory):
+    ids, vectors, _ = real
+    graph = GraphVectorIndex(384, tmp_path_factory.mktemp("graph"), model="m", graph_min=1_000)
+    for start in range(0, N, 1_500):  # incremental, as the server adds them
+        graph.add(ids[start: start + 1_500], vectors[start: start + 1_500], seq=start + 1_500)
+    exact = ExactVectorIndex(384)
+    exact.add(ids, vectors)
+    return graph, exact
+
+
+def overlap(got, want) -> float:
+    return len({d for d, _ in got} & {d for d, _ in want}) / max(1, len(want))
+
+
+def test_graph_index_satisfies_the_protocol(built):
+    graph, _ = built
+    assert isinstance(graph, VectorIndex)
+    for name in ("search", "vector", "delete", "__len__"):
+        assert name in dir(graph)
+    assert list(inspect.signature(GraphVectorIndex.add).parameters)[:3] == ["self", "ids", "vectors"]
+    assert len(graph) == N and graph.seq == N
+
+
+def test_unfiltered_search_finds_the_exact_neighbours_with_exact_scores(built, real):
+    graph, exact = built
+    assert graph._graph is not None and graph._graph.ntotal >= N - ann.TAIL_MAX  # the graph path runs
+    recalls = []
+    for query in real[2]:
+        got, want = graph.search(query, 10), exact.search(query, 10)
+        assert len(got) == 10
+        recalls.append(overlap(got, want))
+        for pid, score in got:  # rescored with the float rows: the true cosine, not the int8 estimate
+            assert score == pytest.approx(float(exact.vector(pid) @ query), abs=1e-5)
+        assert [s for _, s in got] == sorted((s for _, s in got), reverse=True)
+    assert np.mean(recalls) >= 0.97, recalls
+
+
+@pytest.mark.parametrize("passing", [40, 300, 1_500, 4_000])
+def test_filtered_search_is_right_at_every_selectivity(built, real, passing):
+    """Passing sets small enough to rescore directly, for the int8 scan, and for the filtered walk."""
+    graph, exact = built
+    ids = real[0]
+    rng = np.random.default_rng(passing)
+    allowed = {ids[i] for i in rng.choice(N, passing, replace=False)}
+    old = ann.SUBSET_EXACT
+    ann.SUBSET_EXACT = 2_000  # so 4,000 passing takes the filtered graph walk on this small corpus
+    try:
+        recalls = []
+        for query in real[2]:
+            got, want = graph.search(query, 10, allowed=allowed), exact.search(query, 10, allowed=allowed)
+            assert {d for d, _ in got} <= allowed and len(got) == 10
+            recalls.append(overlap(got, want))
+            if passing <= ann.GATHER_MAX:
+                assert [d for d, _ in got] == [d for d, _ in want]  # rescored directly: exact
+                assert [s for _, s in got] == pytest.approx([s for _, s in want], abs=1e-5)
+    finally:
+        ann.SUBSET_EXACT = old
+    assert np.mean(recalls) >= (1.0 if passing <= ann.GATHER_MAX else 0.95), recalls
+
+
+def test_a_filter_passing_fewer_than_k_returns_all_of_them(built, real):
+    graph, _ = built
+    allowed = set(real[0][:7]) | {"not-indexed"}
+    assert {d for d, _ in graph.search(real[2][0], 10, allowed=allowed)} == set(real[0][:7])
+    assert graph.search(real[2][0], 10, allowed=set()) == []
+
+
+def test_int8_codes_agree_with_the_float_cosines(built, real):
+    graph, _ = built
+    codes = faiss.downcast_index(graph._graph.storage)
+    query = real[2][0]
+    approx, labels = codes.search(query.reshape(1, -1), 500)
+    floats = np.asarray(real[1])[labels[0]] @ query
+    assert np.max(np.abs(approx[0] - floats)) < 0.02
+    assert np.corrcoef(approx[0], floats)[0, 1] > 0.99
+
+
+def test_reopening_maps_the_files_and_keeps_everything(built, real, tmp_path):
+    ids, vectors, queries = real
+    folder = tmp_path / "v"
+    first = GraphVectorIndex(384, folder, model="m", graph_min=1_000)
+    first.add(ids[:3_000], vectors[:3_000], seq=10)
+    first.add(ids[3_000:3_100], vectors[3_000:3_100], seq=11)  # a tail the graph does not cover yet
+    before = [first.search(q, 10) for q in queries[:5]]
+    first.close()
+    again = GraphVectorIndex(384, folder, model="m", graph_min=1_000)
+    assert isinstance(again._file.rows, np.memmap) and again.seq == 11 and len(again) == 3_100
+    assert [again.search(q, 10) for q in queries[:5]] == before
+    assert np.allclose(again.vector(ids[3_050]), vectors[3_050])
+    other_model = GraphVectorIndex(384, folder, model="another", graph_min=1_000)
+    assert len(other_model) == 0 and other_model.seq == 0  # vectors of another model are never mixed in
+
+
+def test_upsert_and_delete_survive_a_reopen(real, tmp_path):
+    ids, vectors, queries = real
+    index = GraphVectorIndex(384, tmp_path / "v", model="m", graph_min=1_000)
+    index.add(ids[:2_000], vectors[:2_000], seq=1)
+    target = ids[5]
+    index.add([target], queries[:1], seq=2)  # its text changed: a new vector
+    assert index.search(queries[0], 1)[0][0] == target and len(index) == 2_000
+    index.delete([ids[6], "unknown"], seq=3)
+    assert ids[6] not in {d for d, _ in index.search(vectors[6], 50)}
+    index.close()
+    again = GraphVectorIndex(384, tmp_path / "v", model="m", graph_min=1_000)
+    assert len(again) == 1_999 and again.seq == 3
+    assert np.allclose(again.vector(target), queries[0]) and again.vector(ids[6]) is None
+    assert ids[6] not in {d for d, _ in again.search(vectors[6], 50)}
+    assert ids[6] not in {d for d, _ in again.search(vectors[6], 50, allowed=set(ids[:100]))}
+
+
+def test_bytes_past_the_last_commit_are_dropped(tmp_path):
+    vf = VectorFile(tmp_path, 4, "m")
+    vf.append(["a", "b"], np.eye(4, dtype=np.float32)[:2])
+    vf.commit(5)
+    vf.append(["c"], np.eye(4, dtype=np.float32)[2:3])  # staged, never committed: a crash here
+    vf._rows_out.write(b"\x01\x02\x03")  # and a torn row
+    vf._rows_out.flush()
+    vf._ids_out.flush()
+    again = VectorFile(tmp_path, 4, "m")
+    assert len(again) == 2 and again.seq == 5 and list(again.replay()) == [(True, "a"), (True, "b")]
+    assert (tmp_path / "rows.f32").stat().st_size == 2 * 4 * 4
+
+
+WRITER = textwrap.dedent("""
+    import sys, numpy as np
+    from papersift.index.ann import GraphVectorIndex
+    index = GraphVectorIndex(16, sys.argv[1], model="m", graph_min=500)
+    start = index.seq
+    for batch in range(start, 10_000):
+        ids = [f"p{batch}-{i}" for i in range(50)]
+        vectors = np.random.default_rng(batch).standard_normal((50, 16)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        index.add(ids, vectors, seq=batch + 1)
+        print(batch + 1, flush=True)
+""")
+
+
+def test_killed_mid_write_keeps_every_commit_and_resumes(tmp_path):
+    folder = tmp_path / "v"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(folder)], stdout=subprocess.PIPE, text=True, env=env)
+    deadline, seen = time.time() + 120, 0
+    while seen < 40 and time.time() < deadline:  # past the graph build (500 rows) and a few commits
+        seen = int(proc.stdout.readline() or seen)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert 40 <= seen < 10_000, "the writer must be killed mid-run"
+    index = GraphVectorIndex(16, folder, model="m", graph_min=500)
+    assert index.seq >= seen and len(index) == 50 * index.seq  # every commit reported is there, nothing torn
+    for batch in (0, index.seq - 1):
+        expected = np.random.default_rng(batch).standard_normal((50, 16)).astype(np.float32)
+        expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+        assert np.allclose(index.vector(f"p{batch}-7"), expected[7])
+        assert index.search(expected[7], 1)[0][0] == f"p{batch}-7"
+    committed = index.seq
+    index.add(["p-next"], expected[:1], seq=committed + 1)  # and it goes on from there
+    assert len(index) == 50 * committed + 1
+
+
+def test_a_passing_set_given_as_keys_gives_the_same_answer(real, tmp_path, monkeypatch):
+    """Keys come from the lexical index's fast field; the lookup is sorted, with newer rows matched directly."""
+    from papersift.ids import paper_key
+
+    ids, vectors, queries = real
+    monkeypatch.setattr(ann, "RESORT_AFTER", 500)
+    index = GraphVectorIndex(384, tmp_path / "v", model="m", graph_min=1_000)
+    index.add(ids[:2_000], vectors[:2_000], seq=1)
+    allowed = set(ids[:2_000:7])
+    keys = np.array([paper_key(pid) for pid in allowed] + [paper_key("not-indexed")])
+    assert index.search_keys(queries[1], 10, keys) == index.search(queries[1], 10, allowed=allowed)
+    index.add([ids[7]], queries[1:2], seq=2)  # an upsert after the sort: found among the newer rows
+    got = index.search_keys(queries[1], 10, keys)
+    assert got[0][0] == ids[7] and got == index.search(queries[1], 10, allowed=allowed)
+    index.delete([ids[7]], seq=3)
+    assert ids[7] not in {d for d, _ in index.search_keys(queries[1], 10, keys)}
+    exact = ExactVectorIndex(384)
+    exact.add(ids[:2_000], vectors[:2_000])
+    assert exact.search_keys(queries[1], 5, keys) == exact.search(queries[1], 5, allowed=allowed)
