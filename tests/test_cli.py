@@ -108,3 +108,26 @@ def test_eval_on_a_tiny_beir_folder(tmp_path):
     report = json.loads(proc.stdout)
     assert report["queries"] == 2 and report["metrics"]["ndcg@10"]["mean"] == 1.0
     assert report["metrics"]["mrr@10"]["ci_low"] <= 1.0
+
+
+def test_vectors_persist_across_processes_and_rebuild_with_one_command(tmp_path):
+    """Embedded once, then a new process maps the vector files (no re-embedding, nothing pending);
+    ``index --rebuild`` rebuilds both indexes from the store, reusing the cached vectors."""
+    if not HF.exists():
+        pytest.skip(f"{HF} not found")
+    db = tmp_path / "v.db"
+    run(db, "ingest", "hf-daily", str(head_jsonl(HF, tmp_path / "hf.jsonl", 120)))
+    first = json.loads(run(db, "index", "--json").stdout)
+    assert first["vectors"] == first["papers"] > 100
+    manifest = tmp_path / "v.db.index" / "vectors" / "manifest.json"
+    assert json.loads(manifest.read_text())["rows"] == first["papers"]
+    again = json.loads(run(db, "index", "--json").stdout)
+    assert again["vectors"] == 0 and again["lexical"] == 0  # caught up: nothing re-embedded
+    query = ["search", "vision language model for video understanding", "--mode", "dense", "--json"]
+    before = json.loads(run(db, *query).stdout)
+    assert before["results"] and before.pop("took_ms") is not None
+    rebuilt = run(db, "index", "--rebuild", "--json")
+    assert json.loads(rebuilt.stdout)["vectors"] == 0  # every vector came from the store's cache
+    assert json.loads(manifest.read_text())["rows"] == first["papers"]
+    after = json.loads(run(db, *query).stdout)
+    assert after.pop("took_ms") is not None and after == before

@@ -163,8 +163,7 @@ def test_bytes_past_the_last_commit_are_dropped(tmp_path):
     vf.commit(5)
     vf.append(["c"], np.eye(4, dtype=np.float32)[2:3])  # staged, never committed: a crash here
     vf._rows_out.write(b"\x01\x02\x03")  # and a torn row
-    vf._rows_out.flush()
-    vf._ids_out.flush()
+    vf.close()  # the process dies: its lock goes, the staged bytes stay on disk
     again = VectorFile(tmp_path, 4, "m")
     assert len(again) == 2 and again.seq == 5 and list(again.replay()) == [(True, "a"), (True, "b")]
     assert (tmp_path / "rows.f32").stat().st_size == 2 * 4 * 4
@@ -225,3 +224,21 @@ def test_a_passing_set_given_as_keys_gives_the_same_answer(real, tmp_path, monke
     exact = ExactVectorIndex(384)
     exact.add(ids[:2_000], vectors[:2_000])
     assert exact.search_keys(queries[1], 5, keys) == exact.search(queries[1], 5, allowed=allowed)
+
+
+def test_one_writer_per_folder_others_read_the_last_commit(real, tmp_path):
+    from papersift.errors import Unavailable
+
+    ids, vectors, queries = real
+    writer = GraphVectorIndex(384, tmp_path / "v", model="m")
+    writer.add(ids[:100], vectors[:100], seq=4)
+    writer._file.append([ids[100]], vectors[100:101])  # staged by the writer, not committed yet
+    reader = GraphVectorIndex(384, tmp_path / "v", model="m")  # e.g. a CLI search beside the server
+    assert not reader.writable and len(reader) == 100 and reader.seq == 4
+    assert reader.search(queries[0], 3) == writer.search(queries[0], 3)
+    with pytest.raises(Unavailable, match="another papersift process"):
+        reader.add([ids[101]], vectors[101:102], seq=5)
+    writer._file.commit(5)  # the reader did not truncate the writer's staged row
+    writer.close()
+    reader.close()
+    assert len(GraphVectorIndex(384, tmp_path / "v", model="m")._file) == 101

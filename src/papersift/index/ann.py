@@ -61,6 +61,11 @@ class GraphVectorIndex:
 
     # ---- state
     @property
+    def writable(self) -> bool:
+        """False when another process (or index object) holds this folder's writer lock."""
+        return self._file.writable
+
+    @property
     def seq(self) -> int:
         """The last store change these vectors include (the caller catches up from here)."""
         return self._file.seq
@@ -168,7 +173,7 @@ class GraphVectorIndex:
     def save_graph(self) -> None:
         """Write the graph beside the rows (atomically: a crash keeps the previous one)."""
         with self._lock:
-            if self._graph is None:
+            if self._graph is None or not self._file.writable:
                 return
             path = self.folder / "graph.faiss"
             tmp = path.with_suffix(".tmp")

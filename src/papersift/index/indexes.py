@@ -99,7 +99,7 @@ class Indexes:
     def _open_vectors(self, factory: Callable[[int], VectorIndex] | None) -> VectorIndex:
         if factory is None:
             vectors = GraphVectorIndex(self.embedder.dim, self.index_dir / "vectors", model=self.embedder.name)
-            if vectors.seq > self.store.max_seq():  # made from another database: start again
+            if vectors.writable and vectors.seq > self.store.max_seq():  # made from another database: start again
                 vectors.close()
                 shutil.rmtree(self.index_dir / "vectors")
                 vectors = GraphVectorIndex(self.embedder.dim, self.index_dir / "vectors", model=self.embedder.name)
@@ -144,6 +144,8 @@ class Indexes:
                 batch = 256 if done else 4096
         if chunk:
             embedded += self._embed_chunk(chunk, progress)
+        if hasattr(self.vectors, "catch_up_graph"):
+            self.vectors.catch_up_graph()  # e.g. rows a restart left outside the saved graph
         return embedded
 
     def rebuild_vectors(self, progress: Progress = None) -> int:

@@ -1,10 +1,10 @@
 """Vector search: the `VectorIndex` protocol, and `ExactVectorIndex`, cosine search in RAM.
 
-At ~100K x 384 float32 an exact matrix-vector product takes ~9 ms on 2 cores and has
-recall 1.0, so an approximate index (HNSW) is not worth its build time and memory here.
-A much larger corpus would add one file with a class implementing `VectorIndex` and pass
-it to :class:`papersift.index.indexes.Indexes` as ``vector_index``; nothing else changes,
-since search and similar only ever call the protocol's methods.
+The service's default is :class:`papersift.index.ann.GraphVectorIndex` (on disk, an HNSW graph over
+int8 codes, exact float rescoring). `ExactVectorIndex` is the reference: brute force, recall 1.0,
+filled from the store at start-up; benchmarks and tests compare the graph index with it, and
+:class:`papersift.index.indexes.Indexes` takes either (``vector_index=``), since search and similar
+only ever call the protocol's methods.
 """
 
 from __future__ import annotations

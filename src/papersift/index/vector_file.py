@@ -10,16 +10,23 @@ Three files in one folder:
 A crash mid-write leaves bytes past the committed lengths; opening truncates them, so what survives is
 exactly the last commit, and the caller catches up from ``seq``. Start-up reads no vector: the rows are
 mapped, and the operating system pages in the ones a search touches.
+
+One writer per folder: the first to open it takes an exclusive ``flock`` on ``lock`` and keeps it;
+any other opener (a CLI search beside a running server) reads the last commit and cannot write, so
+it can never truncate or interleave with the writer's appends.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
+
+from papersift.errors import Unavailable
 
 FORMAT = 1
 
@@ -46,10 +53,18 @@ class VectorFile:
             manifest = {"format": FORMAT, "dim": dim, "model": model, "rows": 0, "ids_bytes": 0, "seq": 0}
         self.count, self.seq = manifest["rows"], manifest["seq"]
         self._ids_bytes = manifest["ids_bytes"]
-        self._truncate_to_committed()
-        self._rows_out = open(self._rows_path, "ab")
-        self._ids_out = open(self._ids_path, "ab")
+        self._rows_out = self._ids_out = None
         self._pending = 0
+        self._lock_file = open(self.folder / "lock", "a")
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self.writable = True
+        except BlockingIOError:
+            self.writable = False  # another process (or index) writes here: read its last commit
+        if self.writable:
+            self._truncate_to_committed()
+            self._rows_out = open(self._rows_path, "ab")
+            self._ids_out = open(self._ids_path, "ab")
         self.rows = self._map()
 
     def _read_manifest(self) -> dict | None:
@@ -70,7 +85,7 @@ class VectorFile:
                 handle.truncate(size)
 
     def _map(self) -> np.ndarray:
-        if self.count == 0:
+        if self.count == 0 or not self._rows_path.exists():
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.memmap(self._rows_path, dtype=np.float32, mode="r", shape=(self.count, self.dim))
 
@@ -86,6 +101,7 @@ class VectorFile:
 
     def append(self, ids: list[str], vectors: np.ndarray) -> None:
         """Stage rows for these ids (visible after :meth:`commit`)."""
+        self._check_writable()
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(ids), self.dim)
         self._rows_out.write(vectors.tobytes())
         self._write_ids("+", ids)
@@ -95,6 +111,7 @@ class VectorFile:
         self._write_ids("-", ids)
 
     def _write_ids(self, sign: str, ids: list[str]) -> None:
+        self._check_writable()
         for pid in ids:
             if not pid or "\n" in pid or "\r" in pid:
                 raise ValueError(f"paper id cannot be stored in the vector log: {pid!r}")
@@ -102,8 +119,14 @@ class VectorFile:
         self._ids_out.write(data)
         self._ids_bytes += len(data)
 
+    def _check_writable(self) -> None:
+        if not self.writable:
+            raise Unavailable(f"another papersift process is updating the vector index in {self.folder}; "
+                              "stop it (or wait for it) to index from here")
+
     def commit(self, seq: int | None = None) -> None:
         """Make staged rows and deletions durable, then publish them with the new manifest."""
+        self._check_writable()
         for handle in (self._rows_out, self._ids_out):
             handle.flush()
             os.fsync(handle.fileno())
@@ -123,5 +146,7 @@ class VectorFile:
         self.rows = self._map()
 
     def close(self) -> None:
-        self._rows_out.close()
-        self._ids_out.close()
+        for handle in (self._rows_out, self._ids_out):
+            if handle is not None:
+                handle.close()
+        self._lock_file.close()  # releases the writer's lock

@@ -8,6 +8,7 @@ builds its viewer-aware answers from. Interfaces never call it directly.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -68,17 +69,21 @@ class Corpus:
         self._embedder_spec = embedder
         self._indexes: Indexes | None = None
         self._searcher: Searcher | None = None
+        self._opening = threading.RLock()
 
     # ---- lazily opened parts (the CLI's `ingest` never needs the model)
     @property
     def indexes(self) -> Indexes:
-        if self._indexes is None:
-            embedder = None
-            if self._embedder_spec is not False:
-                from papersift.index.embedder import load_embedder
+        # one Indexes per corpus even when the first requests arrive together: a second one would
+        # load the model twice and find the vector folder locked by the first
+        with self._opening:
+            if self._indexes is None:
+                embedder = None
+                if self._embedder_spec is not False:
+                    from papersift.index.embedder import load_embedder
 
-                embedder = load_embedder(self._embedder_spec or None)
-            self._indexes = Indexes(self.store, self.index_dir, embedder)
+                    embedder = load_embedder(self._embedder_spec or None)
+                self._indexes = Indexes(self.store, self.index_dir, embedder)
         return self._indexes
 
     @property
