@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus_scale import dir_mb, load_queries, percentile, rss_mb  # noqa: E402
 from million_corpus import pick_filters  # noqa: E402
 from papersift.ids import paper_key  # noqa: E402
-from papersift.index.query import Filters, parse_query  # noqa: E402
+from papersift.index.query import Filters, ParsedQuery, parse_query  # noqa: E402
 from papersift.search.fusion import fuse  # noqa: E402
 from papersift.service import Papersift  # noqa: E402
 
@@ -115,7 +115,7 @@ def recalls(svc: Papersift, exact: Exact, queries: list[str], filters: Filters) 
     searcher = svc.corpus.searcher
     lexical = svc.corpus.indexes.lexical
     empty = filters.is_empty()
-    mask = exact.mask(None if empty else lexical.passing_keys(parse_query(""), filters))
+    mask = exact.mask(None if empty else lexical.passing_keys(ParsedQuery(), filters))
     dense_r, hybrid_r = [], []
     for text in queries:
         parsed = parse_query(text)

@@ -102,6 +102,9 @@ def _session(path: Path, ours: bool = False):
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads()
     opts.inter_op_num_threads = 1
+    # idle intra-op threads would spin waiting for work: under concurrent requests on 2 cores that spin
+    # steals the other request's core (-21% server CPU per request without it: docs/BENCHMARKS.md, load test)
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     opts.log_severity_level = 3
     try:
         return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"],
