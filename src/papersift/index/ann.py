@@ -57,6 +57,7 @@ class GraphVectorIndex:
         self._replay()
         self._graph = self._load_graph()
         self._saved_rows = self._graph.ntotal if self._graph is not None else 0
+        self.autosave = True  # a bulk build turns this off and saves once at the end
         self._live_bits: np.ndarray | None = None
 
     # ---- state
@@ -156,7 +157,7 @@ class GraphVectorIndex:
                 start = graph.ntotal
                 graph.add(np.ascontiguousarray(self._file.rows[start: start + CHUNK]))
                 self._graph = graph
-        if self._graph.ntotal - self._saved_rows >= (1 if force else SAVE_EVERY):
+        if force or (self.autosave and self._graph.ntotal - self._saved_rows >= SAVE_EVERY):
             self.save_graph()
 
     def _new_graph(self):

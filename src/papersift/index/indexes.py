@@ -157,7 +157,9 @@ class Indexes:
         shutil.rmtree(self.index_dir / "vectors", ignore_errors=True)
         self.store.set_watermark(self.vector_mark_name, 0)
         self.vectors = self._open_vectors(None)
+        self.vectors.autosave = False  # one save at the end, not one per 20K rows of a growing graph
         embedded = self.sync_vectors(progress)
+        self.vectors.autosave = True
         self.vectors.catch_up_graph(force=True)
         return embedded
 
