@@ -41,7 +41,7 @@ def paired(a: dict[str, float], b: dict[str, float], resamples: int = 2000, seed
     diff = np.array([b[q] - a[q] for q in qids])
     rng = np.random.default_rng(seed)
     means = diff[rng.integers(0, len(diff), (resamples, len(diff)))].mean(axis=1)
-    p = 2 * min((means <= 0).mean(), (means >= 0).mean())
+    p = min(1.0, 2 * min((means <= 0).mean(), (means >= 0).mean()))
     return {"mean_diff": round(float(diff.mean()), 4), "ci95": [round(float(np.quantile(means, q)), 4) for q in (0.025, 0.975)],
             "p_two_sided": round(float(p), 3)}
 

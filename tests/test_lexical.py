@@ -304,3 +304,23 @@ def test_operator_characters_never_reach_tantivy_raw(index, text):
 def test_limit_zero_still_counts(index):
     res = search(index, "graph", limit=0)
     assert res.hits == [] and res.total == 3
+
+
+def test_passing_keys_are_kept_per_filter_and_dropped_on_commit():
+    from papersift.ids import paper_key
+    from papersift.index.query import Filters, ParsedQuery
+
+    ix = LexicalIndex(None)
+    ix.add([Paper(id=f"2501.0000{i}", title=f"t{i}", categories=["cs.CL" if i % 2 else "cs.AI"]) for i in range(6)])
+    ix.commit()
+    cl = Filters(categories=["cs.CL"])
+    first = ix.passing_keys(ParsedQuery(terms=["anything"]), cl)
+    assert sorted(first.tolist()) == sorted(paper_key(f"2501.0000{i}") for i in (1, 3, 5))
+    assert ix.passing_keys(ParsedQuery(terms=["other", "words"]), cl) is first  # free terms do not constrain
+    assert len(ix.passing_keys(ParsedQuery(), Filters(categories=["cs.AI"]))) == 3  # another filter, another set
+    ix.add([Paper(id="2501.00007", title="t7", categories=["cs.CL"])])
+    ix.commit()
+    assert paper_key("2501.00007") in set(ix.passing_keys(ParsedQuery(), cl).tolist())  # the commit dropped it
+    ix._passing.ttl = 0.0
+    again = ix.passing_keys(ParsedQuery(), cl)
+    assert ix.passing_keys(ParsedQuery(), cl) is not again  # expired entries are listed again

@@ -182,6 +182,10 @@ def filtered_dense(indexes: Indexes, vector: np.ndarray, depth: int, q: ParsedQu
     if passing == 0 or size == 0:
         return []
     wide = min(size, math.ceil(depth * OVERSAMPLE * size / passing))
+    if passing <= SUBSET_MAX and hasattr(vectors, "seq"):
+        # an index that filters its own walk (GraphVectorIndex) takes the passing set as keys, which
+        # the lexical index keeps per filter: cheaper than widening at every selectivity up to 20%
+        return vectors.search_keys(vector, depth, lexical.passing_keys(q, filters))
     if subset_plan(passing, wide, depth):
         return vectors.search_keys(vector, depth, lexical.passing_keys(q, filters))
     return _widening(indexes, vector, depth, q, filters, wide)
