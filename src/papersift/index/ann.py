@@ -31,9 +31,10 @@ TAIL_MAX = 2_048  # rows scanned exactly before they are added to the graph
 SAVE_EVERY = 20_000  # graph rows added since the last save that trigger a save (bounds start-up catch-up)
 GATHER_MAX = 2_000  # a passing set this small is rescored directly from its float rows
 SUBSET_EXACT = 50_000  # up to this many: a filtered scan of the int8 codes picks the rows to rescore
-EF_SEARCH = 96  # graph beam width before rescoring; recall measured by bench/million.py
+EF_SEARCH = 800  # beam width before rescoring: tuned on paper titles as queries (bench/million.py --phases tune)
 M_LINKS = 16
 EF_CONSTRUCTION = 64
+EF_FILTERED = 200  # a filtered walk's beam at 100% passing, widened by 1 / selectivity
 EF_MAX = 20_000  # the widest filtered walk; narrower filters go to the int8 scan first
 CHUNK = 4_096  # rows added to the graph per lock hold, so searches never wait long
 RESORT_AFTER = 20_000  # newer rows than the sorted key lookup that trigger a re-sort (~80 ms at 1M)
@@ -269,7 +270,7 @@ class GraphVectorIndex:
             found = labels[0][labels[0] >= 0]
         else:
             # the walk keeps only passing nodes, so widen the beam as the filter narrows
-            ef = int(min(EF_MAX, max(k, EF_SEARCH) * len(self._row) / len(rows)))
+            ef = int(min(EF_MAX, max(k, EF_FILTERED) * len(self._row) / len(rows)))
             found = self._walk(query, wanted, ef, self._selector(mask))
         return np.concatenate([found, self._tail_rows(mask)])
 

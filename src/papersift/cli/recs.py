@@ -1,0 +1,71 @@
+"""``papersift eval-recs``: the recommender's offline evaluation (author-as-user, issue 11).
+
+The logic is in :mod:`papersift.evaluate.recs`; this module parses options, shows a progress bar
+and prints the tables (one per variant of the protocol) and the paired test.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from papersift.cli.common import JsonOpt, app, emit, err, out
+
+
+@contextmanager
+def _user_progress():
+    """A bar whose total (the number of users) is known only once the data is loaded."""
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TimeRemainingColumn()]
+    with Progress(*columns, console=err, disable=not err.is_terminal) as bar:
+        task = bar.add_task("loading papers, vectors, tf-idf", total=None)
+
+        def start(total: int) -> None:
+            bar.update(task, description="ranking each user's window", total=total)
+
+        yield start, lambda n: bar.advance(task, n)
+
+
+@app.command("eval-recs")
+def eval_recs(
+    cutoff: str = typer.Option(..., "--cutoff", help="T, YYYY-MM-DD: profiles before it, candidates in the 30 days from it."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Evaluate a seeded sample of N users (default all)."),
+    seed: int = typer.Option(0, "--seed", help="Seeds the user sample, the unseen-paper draws and tie breaks."),
+    data: Optional[Path] = typer.Option(None, "--data", help="The folder with arxiv-cs-2025-2026.jsonl.gz and "
+                                        "embeddings/ (default ../shared/data)."),
+    as_json: bool = JsonOpt,
+):
+    """Recommendations, author-as-user: nDCG@10, Recall@50, MRR with 95% CIs and a paired test."""
+    from papersift.evaluate.recs import evaluate_recs
+
+    with _user_progress() as (start, advance):
+        report = evaluate_recs(cutoff, data_dir=data, limit=limit, seed=seed, progress=advance, on_start=start)
+    emit(report, as_json, _tables)
+
+
+def _tables(report: dict) -> None:
+    for variant, result in report["variants"].items():
+        table = Table(title=f"T = {report['cutoff']}, {variant}: {result['users']} users, "
+                            f"{report['window_papers']} candidates")
+        for col in ("method", "nDCG@10", "Recall@50", "MRR"):
+            table.add_column(col)
+        for method, metrics in result["methods"].items():
+            table.add_row(method, *(f"{m['mean']:.4f} [{m['ci_low']:.4f}, {m['ci_high']:.4f}]" for m in metrics.values()))
+        out.print(table)
+        paired = result["paired"]
+        if paired:
+            for metric, test in paired["metrics"].items():
+                out.print(f"  paired bootstrap, {paired['ours']} - {paired['baseline']}, {metric}: "
+                          f"{test['diff']:+.4f} [{test['ci_low']:+.4f}, {test['ci_high']:+.4f}], p = {test['p']:.4f}",
+                          markup=False, highlight=False, soft_wrap=True)
+    train, total = report["train_ms"], report["train_and_rank_ms"]
+    if train["median"] is not None:
+        out.print(f"per user ({report['users']} users): retrain median {train['median']:.1f} ms, p99 {train['p99']:.1f} ms; "
+                  f"retrain + rank {report['window_papers']} candidates median {total['median']:.1f} ms, "
+                  f"p99 {total['p99']:.1f} ms; {report['seconds']} s in all", markup=False, highlight=False,
+                  soft_wrap=True)

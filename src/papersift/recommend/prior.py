@@ -1,0 +1,51 @@
+"""What every reader shares: fresher papers and papers the community voted for rank a little higher,
+and a followed category or author is a direct signal. Added to the reader model's standardised
+score, so each weight reads as "how many standard deviations of taste this is worth"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from papersift.recommend.features import FeatureSpace
+from papersift.recommend.reader import Reader
+
+
+@dataclass(frozen=True)
+class PriorParams:
+    # Tuned on the cutoffs 2025-10-01 and 2025-12-01 (bench/tune_recs.py): within a month's window
+    # recency did not help; community votes did a little.
+    recency: float = 0.0  # per 30 days younger
+    votes: float = 0.3  # per unit of log(1 + upvotes)
+    follows: float = 1.0  # a paper in a followed category or by a followed author
+
+
+def _normal_name(name: str) -> str:
+    return " ".join(name.lower().split())
+
+
+def prior(space: FeatureSpace, rows: np.ndarray, reader: Reader, params: PriorParams,
+          now_day: float | None = None) -> np.ndarray:
+    """The shared part of the score for candidate ``rows``; ``now_day`` is a date ordinal
+    (default: the newest candidate, so "today's" papers have age 0)."""
+    score = np.zeros(len(rows), dtype=np.float64)
+    if params.recency:
+        days = space.days[rows]
+        now = now_day if now_day is not None else np.nanmax(days) if np.isfinite(days).any() else 0.0
+        age = np.nan_to_num(now - days, nan=np.nanmax(now - days) if np.isfinite(days).any() else 0.0)
+        score -= params.recency * np.maximum(age, 0.0) / 30.0
+    if params.votes:
+        score += params.votes * np.log1p(space.votes[rows])
+    if params.follows and (reader.followed_categories or reader.followed_authors):
+        score += params.follows * _follow_matches(space, rows, reader)
+    return score
+
+
+def _follow_matches(space: FeatureSpace, rows: np.ndarray, reader: Reader) -> np.ndarray:
+    # Author names are used here only because the reader named them: never as model features.
+    cats = {c.lower() for c in reader.followed_categories}
+    names = {_normal_name(a) for a in reader.followed_authors}
+    return np.array([float(bool(cats.intersection(c.lower() for c in space.categories[r]))
+                           or bool(names.intersection(_normal_name(a) for a in space.authors[r])))
+                     for r in rows])
