@@ -1,9 +1,10 @@
 """The on-disk vector index: HNSW over int8 codes, float rows memory-mapped, exact rescoring.
 
 Real vectors: 6,000 of the 80K papers' embeddings from the default model (../shared/data/embeddings),
-queries are other papers' vectors. Every answer is compared with brute-force exact search
-(:class:`ExactVectorIndex`) over the same rows. ``graph_min`` is lowered so the graph, the filtered
-int8 scan and the filtered walk all run on a small corpus.
+queries are other papers' vectors (no query is embedded here, so these stored vectors are only real
+geometry for the index: a change of the default model cannot make them wrong). Every answer is
+compared with brute-force exact search (:class:`ExactVectorIndex`) over the same rows. ``graph_min``
+is lowered so the graph, the filtered int8 scan and the filtered walk all run on a small corpus.
 """
 
 from __future__ import annotations
