@@ -1,0 +1,262 @@
+"""Reading a reader's library file (BibTeX, RIS, CSL-JSON or a plain list) into arXiv ids.
+
+The cold start of issue 11: the arXiv papers of an exported Zotero/Mendeley library become a
+reader's positives. A library is mostly not arXiv papers and often slightly broken, so nothing
+here fails on one bad entry: an entry without an arXiv id, or a block that cannot be parsed, is a
+``(line, message)`` problem and the rest is still imported. Only a file that is not a library at
+all (too large, not text, empty) is a :class:`BadInput`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import bibtexparser
+import rispy
+from bibtexparser.model import Entry
+
+from papersift.errors import BadInput
+from papersift.ids import parse_arxiv_id
+
+MAX_BYTES = 5 * 1024 * 1024  # a 10,000-paper Zotero export is ~10 MB with abstracts; few readers have more
+MAX_ENTRIES = 10_000
+MAX_PROBLEMS = 100  # a garbage file would otherwise produce one message per line
+
+# An id after a marker that says "this is arXiv": URLs (arXiv, Hugging Face papers), the arXiv DOI,
+# "arXiv:" and Google Scholar's "arXiv preprint hep-th/9901001".
+_ID = r"\d{4}\.\d{4,5}(?:v\d+)?|[a-z]+(?:-[a-z]+)?(?:\.[A-Za-z]{2})?/\d{7}(?:v\d+)?"
+_MENTION = re.compile(
+    r"(?:arxiv\.org/(?:abs|pdf|html)/|huggingface\.co/papers/|10\.48550/arxiv\.|arxiv(?:\s+preprint)?\s*:?\s*)(" + _ID + ")",
+    re.IGNORECASE,
+)
+_RIS_TAG = re.compile(r"^([A-Z][A-Z0-9])  -(?: |$)")
+_EXTENSIONS = {"bib": "bibtex", "bibtex": "bibtex", "ris": "ris", "json": "csl-json", "txt": "list"}
+
+
+@dataclass
+class LibraryImport:
+    format: str
+    ids: list[str] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)
+    entries: int = 0
+    _seen: set[str] = field(default_factory=set, repr=False)
+
+    def add(self, paper_id: str) -> None:
+        if paper_id not in self._seen:  # the same paper twice in a library is normal, not a problem
+            self._seen.add(paper_id)
+            self.ids.append(paper_id)
+
+    def problem(self, line: int, message: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append((line, message))
+        elif len(self.problems) == MAX_PROBLEMS:
+            self.problems.append((line, "too many problems; the rest are not listed"))
+
+    def entry(self, key: str, line: int, found: str | None, missing: str = "") -> None:
+        self.entries += 1
+        if self.entries > MAX_ENTRIES:
+            raise BadInput(f"the library has more than {MAX_ENTRIES:,} entries; import it in parts")
+        if found is None:
+            self.problem(line, missing or f"entry {key[:80]!r} at line {line} has no arXiv id")
+        else:
+            self.add(found)
+
+
+def read_library(text: str | bytes, name: str = "") -> LibraryImport:
+    """The arXiv ids of a library file, in file order, and the problems met on the way."""
+    text = _as_text(text)
+    fmt = detect_format(text, name)
+    out = LibraryImport(format=fmt)
+    {"bibtex": _read_bibtex, "ris": _read_ris, "csl-json": _read_csl_json, "list": _read_list}[fmt](text, out)
+    return out
+
+
+def detect_format(text: str, name: str = "") -> str:
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext in _EXTENSIONS:
+        return _EXTENSIONS[ext]
+    head = text.lstrip()[:1]
+    if head in ("[", "{"):
+        return "csl-json"
+    if any(_RIS_TAG.match(line) and line.startswith("TY") for line in text.splitlines()[:50]):
+        return "ris"
+    if re.search(r"^\s*@\w+\s*[{(]", text, re.MULTILINE):
+        return "bibtex"
+    return "list"
+
+
+def _as_text(data: str | bytes) -> str:
+    size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "surrogatepass"))
+    if size > MAX_BYTES:
+        raise BadInput(f"the library file is {size / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB")
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise BadInput(f"the library file is not UTF-8 text (byte {exc.start}); export it as UTF-8") from None
+    if "\x00" in data:
+        raise BadInput("the library file is binary, not text; export BibTeX, RIS, CSL-JSON or a list of ids")
+    text = data.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise BadInput("the library file is empty")
+    return text
+
+
+def find_arxiv_id(marked: Iterable[object], bare: Iterable[object] = ()) -> str | None:
+    """The first arXiv id in ``bare`` values (that are the id itself) or ``marked`` ones (URL, DOI, "arXiv:...")."""
+    for value in _strings(bare):
+        try:
+            return parse_arxiv_id(value.strip().strip("{}"))[0]
+        except BadInput:  # a non-arXiv eprint is just not ours
+            pass
+    for value in _strings(marked):
+        for m in _MENTION.finditer(value):
+            try:
+                return parse_arxiv_id(m.group(1))[0]
+            except BadInput:  # e.g. "arXiv:2413.00001" (month 13) is not a real id
+                pass
+    return None
+
+
+def _strings(values: Iterable[object]) -> Iterable[str]:
+    for value in values:
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, (list, tuple)):
+            yield from (v for v in value if isinstance(v, str))
+
+
+def _is_arxiv(*values: object) -> bool:
+    return any(isinstance(v, str) and v.strip().strip("{}").lower() == "arxiv" for v in values)
+
+
+# ---------------------------------------------------------------- BibTeX (Zotero, Better BibTeX, Mendeley, Scholar)
+def _read_bibtex(text: str, out: LibraryImport) -> None:
+    logging.getLogger("bibtexparser").setLevel(logging.ERROR)  # we report its failures as problems instead
+    library = bibtexparser.parse_string(text)
+    for block in library.blocks:
+        line = block.start_line + 1  # bibtexparser counts from 0
+        entry = getattr(block, "ignore_error_block", None) if block in library.failed_blocks else block
+        if isinstance(entry, Entry):  # a duplicate key or field: the entry itself is still good
+            out.entry(entry.key, line, _bibtex_id(entry))
+        elif block in library.failed_blocks:
+            reason = getattr(getattr(block, "error", None), "abort_reason", "") or "a syntax error"
+            first = block.raw.strip().splitlines()[0][:60] if block.raw.strip() else ""
+            out.problem(line, f"line {line}: cannot read the entry {first!r}: {reason.strip()}")
+
+
+def _bibtex_id(entry: Entry) -> str | None:
+    f = {k.lower(): v.value for k, v in entry.fields_dict.items()}
+    prefix = f.get("archiveprefix") or f.get("eprinttype")
+    bare = [f.get("arxivid"), f.get("arxiv")]
+    if prefix is None or _is_arxiv(prefix):  # an eprint of another archive (PubMed...) is not an arXiv id
+        bare.append(f.get("eprint"))
+    marked = [f.get(k) for k in ("eprint", "doi", "url", "journal", "note", "howpublished", "number", "pages")]
+    return find_arxiv_id(marked, bare)
+
+
+# ---------------------------------------------------------------- RIS (Zotero, Mendeley, EndNote)
+def _read_ris(text: str, out: LibraryImport) -> None:
+    """rispy parses records but keeps no line numbers, so the file is cut into records here (TY ... ER)."""
+    lines = text.split("\n")
+    start = None
+    for number, line in enumerate(lines, 1):
+        tag = _RIS_TAG.match(line)
+        if tag and tag.group(1) == "TY":
+            if start is not None:
+                out.problem(start, f"line {start}: record has no 'ER  -' end tag before line {number}")
+                _ris_record(lines[start - 1:number - 1], start, out)
+            start = number
+        elif tag and tag.group(1) == "ER" and start is not None:
+            _ris_record(lines[start - 1:number], start, out)
+            start = None
+        elif line.strip() and start is None:
+            out.problem(number, f"line {number}: text outside a record (records start with 'TY  -'): {line[:60]!r}")
+    if start is not None:  # a truncated file: keep the last record, say it was cut
+        out.problem(start, f"line {start}: the last record has no 'ER  -' end tag (truncated file?)")
+        _ris_record(lines[start - 1:], start, out)
+
+
+def _ris_record(lines: list[str], start: int, out: LibraryImport) -> None:
+    body = [line for line in lines if not line.startswith("ER  -")] + ["ER  - "]
+    try:
+        records = rispy.loads("\n".join(body), skip_unknown_tags=False)
+    except Exception as exc:  # rispy raises plain exceptions on odd tags; one record is lost, not the file
+        out.problem(start, f"line {start}: cannot read the record: {exc}")
+        return
+    for rec in records:
+        key = rec.get("id") or rec.get("title") or rec.get("primary_title") or "record"
+        marked = [rec.get(k) for k in ("doi", "urls", "journal_name", "secondary_title", "alternate_title1",
+                                       "alternate_title2", "alternate_title3", "notes", "note", "number",
+                                       "custom1", "unknown_tag")]
+        bare = [rec.get("number"), rec.get("note")] if _is_arxiv(rec.get("publisher"), rec.get("journal_name")) else []
+        out.entry(str(key), start, find_arxiv_id(marked, bare))
+
+
+# ---------------------------------------------------------------- CSL-JSON (Zotero, Mendeley, citeproc)
+def _read_csl_json(text: str, out: LibraryImport) -> None:
+    """Item by item (raw_decode), so a truncated file keeps its good items and each item has a line."""
+    decoder = json.JSONDecoder()
+    pos, line = _skip_ws(text, 0), 1
+    if text[pos] == "{":  # one item, not an array
+        try:
+            _csl_item(decoder.raw_decode(text, pos)[0], 1, out)
+        except json.JSONDecodeError as exc:
+            out.problem(exc.lineno, f"line {exc.lineno}: broken JSON: {exc.msg}")
+        return
+    pos += 1
+    while True:
+        next_pos = _skip_ws(text, pos)
+        line += text.count("\n", pos, next_pos)
+        pos = next_pos
+        if pos >= len(text):
+            out.problem(line, f"line {line}: the JSON array is not closed (truncated file?)")
+            return
+        if text[pos] == "]":
+            return
+        try:
+            item, end = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            out.problem(exc.lineno, f"line {exc.lineno}: broken JSON: {exc.msg}; the rest of the file was skipped")
+            return
+        _csl_item(item, line, out)
+        line += text.count("\n", pos, end)
+        pos = _skip_ws(text, end)
+        line += text.count("\n", end, pos)
+        if pos < len(text) and text[pos] == ",":
+            pos += 1
+        elif pos < len(text) and text[pos] != "]":
+            out.problem(line, f"line {line}: expected ',' or ']' between items; the rest of the file was skipped")
+            return
+
+
+def _skip_ws(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\n":
+        pos += 1
+    return pos
+
+
+def _csl_item(item: object, line: int, out: LibraryImport) -> None:
+    if not isinstance(item, dict):
+        out.problem(line, f"line {line}: a CSL-JSON item must be an object, got {type(item).__name__}")
+        return
+    key = item.get("id") or item.get("citation-key") or item.get("title") or "item"
+    marked = [item.get(k) for k in ("URL", "DOI", "number", "note", "container-title", "archive_location", "source")]
+    arxiv = _is_arxiv(item.get("container-title"), item.get("publisher"), item.get("archive"), item.get("source"))
+    bare = [item.get("number"), item.get("archive_location")] if arxiv else []
+    out.entry(str(key), line, find_arxiv_id(marked, bare))
+
+
+# ---------------------------------------------------------------- a plain list of ids or URLs
+def _read_list(text: str, out: LibraryImport) -> None:
+    for number, raw in enumerate(text.split("\n"), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):  # blank lines and comments, as in any hand-written list
+            continue
+        first = line.split()[0]
+        found = find_arxiv_id([line], [line, first.rstrip(",;")])
+        out.entry(first, number, found, missing=f"line {number}: not an arXiv id or URL: {line[:80]!r}")
