@@ -43,13 +43,18 @@ def _paper_json(paper) -> dict:
     return data
 
 
+def token_user(hub: Papersift, request: Request) -> User:
+    """The user of the request's bearer token (Unauthorized without a valid one)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return hub.accounts.user_for_token(token.strip() if scheme.lower() == "bearer" else None)
+
+
 def make_router(hub: Papersift) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["actions (token auth)"])
 
     def caller(request: Request) -> User:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        return hub.accounts.user_for_token(token.strip() if scheme.lower() == "bearer" else None)
+        return token_user(hub, request)
 
     def _vote(request: Request, paper_id: str, on: bool) -> dict:
         state = hub.actions.vote(caller(request), paper_id, on)

@@ -14,7 +14,8 @@ one place what that viewer may see:
 The viewer-blind parts (``corpus``: ingest, harvest, index, raw search) stay inside the service
 package. Everything that returns cards for pages (votes, saves, snippets) is on ``catalog``;
 writes by a person (vote, save, submit, hide) are on ``actions``; log-in, sessions and tokens on
-``accounts``; email subscriptions on ``papersift.service.subscriptions``.
+``accounts``; email subscriptions on ``papersift.service.subscriptions``; signals ("more",
+"not for me"), their export and deletion, and recommendations on ``for_you``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from papersift.service.accounts import Accounts
 from papersift.service.actions import Actions
 from papersift.service.catalog import Catalog
 from papersift.service.corpus import Corpus, IngestReport, days_back, default_db
+from papersift.service.recommendations import Recommendations
 
 __all__ = ["Papersift", "Corpus", "IngestReport", "days_back", "default_db"]
 
@@ -45,6 +47,7 @@ class Papersift:
         self.corpus = Corpus(db, index_dir, embedder)
         self.store = self.corpus.store
         self.catalog = Catalog(self.corpus)
+        self.for_you = Recommendations(self.corpus, self.catalog)  # signals and recommendations
         self.configure(password_hasher=password_hasher, arxiv_oai_url=arxiv_oai_url)
 
     def configure(self, password_hasher=None, arxiv_oai_url: str | None = None) -> "Papersift":

@@ -16,6 +16,9 @@ import numpy as np
 
 from papersift.model import ApiToken, FeedEntry, OutboxMessage, Paper, Subscriber, UpsertResult, User
 
+# The recommender's own signals; upvotes and saves are positive signals too, stored where they are.
+SIGNAL_KINDS = ("more", "not_for_me")
+
 
 class PaperStore(Protocol):
     """Papers, their feed rows, harvest cursors, the change counter and cached embeddings.
@@ -112,6 +115,15 @@ class CommunityStore(Protocol):
         """The user's library, most recently saved first."""
     def set_paper_hidden(self, paper_id: str, hidden: bool, by_user: int | None = None) -> bool: ...
     def hidden_paper_ids(self) -> set[str]: ...
+
+    # the recommender's signals: "more" and "not_for_me" (upvotes and saves above count too, unduplicated)
+    def add_signal(self, user_id: int, paper_id: str, kind: str) -> bool:
+        """Idempotent (one per user, paper, kind); BadInput for another kind; True when it is new."""
+    def remove_signal(self, user_id: int, paper_id: str, kind: str) -> bool: ...
+    def user_signals(self, user_id: int) -> list[tuple[str, str, str]]:
+        """(kind, paper id, created_at), oldest first, kinds "more", "not_for_me", "upvote", "save"."""
+    def delete_user_signals(self, user_id: int, votes_and_saves: bool = False) -> int:
+        """One transaction; the number of rows deleted."""
 
 
 class DigestStore(Protocol):

@@ -23,6 +23,7 @@ from papersift.errors import BadInput, PapersiftError, Unavailable
 from papersift.model import FeedEntry, Paper, UpsertResult
 from papersift.store.merge import merge
 from papersift.store.sqlite_community import COMMUNITY_SCHEMA, CommunityTables
+from papersift.store.sqlite_community_signals import SIGNALS_SCHEMA, SignalTables
 from papersift.store.sqlite_digest import DIGEST_SCHEMA, DigestTables
 
 # Each entry migrates the schema from version i to i+1. Append, never edit.
@@ -67,6 +68,8 @@ MIGRATIONS = [
     COMMUNITY_SCHEMA,
     # 3: email digests (subscribers, topics, outbox, sent papers) and generated secrets
     DIGEST_SCHEMA,
+    # 4: the recommender's signals ("more like this", "not for me")
+    SIGNALS_SCHEMA,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -103,7 +106,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class SQLiteStore(CommunityTables, DigestTables):
+class SQLiteStore(CommunityTables, SignalTables, DigestTables):
     _now = staticmethod(_now)
 
     def __init__(self, path: str | Path):

@@ -1,0 +1,56 @@
+"""JSON API of personal recommendations (token auth, as the other actions): the list, feedback
+("more like this", "not for me") and its undo, and the reader's signals (export, forget).
+
+As in api/actions.py the token is checked before a body is read.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from papersift.api.actions import read_json, token_user
+from papersift.errors import BadInput
+from papersift.service import Papersift
+
+
+class FeedbackBody(BaseModel):
+    kind: Literal["more", "not_for_me"] = Field(..., description='"more" (more like this) or "not_for_me"')
+
+
+def make_router(hub: Papersift) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["recommendations (token auth)"])
+
+    @router.get("/recommendations", summary="Papers for you from the last day, week or month, with why")
+    def recommendations(request: Request, period: str = "week", k: int = 10):
+        return hub.for_you.recommendations(token_user(hub, request), period=period, k=k).as_dict()
+
+    @router.post("/papers/{paper_id:path}/feedback", summary='Mark a paper "more" or "not_for_me" (idempotent)',
+                 openapi_extra={"requestBody": {"required": True, "content": {
+                     "application/json": {"schema": FeedbackBody.model_json_schema()}}}})
+    async def feedback(request: Request, paper_id: str):
+        user = await run_in_threadpool(token_user, hub, request)  # 401 before the body is read
+        body = await read_json(request, FeedbackBody)
+        return await run_in_threadpool(hub.for_you.feedback, user, paper_id, body.kind)
+
+    @router.delete("/papers/{paper_id:path}/feedback", summary="Undo feedback (kind as ?kind= or in the body)")
+    async def undo_feedback(request: Request, paper_id: str, kind: Optional[str] = None):
+        user = await run_in_threadpool(token_user, hub, request)
+        if kind is None:
+            if not await request.body():
+                raise BadInput('say which feedback to undo: ?kind=more|not_for_me or {"kind": ...}')
+            kind = (await read_json(request, FeedbackBody)).kind
+        return await run_in_threadpool(hub.for_you.undo_feedback, user, paper_id, kind)
+
+    @router.get("/me/signals", summary="Every signal stored about you (upvotes, saves, feedback, follows)")
+    def signals(request: Request):
+        return hub.for_you.signals(token_user(hub, request))
+
+    @router.delete("/me/signals", summary="Delete your signals: feedback, upvotes and saves")
+    def forget(request: Request):
+        return hub.for_you.forget_signals(token_user(hub, request))
+
+    return router

@@ -1,0 +1,218 @@
+"""Personal recommendations through the front door (issue 11, part B): signals, the "For you"
+list, and the reader's own view of what is stored about them.
+
+Signals: upvotes and saves (already stored, read as they are), "more like this" and "not for me"
+(the store's ``signals``), and the follows of the reader's email subscription. They become a
+:class:`~papersift.recommend.Reader`; the candidates are the papers listed in the period (the
+feed's last day, week or month, counted back from its latest day), minus hidden papers and
+whatever the reader already acted on; the vectors come from the vector index. The model retrains
+on every call, so a click changes the next list.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from papersift.errors import BadInput, Unauthorized
+from papersift.model import Paper, User
+from papersift.service.catalog import Catalog
+from papersift.service.corpus import Corpus
+from papersift.store.protocol import SIGNAL_KINDS
+
+if TYPE_CHECKING:  # the recommender pulls in scikit-learn: loaded on the first list, not by every command
+    from papersift.recommend import FeatureSpace, Reader
+    from papersift.recommend.explain import Explanation
+
+PERIOD_DAYS = {"day": 1, "today": 1, "week": 7, "month": 30}
+MAX_K = 50
+# Background papers (listed before the period) that the model samples its "ordinary" papers from
+# and the tf-idf vocabulary is fitted on: a day's feed alone is too few for either.
+BACKGROUND_DAYS, MAX_SPACE = 60, 3000
+CACHED_SPACES = 8  # feature spaces kept: a few periods x recent changes (3000 papers: 4.6 MB of vectors + words)
+
+
+@dataclass
+class Pick:
+    paper: Paper
+    score: float
+    why: Explanation
+
+    def as_dict(self, titles: dict[str, str]) -> dict:
+        why = self.why.as_dict()
+        for liked in why["liked"]:
+            liked["title"] = titles.get(liked["id"], "")
+        return {"id": self.paper.id, "title": self.paper.title, "published": self.paper.published,
+                "score": round(self.score, 4), "why": why, "because": _because(why)}
+
+
+@dataclass
+class ForYou:
+    period: str
+    day_from: str | None
+    day_to: str | None
+    picks: list[Pick] = field(default_factory=list)
+    reason: str | None = None  # why the list is empty, in words for the reader
+    titles: dict[str, str] = field(default_factory=dict)  # liked papers named in the explanations
+
+    def as_dict(self) -> dict:
+        return {"period": self.period, "from": self.day_from, "to": self.day_to, "reason": self.reason,
+                "results": [p.as_dict(self.titles) for p in self.picks]}
+
+
+def _because(why: dict) -> str:
+    """The explanation in plain words: "close to <liked title>; words: a, b"."""
+    parts = []
+    if why["liked"]:
+        parts.append("close to " + "; ".join(f"“{x['title'] or x['id']}”" for x in why["liked"][:2]))
+    if why["words"]:
+        parts.append("words: " + ", ".join(w["word"] for w in why["words"][:3]))
+    return " — ".join(parts)
+
+
+def _signed_in(viewer: User | None) -> User:
+    if viewer is None:
+        raise Unauthorized("recommendations and feedback need a signed-in reader (or an API token)")
+    return viewer
+
+
+def _kind(kind: str) -> str:
+    if kind not in SIGNAL_KINDS:
+        raise BadInput(f"kind must be one of {', '.join(SIGNAL_KINDS)}, not {str(kind)[:40]!r}")
+    return kind
+
+
+class Recommendations:
+    def __init__(self, corpus: Corpus, catalog: Catalog):
+        self.corpus, self.catalog, self.store = corpus, catalog, corpus.store
+        self._spaces: OrderedDict[tuple, FeatureSpace | None] = OrderedDict()
+        self._lock = threading.Lock()  # one fit per key when requests arrive together
+
+    # ---- signals
+    def feedback(self, viewer: User | None, paper_id: str, kind: str, on: bool = True) -> dict:
+        """Record (or with ``on=False`` undo) "more" or "not_for_me" on a paper the viewer may see."""
+        user, kind = _signed_in(viewer), _kind(kind)
+        paper = self.catalog.visible_paper(paper_id, user)
+        if on:
+            self.store.add_signal(user.id, paper.id, kind)
+        else:
+            self.store.remove_signal(user.id, paper.id, kind)
+        return {"id": paper.id, "kind": kind, "on": on}
+
+    def undo_feedback(self, viewer: User | None, paper_id: str, kind: str) -> dict:
+        return self.feedback(viewer, paper_id, kind, on=False)
+
+    def signals(self, viewer: User | None) -> dict:
+        """Every signal stored about the reader, JSON-able: the privacy export."""
+        user = _signed_in(viewer)
+        rows = self.store.user_signals(user.id)
+        titles = {pid: p.title or "" for pid, p in self.store.get_papers(p for _, p, _ in rows).items()}
+        sub = self.store.subscriber_for_user(user.id)
+        return {"user": {"email": user.email, "name": user.name},
+                "signals": [{"kind": k, "paper_id": p, "title": titles.get(p, ""), "created_at": at}
+                            for k, p, at in rows],
+                "follows": [{"kind": k, "value": v} for k, v in (sub.topics if sub else [])]}
+
+    def forget_signals(self, viewer: User | None, votes_and_saves: bool = True) -> dict:
+        """Delete the reader's signals; by default their upvotes and saves too (all the export lists
+        but the follows, which the subscription settings manage)."""
+        user = _signed_in(viewer)
+        return {"deleted": self.store.delete_user_signals(user.id, votes_and_saves=votes_and_saves)}
+
+    def reader(self, user: User, hidden: set[str]) -> Reader:
+        from papersift.recommend import Reader
+
+        positives, negatives, saved = [], [], []
+        for kind, pid, _ in self.store.user_signals(user.id):
+            (negatives if kind == "not_for_me" else positives).append(pid)
+            if kind == "save":
+                saved.append(pid)
+        sub = self.store.subscriber_for_user(user.id)
+        topics = sub.topics if sub and sub.status == "active" else []
+        return Reader(positives=positives, negatives=negatives, seen=saved + sorted(hidden),
+                      followed_categories=[v for k, v in topics if k == "category"],
+                      followed_authors=[v for k, v in topics if k == "author"])
+
+    # ---- the list
+    def recommendations(self, viewer: User | None, period: str = "week", k: int = 10) -> ForYou:
+        user = _signed_in(viewer)
+        if period not in PERIOD_DAYS:
+            raise BadInput(f"period must be one of {', '.join(PERIOD_DAYS)}, not {str(period)[:40]!r}")
+        if not 1 <= k <= MAX_K:
+            raise BadInput(f"k must be between 1 and {MAX_K}")
+        latest = self.store.latest_feed_day()
+        if latest is None:
+            return ForYou(period, None, None, reason="there are no papers on the feed yet")
+        end = date.fromisoformat(latest)
+        start = (end - timedelta(days=PERIOD_DAYS[period] - 1)).isoformat()
+        hidden = self.catalog.hidden_ids()
+        reader = self.reader(user, hidden)
+        result = ForYou(period, start, latest)
+        if not reader.positives:
+            result.reason = ("no positive signal yet: upvote, save or mark “more like this” on a few papers "
+                             "and recommendations will follow")
+            return result
+        if self.corpus.indexes.vectors is None:
+            result.reason = "recommendations need the semantic index, and this server runs without an embedder"
+            return result
+        candidates = self._listed(start, latest, hidden)
+        space = self._space_for((end - timedelta(days=BACKGROUND_DAYS)).isoformat(), latest, reader)
+        if space is None or not len(space.rows(reader.positives)):
+            result.reason = ("too few papers are indexed around your liked ones to learn from yet: "
+                             "try again after the next harvest and indexing")
+            return result
+        from papersift.recommend import Recommender
+
+        recs = Recommender(space).recommend(reader, candidates, k=k)
+        papers = self.store.get_papers([r.paper_id for r in recs] + list(reader.positives))
+        result.picks = [Pick(papers[r.paper_id], r.score, r.why) for r in recs if r.paper_id in papers]
+        result.titles = {pid: p.title or "" for pid, p in papers.items()}
+        if not result.picks:
+            result.reason = f"nothing new for you between {start} and {latest}"
+        return result
+
+    def _listed(self, day_from: str, day_to: str, hidden: set[str] = frozenset()) -> list[str]:
+        ids = (p.id for p, _ in self.store.feed_rows(day_from, day_to))
+        return [pid for pid in dict.fromkeys(ids) if pid not in hidden]
+
+    def _space_for(self, day_from: str, day_to: str, reader: Reader) -> FeatureSpace | None:
+        """The papers listed in [day_from, day_to] (the newest MAX_SPACE) plus the reader's signal
+        papers outside them. Fitting tf-idf is most of a request's time (~0.4 s for 600 papers), so
+        spaces are kept: every reader whose signals are in the window shares one, and a click on a
+        listed paper does not change it; a new paper (``max_seq``) does. Hidden papers stay in the
+        space (the reader's ``seen`` keeps them off the list), so hiding one costs no refit."""
+        window = self._listed(day_from, day_to)[-MAX_SPACE:]
+        listed = set(window)
+        extra = tuple(sorted({*reader.positives, *reader.negatives} - listed))
+        key = (day_from, day_to, len(window), self.store.max_seq(), extra)
+        with self._lock:
+            if key not in self._spaces:
+                self._spaces[key] = self._space(window + list(extra))
+                while len(self._spaces) > CACHED_SPACES:
+                    self._spaces.popitem(last=False)
+            self._spaces.move_to_end(key)
+            return self._spaces[key]
+
+    def _space(self, ids: list[str]) -> FeatureSpace | None:
+        """The feature space over ``ids`` that have a vector (None when too few have one to fit words on)."""
+        from papersift.recommend import FeatureSpace
+
+        vectors = self.corpus.indexes.vectors
+        papers = self.store.get_papers(dict.fromkeys(ids))
+        kept, rows = [], []
+        for pid, paper in papers.items():
+            vector = vectors.vector(pid)
+            if vector is not None:
+                kept.append(paper)
+                rows.append(np.asarray(vector, dtype=np.float32))
+        if not kept:
+            return None
+        try:
+            return FeatureSpace(kept, np.vstack(rows))
+        except ValueError:  # tf-idf on a handful of papers: no word in two of them, nothing to learn from
+            return None
