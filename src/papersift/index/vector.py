@@ -48,6 +48,7 @@ class ExactVectorIndex:
         self._matrix = np.zeros((0, dim), dtype=np.float32)
         self._size = 0  # rows in use; the matrix grows by doubling
         self._live = np.zeros(0, dtype=bool)
+        self._keys = np.zeros(0, dtype=np.int64)  # paper_key of each row's id
         # the server embeds new papers in a background thread while requests search
         self._lock = threading.Lock()
 
@@ -73,6 +74,7 @@ class ExactVectorIndex:
                 self._size += 1
                 self._row[pid] = row
                 self._ids.append(pid)
+                self._keys[row] = paper_key(pid)  # hashed once, not on every filtered search
             self._matrix[row] = vectors[i]
             self._live[row] = True
 
@@ -84,7 +86,9 @@ class ExactVectorIndex:
         grown[: self._size] = self._matrix[: self._size]
         live = np.zeros(capacity, dtype=bool)
         live[: self._size] = self._live[: self._size]
-        self._matrix, self._live = grown, live
+        keys = np.zeros(capacity, dtype=np.int64)
+        keys[: self._size] = self._keys[: self._size]
+        self._matrix, self._live, self._keys = grown, live, keys
 
     def delete(self, ids: Iterable[str]) -> None:
         with self._lock:
@@ -107,9 +111,9 @@ class ExactVectorIndex:
             return self._search(query, k, allowed)
 
     def search_keys(self, query: np.ndarray, k: int, keys: np.ndarray) -> list[tuple[str, float]]:
-        wanted = set(np.asarray(keys, dtype=np.int64).tolist())
         with self._lock:
-            return self._search(query, k, {pid for pid in self._row if paper_key(pid) in wanted})
+            rows = np.flatnonzero(np.isin(self._keys[: self._size], np.asarray(keys, dtype=np.int64)))
+            return self._search(query, k, {self._ids[r] for r in rows.tolist() if self._live[r]})
 
     def _search(self, query: np.ndarray, k: int, allowed: set[str] | None) -> list[tuple[str, float]]:
         if self._size == 0 or k <= 0:
