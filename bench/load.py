@@ -5,6 +5,7 @@
     python bench/load.py --workdir /tmp/ps80k --users 20 --mix search               # hybrid search alone
     python bench/load.py --workdir /tmp/ps80k --users 20 --soak                     # 10 minutes
     python bench/load.py ... --server-env MALLOC_ARENA_MAX=2                        # A/B a server setting
+    python bench/load.py ... --workers 2                                            # serve --workers 2
 
 Each run starts its own server (``bench/corpus80k.py`` builds the workdir), waits until it
 answers a hybrid search, then runs the users for ``--duration`` seconds: closed loop (no think
@@ -41,6 +42,8 @@ MIXES = {
     "web_search": {"web_search": 1},
     "feed": {"home": 2, "week": 1, "month": 1},
     "paper": {"paper_page": 1},
+    # issue 12's mix: feed pages, paper pages, lexical search (no embedding: what more workers buy)
+    "team": {"home": 3, "week": 2, "month": 1, "paper_page": 4, "lexical_search": 4},
 }
 
 
@@ -72,10 +75,11 @@ def make_url(kind: str, work: dict, rng: random.Random) -> str:
         "week": f"/papers/week/{rng.choice(work['weeks'])}",
         "month": f"/papers/month/{rng.choice(work['months'])}",
         "web_search": "/search?" + httpx.QueryParams({"q": q}).__str__(),
-        "api_search": "/api/search?" + httpx.QueryParams({"q": q, "mode": "hybrid"}).__str__(),
+        "api_search": "/api/v1/search?" + httpx.QueryParams({"q": q, "mode": "hybrid"}).__str__(),
+        "lexical_search": "/api/v1/search?" + httpx.QueryParams({"q": q, "mode": "bm25"}).__str__(),
         "paper_page": f"/papers/{pid}",
-        "api_paper": f"/api/papers/{pid}",
-        "api_daily": f"/api/daily_papers?date={rng.choice(work['days'])}",
+        "api_paper": f"/api/v1/papers/{pid}",
+        "api_daily": f"/api/v1/daily_papers?date={rng.choice(work['days'])}",
     }[kind]
 
 
@@ -86,13 +90,13 @@ def free_port() -> int:
 
 
 def start_server(db: Path, port: int, env_pairs: list[str], log: Path, src: str | None,
-                 wrap: str = "") -> subprocess.Popen:
+                 wrap: str = "", workers: int = 1) -> subprocess.Popen:
     env = dict(os.environ)
     env.update(pair.split("=", 1) for pair in env_pairs)
     if src:  # serve another copy of the code (e.g. `git archive HEAD src`), for A/B runs
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
     cmd = [*shlex.split(wrap), sys.executable, "-m", "papersift.cli", "--db", str(db),
-           "serve", "--host", "127.0.0.1", "--port", str(port)]
+           "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     return subprocess.Popen(cmd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
 
 
@@ -101,7 +105,7 @@ async def wait_ready(base: str, proc: subprocess.Popen, query: str, limit: float
     started = time.perf_counter()
     marks = {}
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-        for name, path in (("health_s", "/api/health"), ("hybrid_s", "/api/search")):
+        for name, path in (("health_s", "/api/health"), ("hybrid_s", "/api/v1/search")):
             while True:
                 if proc.poll() is not None:
                     raise SystemExit(f"server exited with {proc.returncode} (see its log)")
@@ -118,12 +122,35 @@ async def wait_ready(base: str, proc: subprocess.Popen, query: str, limit: float
     return marks
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (``serve --workers N``: uvicorn's supervisor and its workers)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        tree.append(todo.pop())
+        todo.extend(children.get(tree[-1], []))
+    return tree
+
+
 def read_status(pid: int) -> dict:
-    out = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "RssAnon", "RssFile", "Threads"):
-            out[key] = int(value.split()[0])
+    """RSS and threads summed over the server's processes (file-backed pages that several workers
+    map are counted once per worker: an upper bound on what the machine spends)."""
+    out: dict[str, int] = {}
+    for one in process_tree(pid):
+        try:
+            lines = Path(f"/proc/{one}/status").read_text().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "RssAnon", "RssFile", "Threads"):
+                out[key] = out.get(key, 0) + int(value.split()[0])
     return out
 
 
@@ -154,9 +181,15 @@ def memory_map(pid: int) -> dict:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (/proc/PID/stat fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of the server's processes so far (/proc/PID/stat fields 14 and 15)."""
+    total = 0
+    for one in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 async def sample_rss(pid: int, samples: list, stop: asyncio.Event, every: float = 1.0) -> None:
@@ -286,7 +319,7 @@ async def main_async(args) -> dict:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = Path(args.workdir) / f"server-{port}.log"
-    proc = start_server(db, port, args.server_env, log, args.src, args.wrap)
+    proc = start_server(db, port, args.server_env, log, args.src, args.wrap, args.workers)
     try:
         ready = await wait_ready(base, proc, work["queries"][0])
         await asyncio.sleep(args.settle)  # the background indexer's first round, then a quiet server
@@ -301,6 +334,7 @@ async def main_async(args) -> dict:
         except subprocess.TimeoutExpired:
             proc.kill()
     return {"users": args.users, "think": args.think, "mix": args.mix, "duration_s": args.duration,
+            "workers": args.workers,
             "server_env": args.server_env, "src": args.src, "ready": ready, **result,
             "load_avg_before": round(load_before, 2), "load_avg_after": round(os.getloadavg()[0], 2),
             "date": time.strftime("%Y-%m-%d %H:%M")}
@@ -321,6 +355,7 @@ def main() -> None:
     parser.add_argument("--wrap", default="", help="a command to run the server under (e.g. heaptrack -o FILE); "
                         "RSS is then the wrapper's, not the server's")
     parser.add_argument("--seed", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=1, help="serve --workers N (RSS and CPU: summed over them)")
     parser.add_argument("--smaps", action="store_true", help="resident memory by mapping kind, before and after")
     parser.add_argument("--samples", action="store_true", help="keep the per-second RSS samples in the JSON")
     args = parser.parse_args()

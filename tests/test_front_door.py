@@ -118,27 +118,27 @@ def api_404(response: httpx.Response) -> None:
 def test_api_search(site, p):
     anon = site["anon"]
     for mode in ("bm25", "hybrid"):
-        assert ids(anon.get("/api/search", params={"q": p.word, "mode": mode}).json()) == {p.hidden, p.other}
+        assert ids(anon.get("/api/v1/search", params={"q": p.word, "mode": mode}).json()) == {p.hidden, p.other}
     hide(site, p.hidden)
     for mode in ("bm25", "hybrid"):
-        answer = anon.get("/api/search", params={"q": p.word, "mode": mode}).json()
+        answer = anon.get("/api/v1/search", params={"q": p.word, "mode": mode}).json()
         assert ids(answer) == {p.other} and answer["total"] == 1, mode
-    assert anon.get("/api/search", params={"q": f"id:{p.hidden}"}).json()["total"] == 0
+    assert anon.get("/api/v1/search", params={"q": f"id:{p.hidden}"}).json()["total"] == 0
 
 
 def test_api_paper(site, p):
-    assert site["anon"].get(f"/api/papers/{p.hidden}").json()["id"] == p.hidden
+    assert site["anon"].get(f"/api/v1/papers/{p.hidden}").json()["id"] == p.hidden
     hide(site, p.hidden)
-    api_404(site["anon"].get(f"/api/papers/{p.hidden}"))
-    api_404(site["anon"].get(f"/api/papers/arXiv:{p.hidden}v1"))  # another spelling of the same id
+    api_404(site["anon"].get(f"/api/v1/papers/{p.hidden}"))
+    api_404(site["anon"].get(f"/api/v1/papers/arXiv:{p.hidden}v1"))  # another spelling of the same id
 
 
 def test_api_similar(site, p):
-    assert p.hidden in ids(site["anon"].get(f"/api/papers/{p.other}/similar", params={"k": 5}).json())
+    assert p.hidden in ids(site["anon"].get(f"/api/v1/papers/{p.other}/similar", params={"k": 5}).json())
     hide(site, p.hidden)
-    near = ids(site["anon"].get(f"/api/papers/{p.other}/similar", params={"k": 5}).json())
+    near = ids(site["anon"].get(f"/api/v1/papers/{p.other}/similar", params={"k": 5}).json())
     assert near and p.hidden not in near
-    api_404(site["anon"].get(f"/api/papers/{p.hidden}/similar"))
+    api_404(site["anon"].get(f"/api/v1/papers/{p.hidden}/similar"))
 
 
 @pytest.mark.parametrize("period", ["date", "week", "month", None])
@@ -146,7 +146,7 @@ def test_api_daily(site, p, period):
     params = {period: getattr(p, period.replace("date", "day"))} if period else {}  # None: the latest day
 
     def listed() -> set[str]:
-        return ids(site["anon"].get("/api/daily_papers", params=params | {"limit": 100}).json(), "papers")
+        return ids(site["anon"].get("/api/v1/daily_papers", params=params | {"limit": 100}).json(), "papers")
 
     assert {p.hidden, p.other} <= listed()
     hide(site, p.hidden)
@@ -159,11 +159,11 @@ def test_library_api_and_page(site, p):
     for pid in (p.other, p.hidden):  # saved before it was hidden
         svc.actions.save(user, pid)
     bearer = {"Authorization": f"Bearer {token}"}
-    answer = site["anon"].get("/api/library", headers=bearer).json()
+    answer = site["anon"].get("/api/v1/library", headers=bearer).json()
     assert ids(answer, "papers") == {p.hidden, p.other} and answer["total"] == 2  # the reader saves only here
     assert p.hidden in text(site["reader"], "/library")
     hide(site, p.hidden)
-    answer = site["anon"].get("/api/library", headers=bearer).json()
+    answer = site["anon"].get("/api/v1/library", headers=bearer).json()
     assert ids(answer, "papers") == {p.other} and answer["total"] == 1  # not even counted
     page = text(site["reader"], "/library")
     assert p.other in page and p.hidden not in page
@@ -298,14 +298,14 @@ def test_hidden_users_votes_count_nowhere(site, p):
     svc, anon = site["svc"], site["anon"]
     voter = svc.accounts.create_user(f"voter-{p.word}@example.org", PASSWORD, "Voter")
     _, token = svc.accounts.create_token(voter, "votes")
-    voted = anon.post(f"/api/papers/{p.other}/vote", headers={"Authorization": f"Bearer {token}"})
+    voted = anon.post(f"/api/v1/papers/{p.other}/vote", headers={"Authorization": f"Bearer {token}"})
     assert voted.status_code == 200, voted.text[:300]
 
     def counts() -> dict[str, int]:
-        daily = anon.get("/api/daily_papers", params={"date": p.day, "limit": 100}).json()["papers"]
-        found = anon.get("/api/search", params={"q": p.word, "mode": "bm25"}).json()["results"]
+        daily = anon.get("/api/v1/daily_papers", params={"date": p.day, "limit": 100}).json()["papers"]
+        found = anon.get("/api/v1/search", params={"q": p.word, "mode": "bm25"}).json()["results"]
         card = text(anon, f"/papers/date/{p.day}").split(f'id="paper-{p.other.replace(".", "-")}"', 1)[1]
-        return {"api paper": anon.get(f"/api/papers/{p.other}").json()["upvotes"],
+        return {"api paper": anon.get(f"/api/v1/papers/{p.other}").json()["upvotes"],
                 "api daily": next(row["upvotes"] for row in daily if row["id"] == p.other),
                 "api search": next(row["upvotes"] for row in found if row["id"] == p.other),
                 "web feed": int(card.split('class="vote-count">', 1)[1].split("<", 1)[0]),

@@ -148,11 +148,12 @@ ROUTES = _app_routes()
 
 def test_the_sweep_reaches_every_kind_of_route():
     paths = {path for _, path, _ in ROUTES}
-    for expected in ("/api/search", "/api/daily_papers", "/papers/date/{day}", "/search", "/feeds/search.{fmt}",
-                     "/unsubscribe/{token}", "/api/papers/{paper_id:path}", "/login", "/static/{path:path}"):
+    for expected in ("/api/v1/search", "/api/v1/daily_papers", "/api/daily_papers", "/papers/date/{day}", "/search",
+                     "/feeds/search.{fmt}", "/unsubscribe/{token}", "/api/v1/papers/{paper_id:path}",
+                     "/api/papers/{paper_id:anytext}", "/papers/{paper_id:anytext}.md", "/login", "/static/{path:path}"):
         assert expected in paths, f"{expected} is not among the routes the fuzz test found"
     assert any(method == "POST" for method, *_ in ROUTES) and any(method == "DELETE" for method, *_ in ROUTES)
-    assert "from" in dict((t, d) for _, t, d in ROUTES)["/api/search"]
+    assert "from" in dict((t, d) for _, t, d in ROUTES)["/api/v1/search"]
 
 
 GET_ROUTES = [(t, d) for m, t, d in ROUTES if m == "GET"]

@@ -101,18 +101,18 @@ def test_no_page_value_is_a_server_error(site, page, path):
 
 
 @pytest.mark.parametrize("path,params", [
-    ("/api/daily_papers", {"p": "\u00b2"}),
-    ("/api/daily_papers", {"p": "\u0663"}),
-    ("/api/daily_papers", {"limit": "99999999999999999999"}),
-    ("/api/daily_papers", {"limit": "\uff15"}),
-    ("/api/daily_papers", {"p": "9" * 5000}),
-    ("/api/search", {"q": "model", "page": "\u00b2"}),
-    ("/api/search", {"q": "model", "page": "99999999999999999999"}),
-    ("/api/search", {"q": "model", "per_page": "0"}),
-    ("/api/search", {"q": "model", "per_page": "-1"}),
-    ("/api/papers/2405.15738/similar", {"k": "-1"}),
-    ("/api/papers/2405.15738/similar", {"k": "\u00b2"}),
-    ("/api/papers/2405.15738/similar", {"k": "99999999999999999999"}),
+    ("/api/v1/daily_papers", {"p": "\u00b2"}),
+    ("/api/v1/daily_papers", {"p": "\u0663"}),
+    ("/api/v1/daily_papers", {"limit": "99999999999999999999"}),
+    ("/api/v1/daily_papers", {"limit": "\uff15"}),
+    ("/api/v1/daily_papers", {"p": "9" * 5000}),
+    ("/api/v1/search", {"q": "model", "page": "\u00b2"}),
+    ("/api/v1/search", {"q": "model", "page": "99999999999999999999"}),
+    ("/api/v1/search", {"q": "model", "per_page": "0"}),
+    ("/api/v1/search", {"q": "model", "per_page": "-1"}),
+    ("/api/v1/papers/2405.15738/similar", {"k": "-1"}),
+    ("/api/v1/papers/2405.15738/similar", {"k": "\u00b2"}),
+    ("/api/v1/papers/2405.15738/similar", {"k": "99999999999999999999"}),
 ])
 def test_api_int_params_are_a_json_400(site, path, params):
     api_error(site["client"].get(path, params=params), 400)
@@ -121,7 +121,7 @@ def test_api_int_params_are_a_json_400(site, path, params):
 def test_api_library_int_params(site):
     auth = {"Authorization": f"Bearer {site['token']}"}
     for params in ({"p": "\u00b2"}, {"p": "99999999999999999999"}, {"limit": "0"}, {"limit": "\u0663"}):
-        api_error(site["client"].get("/api/library", params=params, headers=auth), 400)
+        api_error(site["client"].get("/api/v1/library", params=params, headers=auth), 400)
 
 
 # ---- item 6: request bodies are capped, the token is checked first
@@ -147,20 +147,20 @@ def post_head(path: str, length: int, content_type: str, extra: str = "") -> str
 
 def test_declared_oversized_bodies_are_refused_unread(site):
     base = site["base"]
-    took, data = raw_request(base, post_head("/api/submit", 150_000_000, "application/json"))
+    took, data = raw_request(base, post_head("/api/v1/submit", 150_000_000, "application/json"))
     assert took < 5 and data.startswith(b"HTTP/1.1 413")
     assert b'"code":"too_large"' in data and b"at most 64 KB" in data and b"connection: close" in data.lower()
     took, data = raw_request(base, post_head("/login", 150_000_000, "application/x-www-form-urlencoded"))
     assert took < 5 and data.startswith(b"HTTP/1.1 413") and b"Error 413" in data
     auth = f"Authorization: Bearer {site['token']}\r\n"
-    took, data = raw_request(base, post_head("/api/papers/2405.15738/vote", 10**12, "application/json", auth))
+    took, data = raw_request(base, post_head("/api/v1/papers/2405.15738/vote", 10**12, "application/json", auth))
     assert data.startswith(b"HTTP/1.1 413")  # a route that reads no body is capped too
     assert site["client"].get("/api/health").status_code == 200
 
 
 def test_the_token_is_checked_before_the_body_is_read(site):
     # 1000 bytes announced, none sent: a route that read the body first would wait for them
-    took, data = raw_request(site["base"], post_head("/api/submit", 1000, "application/json"), wait=5)
+    took, data = raw_request(site["base"], post_head("/api/v1/submit", 1000, "application/json"), wait=5)
     assert took < 3 and data.startswith(b"HTTP/1.1 401"), data[:300]
     assert b"www-authenticate: bearer" in data.lower() and b'"code":"unauthorized"' in data
 
@@ -173,7 +173,7 @@ def chunks(n: int, size: int = 64 * 1024):
 def test_chunked_bodies_are_counted_as_they_stream(site):
     base, auth = site["base"], {"Authorization": f"Bearer {site['token']}"}
     started = time.monotonic()
-    big = httpx.post(base + "/api/submit", content=chunks(640), timeout=30,  # 40 MB, no Content-Length
+    big = httpx.post(base + "/api/v1/submit", content=chunks(640), timeout=30,  # 40 MB, no Content-Length
                      headers={"content-type": "application/json", **auth})
     assert time.monotonic() - started < 20
     assert "content-length" not in big.request.headers
@@ -181,10 +181,10 @@ def test_chunked_bodies_are_counted_as_they_stream(site):
     form = httpx.post(base + "/login", content=chunks(40), timeout=30,
                       headers={"content-type": "application/x-www-form-urlencoded"})
     assert_html_error(form, 413)
-    anonymous = httpx.post(base + "/api/submit", content=chunks(640), timeout=30,
+    anonymous = httpx.post(base + "/api/v1/submit", content=chunks(640), timeout=30,
                            headers={"content-type": "application/json"})
     assert anonymous.status_code == 401  # never read: refused on the token alone
-    small = httpx.post(base + "/api/submit", content=iter([b'{"arxiv_id": ', b'"nope"}']), timeout=30,
+    small = httpx.post(base + "/api/v1/submit", content=iter([b'{"arxiv_id": ', b'"nope"}']), timeout=30,
                        headers={"content-type": "application/json", **auth})
     assert api_error(small, 400)["code"] == "bad_input"  # under the cap a chunked body works
     assert site["client"].get("/api/health").status_code == 200
@@ -193,13 +193,13 @@ def test_chunked_bodies_are_counted_as_they_stream(site):
 def test_a_real_oversized_body_with_content_length(site):
     auth = {"Authorization": f"Bearer {site['token']}"}
     try:
-        answer = httpx.post(site["base"] + "/api/submit", content=b"x" * (MAX_BODY_BYTES * 40),
+        answer = httpx.post(site["base"] + "/api/v1/submit", content=b"x" * (MAX_BODY_BYTES * 40),
                             headers={"content-type": "application/json", **auth}, timeout=30)
     except httpx.TransportError:  # the server may close before the client has written it all
         pass
     else:
         api_error(answer, 413)
-    ok = httpx.post(site["base"] + "/api/submit", json={"arxiv_id": "nope"}, headers=auth, timeout=30)
+    ok = httpx.post(site["base"] + "/api/v1/submit", json={"arxiv_id": "nope"}, headers=auth, timeout=30)
     assert api_error(ok, 400)["code"] == "bad_input"
     assert site["client"].get("/api/health").json()["status"] == "ok"
 
@@ -221,8 +221,8 @@ def test_no_page_loads_anything_from_elsewhere(site):
         assert '<script src="http' not in html
     assert 'href="/openapi.json"' in client.get("/").text and "/api/docs" not in client.get("/").text
     api_error(client.get("/api/docs"), 404)
-    assert "/api/search" in client.get("/openapi.json").json()["paths"]
-    assert "requestBody" in client.get("/openapi.json").json()["paths"]["/api/submit"]["post"]
+    assert "/api/v1/search" in client.get("/openapi.json").json()["paths"]
+    assert "requestBody" in client.get("/openapi.json").json()["paths"]["/api/v1/submit"]["post"]
 
 
 # ---- item 8: HEAD and OPTIONS
@@ -244,8 +244,8 @@ def test_head_answers_like_get_without_a_body(site, path):
     ("/api/health", {"GET", "HEAD", "OPTIONS"}),
     ("/feeds/daily.atom", {"GET", "HEAD", "OPTIONS"}),
     ("/logout", {"POST", "OPTIONS"}),
-    ("/api/submit", {"POST", "OPTIONS"}),
-    ("/api/papers/2405.15738/vote", {"GET", "HEAD", "POST", "DELETE", "OPTIONS"}),  # GET: the paper route's
+    ("/api/v1/submit", {"POST", "OPTIONS"}),
+    ("/api/v1/papers/2405.15738/vote", {"GET", "HEAD", "POST", "DELETE", "OPTIONS"}),  # GET: the paper route's
     ("/static/site.css", {"GET", "HEAD", "OPTIONS"}),
 ])
 def test_options_lists_the_allowed_methods(site, path, methods):
@@ -262,7 +262,7 @@ def test_options_on_an_unknown_path_is_a_404(site):
 # ---- item 12: nosniff everywhere; one upvote count; hidden papers left out of the API
 @pytest.mark.parametrize("method,path", [("GET", "/api/health"), ("GET", "/api/nothing"), ("GET", "/openapi.json"),
                                          ("GET", "/static/site.css"), ("GET", "/static/missing.css"),
-                                         ("GET", "/feeds/daily.rss"), ("POST", "/api/submit"), ("GET", "/"),
+                                         ("GET", "/feeds/daily.rss"), ("POST", "/api/v1/submit"), ("GET", "/"),
                                          ("OPTIONS", "/")])
 def test_every_response_says_nosniff(site, method, path):
     assert site["client"].request(method, path).headers["x-content-type-options"] == "nosniff"
@@ -277,20 +277,20 @@ def shown_votes(html: str, paper_id: str) -> int:
 
 def test_the_api_shows_the_same_upvotes_as_the_pages(site):
     client, hub = site["client"], site["hub"]
-    source = client.get(f"/api/papers/{PID}").json()["upvotes"]
-    neighbour = client.get(f"/api/papers/{PID}/similar", params={"k": 3}).json()["results"][0]["id"]
+    source = client.get(f"/api/v1/papers/{PID}").json()["upvotes"]
+    neighbour = client.get(f"/api/v1/papers/{PID}/similar", params={"k": 3}).json()["results"][0]["id"]
     hub.actions.vote(site["voter"], PID, True)
     hub.actions.vote(site["voter"], neighbour, True)
     try:
-        paper = client.get(f"/api/papers/{PID}").json()
+        paper = client.get(f"/api/v1/papers/{PID}").json()
         assert paper["upvotes"] == source + 1 and paper["provenance"]  # the full record, local vote added
         assert shown_votes(client.get(f"/papers/{PID}").text, PID) == source + 1
-        hits = client.get("/api/search", params={"q": "ConvLLaVA", "mode": "bm25"}).json()["results"]
+        hits = client.get("/api/v1/search", params={"q": "ConvLLaVA", "mode": "bm25"}).json()["results"]
         assert [h["upvotes"] for h in hits if h["id"] == PID] == [source + 1]
         assert shown_votes(client.get("/search", params={"q": "ConvLLaVA"}).text, PID) == source + 1
-        similar = client.get(f"/api/papers/{PID}/similar", params={"k": 3}).json()["results"]
+        similar = client.get(f"/api/v1/papers/{PID}/similar", params={"k": 3}).json()["results"]
         assert similar and similar[0]["id"] == neighbour
-        assert similar[0]["upvotes"] == client.get(f"/api/papers/{neighbour}").json()["upvotes"]
+        assert similar[0]["upvotes"] == client.get(f"/api/v1/papers/{neighbour}").json()["upvotes"]
         assert shown_votes(client.get(f"/papers/{neighbour}").text, neighbour) == similar[0]["upvotes"]
     finally:
         hub.actions.vote(site["voter"], PID, False)
@@ -304,35 +304,35 @@ def result_count(html: str) -> str:
 def test_hidden_papers_are_left_out_of_search_totals_and_the_api(site):
     client, hub = site["client"], site["hub"]
     assert result_count(client.get("/search", params={"q": "zanzibarian"}).text) == "1 result"
-    quokka = client.get("/api/search", params={"q": "quokka", "mode": "bm25"}).json()
+    quokka = client.get("/api/v1/search", params={"q": "quokka", "mode": "bm25"}).json()
     assert quokka["total"] == 3 and {h["id"] for h in quokka["results"]} == set(LAB)
-    near = [h["id"] for h in client.get(f"/api/papers/{LAB[1]}/similar", params={"k": 5}).json()["results"]]
+    near = [h["id"] for h in client.get(f"/api/v1/papers/{LAB[1]}/similar", params={"k": 5}).json()["results"]]
     assert LAB[0] in near
     hub.actions.hide_paper(None, XSS_ID, True)
     hub.actions.hide_paper(None, LAB[0], True)
     try:
         page = client.get("/search", params={"q": "zanzibarian"}).text
         assert result_count(page) == "0 results" and "No papers match" in page
-        assert client.get("/api/search", params={"q": "zanzibarian"}).json()["total"] == 0
+        assert client.get("/api/v1/search", params={"q": "zanzibarian"}).json()["total"] == 0
         for mode in ("bm25", "hybrid"):
-            left = client.get("/api/search", params={"q": "quokka", "mode": mode}).json()
+            left = client.get("/api/v1/search", params={"q": "quokka", "mode": mode}).json()
             assert left["total"] == 2 and {h["id"] for h in left["results"]} == set(LAB[1:]), mode
-        assert client.get("/api/search", params={"q": f"id:{LAB[0]}"}).json()["total"] == 0
-        assert client.get("/api/search", params={"q": f"quokka id:{LAB[1]}"}).json()["total"] == 1
+        assert client.get("/api/v1/search", params={"q": f"id:{LAB[0]}"}).json()["total"] == 0
+        assert client.get("/api/v1/search", params={"q": f"quokka id:{LAB[1]}"}).json()["total"] == 1
         assert result_count(client.get("/search", params={"q": "quokka"}).text) == "2 results"
-        api_error(client.get(f"/api/papers/{XSS_ID}"), 404)
-        api_error(client.get(f"/api/papers/{LAB[0]}/similar"), 404)
-        near = client.get(f"/api/papers/{LAB[1]}/similar", params={"k": 5}).json()["results"]
+        api_error(client.get(f"/api/v1/papers/{XSS_ID}"), 404)
+        api_error(client.get(f"/api/v1/papers/{LAB[0]}/similar"), 404)
+        near = client.get(f"/api/v1/papers/{LAB[1]}/similar", params={"k": 5}).json()["results"]
         assert len(near) == 5 and LAB[0] not in {h["id"] for h in near}
     finally:
         hub.actions.hide_paper(None, XSS_ID, False)
         hub.actions.hide_paper(None, LAB[0], False)
-    assert client.get(f"/api/papers/{XSS_ID}").status_code == 200
+    assert client.get(f"/api/v1/papers/{XSS_ID}").status_code == 200
 
 
 def test_a_search_page_past_the_end(site):
     client = site["client"]
-    past = client.get("/api/search", params={"q": "zanzibarian", "page": 3})  # the API: an empty page
+    past = client.get("/api/v1/search", params={"q": "zanzibarian", "page": 3})  # the API: an empty page
     assert past.status_code == 200 and past.json()["results"] == [] and past.json()["total"] == 1
     assert_html_error(client.get("/search", params={"q": "zanzibarian", "page": 3}), 404)  # the page: a 404
 
@@ -347,4 +347,4 @@ def test_feed_pages_at_the_calendars_edges_have_no_link_beyond_it(site):
     assert 'href="/papers/month/0001-01"' in first.text  # the tab, not "1-01" (strftime's year 1)
     picked = client.get("/papers", params={"date": "0001-01-05", "view": "month"}, follow_redirects=False)
     assert picked.status_code == 302 and picked.headers["location"] == "/papers/month/0001-01"
-    assert client.get("/api/daily_papers", params={"date": "9999-12-31"}).json()["period"]["next"] is None
+    assert client.get("/api/v1/daily_papers", params={"date": "9999-12-31"}).json()["period"]["next"] is None

@@ -181,3 +181,24 @@ def test_eval_recs_cutoff_outside_the_listings_exits_2():
     proc = _cli("--cutoff", "2030-01-01", "--limit", "3")
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
     assert "no paper is listed from 2030-01-01" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_an_extended_space_scores_outside_papers_with_the_fitted_words(sample, author):
+    """A reader's liked papers outside the shared window join a copy of its space with the window's
+    vocabulary: the copy ranks as a space fitted with them would, and the shared space is unchanged."""
+    papers, vectors, _ = sample
+    name, liked, held_out = author
+    by_id = {p.id: i for i, p in enumerate(papers)}
+    window = [i for i, p in enumerate(papers) if p.id not in liked]
+    base = FeatureSpace([papers[i] for i in window], vectors[window])
+    extra = [papers[by_id[pid]] for pid in liked]
+    grown = base.extended(extra, vectors[[by_id[pid] for pid in liked]])
+    assert len(base) == len(window) and len(grown) == len(window) + len(liked)
+    assert list(grown.rows(liked)) == list(range(len(window), len(grown)))
+    fresh = base.vectorizer.transform([f"{p.title}. {p.abstract}" for p in extra])
+    assert abs(grown.words[len(window):] - fresh).max() < 1e-6
+    assert np.allclose(np.linalg.norm(grown.embeddings[len(window):], axis=1), 1.0, atol=1e-5)
+    again = base.extended(extra, vectors[[by_id[pid] for pid in liked]])  # the words cache gives the same rows
+    assert abs(again.words - grown.words).max() == 0
+    recs = Recommender(grown).recommend(Reader(positives=liked), _candidates(grown, held_out, papers, name), k=10)
+    assert {r.paper_id for r in recs} & set(held_out)  # the liked papers' words and vectors still teach

@@ -102,15 +102,15 @@ def _plant_twin(svc, pid: str) -> str:
 
 def _like(client, headers, liked):
     """One liked paper by each positive signal: upvote, save, "more", and "more" again."""
-    assert client.post(f"/api/papers/{liked[0]}/vote", headers=headers).status_code == 200
-    assert client.post(f"/api/papers/{liked[1]}/save", headers=headers).status_code == 200
+    assert client.post(f"/api/v1/papers/{liked[0]}/vote", headers=headers).status_code == 200
+    assert client.post(f"/api/v1/papers/{liked[1]}/save", headers=headers).status_code == 200
     for pid in liked[2:]:
-        r = client.post(f"/api/papers/{pid}/feedback", headers=headers, json={"kind": "more"})
+        r = client.post(f"/api/v1/papers/{pid}/feedback", headers=headers, json={"kind": "more"})
         assert r.status_code == 200 and r.json() == {"id": pid, "kind": "more", "on": True}
 
 
 def _recs(client, headers, k=50, period="week") -> list[dict]:
-    r = client.get("/api/recommendations", headers=headers, params={"period": period, "k": k})
+    r = client.get("/api/v1/recommendations", headers=headers, params={"period": period, "k": k})
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["period"] == period and body["to"] == "2024-07-22" and body["reason"] is None
@@ -136,13 +136,13 @@ def test_feedback_changes_the_next_list_and_explanations_name_liked_papers(site,
         assert rec["why"]["words"] and titles[rec["why"]["liked"][0]["id"]] in rec["because"]
     in_week = [pid for pid in before if pid != top]  # ranks without the dismissed paper: its removal alone moves nothing
     assert max(in_week, key=lambda pid: float(_vector(svc, pid) @ _vector(svc, top))) == twin
-    r = client.post(f"/api/papers/{top}/feedback", headers=headers, json={"kind": "not_for_me"})
+    r = client.post(f"/api/v1/papers/{top}/feedback", headers=headers, json={"kind": "not_for_me"})
     assert r.status_code == 200
     after = [r["id"] for r in _recs(client, headers)]
     assert top not in after
     assert (after.index(twin) if twin in after else len(after)) > in_week.index(twin) + 5
     # undo: the dismissed paper can come back
-    assert client.request("DELETE", f"/api/papers/{top}/feedback", headers=headers,
+    assert client.request("DELETE", f"/api/v1/papers/{top}/feedback", headers=headers,
                           params={"kind": "not_for_me"}).json()["on"] is False
     assert top in [r["id"] for r in _recs(client, headers)]
 
@@ -155,14 +155,14 @@ def test_hidden_saved_and_voted_papers_are_never_recommended(site, reader):
     hidden, saved, voted = first[:3]
     svc.store.set_paper_hidden(hidden, True)
     try:
-        assert client.post(f"/api/papers/{saved}/save", headers=headers).status_code == 200
-        assert client.post(f"/api/papers/{voted}/vote", headers=headers).status_code == 200
+        assert client.post(f"/api/v1/papers/{saved}/save", headers=headers).status_code == 200
+        assert client.post(f"/api/v1/papers/{voted}/vote", headers=headers).status_code == 200
         again = [r["id"] for r in _recs(client, headers)]
         assert again and not {hidden, saved, voted} & set(again)
         for period in ("day", "month"):
             assert hidden not in [p.paper.id for p in svc.for_you.recommendations(user, period, k=50).picks]
         # feedback on a hidden paper: as if it did not exist
-        r = client.post(f"/api/papers/{hidden}/feedback", headers=headers, json={"kind": "more"})
+        r = client.post(f"/api/v1/papers/{hidden}/feedback", headers=headers, json={"kind": "more"})
         assert r.status_code == 404
     finally:
         svc.store.set_paper_hidden(hidden, False)
@@ -171,30 +171,30 @@ def test_hidden_saved_and_voted_papers_are_never_recommended(site, reader):
 def test_export_lists_every_signal_and_forget_deletes_them(site, reader):
     svc, client, (user, headers) = site["svc"], site["client"], reader
     a, b, c, d = _week(svc)[:4]
-    client.post(f"/api/papers/{a}/vote", headers=headers)
-    client.post(f"/api/papers/{b}/save", headers=headers)
-    client.post(f"/api/papers/{c}/feedback", headers=headers, json={"kind": "more"})
-    client.post(f"/api/papers/{c}/feedback", headers=headers, json={"kind": "more"})  # idempotent
-    client.post(f"/api/papers/{d}/feedback", headers=headers, json={"kind": "not_for_me"})
-    export = client.get("/api/me/signals", headers=headers).json()
+    client.post(f"/api/v1/papers/{a}/vote", headers=headers)
+    client.post(f"/api/v1/papers/{b}/save", headers=headers)
+    client.post(f"/api/v1/papers/{c}/feedback", headers=headers, json={"kind": "more"})
+    client.post(f"/api/v1/papers/{c}/feedback", headers=headers, json={"kind": "more"})  # idempotent
+    client.post(f"/api/v1/papers/{d}/feedback", headers=headers, json={"kind": "not_for_me"})
+    export = client.get("/api/v1/me/signals", headers=headers).json()
     assert export["user"]["email"] == user.email and export["follows"] == []
     assert sorted((s["kind"], s["paper_id"]) for s in export["signals"]) == sorted(
         [("upvote", a), ("save", b), ("more", c), ("not_for_me", d)])
     assert all(s["title"] == svc.store.get_paper(s["paper_id"]).title and s["created_at"] for s in export["signals"])
-    r = client.request("DELETE", f"/api/papers/{c}/feedback", headers=headers, json={"kind": "more"})
+    r = client.request("DELETE", f"/api/v1/papers/{c}/feedback", headers=headers, json={"kind": "more"})
     assert r.status_code == 200
-    assert {s["kind"] for s in client.get("/api/me/signals", headers=headers).json()["signals"]} == {
+    assert {s["kind"] for s in client.get("/api/v1/me/signals", headers=headers).json()["signals"]} == {
         "upvote", "save", "not_for_me"}
-    assert client.delete("/api/me/signals", headers=headers).json() == {"deleted": 3}
-    assert client.get("/api/me/signals", headers=headers).json()["signals"] == []
-    assert client.get("/api/library", headers=headers).json()["total"] == 0
+    assert client.delete("/api/v1/me/signals", headers=headers).json() == {"deleted": 3}
+    assert client.get("/api/v1/me/signals", headers=headers).json()["signals"] == []
+    assert client.get("/api/v1/library", headers=headers).json()["total"] == 0
     assert svc.store.vote_counts([a]).get(a, 0) == 0
 
 
 def test_a_reader_without_positive_signals_gets_an_empty_list_with_a_reason(site, reader):
     client, (_, headers) = site["client"], reader
-    client.post(f"/api/papers/{_week(site['svc'])[0]}/feedback", headers=headers, json={"kind": "not_for_me"})
-    body = client.get("/api/recommendations", headers=headers).json()
+    client.post(f"/api/v1/papers/{_week(site['svc'])[0]}/feedback", headers=headers, json={"kind": "not_for_me"})
+    body = client.get("/api/v1/recommendations", headers=headers).json()
     assert body["results"] == [] and "no positive signal" in body["reason"]
 
 
@@ -206,19 +206,19 @@ def test_bad_requests_are_clear_4xx(site, reader):
         assert response.status_code == status, response.text
         return response.json()["error"]["message"]
 
-    assert "kind" in error(client.post(f"/api/papers/{pid}/feedback", headers=headers, json={"kind": "meh"}), 400)
-    assert error(client.post(f"/api/papers/{pid}/feedback", headers=headers, content=b"{nope"), 400)
-    assert error(client.post(f"/api/papers/{pid}/feedback", headers=headers, json={}), 400)
-    assert "kind" in error(client.delete(f"/api/papers/{pid}/feedback", headers=headers), 400)
-    assert "kind" in error(client.delete(f"/api/papers/{pid}/feedback", headers=headers, params={"kind": "x"}), 400)
-    assert error(client.post(f"/api/papers/{UNKNOWN}/feedback", headers=headers, json={"kind": "more"}), 404)
-    assert error(client.post("/api/papers/not-an-id/feedback", headers=headers, json={"kind": "more"}), 400)
-    assert "period" in error(client.get("/api/recommendations", headers=headers, params={"period": "year"}), 400)
-    assert error(client.get("/api/recommendations", headers=headers, params={"k": 0}), 400)
-    assert error(client.get("/api/recommendations", headers=headers, params={"k": "ten"}), 400)
-    for method, path in (("GET", "/api/recommendations"), ("POST", f"/api/papers/{pid}/feedback"),
-                         ("DELETE", f"/api/papers/{pid}/feedback"), ("GET", "/api/me/signals"),
-                         ("DELETE", "/api/me/signals")):
+    assert "kind" in error(client.post(f"/api/v1/papers/{pid}/feedback", headers=headers, json={"kind": "meh"}), 400)
+    assert error(client.post(f"/api/v1/papers/{pid}/feedback", headers=headers, content=b"{nope"), 400)
+    assert error(client.post(f"/api/v1/papers/{pid}/feedback", headers=headers, json={}), 400)
+    assert "kind" in error(client.delete(f"/api/v1/papers/{pid}/feedback", headers=headers), 400)
+    assert "kind" in error(client.delete(f"/api/v1/papers/{pid}/feedback", headers=headers, params={"kind": "x"}), 400)
+    assert error(client.post(f"/api/v1/papers/{UNKNOWN}/feedback", headers=headers, json={"kind": "more"}), 404)
+    assert error(client.post("/api/v1/papers/not-an-id/feedback", headers=headers, json={"kind": "more"}), 400)
+    assert "period" in error(client.get("/api/v1/recommendations", headers=headers, params={"period": "year"}), 400)
+    assert error(client.get("/api/v1/recommendations", headers=headers, params={"k": 0}), 400)
+    assert error(client.get("/api/v1/recommendations", headers=headers, params={"k": "ten"}), 400)
+    for method, path in (("GET", "/api/v1/recommendations"), ("POST", f"/api/v1/papers/{pid}/feedback"),
+                         ("DELETE", f"/api/v1/papers/{pid}/feedback"), ("GET", "/api/v1/me/signals"),
+                         ("DELETE", "/api/v1/me/signals")):
         assert "token" in error(client.request(method, path, json={"kind": "more"}), 401)
         assert error(client.request(method, path, headers={"Authorization": "Bearer nope"}), 401)
 

@@ -44,9 +44,9 @@ def test_start_offline_loads_the_shared_archive_and_serves(tmp_path):
                 time.sleep(0.3)
         assert health is not None, proc.stderr.read() if proc.poll() is not None else "server did not answer"
         assert health["papers"] == 300
-        feed = httpx.get(f"http://127.0.0.1:{port}/api/daily_papers", timeout=10).json()
+        feed = httpx.get(f"http://127.0.0.1:{port}/api/v1/daily_papers", timeout=10).json()
         assert feed["papers"], feed
-        found = httpx.get(f"http://127.0.0.1:{port}/api/search", params={"q": "language model", "mode": "bm25"},
+        found = httpx.get(f"http://127.0.0.1:{port}/api/v1/search", params={"q": "language model", "mode": "bm25"},
                           timeout=10).json()
         assert found["total"] > 0
     finally:

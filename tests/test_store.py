@@ -15,7 +15,19 @@ def hf(pid, day, upvotes, at="2024-06-01T00:00:00Z", **kw):
                  upvotes=upvotes, feed_entry=FeedEntry(day=day, upvotes=upvotes, rank=0, captured_at=at), **kw)
 
 
-def test_schema_and_wal(tmp_path):
+# The store contract: each test below that takes `store` (or `store_url`) runs on SQLite and on
+# a real PostgreSQL server (tests/pg_support.py); the SQLite-only ones look at the file itself.
+def test_schema_version_and_reopening(store_url):
+    store = open_store(store_url)
+    assert store.schema_version() == SCHEMA_VERSION
+    store.upsert_papers([hf("2405.00001", "2024-05-27", 3)])
+    store.close()
+    again = open_store(store_url)  # reopening runs no migration twice and keeps the data
+    assert again.schema_version() == SCHEMA_VERSION and again.count_papers() == 1
+    again.close()
+
+
+def test_schema_and_wal(tmp_path):  # SQLite only: the journal mode of the file
     store = open_store(tmp_path / "p.db")
     assert store.schema_version() == SCHEMA_VERSION
     mode = sqlite3.connect(tmp_path / "p.db").execute("PRAGMA journal_mode").fetchone()[0]
@@ -24,8 +36,7 @@ def test_schema_and_wal(tmp_path):
     assert open_store(f"sqlite:///{tmp_path / 'p.db'}").schema_version() == SCHEMA_VERSION
 
 
-def test_upsert_is_idempotent(tmp_path):
-    store = open_store(tmp_path / "p.db")
+def test_upsert_is_idempotent(store):
     batch = [hf("2405.00001", "2024-05-27", 3), hf("2405.00002", "2024-05-27", 7)]
     assert store.upsert_papers(batch).as_dict() == {"inserted": 2, "updated": 0, "unchanged": 0}
     seq = store.max_seq()
@@ -33,8 +44,7 @@ def test_upsert_is_idempotent(tmp_path):
     assert store.max_seq() == seq and store.count_papers() == 2
 
 
-def test_one_record_per_paper_across_sources(tmp_path):
-    store = open_store(tmp_path / "p.db")
+def test_one_record_per_paper_across_sources(store):
     store.upsert_papers([hf("2405.00001", "2024-05-27", 3)])
     arxiv = Paper(id="2405.00001", title="Real title", categories=["cs.LG"], source="arxiv-jsonl",
                   observed_at="2024-05-20T00:00:00Z")
@@ -46,8 +56,7 @@ def test_one_record_per_paper_across_sources(tmp_path):
     assert paper.provenance["upvotes"]["source"] == "hf-jsonl"
 
 
-def test_feed_entries_and_nearest_days(tmp_path):
-    store = open_store(tmp_path / "p.db")
+def test_feed_entries_and_nearest_days(store):
     store.upsert_papers([hf("2405.00001", "2024-05-27", 3), hf("2405.00002", "2024-05-29", 9),
                          hf("2405.00001", "2024-05-29", 5, at="2024-06-02T00:00:00Z")])
     rows = store.feed_entries("2024-05-29", "2024-05-29")
@@ -57,16 +66,14 @@ def test_feed_entries_and_nearest_days(tmp_path):
     assert store.latest_feed_day() == "2024-05-29"
 
 
-def test_changes_feed_and_watermarks(tmp_path):
-    store = open_store(tmp_path / "p.db")
+def test_changes_feed_and_watermarks(store):
     store.upsert_papers([hf(f"2405.0000{i}", "2024-05-27", i) for i in range(1, 6)])
     assert [p.id for _, p in store.iter_changes(3)] == ["2405.00004", "2405.00005"]
     store.set_watermark("lexical", 3)
     assert store.get_watermark("lexical") == 3 and store.get_watermark("other") == 0
 
 
-def test_cursor_commits_with_the_page_and_rolls_back_with_it(tmp_path):
-    store = open_store(tmp_path / "p.db")
+def test_cursor_commits_with_the_page_and_rolls_back_with_it(store):
     store.upsert_papers([hf("2405.00001", "2024-05-27", 1)], cursor=("h", {"token": "a"}))
     assert store.get_cursor("h") == {"token": "a"}
 
@@ -79,8 +86,7 @@ def test_cursor_commits_with_the_page_and_rolls_back_with_it(tmp_path):
     assert store.get_cursor("h") == {"token": "a"} and store.get_paper("2405.00002") is None
 
 
-def test_embeddings_roundtrip_checks_text_hash(tmp_path):
-    store = open_store(tmp_path / "p.db")
+def test_embeddings_roundtrip_checks_text_hash(store):
     vec = np.arange(4, dtype=np.float32)
     store.put_embeddings("m", [("a", "h1", vec)])
     assert np.array_equal(store.get_embeddings("m", {"a": "h1"})["a"], vec)
@@ -88,8 +94,7 @@ def test_embeddings_roundtrip_checks_text_hash(tmp_path):
     assert [pid for pid, _ in store.iter_embeddings("m")] == ["a"]
 
 
-def test_concurrent_writers_do_not_lose_papers(tmp_path):
-    store = open_store(tmp_path / "p.db")
+def test_concurrent_writers_do_not_lose_papers(store):
 
     def write(start):
         for i in range(start, start + 20):
@@ -103,7 +108,7 @@ def test_concurrent_writers_do_not_lose_papers(tmp_path):
     assert store.count_papers() == 80 and store.max_seq() == 80
 
 
-def test_bad_database_files(tmp_path):
+def test_bad_database_files(tmp_path):  # SQLite only: damaged and newer files
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(BadInput):
@@ -119,7 +124,8 @@ def test_bad_database_files(tmp_path):
 
 
 def test_processes_opening_a_new_database_at_once_migrate_it_once(tmp_path):
-    """Two processes creating the same file race on the migrations; both must open it cleanly."""
+    """Two processes creating the same file race on the migrations; both must open it cleanly.
+    (SQLite; test_postgres_store.py races PostgreSQL's migrations.)"""
     import subprocess
     import sys
 

@@ -166,7 +166,7 @@ def test_local_votes_add_to_source_upvotes_and_rank_the_feed(env):
     ranked = hub.catalog.feed(None, DAY, sort="upvotes").cards
     assert ranked[0].paper.id == last.paper.id and ranked[0].upvotes == last.upvotes + needed
     assert hub.catalog.feed(None, DAY, sort="trending").cards[0].paper.id == last.paper.id
-    api = httpx.get(env["base"] + "/api/daily_papers", params={"date": DAY, "sort": "upvotes"}).json()
+    api = httpx.get(env["base"] + "/api/v1/daily_papers", params={"date": DAY, "sort": "upvotes"}).json()
     assert api["papers"][0]["id"] == last.paper.id and api["papers"][0]["upvotes"] == last.upvotes + needed
     paper_page = httpx.get(env["base"] + f"/papers/{last.paper.id}").text
     assert f"<dd>{last.upvotes + needed}</dd>" in paper_page
@@ -184,7 +184,7 @@ def test_concurrent_clicks_keep_counts_exact(env):
     def hammer(token: str) -> None:
         with httpx.Client(base_url=env["base"], timeout=60, headers={"Authorization": f"Bearer {token}"}) as c:
             for method in ("POST", "DELETE", "POST", "POST", "DELETE", "POST"):  # ends voted
-                assert c.request(method, f"/api/papers/{pid}/vote").status_code == 200
+                assert c.request(method, f"/api/v1/papers/{pid}/vote").status_code == 200
 
     with ThreadPoolExecutor(max_workers=12) as pool:
         list(pool.map(hammer, tokens))
@@ -262,12 +262,12 @@ def test_admin_hides_papers_and_users(env):
         spam_token = csrf_of(spammer.get("/").text)
         spammer.post(f"/papers/{pid}/vote", data={"csrf_token": spam_token})
         votes_with_spam = shown_votes(visitor.get("/papers/date/2024-05-27").text, pid)
-        day_total = httpx.get(env["base"] + "/api/daily_papers?date=2024-05-27").json()["total"]
+        day_total = httpx.get(env["base"] + "/api/v1/daily_papers?date=2024-05-27").json()["total"]
         assert admin.post(f"/admin/papers/{pid}/hide", data={"csrf_token": token, "action": "hide"}).status_code == 303
         assert_html_error(visitor.get(f"/papers/{pid}"), 404)
         assert "2405-15738" not in visitor.get("/papers/date/2024-05-27").text
         assert "2405-15738" not in visitor.get("/search", params={"q": "ConvLLaVA"}).text
-        assert httpx.get(env["base"] + "/api/daily_papers?date=2024-05-27").json()["total"] == day_total - 1
+        assert httpx.get(env["base"] + "/api/v1/daily_papers?date=2024-05-27").json()["total"] == day_total - 1
         admin_view = admin.get(f"/papers/{pid}").text
         assert "Show this paper again" in admin_view and 'class="badge">hidden' in admin_view
         assert "ConvLLaVA" in admin.get("/admin").text
@@ -297,31 +297,31 @@ def test_api_tokens_vote_save_submit(env):
         assert secret not in c.get("/settings").text  # shown once
         token_id = re.search(r'/settings/tokens/(\d+)/revoke', c.get("/settings").text).group(1)
     api = httpx.Client(base_url=env["base"], headers={"Authorization": f"Bearer {secret}"}, timeout=60)
-    assert api.get("/api/me").json()["email"] == "robot@example.com"
-    voted = api.post("/api/papers/2405.16822/vote").json()
-    assert voted["voted"] is True and api.post("/api/papers/2405.16822/vote").json() == voted  # idempotent
-    assert api.delete("/api/papers/2405.16822/vote").json()["upvotes"] == voted["upvotes"] - 1
-    assert api.post("/api/papers/arXiv:2405.16822v1/save").json() == {"id": "2405.16822", "saved": True}
-    assert [p["id"] for p in api.get("/api/library").json()["papers"]] == ["2405.16822"]
-    assert api.post("/api/papers/2401.99999/vote").status_code == 404
-    assert api.post("/api/submit", json={"arxiv_id": "nope"}).json()["error"]["code"] == "bad_input"
-    assert api.post("/api/submit", json={}).status_code == 400
-    submitted = api.post("/api/submit", json={"arxiv_id": "2405.16822"})
+    assert api.get("/api/v1/me").json()["email"] == "robot@example.com"
+    voted = api.post("/api/v1/papers/2405.16822/vote").json()
+    assert voted["voted"] is True and api.post("/api/v1/papers/2405.16822/vote").json() == voted  # idempotent
+    assert api.delete("/api/v1/papers/2405.16822/vote").json()["upvotes"] == voted["upvotes"] - 1
+    assert api.post("/api/v1/papers/arXiv:2405.16822v1/save").json() == {"id": "2405.16822", "saved": True}
+    assert [p["id"] for p in api.get("/api/v1/library").json()["papers"]] == ["2405.16822"]
+    assert api.post("/api/v1/papers/2401.99999/vote").status_code == 404
+    assert api.post("/api/v1/submit", json={"arxiv_id": "nope"}).json()["error"]["code"] == "bad_input"
+    assert api.post("/api/v1/submit", json={}).status_code == 400
+    submitted = api.post("/api/v1/submit", json={"arxiv_id": "2405.16822"})
     assert submitted.status_code == 201 and submitted.json()["feed_day"] == today()
     assert submitted.json()["fetched"] is False  # already known here: no arXiv request
-    duplicate = api.post("/api/submit", json={"arxiv_id": "2405.16822"})
+    duplicate = api.post("/api/v1/submit", json={"arxiv_id": "2405.16822"})
     assert duplicate.status_code == 409 and duplicate.json()["error"]["code"] == "conflict"
-    anonymous = httpx.post(env["base"] + "/api/papers/2405.16822/vote")
+    anonymous = httpx.post(env["base"] + "/api/v1/papers/2405.16822/vote")
     assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"] == "Bearer"
     with client(env) as c:
         log_in(c, "robot@example.com")
         c.post(f"/settings/tokens/{token_id}/revoke", data={"csrf_token": csrf_of(c.get("/settings").text)})
-    assert api.post("/api/papers/2405.16822/vote").status_code == 401
+    assert api.post("/api/v1/papers/2405.16822/vote").status_code == 401
 
 
 def test_daily_papers_api_speaks_hf_parameters(env):
     def get(**params):
-        return httpx.get(env["base"] + "/api/daily_papers", params=params)
+        return httpx.get(env["base"] + "/api/v1/daily_papers", params=params)
     newest = get(date=DAY, sort="publishedAt").json()["papers"]
     assert [p["published"] for p in newest] == sorted((p["published"] for p in newest), reverse=True)
     week = get(week="2024-W22", p=1, limit=5).json()

@@ -52,6 +52,7 @@ class DigestConfig:
     timezone: str = "UTC"
     trending_count: int = 10
     topics_count: int = 20
+    for_you_count: int = 5  # "For you": a signed-in subscriber's recommendations (0: none)
     bounce_threshold: int = 3  # permanent failures in a row before an address is disabled
     max_attempts: int = 8  # temporary failures before a message is given up
     retry_base_seconds: float = 60.0  # backoff: base * 2**(attempt-1), capped at retry_max_seconds
@@ -229,7 +230,7 @@ def validate(config: Config) -> None:
         ZoneInfo(digest.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise BadInput(f"digest.timezone: unknown time zone {digest.timezone[:60]!r} (e.g. UTC, Europe/Paris)") from None
-    for name in ("trending_count", "topics_count"):
+    for name in ("trending_count", "topics_count", "for_you_count"):
         if not 0 <= getattr(digest, name) <= 100:
             raise BadInput(f"digest.{name} must be between 0 and 100")
     for name in ("bounce_threshold", "max_attempts"):

@@ -1,16 +1,26 @@
-"""The JSON API under ``/api``: read routes (anonymous), actions and recommendations (bearer token)."""
+"""The JSON API: papersift's own routes under ``/api/v1`` (reads anonymous; actions and
+recommendations with a bearer token), ``/api/health``, and the Hugging Face–compatible routes on
+HF's own paths (``/api/daily_papers``, ``/api/papers/...``, ``/papers/{id}.md``)."""
 
 from fastapi import APIRouter
 
 from papersift.api.actions import make_router as make_action_router
+from papersift.api.exports import make_router as make_export_router
+from papersift.api.hf import make_hf_router
+from papersift.api.models import PREFIX
 from papersift.api.recommendations import make_router as make_recommendation_router
-from papersift.api.routes import make_read_router
+from papersift.api.routes import health_router, make_read_router
 from papersift.service import Papersift
+
+__all__ = ["PREFIX", "make_api_router"]
 
 
 def make_api_router(service: Papersift) -> APIRouter:
     router = APIRouter()
+    router.include_router(health_router(service))
     router.include_router(make_read_router(service))
     router.include_router(make_action_router(service))
     router.include_router(make_recommendation_router(service))
+    router.include_router(make_export_router(service))
+    router.include_router(make_hf_router(service))  # HF's paths; /papers/{id}.md before the website's pages
     return router

@@ -1,4 +1,4 @@
-"""JSON API actions with token auth: vote, save, submit, the caller's library.
+"""JSON API actions with token auth (under ``/api/v1``): vote, save, submit, the caller's library.
 
 Auth is ``Authorization: Bearer <token>`` only (tokens from /settings or ``papersift admin
 create-token``). Cookies are never accepted here, so these routes need no CSRF token: a
@@ -10,16 +10,22 @@ itself, after :func:`caller` (a declared body parameter would be read, and buffe
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Query, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field, ValidationError
 
+from papersift.api.models import ERRORS, PAPER_ID, PREFIX, LibraryOut, MeOut, SaveOut, SubmitOut, VoteOut
 from papersift.errors import BadInput
 from papersift.model import User
 from papersift.service import Papersift
 
 MAX_LIMIT = 100
+# Declares the bearer scheme in the OpenAPI document; it checks nothing (auto_error=False): each
+# route calls token_user itself, so that a missing token is our JSON 401, not FastAPI's 403.
+BEARER = Security(HTTPBearer(auto_error=False, description="an API token from /settings or "
+                                                           "`papersift admin create-token`"))
 
 
 class SubmitBody(BaseModel):
@@ -51,7 +57,7 @@ def token_user(hub: Papersift, request: Request) -> User:
 
 
 def make_router(hub: Papersift) -> APIRouter:
-    router = APIRouter(prefix="/api", tags=["actions (token auth)"])
+    router = APIRouter(prefix=PREFIX, tags=["actions (token auth)"], responses=ERRORS, dependencies=[BEARER])
 
     def caller(request: Request) -> User:
         return token_user(hub, request)
@@ -65,23 +71,25 @@ def make_router(hub: Papersift) -> APIRouter:
         pid = hub.catalog.visible_paper(paper_id, user).id
         return {"id": pid, "saved": hub.actions.save(user, pid, on)}
 
-    @router.post("/papers/{paper_id:path}/vote", summary="Upvote a paper (idempotent)")
-    def vote(request: Request, paper_id: str):
+    @router.post("/papers/{paper_id:path}/vote", response_model=VoteOut, summary="Upvote a paper (idempotent)")
+    def vote(request: Request, paper_id: str = Path(..., **PAPER_ID)):
         return _vote(request, paper_id, True)
 
-    @router.delete("/papers/{paper_id:path}/vote", summary="Remove your upvote (idempotent)")
-    def unvote(request: Request, paper_id: str):
+    @router.delete("/papers/{paper_id:path}/vote", response_model=VoteOut, summary="Remove your upvote (idempotent)")
+    def unvote(request: Request, paper_id: str = Path(..., **PAPER_ID)):
         return _vote(request, paper_id, False)
 
-    @router.post("/papers/{paper_id:path}/save", summary="Save a paper to your library (idempotent)")
-    def save(request: Request, paper_id: str):
+    @router.post("/papers/{paper_id:path}/save", response_model=SaveOut,
+                 summary="Save a paper to your library (idempotent)")
+    def save(request: Request, paper_id: str = Path(..., **PAPER_ID)):
         return _save(request, paper_id, True)
 
-    @router.delete("/papers/{paper_id:path}/save", summary="Remove a paper from your library")
-    def unsave(request: Request, paper_id: str):
+    @router.delete("/papers/{paper_id:path}/save", response_model=SaveOut, summary="Remove a paper from your library")
+    def unsave(request: Request, paper_id: str = Path(..., **PAPER_ID)):
         return _save(request, paper_id, False)
 
-    @router.post("/submit", status_code=201, summary="Put an arXiv paper on today's feed, credited to you",
+    @router.post("/submit", status_code=201, response_model=SubmitOut,
+                 summary="Put an arXiv paper on today's feed, credited to you",
                  openapi_extra={"requestBody": {"required": True, "content": {
                      "application/json": {"schema": SubmitBody.model_json_schema()}}}})
     async def submit(request: Request):
@@ -91,15 +99,14 @@ def make_router(hub: Papersift) -> APIRouter:
         return JSONResponse({"id": result.paper.id, "feed_day": result.day, "fetched": result.fetched,
                              "paper": _paper_json(result.paper)}, status_code=201)
 
-    @router.get("/library", summary="Your saved papers, most recently saved first")
-    def library(request: Request, p: int = 0, limit: int = 50):
-        if p < 0 or not 1 <= limit <= MAX_LIMIT:
-            raise BadInput(f"p must be 0 or more and limit between 1 and {MAX_LIMIT}")
+    @router.get("/library", response_model=LibraryOut, summary="Your saved papers, most recently saved first")
+    def library(request: Request, p: int = Query(0, ge=0, le=9999, description="page, from 0"),
+                limit: int = Query(50, ge=1, le=MAX_LIMIT)):
         listing = hub.catalog.library(caller(request), page=p + 1, per_page=limit)
         return {"total": listing.total, "p": p, "limit": limit,
                 "papers": [_paper_json(c.paper) | {"upvotes": c.upvotes} for c in listing.cards]}
 
-    @router.get("/me", summary="Who the token belongs to")
+    @router.get("/me", response_model=MeOut, summary="Who the token belongs to")
     def me(request: Request):
         user = caller(request)
         return {"email": user.email, "name": user.name, "is_admin": user.is_admin}

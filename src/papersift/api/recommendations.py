@@ -1,5 +1,5 @@
-"""JSON API of personal recommendations (token auth, as the other actions): the list, feedback
-("more like this", "not for me") and its undo, and the reader's signals (export, forget).
+"""JSON API of personal recommendations under ``/api/v1`` (token auth, as the other actions): the
+list, feedback ("more like this", "not for me") and its undo, and the reader's signals (export, forget).
 
 As in api/actions.py the token is checked before a body is read.
 """
@@ -8,36 +8,47 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from papersift.api.actions import read_json, token_user
+from papersift.api.actions import BEARER, read_json, token_user
+from papersift.api.models import ERRORS, PAPER_ID, PREFIX, FeedbackOut, ForgetOut, RecommendationsOut, SignalsOut
 from papersift.errors import BadInput
 from papersift.service import Papersift
 
+Kind = Literal["more", "not_for_me"]
+Period = Literal["day", "today", "week", "month"]
+MAX_K = 50  # service/recommendations.py checks it too
+
 
 class FeedbackBody(BaseModel):
-    kind: Literal["more", "not_for_me"] = Field(..., description='"more" (more like this) or "not_for_me"')
+    kind: Kind = Field(..., description='"more" (more like this) or "not_for_me"')
 
 
 def make_router(hub: Papersift) -> APIRouter:
-    router = APIRouter(prefix="/api", tags=["recommendations (token auth)"])
+    router = APIRouter(prefix=PREFIX, tags=["recommendations (token auth)"], responses=ERRORS,
+                       dependencies=[BEARER])
 
-    @router.get("/recommendations", summary="Papers for you from the last day, week or month, with why")
-    def recommendations(request: Request, period: str = "week", k: int = 10):
+    @router.get("/recommendations", response_model=RecommendationsOut,
+                summary="Papers for you from the last day, week or month, with why")
+    def recommendations(request: Request, period: Period = Query("week", description="day (= today), week, month"),
+                        k: int = Query(10, ge=1, le=MAX_K)):
         return hub.for_you.recommendations(token_user(hub, request), period=period, k=k).as_dict()
 
-    @router.post("/papers/{paper_id:path}/feedback", summary='Mark a paper "more" or "not_for_me" (idempotent)',
+    @router.post("/papers/{paper_id:path}/feedback", response_model=FeedbackOut,
+                 summary='Mark a paper "more" or "not_for_me" (idempotent)',
                  openapi_extra={"requestBody": {"required": True, "content": {
                      "application/json": {"schema": FeedbackBody.model_json_schema()}}}})
-    async def feedback(request: Request, paper_id: str):
+    async def feedback(request: Request, paper_id: str = Path(..., **PAPER_ID)):
         user = await run_in_threadpool(token_user, hub, request)  # 401 before the body is read
         body = await read_json(request, FeedbackBody)
         return await run_in_threadpool(hub.for_you.feedback, user, paper_id, body.kind)
 
-    @router.delete("/papers/{paper_id:path}/feedback", summary="Undo feedback (kind as ?kind= or in the body)")
-    async def undo_feedback(request: Request, paper_id: str, kind: Optional[str] = None):
+    @router.delete("/papers/{paper_id:path}/feedback", response_model=FeedbackOut,
+                   summary="Undo feedback (kind as ?kind= or in the body)")
+    async def undo_feedback(request: Request, paper_id: str = Path(..., **PAPER_ID),
+                            kind: Optional[Kind] = None):
         user = await run_in_threadpool(token_user, hub, request)
         if kind is None:
             if not await request.body():
@@ -45,11 +56,12 @@ def make_router(hub: Papersift) -> APIRouter:
             kind = (await read_json(request, FeedbackBody)).kind
         return await run_in_threadpool(hub.for_you.undo_feedback, user, paper_id, kind)
 
-    @router.get("/me/signals", summary="Every signal stored about you (upvotes, saves, feedback, follows)")
+    @router.get("/me/signals", response_model=SignalsOut,
+                summary="Every signal stored about you (upvotes, saves, feedback, follows)")
     def signals(request: Request):
         return hub.for_you.signals(token_user(hub, request))
 
-    @router.delete("/me/signals", summary="Delete your signals: feedback, upvotes and saves")
+    @router.delete("/me/signals", response_model=ForgetOut, summary="Delete your signals: feedback, upvotes and saves")
     def forget(request: Request):
         return hub.for_you.forget_signals(token_user(hub, request))
 

@@ -35,7 +35,7 @@ TrustedProxiesOpt = typer.Option(
 
 @app.callback()
 def global_options(db: Optional[str] = typer.Option(None, "--db", envvar="PAPERSIFT_DB",
-                                                    help="Database file (default data/papersift.db)."),
+                                                    help="Database file, or a postgresql:// URL (default data/papersift.db)."),
                    config: Optional[str] = typer.Option(None, "--config", envvar="PAPERSIFT_CONFIG",
                                                         help="Config file (default ./papersift.toml when present).")):
     STATE["db"] = db
@@ -49,11 +49,12 @@ def read_config():
     return load_config(STATE["config"])
 
 
-def open_service(embedder=None):
-    """The front door on the global ``--db``; ``embedder=False`` for commands that never embed."""
+def open_service(embedder=None, follower: bool = False):
+    """The front door on the global ``--db``; ``embedder=False`` for commands that never embed;
+    ``follower``: open the indexes read-only (another process keeps them current)."""
     from papersift.service import Papersift
 
-    return Papersift(STATE["db"], embedder=embedder)
+    return Papersift(STATE["db"], embedder=embedder, follower=follower)
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from typing import Optional
 import typer
 
 from papersift.cli.common import (
+    STATE,
     TrustedProxiesOpt,
     app,
     err,
@@ -25,8 +26,36 @@ HostOpt = typer.Option("127.0.0.1", help="Bind address.")
 PortOpt = typer.Option(8000, help="Port.")
 
 
-def _launch(host: str, port: int, trusted_proxies: str, no_embed: bool, config, scheduled: bool = False) -> None:
+WorkersOpt = typer.Option(1, "--workers", min=1, max=64,
+                          help="Web processes on the port (one of them keeps the indexes current). "
+                               "More than one uses both cores; see docs/DEPLOY.md.")
+
+
+def _launch_workers(host: str, port: int, trusted_proxies: str, no_embed: bool, workers: int,
+                    scheduled: bool) -> None:
+    """``workers`` processes via uvicorn's supervisor; each builds its app with server/workers.py,
+    which reads these choices from the environment."""
+    import os
+
+    import uvicorn
+
+    from papersift.server import workers as worker_env
+
+    for name, value in (("PAPERSIFT_DB", STATE["db"]), ("PAPERSIFT_CONFIG", STATE["config"])):
+        if value:
+            os.environ[name] = value
+    os.environ[worker_env.NO_EMBED] = "1" if no_embed else "0"
+    os.environ[worker_env.SCHEDULED] = "1" if scheduled else "0"
+    settings = server_config(None, host, port, trusted_proxies)
+    uvicorn.run("papersift.server.workers:make_app", factory=True, workers=workers, host=host, port=port,
+                log_level="info", proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips)
+
+
+def _launch(host: str, port: int, trusted_proxies: str, no_embed: bool, config, scheduled: bool = False,
+            workers: int = 1) -> None:
     """Open the service and serve it until stopped; ``scheduled`` also runs harvests and digests."""
+    if workers > 1:
+        return _launch_workers(host, port, trusted_proxies, no_embed, workers, scheduled)
     from papersift.server.app import create_app
     from papersift.server.memory import cap_malloc_arenas
 
@@ -44,10 +73,10 @@ def _launch(host: str, port: int, trusted_proxies: str, no_embed: bool, config, 
 @app.command()
 def serve(host: str = HostOpt, port: int = PortOpt,
           no_embed: bool = typer.Option(False, "--no-embed", help="Lexical search only."),
-          trusted_proxies: str = TrustedProxiesOpt):
+          trusted_proxies: str = TrustedProxiesOpt, workers: int = WorkersOpt):
     """Run the website and the JSON API (OpenAPI at /openapi.json); new papers are indexed in the background."""
     server_config(None, host, port, trusted_proxies)  # bad options fail before the service opens
-    _launch(host, port, trusted_proxies, no_embed, read_config())
+    _launch(host, port, trusted_proxies, no_embed, read_config(), workers=workers)
 
 
 @app.command()
@@ -66,7 +95,7 @@ def start(host: str = HostOpt, port: int = PortOpt,
         err.print(message, markup=False, highlight=False)
     svc.index(embed=False)  # keyword search works at once; the server's indexer embeds later
     err.print(f"{svc.store.count_papers()} papers; semantic index builds in the background. "
-              f"Website: http://{host}:{port}/  API: http://{host}:{port}/api/daily_papers  "
+              f"Website: http://{host}:{port}/  API: http://{host}:{port}/api/v1/daily_papers  "
               f"OpenAPI: http://{host}:{port}/openapi.json",
               markup=False, highlight=False)
     svc.close()  # the server opens its own, with the embedder
@@ -76,7 +105,7 @@ def start(host: str = HostOpt, port: int = PortOpt,
 @app.command()
 def run(host: str = HostOpt, port: int = PortOpt,
         no_embed: bool = typer.Option(False, "--no-embed", help="Lexical search only."),
-        trusted_proxies: str = TrustedProxiesOpt):
+        trusted_proxies: str = TrustedProxiesOpt, workers: int = WorkersOpt):
     """The website and API plus the scheduler: harvests and digest emails at the configured times."""
     server_config(None, host, port, trusted_proxies)  # bad options fail before anything starts
     config = read_config()
@@ -86,4 +115,4 @@ def run(host: str = HostOpt, port: int = PortOpt,
     else:
         err.print("email is not configured (smtp.host): the scheduler harvests, digests are off",
                   markup=False, highlight=False)
-    _launch(host, port, trusted_proxies, no_embed, config, scheduled=True)
+    _launch(host, port, trusted_proxies, no_embed, config, scheduled=True, workers=workers)

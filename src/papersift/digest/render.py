@@ -201,11 +201,13 @@ class Renderer:
     def _digest(self, message: OutboxMessage, subscriber: Subscriber, policy) -> EmailMessage:
         payload = message.payload
         sections = []
-        for key, title, note in (("trending", "Trending", "The most upvoted papers, rising fastest."),
-                                 ("topics", "For your topics", "New papers matching what you follow.")):
+        for key, title, note, why in (
+                ("trending", "Trending", "The most upvoted papers, rising fastest.", ""),
+                ("topics", "For your topics", "New papers matching what you follow.", "Matches"),
+                ("for_you", "For you", "Learned from your upvotes, saves and \u201cmore like this\u201d.", "Why")):
             items = self.items(payload.get(key) or [])
             if items:
-                sections.append({"key": key, "title": title, "note": note, "items": items})
+                sections.append({"key": key, "title": title, "note": note, "items": items, "why_label": why})
         heading, subject = self.titles(payload, sum(len(s["items"]) for s in sections))
         unsubscribe = self.link("unsubscribe", subscriber)
         context = self._common(subscriber)

@@ -43,25 +43,79 @@ RESORT_AFTER = 20_000  # newer rows than the sorted key lookup that trigger a re
 class GraphVectorIndex:
     """The :class:`~papersift.index.vector.VectorIndex` for large corpora, persistent in ``folder``."""
 
-    def __init__(self, dim: int, folder: Path, model: str = "", graph_min: int = GRAPH_MIN):
+    def __init__(self, dim: int, folder: Path, model: str = "", graph_min: int = GRAPH_MIN, read_only: bool = False):
+        """``read_only``: never take the folder's writer lock; follow the writer with :meth:`refresh`."""
         self.dim = dim
         self.folder = Path(folder)
         self.graph_min = graph_min
-        self._file = VectorFile(self.folder, dim, model)
+        self._file = VectorFile(self.folder, dim, model, read_only=read_only)
         self._lock = threading.RLock()
+        self._start_over()
+        self.autosave = True  # a bulk build turns this off and saves once at the end
+
+    def _start_over(self) -> None:
+        """Every row and the saved graph as the folder's last commit has them."""
         self._ids: list[str] = []
         self._row: dict[str, int] = {}
         self._live = np.zeros(0, dtype=bool)
         self._keys = np.zeros(0, dtype=np.int64)  # paper_key of each row's id
         self._sorted_keys = self._sorted_rows = np.zeros(0, dtype=np.int64)
         self._sorted_upto = 0  # rows [0, this) are in the sorted lookup; later ones are matched directly
-        self._version = 0  # bumped by every write: cached key -> row mappings are dropped
+        # bumped by every write (and every start over): cached key -> row mappings are dropped
+        self._version = getattr(self, "_version", -1) + 1
         self._rows_cache: dict[int, tuple[np.ndarray, int, np.ndarray]] = {}
         self._replay()
+        self._graph_stamp = self._stamp()
         self._graph = self._load_graph()
         self._saved_rows = self._graph.ntotal if self._graph is not None else 0
-        self.autosave = True  # a bulk build turns this off and saves once at the end
         self._live_bits: np.ndarray | None = None
+
+    def _stamp(self) -> tuple | None:
+        try:
+            stat = (self.folder / "graph.faiss").stat()
+        except OSError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns, stat.st_size
+
+    def refresh(self) -> bool:
+        """A reader (another process writes this folder) takes in the writer's last commit: new and
+        deleted rows from the log's new lines, the graph when the writer saved a newer one; rows the
+        saved graph lacks are scanned exactly, and past TAIL_MAX added to this process's graph in RAM.
+        True when anything changed. The writer itself has nothing to do."""
+        with self._lock:
+            if self._file.writable:
+                return False
+            changes = self._file.refresh()
+            if changes is None:  # rebuilt or replaced: read it again from the start
+                self._file.reopen()
+                self._start_over()
+                return True
+            if changes:
+                self._apply(changes)
+            stamp = self._stamp()
+            new_graph = stamp != self._graph_stamp
+            if new_graph:
+                self._graph_stamp = stamp
+                graph = self._load_graph()
+                if graph is not None and (self._graph is None or graph.ntotal >= self._graph.ntotal):
+                    self._graph, self._saved_rows = graph, graph.ntotal
+        if changes:
+            self.catch_up_graph()
+        return bool(changes) or new_graph
+
+    def _apply(self, changes: list[tuple[bool, str]]) -> None:
+        """The bookkeeping of :meth:`add` and :meth:`delete` for rows another process committed."""
+        self._grow(len(self._file))
+        for appended, pid in changes:
+            old = self._row.pop(pid, None)
+            if old is not None:
+                self._live[old] = False
+            if appended:
+                row = len(self._ids)
+                self._row[pid], self._live[row], self._keys[row] = row, True, paper_key(pid)
+                self._ids.append(pid)
+        self._live_bits = None
+        self._version += 1
 
     # ---- state
     @property

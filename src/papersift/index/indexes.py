@@ -10,6 +10,8 @@ indexed twice (upserts are idempotent); none is ever lost. Deleting the index fo
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import shutil
 from pathlib import Path
 from typing import Callable
@@ -24,6 +26,7 @@ from papersift.store.protocol import PaperStore
 
 Progress = Callable[[int], None] | None
 LEXICAL = "lexical"
+LEXICAL_MARK = "lexical.seq"
 
 
 def paper_text(paper: Paper) -> str:
@@ -41,12 +44,14 @@ class Indexes:
     """The lexical index on disk and the vector index in RAM, both derived from a store."""
 
     def __init__(self, store: PaperStore, index_dir: Path, embedder=None, lexical_weights=None,
-                 vector_index: Callable[[int], VectorIndex] | None = None):
+                 vector_index: Callable[[int], VectorIndex] | None = None, read_only: bool = False):
         """``vector_index`` makes the vector index for a dimension. The default keeps its vectors on disk
         in ``index_dir/vectors`` (:class:`GraphVectorIndex`); an index without a ``seq`` attribute
         (e.g. :class:`~papersift.index.vector.ExactVectorIndex`) lives in RAM and is filled from the
-        store's cached embeddings at start-up."""
+        store's cached embeddings at start-up. ``read_only``: another process on this machine keeps
+        the folder current (the indexer of ``serve --workers``); this one follows with :meth:`refresh`."""
         self.store = store
+        self.read_only = read_only
         self.index_dir = Path(index_dir)
         self.embedder = embedder
         self._weights = lexical_weights
@@ -61,16 +66,32 @@ class Indexes:
         fresh = not path.exists()
         kwargs = {"weights": self._weights} if self._weights is not None else {}
         index = LexicalIndex(path, **kwargs)
-        if fresh or index.count() == 0:
-            self.store.set_watermark(LEXICAL, 0)
+        if (fresh or index.count() == 0) and not self.read_only:
+            self._set_lexical_mark(0)
         return index
 
+    # The lexical index's own position in the store's changes lives beside it (index_dir/lexical.seq),
+    # not in the store: machines sharing one database each keep their own index, so each needs its own
+    # mark. An index made before the file existed starts from the store's shared mark, as it used to.
+    def lexical_mark(self) -> int:
+        try:
+            return int(json.loads((self.index_dir / LEXICAL_MARK).read_text())["seq"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return self.store.get_watermark(LEXICAL)
+
+    def _set_lexical_mark(self, seq: int) -> None:
+        target = self.index_dir / LEXICAL_MARK
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"seq": seq}))
+        os.replace(tmp, target)
+        self.store.set_watermark(LEXICAL, seq)  # still shown by status commands of older versions
+
     def pending_lexical(self) -> int:
-        return self.store.max_seq() - self.store.get_watermark(LEXICAL)
+        return self.store.max_seq() - self.lexical_mark()
 
     def sync_lexical(self, progress: Progress = None, batch: int = 2000) -> int:
         done = 0
-        mark = self.store.get_watermark(LEXICAL)
+        mark = self.lexical_mark()
         pending: list[Paper] = []
         last = mark
         for seq, paper in self.store.iter_changes(mark):
@@ -86,7 +107,7 @@ class Indexes:
     def _commit_lexical(self, papers: list[Paper], last_seq: int, progress: Progress) -> int:
         self.lexical.add(papers)
         self.lexical.commit()
-        self.store.set_watermark(LEXICAL, last_seq)
+        self._set_lexical_mark(last_seq)
         if progress:
             progress(len(papers))
         return len(papers)
@@ -98,7 +119,8 @@ class Indexes:
 
     def _open_vectors(self, factory: Callable[[int], VectorIndex] | None) -> VectorIndex:
         if factory is None:
-            vectors = GraphVectorIndex(self.embedder.dim, self.index_dir / "vectors", model=self.embedder.name)
+            vectors = GraphVectorIndex(self.embedder.dim, self.index_dir / "vectors", model=self.embedder.name,
+                                       read_only=self.read_only)
             if vectors.writable and vectors.seq > self.store.max_seq():  # made from another database: start again
                 vectors.close()
                 shutil.rmtree(self.index_dir / "vectors")
@@ -128,8 +150,9 @@ class Indexes:
 
     def sync_vectors(self, progress: Progress = None, limit: int | None = None, batch: int = 256) -> int:
         """Embed papers changed since the watermark (only those whose text changed) and index them;
-        returns how many were embedded. Cached vectors are indexed in bigger batches."""
-        if self.embedder is None:
+        returns how many were embedded. Cached vectors are indexed in bigger batches. A follower
+        (``read_only``) leaves this to the machine's indexer."""
+        if self.embedder is None or self.read_only:
             return 0
         embedded = 0
         chunk: list[tuple[int, Paper]] = []
@@ -162,6 +185,12 @@ class Indexes:
         self.vectors.autosave = True
         self.vectors.catch_up_graph(force=True)
         return embedded
+
+    def refresh(self) -> bool:
+        """A follower's catch-up with the indexer's commits (lexical and vectors); True when either moved."""
+        moved = self.lexical.reload()
+        refresh = getattr(self.vectors, "refresh", None)
+        return bool(refresh()) | moved if refresh is not None else moved
 
     def close(self) -> None:
         closer = getattr(self.vectors, "close", None)

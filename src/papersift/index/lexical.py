@@ -20,21 +20,20 @@ from typing import Iterable
 
 import numpy as np
 import tantivy
-from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
+from tantivy import Occur, Query
 
 from papersift.errors import BadInput, Unavailable
 from papersift.ids import paper_key
 from papersift.index.filtering import date_range as _date_range, published_datetime as _published
+from papersift.index.lexical_schema import FIELD_ANALYZER, INDEX_ANALYZERS, RANK_ANALYZERS, schema as _schema
 from papersift.index.passing import PassingSets
-from papersift.index.query import STOPWORDS, Filters, ParsedQuery
+from papersift.index.query import Filters, ParsedQuery
 from papersift.index.snippet import render as _render
 from papersift.model import Paper
 
 SORTS = ("relevance", "date", "upvotes")
-EN, NAME = "papersift_en", "papersift_name"
 TITLE_CHARS, ABSTRACT_CHARS = 1000, 300  # longest snippet per field
 _NS_PER_DAY = 86_400 * 10**9
-
 
 
 @dataclass(frozen=True)
@@ -59,39 +58,6 @@ class SearchHits:
 
     hits: list[tuple[str, float]]
     total: int
-
-
-def _analyzer(stem: bool, stop: bool) -> tantivy.TextAnalyzer:
-    # remove_long mirrors tantivy's own analyzers: 40+ char "words" are base64, URLs, DNA.
-    builder = (TextAnalyzerBuilder(Tokenizer.simple()).filter(Filter.remove_long(40))
-               .filter(Filter.lowercase()).filter(Filter.ascii_fold()))
-    if stop:
-        builder = builder.filter(Filter.custom_stopword(sorted(STOPWORDS)))
-    if stem:
-        builder = builder.filter(Filter.stemmer("english"))
-    return builder.build()
-
-
-# Indexed text keeps stopwords (so phrases stay exact); ranked query terms drop them.
-_INDEX_ANALYZERS = {EN: _analyzer(True, False), NAME: _analyzer(False, False)}
-_RANK_ANALYZERS = {EN: _analyzer(True, True), NAME: _analyzer(False, True)}
-_FIELD_ANALYZER = {"title": EN, "abstract": EN, "authors": NAME, "org": NAME}
-
-
-def _schema() -> tantivy.Schema:
-    sb = tantivy.SchemaBuilder()
-    sb.add_text_field("id", stored=True, tokenizer_name="raw")
-    sb.add_text_field("title", stored=True, tokenizer_name=EN)
-    sb.add_text_field("abstract", stored=True, tokenizer_name=EN)
-    sb.add_text_field("authors", tokenizer_name=NAME)
-    sb.add_text_field("categories", tokenizer_name="raw")  # lower-cased, exact
-    sb.add_text_field("org", tokenizer_name=NAME)  # words: org:google matches "Google DeepMind"
-    sb.add_text_field("org_raw", tokenizer_name="raw")  # lower-cased whole name
-    sb.add_date_field("published", indexed=True, fast=True)
-    sb.add_boolean_field("has_code", indexed=True, fast=True)
-    sb.add_unsigned_field("upvotes", fast=True)
-    sb.add_integer_field("key", indexed=True, fast=True)  # papersift.ids.paper_key: lists a passing set cheaply
-    return sb.build()
 
 
 def _dedup(items: Iterable[str]) -> list[str]:
@@ -125,7 +91,7 @@ class LexicalIndex:
                 shutil.rmtree(self.path)
                 self.path.mkdir(parents=True)
                 index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
-        for name, analyzer in _INDEX_ANALYZERS.items():
+        for name, analyzer in INDEX_ANALYZERS.items():
             index.register_tokenizer(name, analyzer)
         return index
 
@@ -194,6 +160,23 @@ class LexicalIndex:
                 self._writer = None
             self._index.reload()
 
+    def reload(self) -> bool:
+        """See commits made by another process (a web worker beside the machine's indexer); True when
+        there was one. Its passing sets are dropped then, as a commit here drops them."""
+        if self.path is None:
+            return False
+        try:
+            stamp = (self.path / "meta.json").stat().st_mtime_ns
+        except OSError:
+            return False
+        if stamp == getattr(self, "_meta_stamp", None):
+            return False
+        self._meta_stamp = stamp
+        with self._lock:
+            self._index.reload()
+            self._passing.clear()
+        return True
+
     def count(self) -> int:
         self._index.reload()  # see commits made by another process, too
         return self._index.searcher().num_docs
@@ -203,10 +186,10 @@ class LexicalIndex:
 
     # ---- query building
     def _tokens(self, field: str, text: str, rank: bool = False) -> list[str]:
-        name = _FIELD_ANALYZER[field]
+        name = FIELD_ANALYZER[field]
         if rank:
-            return _RANK_ANALYZERS[name].analyze(text) or _INDEX_ANALYZERS[name].analyze(text)
-        return _INDEX_ANALYZERS[name].analyze(text)
+            return RANK_ANALYZERS[name].analyze(text) or INDEX_ANALYZERS[name].analyze(text)
+        return INDEX_ANALYZERS[name].analyze(text)
 
     def _text_query(self, field: str, text: str) -> Query | None:
         """``text`` as a term or an exact phrase in ``field`` (None if it has no words)."""

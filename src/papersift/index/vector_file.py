@@ -13,7 +13,10 @@ mapped, and the operating system pages in the ones a search touches.
 
 One writer per folder: the first to open it takes an exclusive ``flock`` on ``lock`` and keeps it;
 any other opener (a CLI search beside a running server) reads the last commit and cannot write, so
-it can never truncate or interleave with the writer's appends.
+it can never truncate or interleave with the writer's appends. A reader (``read_only=True`` never
+tries the lock: a web worker beside the machine's indexer) follows the writer with :meth:`refresh`,
+which reads only what the new manifest adds. A rebuild starts a new ``generation``, so a reader
+knows to start over rather than append the new file's rows to the old file's ids.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import secrets
 from pathlib import Path
 from typing import Iterator
 
@@ -42,7 +46,7 @@ def _fsync_dir(path: Path) -> None:
 class VectorFile:
     """Append rows, tombstone ids, ``commit(seq)``; ``rows`` is a read-only memory map of the committed rows."""
 
-    def __init__(self, folder: Path, dim: int, model: str):
+    def __init__(self, folder: Path, dim: int, model: str, read_only: bool = False):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.dim, self.model = dim, model
@@ -50,17 +54,21 @@ class VectorFile:
         self._manifest_path = self.folder / "manifest.json"
         manifest = self._read_manifest()
         if manifest is None:  # new, or written for another model or dimension: start empty
-            manifest = {"format": FORMAT, "dim": dim, "model": model, "rows": 0, "ids_bytes": 0, "seq": 0}
+            manifest = {"format": FORMAT, "dim": dim, "model": model, "rows": 0, "ids_bytes": 0, "seq": 0,
+                        "generation": secrets.token_hex(8)}
         self.count, self.seq = manifest["rows"], manifest["seq"]
         self._ids_bytes = manifest["ids_bytes"]
+        self.generation = manifest.get("generation")
         self._rows_out = self._ids_out = None
         self._pending = 0
         self._lock_file = open(self.folder / "lock", "a")
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            self.writable = True
-        except BlockingIOError:
-            self.writable = False  # another process (or index) writes here: read its last commit
+        self.writable = False  # a reader reads the last commit (another process, or index, writes here)
+        if not read_only:
+            try:
+                fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self.writable = True
+            except BlockingIOError:
+                pass
         if self.writable:
             self._truncate_to_committed()
             self._rows_out = open(self._rows_path, "ab")
@@ -94,10 +102,42 @@ class VectorFile:
 
     def replay(self) -> Iterator[tuple[bool, str]]:
         """The committed changes in order: (True, id) for a row appended, (False, id) for a deletion."""
+        yield from self._changes(0, self._ids_bytes)
+
+    def _changes(self, start: int, end: int) -> Iterator[tuple[bool, str]]:
+        if end <= start:
+            return
         with open(self._ids_path, "rb") as handle:
-            data = handle.read(self._ids_bytes)
+            handle.seek(start)
+            data = handle.read(end - start)
         for line in data.decode("utf-8").splitlines():
             yield line[0] == "+", line[1:]
+
+    def refresh(self) -> list[tuple[bool, str]] | None:
+        """A reader catches up with the writer's last commit: the changes it adds (``[]`` for none),
+        or None when the folder was rebuilt or replaced (start over from :meth:`replay`)."""
+        if self.writable:
+            return []
+        manifest = self._read_manifest()
+        if manifest is None or manifest.get("generation") != self.generation:
+            return None
+        rows, ids_bytes = manifest["rows"], manifest["ids_bytes"]
+        if rows < self.count or ids_bytes < self._ids_bytes:
+            return None
+        if ids_bytes == self._ids_bytes and rows == self.count:
+            self.seq = manifest["seq"]
+            return []
+        changes = list(self._changes(self._ids_bytes, ids_bytes))
+        self.count, self._ids_bytes, self.seq = rows, ids_bytes, manifest["seq"]
+        self.rows = self._map()
+        return changes
+
+    def reopen(self) -> None:
+        """A reader starts over from the current manifest (after :meth:`refresh` returned None)."""
+        manifest = self._read_manifest() or {"rows": 0, "ids_bytes": 0, "seq": 0, "generation": None}
+        self.count, self._ids_bytes, self.seq = manifest["rows"], manifest["ids_bytes"], manifest["seq"]
+        self.generation = manifest.get("generation")
+        self.rows = self._map()
 
     def append(self, ids: list[str], vectors: np.ndarray) -> None:
         """Stage rows for these ids (visible after :meth:`commit`)."""
@@ -135,7 +175,7 @@ class VectorFile:
         if seq is not None:
             self.seq = seq
         manifest = {"format": FORMAT, "dim": self.dim, "model": self.model, "rows": self.count,
-                    "ids_bytes": self._ids_bytes, "seq": self.seq}
+                    "ids_bytes": self._ids_bytes, "seq": self.seq, "generation": self.generation}
         tmp = self._manifest_path.with_suffix(".tmp")
         with open(tmp, "w") as handle:
             handle.write(json.dumps(manifest))

@@ -8,6 +8,7 @@ vectors that the product already keeps (store embeddings cache / vector index); 
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import date
 from typing import Sequence
@@ -81,6 +82,36 @@ class FeatureSpace:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def extended(self, papers: Sequence[Paper], embeddings: np.ndarray) -> FeatureSpace:
+        """This space plus ``papers`` (a reader's signal papers outside it), words from the fitted
+        vocabulary: the fit is the expensive part and stays shared, an extension costs milliseconds."""
+        if not papers:
+            return self
+        new = copy.copy(self)
+        new.ids = self.ids + [p.id for p in papers]
+        new.row = dict(self.row)
+        new.row.update((p.id, len(self.ids) + i) for i, p in enumerate(papers))
+        new.embeddings = np.vstack([self.embeddings, _unit_rows(np.asarray(embeddings, dtype=np.float32))])
+        new.words = sparse.vstack([self.words, self._words_of(papers)]).tocsr()
+        new.days = np.concatenate([self.days, [_day_number(p.published) for p in papers]])
+        new.votes = np.concatenate([self.votes, [max(p.upvotes or 0, 0) for p in papers]])
+        new.categories = self.categories + [tuple(p.categories) for p in papers]
+        new.authors = self.authors + [tuple(p.authors) for p in papers]
+        return new
+
+    def _words_of(self, papers: Sequence[Paper]) -> sparse.csr_matrix:
+        """tf-idf rows of papers outside the space, kept: readers share their older liked papers,
+        and a vectorizer call costs ~5 ms however few texts it gets (a digest run makes thousands)."""
+        cache = self.__dict__.setdefault("_extra_words", {})
+        missing = [p for p in papers if p.id not in cache]
+        if missing:
+            for paper, row in zip(missing, self.vectorizer.transform([paper_words(p) for p in missing]), strict=True):
+                cache[paper.id] = row
+            if len(cache) > 50_000:  # bounded: a space lives for a few periods, its readers' papers are few
+                cache.clear()
+        return sparse.vstack([cache.get(p.id) if p.id in cache else self.vectorizer.transform([paper_words(p)])
+                              for p in papers])
 
     def rows(self, ids: Sequence[str]) -> np.ndarray:
         """Row numbers of the ids this space knows, in order (unknown ids are dropped, not errors:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import sklearn
 from sklearn.linear_model import LogisticRegression
 
 from papersift.recommend.features import FeatureSpace
@@ -88,7 +89,11 @@ def train(space: FeatureSpace, positives: np.ndarray, negatives: np.ndarray, uns
     weights[: len(positives)] = weights[len(positives):].sum() / len(positives)
     x = space.design(rows, params.embedding_weight, params.words_weight)
     # The dual solver: a few hundred rows against ~100K word columns, where it is 20x the primal's speed.
-    fit = LogisticRegression(C=params.c, solver="liblinear", dual=True, max_iter=1000).fit(x, labels, sample_weight=weights)
+    # The inputs are ours and finite: skipping scikit-learn's per-call parameter and finiteness checks
+    # saves ~4 ms of a ~30 ms digest pick (they inspect signatures on every fit).
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        fit = LogisticRegression(C=params.c, solver="liblinear", dual=True, max_iter=1000).fit(
+            x, labels, sample_weight=weights)
     return _split(space, fit.coef_.ravel(), float(fit.intercept_[0]), params)
 
 

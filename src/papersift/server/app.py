@@ -1,4 +1,5 @@
-"""The HTTP server's wiring: one FastAPI app with the JSON API (``api/``) and the website (``web/``).
+"""The HTTP server's wiring: one FastAPI app with the JSON API (``api/``) and the website (``web/``),
+and the MCP tools' streamable HTTP transport at ``/mcp`` (``mcp/``, its session manager run by the lifespan).
 
 Errors under ``/api`` are JSON 4xx; anywhere else they render the website's error page. An
 unexpected exception is logged with its traceback and answered with a generic 500 (JSON or page),
@@ -18,16 +19,23 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from papersift.api import make_api_router
 from papersift.config import Config, load_config
 from papersift.digest import Digests
 from papersift.errors import PapersiftError
+from papersift.mcp import HttpEndpoint
 from papersift.server.indexer import BackgroundIndexer
-from papersift.server.middleware import CatchAll, DeclaredBodyLimit, HeadAndOptions, NoSniff, too_large_message
+from papersift.server.middleware import (
+    CatchAll,
+    CountedBodyLimit,
+    DeclaredBodyLimit,
+    HeadAndOptions,
+    NoSniff,
+    too_large_message,
+)
 from papersift.service import Papersift
-from papersift.web import error_page, mount_website
+from papersift.web import LARGER_BODIES, error_page, mount_website
 
 log = logging.getLogger("papersift.server")
 # One cap for every route: the largest thing anyone sends is a web form (64 KB is already
@@ -41,7 +49,7 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 def _is_api(request: Request) -> bool:
     path = request.url.path
-    return path == "/api" or path.startswith("/api/") or path == "/openapi.json"
+    return path == "/api" or path.startswith("/api/") or path in ("/openapi.json", "/mcp")
 
 
 def create_app(service: Papersift, background: bool = True, website: bool = True, cookie_secure: str = "auto",
@@ -50,6 +58,7 @@ def create_app(service: Papersift, background: bool = True, website: bool = True
     ``cookie_secure``: auto|true|false (see web/session.py); ``config``: email, links and schedule
     (``load_config()`` if not given); ``scheduler``: started and stopped with the app (``papersift run``)."""
     config = config or load_config()
+    mcp = HttpEndpoint(service)  # the MCP tools over streamable HTTP at /mcp (docs/MCP.md)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -57,7 +66,8 @@ def create_app(service: Papersift, background: bool = True, website: bool = True
         for job in (indexer, scheduler):
             if job:
                 job.start()
-        yield
+        async with mcp.running():  # the MCP session manager: without it every /mcp call fails
+            yield
         for job in (scheduler, indexer):
             if job:
                 job.stop()
@@ -69,14 +79,15 @@ def create_app(service: Papersift, background: bool = True, website: bool = True
     _install_error_handlers(app, respond, website)
     # the last added runs first: nosniff on everything, HEAD/OPTIONS, then the body caps
     app.add_middleware(CatchAll, handler=lambda request, exc: _unexpected(respond, request, exc))
-    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY_BYTES)  # counts chunked bodies
-    app.add_middleware(DeclaredBodyLimit, limit=MAX_BODY_BYTES, respond=respond)
+    app.add_middleware(CountedBodyLimit, limit=MAX_BODY_BYTES, larger=LARGER_BODIES)  # counts chunked bodies
+    app.add_middleware(DeclaredBodyLimit, limit=MAX_BODY_BYTES, respond=respond, larger=LARGER_BODIES)
     app.add_middleware(HeadAndOptions)
     app.add_middleware(NoSniff)
 
     app.state.config = config
     app.state.service = service
     app.include_router(make_api_router(service))
+    app.router.routes.append(mcp.route)
     if website:
         mount_website(app, service, cookie_secure, Digests(service, config))
     return app

@@ -11,11 +11,19 @@ from papersift.service import Papersift
 log = logging.getLogger("papersift.server")
 
 
+FOLLOW_SECONDS = 1.0  # how soon a web worker sees what the machine's indexer committed
+
+
 class BackgroundIndexer:
-    """Catches the indexes up with the store while the server runs (new papers, embeddings)."""
+    """Catches the indexes up with the store while the server runs (new papers, embeddings).
+
+    In a follower (a ``serve --workers`` process that is not the machine's indexer) it only follows
+    the indexer's commits, every FOLLOW_SECONDS: a paper another process indexed is searchable here
+    about a second later."""
 
     def __init__(self, service: Papersift, interval: float = 5.0):
-        self.service, self.interval = service, interval
+        self.service = service
+        self.interval = FOLLOW_SECONDS if service.corpus.follower else interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="papersift-indexer", daemon=True)
 
@@ -38,8 +46,12 @@ class BackgroundIndexer:
         while not self._stop.is_set():
             try:
                 indexes = self.service.indexes
-                indexes.sync_lexical()
-                busy = indexes.sync_vectors(limit=256) > 0 or indexes.pending_vectors() > 0
+                if self.service.corpus.follower:
+                    indexes.refresh()
+                    busy = False
+                else:
+                    indexes.sync_lexical()
+                    busy = indexes.sync_vectors(limit=256) > 0 or indexes.pending_vectors() > 0
             except Exception:  # keep serving; the next round retries
                 log.exception("background indexing failed")
                 busy = False

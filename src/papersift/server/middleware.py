@@ -2,8 +2,9 @@
 
 * :class:`DeclaredBodyLimit`: a request whose ``Content-Length`` is over the cap gets its 413
   (JSON under /api, the error page elsewhere) before anything reads a byte of the body.
-  Bodies without a length (chunked) are counted as they arrive by Starlette's
-  ``RequestBodyLimitMiddleware``, installed just inside this one (see ``create_app``).
+  Bodies without a length (chunked) are counted as they arrive by :class:`CountedBodyLimit`
+  (Starlette's responder), installed just inside this one (see ``create_app``). A few paths (a
+  library file's upload) have a larger cap.
 * :class:`HeadAndOptions`: HEAD is answered as GET without the body (same status and headers);
   OPTIONS answers 204 with the ``Allow`` header of the path's routes.
 * :class:`NoSniff`: ``X-Content-Type-Options: nosniff`` on every response (JSON, static files,
@@ -16,6 +17,7 @@ from typing import Callable
 
 from fastapi import Request
 from starlette.datastructures import Headers
+from starlette.middleware.body_limit import RequestBodyLimitResponder
 from starlette.responses import Response
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,19 +35,34 @@ class DeclaredBodyLimit:
     The answer closes the connection: the client may still be sending, and reading (even only
     to discard) what it sends is what the limit is there to avoid."""
 
-    def __init__(self, app: ASGIApp, limit: int, respond: Respond):
-        self.app, self.limit, self.respond = app, limit, respond
+    def __init__(self, app: ASGIApp, limit: int, respond: Respond, larger: dict[str, int] | None = None):
+        self.app, self.limit, self.respond, self.larger = app, limit, respond, larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and _over(declared, self.limit):
-            message = f"{too_large_message(self.limit)}: Content-Length is {declared[:20]}"
+        limit = self.larger.get(scope.get("path", ""), self.limit)
+        if declared is not None and _over(declared, limit):
+            message = f"{too_large_message(limit)}: Content-Length is {declared[:20]}"
             response = self.respond(Request(scope), 413, "too_large", message)
             response.headers["Connection"] = "close"
             return await response(scope, receive, send)
         await self.app(scope, receive, send)
+
+
+class CountedBodyLimit:
+    """Counts bodies as they arrive (chunked ones have no length to check first): Starlette's
+    responder, with the cap chosen by path like :class:`DeclaredBodyLimit`."""
+
+    def __init__(self, app: ASGIApp, limit: int, larger: dict[str, int] | None = None):
+        self.app, self.limit, self.larger = app, limit, larger or {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = self.larger.get(scope.get("path", ""), self.limit)
+        await RequestBodyLimitResponder(self.app, limit)(scope, receive, send)
 
 
 def _over(declared: str, limit: int) -> bool:

@@ -31,6 +31,8 @@ from papersift.service.accounts import Accounts
 from papersift.service.actions import Actions
 from papersift.service.catalog import Catalog
 from papersift.service.corpus import Corpus, IngestReport, days_back, default_db
+from papersift.service.exports import Exports
+from papersift.service.personal import Personal
 from papersift.service.recommendations import Recommendations
 
 __all__ = ["Papersift", "Corpus", "IngestReport", "days_back", "default_db"]
@@ -40,14 +42,18 @@ Viewer = User | None  # None: anonymous
 
 class Papersift:
     def __init__(self, db: str | Path | None = None, index_dir: str | Path | None = None,
-                 embedder: str | None | bool = None, *, password_hasher=None, arxiv_oai_url: str | None = None):
+                 embedder: str | None | bool = None, *, password_hasher=None, arxiv_oai_url: str | None = None,
+                 follower: bool = False):
         """``db``: a SQLite path or URL (``PAPERSIFT_DB`` by default); ``index_dir``: where the derived
         indexes live (beside the database file by default); ``embedder``: a spec for load_embedder,
-        None for the default, False for keyword search only."""
-        self.corpus = Corpus(db, index_dir, embedder)
+        None for the default, False for keyword search only; ``follower``: a web worker beside the
+        machine's indexer process (indexes read-only, following its commits)."""
+        self.corpus = Corpus(db, index_dir, embedder, follower=follower)
         self.store = self.corpus.store
         self.catalog = Catalog(self.corpus)
         self.for_you = Recommendations(self.corpus, self.catalog)  # signals and recommendations
+        self.exports = Exports(self.catalog)  # which papers an export holds (formats.exports writes the file)
+        self.personal = Personal(self.corpus, self.catalog)  # cold start, the private feed, one signal
         self.configure(password_hasher=password_hasher, arxiv_oai_url=arxiv_oai_url)
 
     def configure(self, password_hasher=None, arxiv_oai_url: str | None = None) -> "Papersift":
@@ -98,7 +104,18 @@ class Papersift:
         """Chooses each subscriber's papers for a period into the outbox (the email interface sends them)."""
         from papersift.service.digests import DigestBuilder
 
-        return DigestBuilder(self.corpus, config)
+        return DigestBuilder(self.corpus, config, self.for_you.digest_picks)
+
+    def index_status(self) -> dict:
+        """This process's role for the indexes and how far behind the store they are (for health checks;
+        opens nothing: before the first search the lags are unknown)."""
+        indexes = self.corpus.opened_indexes
+        status = {"role": "follower" if self.corpus.follower else "indexer", "lexical_behind": None,
+                  "vectors_behind": None}
+        if indexes is not None:
+            status["lexical_behind"] = indexes.pending_lexical()
+            status["vectors_behind"] = indexes.pending_vectors() if indexes.vectors is not None else None
+        return status
 
     def close(self) -> None:
         self.corpus.close()

@@ -47,6 +47,7 @@ class Card:
     snippets: dict[str, str] = field(default_factory=dict)
     feed_day: str | None = None
     submitted_by: str | None = None
+    feedback: frozenset[str] = frozenset()  # the viewer's "more" / "not_for_me" on this paper
 
 
 @dataclass
@@ -137,8 +138,19 @@ class Catalog:
         ids = [p.id for p in papers]
         votes = self.store.vote_counts(ids)
         voted, saved = self._marks(viewer, ids)
+        feedback = self._feedback(viewer, ids)
         return [Card(p, (p.upvotes or 0) + votes.get(p.id, 0), p.num_comments or 0, p.id in voted,
-                     p.id in saved, p.id in hidden, (snippets or {}).get(p.id, {})) for p in papers]
+                     p.id in saved, p.id in hidden, (snippets or {}).get(p.id, {}),
+                     feedback=frozenset(feedback.get(p.id, ()))) for p in papers]
+
+    def _feedback(self, viewer: User | None, ids: list[str]) -> dict[str, set[str]]:
+        if viewer is None or not ids:
+            return {}
+        wanted, marks = set(ids), {}
+        for kind, pid, _ in self.store.user_signals(viewer.id):
+            if pid in wanted and kind in ("more", "not_for_me"):
+                marks.setdefault(pid, set()).add(kind)
+        return marks
 
     def _marks(self, viewer: User | None, ids: list[str]) -> tuple[set[str], set[str]]:
         if viewer is None or not ids:
@@ -190,9 +202,11 @@ class Catalog:
         pages = check_page(page, feed.total, limit, f"the feed for {feed.period.label}")
         ids = [it.paper.id for it in feed.items]
         voted, saved = self._marks(viewer, ids)
+        feedback = self._feedback(viewer, ids)
         cards = [Card(it.paper, it.upvotes, it.entry.num_comments or it.paper.num_comments or 0,
                       it.paper.id in voted, it.paper.id in saved, it.paper.id in hidden,
-                      feed_day=it.entry.day, submitted_by=it.entry.submitted_by) for it in feed.items]
+                      feed_day=it.entry.day, submitted_by=it.entry.submitted_by,
+                      feedback=frozenset(feedback.get(it.paper.id, ()))) for it in feed.items]
         return FeedView(feed, cards, pages)
 
     # ---- search

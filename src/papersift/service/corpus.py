@@ -60,8 +60,11 @@ class IngestReport:
 
 class Corpus:
     def __init__(self, db: str | Path | None = None, index_dir: str | Path | None = None,
-                 embedder: str | None | bool = None):
-        """``embedder``: a spec for load_embedder, None for the default, False for lexical only."""
+                 embedder: str | None | bool = None, follower: bool = False):
+        """``embedder``: a spec for load_embedder, None for the default, False for lexical only;
+        ``follower``: another process on this machine keeps the indexes current (``serve --workers``):
+        open them read-only and follow its commits (``indexes.refresh()``)."""
+        self.follower = follower
         self.db = str(db or default_db())
         self.store: Store = open_store(self.db)
         # given > PAPERSIFT_INDEX_DIR > the store's default (beside a SQLite file)
@@ -83,7 +86,12 @@ class Corpus:
                     from papersift.index.embedder import load_embedder
 
                     embedder = load_embedder(self._embedder_spec or None)
-                self._indexes = Indexes(self.store, self.index_dir, embedder)
+                self._indexes = Indexes(self.store, self.index_dir, embedder, read_only=self.follower)
+        return self._indexes
+
+    @property
+    def opened_indexes(self) -> Indexes | None:
+        """The indexes if something opened them already (None: not yet; nothing is loaded here)."""
         return self._indexes
 
     @property

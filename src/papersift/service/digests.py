@@ -14,8 +14,9 @@ few set operations: 10,000 subscribers cost little more than one.
 Sections. "Trending": the period's feed ranked by trending (source + local votes, hidden
 papers left out). "For your topics": pool papers matching the subscriber's categories,
 organisations, authors or saved searches, ranked by how many topics they match, then
-upvotes, then newest. A paper sent before, or already under "Trending", is left out; a
-digest with nothing left is not made.
+upvotes, then newest. "For you": a signed-in subscriber's recommendations from the pool
+(service/recommendations.py), with why. A paper sent before, or already in an earlier section,
+is left out; a digest with nothing left is not made.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from papersift.search.searcher import Searcher
 from papersift.service.catalog import CommunityFeedStore
 from papersift.service.corpus import Corpus
 
+# (user id, candidate ids, last day, k, hidden ids) -> [(paper id, why)]: service/recommendations.py
+Recommend = Callable[[int, list[str], str, int, set[str]], list[tuple[str, str]]]
 SEARCH_DEPTH = 100  # lexical hits per saved search before intersecting with the pool
 SEARCH_LOOKBACK = timedelta(days=14)  # feed papers are often published days before their feed day
 
@@ -67,13 +70,14 @@ def due_periods(today: date, config: Config) -> list[DigestPeriod]:
 class Choice:
     trending: list[dict] = field(default_factory=list)  # [{"id": ...}]
     topics: list[dict] = field(default_factory=list)  # [{"id": ..., "why": [...]}]
+    for_you: list[dict] = field(default_factory=list)  # [{"id": ..., "why": ["close to ..."]}]
 
     @property
     def paper_ids(self) -> list[str]:
-        return [e["id"] for e in self.trending + self.topics]
+        return [e["id"] for e in self.trending + self.topics + self.for_you]
 
     def __bool__(self) -> bool:
-        return bool(self.trending or self.topics)
+        return bool(self.trending or self.topics or self.for_you)
 
 
 @dataclass
@@ -97,10 +101,11 @@ def topic_label(kind: str, value: str) -> str:
 class PeriodPlan:
     """Everything about one period that does not depend on the subscriber."""
 
-    def __init__(self, service: Corpus, period: DigestPeriod, config: Config, searcher: Callable[[], Searcher]):
+    def __init__(self, service: Corpus, period: DigestPeriod, config: Config, searcher: Callable[[], Searcher],
+                 recommend: Recommend | None = None):
         self.service, self.store, self.period, self.config = service, service.store, period, config
-        self._searcher = searcher
-        hidden = self.store.hidden_paper_ids()
+        self._searcher, self._recommend = searcher, recommend
+        self.hidden = hidden = self.store.hidden_paper_ids()
         start, end = period.start.isoformat(), period.end.isoformat()
         # the feed's own ranking, on the same view the website shows (local votes, no hidden papers)
         feed_view = CommunityFeedStore(self.store, hidden)
@@ -159,7 +164,18 @@ class PeriodPlan:
                         key=lambda pid: (-len(candidates[pid]), -self.upvotes.get(pid, 0),
                                          _newest_first(self.pool[pid].published), pid))
         choice.topics = [{"id": pid, "why": candidates[pid]} for pid in ranked[: self.config.digest.topics_count]]
+        choice.for_you = self._for_you(subscriber, shown | {e["id"] for e in choice.topics})
         return choice
+
+    def _for_you(self, subscriber: Subscriber, shown: set[str]) -> list[dict]:
+        """A signed-in subscriber's recommendations from the pool, none sent before or shown above."""
+        count = self.config.digest.for_you_count
+        if self._recommend is None or subscriber.user_id is None or count <= 0:
+            return []
+        sent = self.store.sent_paper_ids(subscriber.id, self.pool)  # one query: explanations cost more
+        pool = [pid for pid in self.pool if pid not in shown and pid not in sent]
+        picks = self._recommend(subscriber.user_id, pool, self.period.end.isoformat(), count, self.hidden)
+        return [{"id": pid, "why": [why] if why else []} for pid, why in picks]
 
 
 def _newest_first(published: str | None) -> tuple:
@@ -172,9 +188,10 @@ def new_message_id(kind: str, subscriber_id: int, config: Config) -> str:
 
 
 class DigestBuilder:
-    def __init__(self, service: Corpus, config: Config):
+    def __init__(self, service: Corpus, config: Config, recommend: Recommend | None = None):
         self.service, self.store, self.config = service, service.store, config
         self._searcher: Searcher | None = None
+        self._recommend = recommend
 
     def searcher(self) -> Searcher:
         # one lexical-only searcher per run: saved searches never need the embedding model
@@ -197,7 +214,7 @@ class DigestBuilder:
             report.existing += len(subscribers) - len(todo)
             if not todo:
                 continue
-            plan = PeriodPlan(self.service, period, self.config, self.searcher)
+            plan = PeriodPlan(self.service, period, self.config, self.searcher, self._recommend)
             for subscriber in todo:
                 choice = plan.choose(subscriber)
                 if progress:
@@ -210,7 +227,7 @@ class DigestBuilder:
                     continue
                 payload = {"period": period.key, "cadence": period.cadence, "window": [
                     period.start.isoformat(), period.end.isoformat()], "feed_path": period.feed_path,
-                    "trending": choice.trending, "topics": choice.topics}
+                    "trending": choice.trending, "topics": choice.topics, "for_you": choice.for_you}
                 made = self.store.enqueue(subscriber.id, "digest", period.key, subscriber.email,
                                           new_message_id("digest", subscriber.id, self.config), payload,
                                           choice.paper_ids)

@@ -75,6 +75,21 @@ def _because(why: dict) -> str:
     return " — ".join(parts)
 
 
+_blas_limited = False
+
+
+def _one_blas_thread() -> None:
+    """One BLAS thread for the process, set on the first list. A reader's fit and scoring are small
+    matrices: on 2 cores, BLAS threads only fight the request threads (a For-you list took 108 ms
+    with OpenBLAS's default threads and 62 ms with one, measured under load)."""
+    global _blas_limited
+    if not _blas_limited:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1, user_api="blas")
+        _blas_limited = True
+
+
 def _signed_in(viewer: User | None) -> User:
     if viewer is None:
         raise Unauthorized("recommendations and feedback need a signed-in reader (or an API token)")
@@ -91,6 +106,7 @@ class Recommendations:
     def __init__(self, corpus: Corpus, catalog: Catalog):
         self.corpus, self.catalog, self.store = corpus, catalog, corpus.store
         self._spaces: OrderedDict[tuple, FeatureSpace | None] = OrderedDict()
+        self._listings: OrderedDict[tuple, tuple[str, ...]] = OrderedDict()
         self._lock = threading.Lock()  # one fit per key when requests arrive together
 
     # ---- signals
@@ -168,48 +184,95 @@ class Recommendations:
             return result
         from papersift.recommend import Recommender
 
+        _one_blas_thread()
         recs = Recommender(space).recommend(reader, candidates, k=k)
-        papers = self.store.get_papers([r.paper_id for r in recs] + list(reader.positives))
+        named = {x["id"] for r in recs for x in r.why.as_dict()["liked"]}  # the liked papers the reasons name
+        papers = self.store.get_papers([r.paper_id for r in recs] + sorted(named))
         result.picks = [Pick(papers[r.paper_id], r.score, r.why) for r in recs if r.paper_id in papers]
         result.titles = {pid: p.title or "" for pid, p in papers.items()}
         if not result.picks:
             result.reason = f"nothing new for you between {start} and {latest}"
         return result
 
+    def digest_picks(self, user_id: int, candidates: list[str], day_to: str, k: int,
+                     hidden: set[str]) -> list[tuple[str, str]]:
+        """A subscriber's best ``k`` of ``candidates`` (a digest's pool), with the reason in plain
+        words; [] without a positive signal or vectors. The digest keeps each paper to one send."""
+        user = self.store.get_user(user_id)
+        if user is None or user.hidden or self.corpus.indexes.vectors is None or k <= 0:
+            return []
+        reader = self.reader(user, hidden)
+        if not reader.positives:
+            return []
+        start = (date.fromisoformat(day_to) - timedelta(days=BACKGROUND_DAYS)).isoformat()
+        space = self._space_for(start, day_to, reader)
+        if space is None or not len(space.rows(reader.positives)):
+            return []
+        from papersift.recommend import Recommender
+
+        _one_blas_thread()
+        recs = Recommender(space).recommend(reader, candidates, k=k)
+        named = {x["id"] for r in recs for x in r.why.as_dict()["liked"]}
+        titles = {pid: p.title or "" for pid, p in self.store.get_papers(sorted(named)).items()}
+        picks = []
+        for rec in recs:
+            why = rec.why.as_dict()
+            for liked in why["liked"]:
+                liked["title"] = titles.get(liked["id"], "")
+            picks.append((rec.paper_id, _because(why)))
+        return picks
+
     def _listed(self, day_from: str, day_to: str, hidden: set[str] = frozenset()) -> list[str]:
-        ids = (p.id for p, _ in self.store.feed_rows(day_from, day_to))
-        return [pid for pid in dict.fromkeys(ids) if pid not in hidden]
+        """The ids listed in [day_from, day_to], feed order. Kept per change number: reading the
+        feed rows was a fifth of a page's time, and only a written paper changes them."""
+        key = (day_from, day_to, self.store.max_seq())
+        with self._lock:
+            ids = self._listings.get(key)
+        if ids is None:
+            ids = tuple(dict.fromkeys(p.id for p, _ in self.store.feed_rows(day_from, day_to)))
+            with self._lock:
+                self._listings[key] = ids
+                while len(self._listings) > 4 * CACHED_SPACES:
+                    self._listings.popitem(last=False)
+        return [pid for pid in ids if pid not in hidden]
 
     def _space_for(self, day_from: str, day_to: str, reader: Reader) -> FeatureSpace | None:
-        """The papers listed in [day_from, day_to] (the newest MAX_SPACE) plus the reader's signal
-        papers outside them. Fitting tf-idf is most of a request's time (~0.4 s for 600 papers), so
-        spaces are kept: every reader whose signals are in the window shares one, and a click on a
-        listed paper does not change it; a new paper (``max_seq``) does. Hidden papers stay in the
-        space (the reader's ``seen`` keeps them off the list), so hiding one costs no refit."""
+        """The papers listed in [day_from, day_to] (the newest MAX_SPACE), extended by the reader's
+        signal papers outside them. Fitting tf-idf is most of a request's time (~0.4 s for 600
+        papers), so the window's space is kept and shared by every reader (a click changes nothing
+        in it; a new paper, ``max_seq``, does); a reader's older signal papers are added to a copy
+        with the fitted vocabulary, which costs milliseconds. Hidden papers stay in the space (the
+        reader's ``seen`` keeps them off the list), so hiding one costs no refit."""
         window = self._listed(day_from, day_to)[-MAX_SPACE:]
-        listed = set(window)
-        extra = tuple(sorted({*reader.positives, *reader.negatives} - listed))
-        key = (day_from, day_to, len(window), self.store.max_seq(), extra)
+        key = (day_from, day_to, len(window), self.store.max_seq())
         with self._lock:
             if key not in self._spaces:
-                self._spaces[key] = self._space(window + list(extra))
+                self._spaces[key] = self._space(window)
                 while len(self._spaces) > CACHED_SPACES:
                     self._spaces.popitem(last=False)
             self._spaces.move_to_end(key)
-            return self._spaces[key]
+            space = self._spaces[key]
+        if space is None:
+            return None
+        extra = [pid for pid in dict.fromkeys([*reader.positives, *reader.negatives]) if pid not in space.row]
+        papers, rows = self._with_vectors(extra)
+        return space.extended(papers, np.vstack(rows)) if papers else space
+
+    def _with_vectors(self, ids: list[str]) -> tuple[list[Paper], list[np.ndarray]]:
+        vectors = self.corpus.indexes.vectors
+        kept, rows = [], []
+        for pid, paper in self.store.get_papers(dict.fromkeys(ids)).items() if ids else ():
+            vector = vectors.vector(pid)
+            if vector is not None:
+                kept.append(paper)
+                rows.append(np.asarray(vector, dtype=np.float32))
+        return kept, rows
 
     def _space(self, ids: list[str]) -> FeatureSpace | None:
         """The feature space over ``ids`` that have a vector (None when too few have one to fit words on)."""
         from papersift.recommend import FeatureSpace
 
-        vectors = self.corpus.indexes.vectors
-        papers = self.store.get_papers(dict.fromkeys(ids))
-        kept, rows = [], []
-        for pid, paper in papers.items():
-            vector = vectors.vector(pid)
-            if vector is not None:
-                kept.append(paper)
-                rows.append(np.asarray(vector, dtype=np.float32))
+        kept, rows = self._with_vectors(ids)
         if not kept:
             return None
         try:

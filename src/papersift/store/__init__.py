@@ -5,37 +5,53 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from papersift.config import INDEX_DIR_ENV, index_dir_setting
 from papersift.errors import BadInput
 from papersift.model import UpsertResult
 from papersift.store.protocol import CommunityStore, DigestStore, PaperStore, Store
 from papersift.store.sqlite import SQLiteStore
 
 __all__ = ["Store", "PaperStore", "CommunityStore", "DigestStore", "UpsertResult", "SQLiteStore",
-           "open_store", "default_index_dir"]
+           "open_store", "default_index_dir", "is_server_url"]
 
 _POSTGRES = ("postgres://", "postgresql://")
+
+
+def is_server_url(target: str | Path) -> bool:
+    """Whether ``target`` names a PostgreSQL database (rather than a SQLite file)."""
+    return str(target).startswith(_POSTGRES)
 
 
 def _sqlite_path(target: str | Path) -> str:
     """The file a path or ``sqlite:///path`` names; BadInput for any other URL."""
     text = str(target)
-    if text.startswith(_POSTGRES):
-        raise BadInput("the PostgreSQL backend is not available in this version; use a SQLite path")
     if text.startswith("sqlite:///"):
         return text[len("sqlite:///"):]
     if "://" in text:
-        raise BadInput(f"unknown database URL {text!r}: give a file path or sqlite:///path")
+        raise BadInput(f"unknown database URL {text.split('://')[0]!r}://...: give a file path, sqlite:///path "
+                       "or postgresql://user@host:5432/database")
     return text
 
 
 def open_store(target: str | Path) -> Store:
-    """A path or ``sqlite:///path`` opens SQLite; ``postgresql://`` is reserved for the server backend."""
+    """A path or ``sqlite:///path`` opens SQLite; ``postgresql://`` (or ``postgres://``) PostgreSQL."""
+    if is_server_url(target):
+        # imported here: psycopg is needed only by those who use a server
+        from papersift.store.postgres import PostgresStore
+
+        return PostgresStore(str(target))
     return SQLiteStore(_sqlite_path(target))
 
 
 def default_index_dir(target: str | Path) -> Path:
     """Where the indexes of the store at ``target`` go by default: ``<file>.index`` beside a
     SQLite file (where every install so far keeps them). A server database has no file to sit
-    beside, so a future backend would raise here and ask for ``PAPERSIFT_INDEX_DIR``."""
+    beside, and each machine keeps its own indexes, so there it is ``PAPERSIFT_INDEX_DIR``."""
+    if is_server_url(target):
+        configured = index_dir_setting()
+        if configured is None:
+            raise BadInput(f"set {INDEX_DIR_ENV} to a folder on this machine for the search indexes: "
+                           "a PostgreSQL database has no file beside which to keep them")
+        return configured
     path = Path(_sqlite_path(target))
     return path.with_name(path.name + ".index")

@@ -125,6 +125,13 @@ class CommunityStore(Protocol):
     def delete_user_signals(self, user_id: int, votes_and_saves: bool = False) -> int:
         """One transaction; the number of rows deleted."""
 
+    # the private recommendations feed: one secret per reader, kept as its hash
+    def set_feed_token(self, user_id: int, token_hash: str | None) -> None:
+        """Replace the reader's feed token (None: revoke it)."""
+    def feed_token_created(self, user_id: int) -> str | None: ...
+    def user_for_feed_token(self, token_hash: str) -> User | None:
+        """The reader whose feed this is (not a hidden user), or None."""
+
 
 class DigestStore(Protocol):
     """Subscriptions, the outbox and the papers each subscriber has been sent (store/sqlite_digest.py).

@@ -23,7 +23,7 @@ from papersift.errors import BadInput, PapersiftError, Unavailable
 from papersift.model import FeedEntry, Paper, UpsertResult
 from papersift.store.merge import merge
 from papersift.store.sqlite_community import COMMUNITY_SCHEMA, CommunityTables
-from papersift.store.sqlite_community_signals import SIGNALS_SCHEMA, SignalTables
+from papersift.store.sqlite_community_signals import FEED_TOKENS_SCHEMA, SIGNALS_SCHEMA, SignalTables
 from papersift.store.sqlite_digest import DIGEST_SCHEMA, DigestTables
 
 # Each entry migrates the schema from version i to i+1. Append, never edit.
@@ -70,6 +70,8 @@ MIGRATIONS = [
     DIGEST_SCHEMA,
     # 4: the recommender's signals ("more like this", "not for me")
     SIGNALS_SCHEMA,
+    # 5: the private recommendations feed's token
+    FEED_TOKENS_SCHEMA,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import sqlite3
 
 from papersift.errors import BadInput
+from papersift.model import User
 from papersift.store.protocol import SIGNAL_KINDS
+from papersift.store.sqlite_community import _USER_COLUMNS, _user
 
 # Migration 4 (appended to sqlite.MIGRATIONS). One row per (user, paper, kind): a second click
 # is a no-op, and "more" and "not for me" on one paper can both exist (the reader decides which
@@ -24,6 +26,16 @@ SIGNALS_SCHEMA = """
         PRIMARY KEY (user_id, paper_id, kind)
     );
     CREATE INDEX signals_paper ON signals(paper_id)
+"""
+
+# Migration 5: the secret of each reader's private recommendations feed (only its hash, like API
+# tokens). One per reader: making a new one replaces (revokes) the old.
+FEED_TOKENS_SCHEMA = """
+    CREATE TABLE feed_tokens (
+        user_id INTEGER PRIMARY KEY REFERENCES users(id),
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+    )
 """
 
 
@@ -65,3 +77,20 @@ class SignalTables:
         tables = ("signals", "votes", "saves") if votes_and_saves else ("signals",)
         with self._transaction() as db:
             return sum(db.execute(f"DELETE FROM {t} WHERE user_id = ?", (user_id,)).rowcount for t in tables)
+
+    # the private feed's token
+    def set_feed_token(self, user_id: int, token_hash: str | None) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM feed_tokens WHERE user_id = ?", (user_id,))
+            if token_hash is not None:
+                db.execute("INSERT INTO feed_tokens(user_id, token_hash, created_at) VALUES (?, ?, ?)",
+                           (user_id, token_hash, self._now()))
+
+    def feed_token_created(self, user_id: int) -> str | None:
+        row = self._db.execute("SELECT created_at FROM feed_tokens WHERE user_id = ?", (user_id,)).fetchone()
+        return row[0] if row else None
+
+    def user_for_feed_token(self, token_hash: str) -> User | None:
+        return _user(self._db.execute(
+            f"SELECT {_USER_COLUMNS} FROM feed_tokens t JOIN users u ON u.id = t.user_id"
+            " WHERE t.token_hash = ? AND u.hidden = 0", (token_hash,)).fetchone())

@@ -11,14 +11,20 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from papersift.service import Papersift
+from papersift.web.exports import router as exports_router
+from papersift.web.for_you import router as for_you_router
 from papersift.web.forms import router as forms_router
 from papersift.web.pages import router as pages_router
 from papersift.web.render import STATIC, error_page
 from papersift.web.rss_atom import router as feeds_router
+from papersift.web.session import UPLOAD_BYTES
 from papersift.web.settings import router as settings_router
 from papersift.web.subscribe import router as subscribe_router
 
-__all__ = ["mount_website", "error_page"]
+__all__ = ["mount_website", "error_page", "LARGER_BODIES"]
+
+# Paths whose requests may be larger than the server's cap for every other route: a library file
+LARGER_BODIES = {"/for-you/start/library": UPLOAD_BYTES}
 
 
 def mount_website(app: FastAPI, service: Papersift, cookie_secure: str = "auto", digests=None) -> None:
@@ -29,7 +35,9 @@ def mount_website(app: FastAPI, service: Papersift, cookie_secure: str = "auto",
     app.state.digests = digests
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(forms_router)  # POST routes first: /papers/ID/vote before GET /papers/ID
+    app.include_router(for_you_router)
     app.include_router(subscribe_router)
     app.include_router(settings_router)
     app.include_router(feeds_router)
+    app.include_router(exports_router)  # /export/..., /sitemap.xml, /robots.txt
     app.include_router(pages_router)

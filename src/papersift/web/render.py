@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from papersift.formats.bibtex import bibtex
+from papersift.web.citation import citation_meta
 from papersift.web.session import viewer
 
 log = logging.getLogger("papersift.web")
@@ -153,7 +154,7 @@ env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, unde
 env.filters.update(excerpt=excerpt, marked=marked, sentence=sentence, human_day=human_day, short_day=short_day, compact=compact,
                    slug=slug)
 env.globals.update(paper_url=paper_url, org_url=org_url, author_url=author_url, url_with=url_with,
-                   bibtex=bibtex, MANY_AUTHORS=MANY_AUTHORS, static_version=_static_version())
+                   bibtex=bibtex, citation_meta=citation_meta, MANY_AUTHORS=MANY_AUTHORS, static_version=_static_version())
 
 
 def render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:

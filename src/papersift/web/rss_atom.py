@@ -6,10 +6,13 @@
 | ``/feeds/date/2026-05-15.atom``, ``/feeds/week/2026-W20.atom``, ``/feeds/month/2026-05.atom`` | that page |
 | ``/feeds/search.atom?q=&from=&to=&cat=&org=&has_code=&sort=`` | ``/search`` with the same parameters |
 | ``/feeds/orgs/NAME.atom``, ``/feeds/authors/NAME.atom`` | the organisation / author page |
+| ``/for-you/feed/SECRET.atom`` | a reader's ``/for-you`` (this week), private: the secret is the login |
 
 A search feed is newest first unless ``sort`` says otherwise.
 Feeds are public and the same for everyone (hidden papers left out, no per-user state), so
-they may be cached (``Cache-Control: public``, an ``ETag`` answered with 304).
+they may be cached (``Cache-Control: public``, an ``ETag`` answered with 304). The private
+feed is the exception: ``Cache-Control: private, no-store`` and ``noindex``; an unknown or revoked
+secret is a 404.
 """
 
 from __future__ import annotations
@@ -59,7 +62,8 @@ def _entry(base: str, card: Card) -> feeds.Entry:
                        updated=updated, published=published, categories=paper.categories or [])
 
 
-def _respond(request: Request, fmt: str, title: str, subtitle: str, page_path: str, cards: list[Card]) -> Response:
+def _respond(request: Request, fmt: str, title: str, subtitle: str, page_path: str, cards: list[Card],
+             private: bool = False) -> Response:
     base = site_base(request)
     query = request.url.query
     doc = feeds.FeedDoc(title=f"papersift: {title}", subtitle=subtitle,
@@ -67,7 +71,10 @@ def _respond(request: Request, fmt: str, title: str, subtitle: str, page_path: s
                         page_url=base + page_path, entries=[_entry(base, c) for c in cards])
     body = feeds.render(doc, fmt)
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={CACHE_SECONDS}", "X-Content-Type-Options": "nosniff"}
+    cache = "private, no-store" if private else f"public, max-age={CACHE_SECONDS}"
+    headers = {"ETag": etag, "Cache-Control": cache, "X-Content-Type-Options": "nosniff"}
+    if private:
+        headers["X-Robots-Tag"] = "noindex"
     if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=feeds.MEDIA_TYPES[fmt], headers=headers)
@@ -143,3 +150,14 @@ def organization(request: Request, name: str):
 @router.get("/feeds/authors/{name:path}")
 def author(request: Request, name: str):
     return _listing_feed(request, "authors", name)
+
+
+@router.get("/for-you/feed/{name}")
+def for_you(request: Request, name: str):
+    secret, fmt = _split(name)
+    hub = service(request)
+    reader = hub.personal.feed_reader(secret)
+    result = hub.for_you.recommendations(reader, "week", k=FEED_ITEMS)
+    cards = hub.catalog.cards([p.paper for p in result.picks], reader)
+    return _respond(request, fmt, f"for {reader.name}", "Papers recommended for you this week.", "/for-you",
+                    cards, private=True)

@@ -29,6 +29,7 @@ from papersift.service.accounts import SESSION_LIFETIME
 
 SESSION_COOKIE = "papersift_session"
 CSRF_COOKIE = "papersift_csrf"
+UPLOAD_BYTES = 5 * 1024 * 1024 + 64 * 1024  # a library file (ingest/library.py's 5 MB) and the form around it
 MAX_FORM_BYTES = 64 * 1024
 COOKIE_SECURE_ENV = "PAPERSIFT_COOKIE_SECURE"
 
@@ -95,15 +96,15 @@ def log_out_viewer(request: Request) -> None:
     request.state.viewer = Viewer(None, secrets.token_urlsafe(32), new_csrf_cookie=True, end_session=True)
 
 
-async def read_form(request: Request) -> FormData:
+async def read_form(request: Request, max_bytes: int = MAX_FORM_BYTES, max_files: int = 0) -> FormData:
     """The POSTed form, after the CSRF check (403 when the token is missing or wrong)."""
     length = request.headers.get("content-length")
     # the server's app-wide cap (server/middleware.py) answers first; this keeps the form's own
     # limit if the page is mounted elsewhere. ASCII digits only: "²".isdigit() is True, int() fails.
-    if length is not None and (not (length.isascii() and length.isdigit()) or int(length) > MAX_FORM_BYTES):
-        raise TooLarge(f"the form is too large (at most {MAX_FORM_BYTES // 1024} KB)")
+    if length is not None and (not (length.isascii() and length.isdigit()) or int(length) > max_bytes):
+        raise TooLarge(f"the form is too large (at most {max_bytes // 1024} KB)")
     try:
-        form = await request.form(max_files=0, max_fields=50)
+        form = await request.form(max_files=max_files, max_fields=50, max_part_size=max_bytes)
     except HTTPException:  # the app's body cap (413) for a body without Content-Length: keep it
         raise
     except Exception:  # python-multipart's errors for broken bodies
@@ -114,6 +115,12 @@ async def read_form(request: Request) -> FormData:
         raise Forbidden("the form's security token is missing or does not match (CSRF check): "
                         "reload the page and try again")
     return form
+
+
+async def read_upload_form(request: Request) -> FormData:
+    """A form with one file (a library import): the larger cap the server allows on its path
+    (``UPLOAD_BYTES``; server/app.py), CSRF-checked like every form."""
+    return await read_form(request, UPLOAD_BYTES, max_files=1)
 
 
 def field(form: FormData, name: str, limit: int = 2000) -> str:

@@ -1,0 +1,69 @@
+"""The typed shapes of the Hugging Face–compatible routes (api/hf.py), for the OpenAPI document.
+
+Field names are HF's own (camelCase, ``ai_summary``); formats/hf_api.py builds the values. Fields
+papersift has no value for are left out of an answer, as HF leaves them out.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from pydantic import BaseModel, Field
+
+HF_TIME = "ISO 8601 UTC with milliseconds: 2025-03-13T17:59:06.000Z"
+
+
+class HFErrorBody(BaseModel):
+    error: str
+
+
+HF_ERRORS = {"4XX": {"model": HFErrorBody, "description": "Bad date or parameter (400), unknown paper (404)"}}
+
+
+class HFAuthor(BaseModel):
+    name: str
+    hidden: bool = False
+
+
+class HFUser(BaseModel):
+    name: str = Field(..., description="the login (HF items spell it name, huggingface_hub reads user)")
+    user: str
+    fullname: str
+    avatarUrl: str = ""
+    type: str = "user"
+
+
+class HFOrganization(BaseModel):
+    name: str
+    fullname: str
+    avatarUrl: str = ""
+
+
+class HFPaper(BaseModel):
+    id: str = Field(..., description="arXiv id")
+    authors: list[HFAuthor]
+    publishedAt: Optional[str] = Field(None, description="arXiv v1 time; " + HF_TIME)
+    title: str
+    summary: str = Field(..., description="the abstract")
+    upvotes: int = Field(..., ge=0)
+    numComments: int = Field(0, ge=0)
+    submittedOnDailyAt: Optional[str] = Field(None, description="when it went on the feed; " + HF_TIME)
+    submittedOnDailyBy: Optional[HFUser] = None
+    organization: Optional[HFOrganization] = None
+    ai_summary: Optional[str] = None
+    githubRepo: Optional[str] = None
+    githubStars: Optional[int] = None
+    projectPage: Optional[str] = None
+
+
+class HFItem(BaseModel):
+    """One element of the feed or of a search."""
+
+    paper: HFPaper
+    publishedAt: Optional[str] = Field(None, description="when it went on the feed; " + HF_TIME)
+    title: str
+    summary: str
+    numComments: int = Field(0, ge=0)
+    submittedBy: Optional[HFUser] = None
+    organization: Optional[HFOrganization] = None
+    isAuthorParticipating: bool = False

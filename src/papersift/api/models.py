@@ -1,0 +1,234 @@
+"""The typed shapes of papersift's own API (``/api/v1``): what the OpenAPI document declares.
+
+Every route names its response model, so FastAPI both documents the shape and checks each answer
+against it (a drifted shape is a logged 500, not a silent change; tests/test_openapi_schemathesis.py
+checks the document against live answers). Errors are ``{"error": {"code", "message"}}`` on every
+4xx, declared once as ``ERRORS``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PREFIX = "/api/v1"
+# Examples in the document: what a generated client shows and what schemathesis tries first
+PAPER_ID = {"description": "arXiv id in any common spelling (2405.15738, arXiv:2405.15738v2, hep-th/9901001)",
+            "examples": ["2405.15738"]}
+DAY_EXAMPLE, WEEK_EXAMPLE, MONTH_EXAMPLE = ["2024-05-27"], ["2024-W22"], ["2024-05"]
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(..., description="machine-readable: bad_input, not_found, unauthorized, conflict, ...")
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+# "4XX" instead of FastAPI's default 422: bad input is a 400 here, and every 4xx has this shape
+ERRORS = {"4XX": {"model": ErrorBody, "description": "Bad input (400), no token (401), not found (404), ..."}}
+
+
+class IndexStatus(BaseModel):
+    """This process's indexes: ``indexer`` keeps them current, a ``follower`` (another worker of
+    ``serve --workers``) reads the indexer's commits; ``*_behind``: store changes not in them yet
+    (null before the indexes are opened). Worth an alert when it keeps growing."""
+
+    role: Literal["indexer", "follower"]
+    lexical_behind: Optional[int] = None
+    vectors_behind: Optional[int] = None
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    papers: int = Field(..., ge=0)
+    index: IndexStatus
+
+
+class PaperOut(BaseModel):
+    """A paper as the API shows it (upvotes: the source's plus this site's votes)."""
+
+    id: str
+    title: Optional[str] = None
+    abstract: Optional[str] = None
+    authors: list[str] = []
+    categories: list[str] = Field([], description="arXiv categories, primary first")
+    published: Optional[str] = Field(None, description="ISO 8601 UTC, YYYY-MM-DDTHH:MM:SSZ")
+    version: Optional[int] = None
+    comment: Optional[str] = None
+    organization: Optional[str] = None
+    organization_id: Optional[str] = None
+    upvotes: Optional[int] = None
+    num_comments: Optional[int] = None
+    github_repo: Optional[str] = None
+    github_stars: Optional[int] = None
+    project_page: Optional[str] = None
+    ai_summary: Optional[str] = None
+    feed_days: list[str] = Field([], description="the Daily Papers days it was listed on")
+    has_code: bool = False
+    url: Optional[str] = Field(None, description="arXiv abstract page (null for non-arXiv documents)")
+    pdf_url: Optional[str] = None
+
+
+class Provenance(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    source: str
+    at: str
+
+
+class PaperDetail(PaperOut):
+    provenance: dict[str, Provenance] = Field({}, description="field -> the source it came from, and when")
+
+
+class HitOut(PaperOut):
+    score: float
+    snippets: dict[str, str] = Field({}, description="field -> text with the matches in <mark>")
+
+
+class SearchOut(BaseModel):
+    query: str
+    mode: str = Field(..., description="the mode used (hybrid falls back to bm25 without embeddings)")
+    sort: str
+    page: int
+    per_page: int
+    total: int = Field(..., ge=0)
+    took_ms: float
+    results: list[HitOut]
+
+
+class SimilarOut(BaseModel):
+    id: str
+    results: list[HitOut]
+
+
+class PeriodOut(BaseModel):
+    kind: Literal["date", "week", "month"]
+    label: str
+    start: str
+    end: str
+    previous: Optional[str] = Field(None, description="the period before (null at the calendar's edge)")
+    next: Optional[str] = None
+
+
+class FeedPaper(PaperOut):
+    trending_score: float
+    feed_day: str
+    rank: Optional[int] = None
+    submitted_by: Optional[str] = None
+
+
+class FeedOut(BaseModel):
+    period: PeriodOut
+    sort: str
+    page: int
+    limit: int
+    total: int = Field(..., ge=0)
+    papers: list[FeedPaper]
+    previous_day_with_papers: Optional[str] = None
+    next_day_with_papers: Optional[str] = None
+
+
+class VoteOut(BaseModel):
+    id: str
+    voted: bool
+    upvotes: int
+
+
+class SaveOut(BaseModel):
+    id: str
+    saved: bool
+
+
+class SubmitOut(BaseModel):
+    id: str
+    feed_day: str
+    fetched: bool = Field(..., description="true when the paper was fetched from arXiv just now")
+    paper: PaperOut
+
+
+class LibraryPaper(PaperOut):
+    pass
+
+
+class LibraryOut(BaseModel):
+    total: int = Field(..., ge=0)
+    p: int
+    limit: int
+    papers: list[LibraryPaper]
+
+
+class MeOut(BaseModel):
+    email: str
+    name: str
+    is_admin: bool
+
+
+# ---- recommendations (api/recommendations.py)
+class LikedOut(BaseModel):
+    id: str
+    similarity: float
+    title: str = ""
+
+
+class WordOut(BaseModel):
+    word: str
+    weight: float
+
+
+class WhyOut(BaseModel):
+    liked: list[LikedOut] = Field([], description="the reader's liked papers this one is closest to")
+    words: list[WordOut] = Field([], description="the words that weighed most in the reader's model")
+
+
+class PickOut(BaseModel):
+    id: str
+    title: Optional[str] = None
+    published: Optional[str] = None
+    score: float
+    why: WhyOut
+    because: str = Field(..., description="the explanation in plain words")
+
+
+class RecommendationsOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    period: str
+    day_from: Optional[str] = Field(None, alias="from")
+    day_to: Optional[str] = Field(None, alias="to")
+    reason: Optional[str] = Field(None, description="why the list is empty, in words for the reader")
+    results: list[PickOut]
+
+
+class FeedbackOut(BaseModel):
+    id: str
+    kind: Literal["more", "not_for_me"]
+    on: bool
+
+
+class SignalOut(BaseModel):
+    kind: str
+    paper_id: str
+    title: str
+    created_at: Optional[str] = None
+
+
+class FollowOut(BaseModel):
+    kind: str
+    value: str
+
+
+class SignalUser(BaseModel):
+    email: str
+    name: str
+
+
+class SignalsOut(BaseModel):
+    user: SignalUser
+    signals: list[SignalOut]
+    follows: list[FollowOut]
+
+
+class ForgetOut(BaseModel):
+    deleted: int = Field(..., ge=0)

@@ -1,0 +1,131 @@
+"""Hugging Face's Daily Papers wire format, built from the front door's results.
+
+``huggingface_hub.HfApi(endpoint=...)`` (``list_daily_papers``, ``list_papers``, ``paper_info``,
+``read_paper``) and the tools built on HF's API read these shapes. A feed or search item is::
+
+    {"paper": {"id", "authors": [{"name", "hidden"}], "publishedAt", "title", "summary", "upvotes",
+               "submittedOnDailyAt"?, "submittedOnDailyBy"?, "organization"?, "githubRepo"?, ...},
+     "publishedAt", "title", "summary", "numComments", "submittedBy"?, "organization"?,
+     "isAuthorParticipating"}
+
+(``paper.publishedAt`` is the arXiv v1 time, the item's ``publishedAt`` the time it went on the
+feed; ``/api/papers/{id}`` answers the inner ``paper`` object alone.) Timestamps are ISO 8601 in
+UTC with milliseconds and a ``Z``, as the client's ``parse_datetime`` expects. papersift keeps a
+feed day, not the minute a paper went on it: the item's time is the capture time when it falls on
+that day, else the day's midnight, so ``submitted_at.date()`` is always the feed day.
+"""
+
+from __future__ import annotations
+
+import re
+
+from papersift.feed.daily import FeedItem
+from papersift.model import Paper
+from papersift.search.searcher import Hit
+
+_SAFE_URL = re.compile(r"^https?://[^\s<>\"'()\[\]]+$", re.IGNORECASE)
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|])")
+
+
+def hf_time(value: str | None) -> str | None:
+    """``2025-03-13T17:59:06Z`` -> ``2025-03-13T17:59:06.000Z`` (a day alone: its midnight)."""
+    if not value:
+        return None
+    if len(value) == 10:
+        return f"{value}T00:00:00.000Z"
+    base = value[:-1] if value.endswith("Z") else value.split("+")[0]
+    return base + ("Z" if "." in base else ".000Z")
+
+
+def _feed_time(day: str, captured_at: str | None) -> str:
+    return hf_time(captured_at if captured_at and captured_at.startswith(day) else day)
+
+
+def hf_user(login: str | None) -> dict | None:
+    """A submitter as HF spells one: the login is ``name`` (item) and ``user`` (the client reads this)."""
+    if not login:
+        return None
+    return {"name": login, "user": login, "fullname": login, "avatarUrl": "", "type": "user"}
+
+
+def hf_organization(paper: Paper) -> dict | None:
+    if not (paper.organization or paper.organization_id):
+        return None
+    return {"name": paper.organization_id or paper.organization, "fullname": paper.organization or
+            paper.organization_id, "avatarUrl": ""}
+
+
+def hf_paper(paper: Paper, day: str | None = None, captured_at: str | None = None,
+             submitted_by: str | None = None) -> dict:
+    """The ``paper`` object (and the whole answer of ``/api/papers/{id}``). ``day``: the feed day it
+    was listed on (the newest of its feed days when not given)."""
+    day = day or (paper.feed_days[-1] if paper.feed_days else None)
+    data = {
+        "id": paper.id,
+        "authors": [{"name": name, "hidden": False} for name in paper.authors],
+        "publishedAt": hf_time(paper.published),
+        "title": paper.title or paper.id,
+        "summary": paper.abstract or "",
+        "upvotes": paper.upvotes or 0,
+        "numComments": paper.num_comments or 0,
+    }
+    if day:
+        data["submittedOnDailyAt"] = _feed_time(day, captured_at)
+    optional = {"submittedOnDailyBy": hf_user(submitted_by), "organization": hf_organization(paper),
+                "ai_summary": paper.ai_summary, "githubRepo": paper.github_repo,
+                "githubStars": paper.github_stars, "projectPage": paper.project_page}
+    data.update({key: value for key, value in optional.items() if value is not None})
+    return data
+
+
+def _item(inner: dict, listed_at: str | None, comments: int | None, submitter: str | None) -> dict:
+    item = {"paper": inner, "publishedAt": listed_at or inner["publishedAt"], "title": inner["title"],
+            "summary": inner["summary"], "numComments": comments or 0, "isAuthorParticipating": False}
+    optional = {"submittedBy": hf_user(submitter), "organization": inner.get("organization")}
+    item.update({key: value for key, value in optional.items() if value is not None})
+    return item
+
+
+def hf_feed_item(item: FeedItem) -> dict:
+    """One element of ``/api/daily_papers``: upvotes are the feed's displayed count."""
+    entry = item.entry
+    paper = item.paper
+    inner = hf_paper(paper, entry.day, entry.captured_at, entry.submitted_by) | {"upvotes": item.upvotes}
+    comments = entry.num_comments if entry.num_comments is not None else paper.num_comments
+    return _item(inner, inner["submittedOnDailyAt"], comments, entry.submitted_by)
+
+
+def hf_search_item(hit: Hit) -> dict:
+    """One element of ``/api/papers/search`` (same shape as a feed item)."""
+    inner = hf_paper(hit.paper)
+    return _item(inner, inner.get("submittedOnDailyAt"), hit.paper.num_comments, None)
+
+
+def _md(text: str) -> str:
+    """Text safe in Markdown: no raw HTML (a renderer would pass it through) and no forged links."""
+    text = " ".join(text.split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _link(label: str, url: str | None) -> str | None:
+    return f"[{label}]({url})" if url and _SAFE_URL.match(url) else None
+
+
+def paper_markdown(paper: Paper) -> str:
+    """``/papers/{id}.md``: the paper page as Markdown (title, authors, links, abstract, AI summary)."""
+    lines = [f"# {_md(paper.title or paper.id)}", ""]
+    if paper.authors:
+        lines += ["Authors: " + ", ".join(_md(a) for a in paper.authors), ""]
+    facts = [f"Published: {paper.published[:10]}" if paper.published else None,
+             f"Upvotes: {paper.upvotes or 0}",
+             f"Organization: {_md(paper.organization)}" if paper.organization else None]
+    if ":" not in paper.id:
+        facts.append(_link(f"arXiv:{paper.id}", f"https://arxiv.org/abs/{paper.id}"))
+    facts += [_link("Code", paper.github_repo), _link("Project page", paper.project_page)]
+    lines += [" · ".join(f for f in facts if f), ""]
+    if paper.abstract:
+        lines += ["## Abstract", "", _md(paper.abstract), ""]
+    if paper.ai_summary:
+        lines += ["## AI summary", "", _md(paper.ai_summary), ""]
+    return "\n".join(lines)

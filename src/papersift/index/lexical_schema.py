@@ -1,0 +1,44 @@
+"""The lexical index's schema and text analyzers (one place, so the query side and the indexed
+side stem and fold the same way)."""
+
+from __future__ import annotations
+
+import tantivy
+from tantivy import Filter, TextAnalyzerBuilder, Tokenizer
+
+from papersift.index.query import STOPWORDS
+
+EN, NAME = "papersift_en", "papersift_name"
+
+
+def analyzer(stem: bool, stop: bool) -> tantivy.TextAnalyzer:
+    # remove_long mirrors tantivy's own analyzers: 40+ char "words" are base64, URLs, DNA.
+    builder = (TextAnalyzerBuilder(Tokenizer.simple()).filter(Filter.remove_long(40))
+               .filter(Filter.lowercase()).filter(Filter.ascii_fold()))
+    if stop:
+        builder = builder.filter(Filter.custom_stopword(sorted(STOPWORDS)))
+    if stem:
+        builder = builder.filter(Filter.stemmer("english"))
+    return builder.build()
+
+
+# Indexed text keeps stopwords (so phrases stay exact); ranked query terms drop them.
+INDEX_ANALYZERS = {EN: analyzer(True, False), NAME: analyzer(False, False)}
+RANK_ANALYZERS = {EN: analyzer(True, True), NAME: analyzer(False, True)}
+FIELD_ANALYZER = {"title": EN, "abstract": EN, "authors": NAME, "org": NAME}
+
+
+def schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", stored=True, tokenizer_name="raw")
+    sb.add_text_field("title", stored=True, tokenizer_name=EN)
+    sb.add_text_field("abstract", stored=True, tokenizer_name=EN)
+    sb.add_text_field("authors", tokenizer_name=NAME)
+    sb.add_text_field("categories", tokenizer_name="raw")  # lower-cased, exact
+    sb.add_text_field("org", tokenizer_name=NAME)  # words: org:google matches "Google DeepMind"
+    sb.add_text_field("org_raw", tokenizer_name="raw")  # lower-cased whole name
+    sb.add_date_field("published", indexed=True, fast=True)
+    sb.add_boolean_field("has_code", indexed=True, fast=True)
+    sb.add_unsigned_field("upvotes", fast=True)
+    sb.add_integer_field("key", indexed=True, fast=True)  # papersift.ids.paper_key: lists a passing set cheaply
+    return sb.build()

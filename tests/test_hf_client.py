@@ -1,0 +1,257 @@
+"""The official ``huggingface_hub`` client (pinned) against a live papersift server.
+
+A real SQLite store loaded with the first 3,000 lines of the real HF Daily Papers archive, served
+by uvicorn on 127.0.0.1; ``HfApi(endpoint=..., token=False)`` calls it exactly as it calls
+huggingface.co. Every answer is checked against the store (which papers a day, week or month
+lists, their titles, authors, times and votes), not against numbers written here.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import subprocess
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+from huggingface_hub import HfApi
+from huggingface_hub.errors import BadRequestError, HfHubHTTPError
+
+from papersift.formats.hf_api import hf_time, paper_markdown
+from papersift.ingest.hf import HFDailyClient
+from papersift.server.app import create_app
+from papersift.service import Papersift
+
+from .helpers import SHARED, head_jsonl, running_server
+from .web_support import planted_papers
+
+ARCHIVE = SHARED / "hf-daily-papers-2024-2026.jsonl.gz"
+UNKNOWN = "2401.99999"
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    if not ARCHIVE.exists():
+        pytest.skip(f"{ARCHIVE} not found: the client tests need the real HF archive (../shared/data)")
+    tmp = tmp_path_factory.mktemp("hf")
+    svc = Papersift(tmp / "hf.db", embedder=False)
+    svc.ingest_file("hf-daily", head_jsonl(ARCHIVE, tmp / "hf.jsonl", 3000))
+    svc.indexes_lexical_only().sync_lexical()
+    try:
+        with running_server(create_app(svc, background=False, website=False)) as base:
+            yield {"svc": svc, "base": base, "api": HfApi(endpoint=base, token=False)}
+    finally:
+        svc.close()
+
+
+def stored(svc: Papersift, day_from: str, day_to: str) -> dict:
+    """paper id -> (paper, its newest feed entry in the range), straight from the store."""
+    return {paper.id: (paper, entry) for paper, entry in svc.store.feed_entries(day_from, day_to)}
+
+
+def busiest_day(svc: Papersift) -> str:
+    days = collections.Counter(entry.day for _, entry in svc.store.feed_entries("0001-01-01", "9999-12-31"))
+    return days.most_common(1)[0][0]
+
+
+def utc(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+def all_pages(api: HfApi, **kw) -> list:
+    """Every page of a period, as a client pages it (``p`` from 0 until a short page)."""
+    out, p = [], 0
+    while True:
+        page = list(api.list_daily_papers(p=p, limit=100, **kw))
+        out += page
+        if len(page) < 100:
+            return out
+        p += 1
+
+
+def assert_matches_store(info, paper, entry=None) -> None:
+    """``entry``: the feed entry the item was listed for (None: a paper by id, its newest feed day)."""
+    assert info.title == paper.title
+    assert [a.name for a in info.authors or []] == paper.authors
+    assert info.summary == paper.abstract
+    assert info.published_at == utc(paper.published)
+    # the client reads 0 upvotes as None; a feed counts the larger of the paper's and the day's votes
+    upvotes = max(paper.upvotes or 0, entry.upvotes or 0) if entry else paper.upvotes or 0
+    assert (info.upvotes or 0) == upvotes
+    assert info.submitted_at.date() == date.fromisoformat(entry.day if entry else paper.feed_days[-1])
+    assert info.github_repo == paper.github_repo and info.project_page == paper.project_page
+    assert info.ai_summary == paper.ai_summary
+    if paper.organization:
+        assert info.organization.fullname == paper.organization
+
+
+def test_a_day(env):
+    svc, api = env["svc"], env["api"]
+    day = busiest_day(svc)
+    expected = stored(svc, day, day)
+    assert len(expected) >= 20
+    papers = list(api.list_daily_papers(date=day, limit=100))
+    assert sorted(p.id for p in papers) == sorted(expected)
+    for info in papers:
+        assert_matches_store(info, *expected[info.id])
+    # HF's default order, publishedAt: newest first (one feed day: newest on arXiv first)
+    times = [p.published_at for p in papers]
+    assert times == sorted(times, reverse=True)
+    trending = list(api.list_daily_papers(date=day, sort="trending", limit=100))
+    votes = [p.upvotes or 0 for p in trending]
+    assert votes == sorted(votes, reverse=True) and set(p.id for p in trending) == set(expected)
+    # pages: p counts from 0 and the pages do not overlap
+    first, second = (list(api.list_daily_papers(date=day, sort="trending", limit=10, p=p)) for p in (0, 1))
+    assert [p.id for p in first + second] == [p.id for p in trending[:20]]
+
+
+def test_a_week_and_a_month(env):
+    svc, api = env["svc"], env["api"]
+    day = date.fromisoformat(busiest_day(svc))
+    year, week, _ = day.isocalendar()
+    monday = date.fromisocalendar(year, week, 1)
+    expected = stored(svc, monday.isoformat(), date.fromisocalendar(year, week, 7).isoformat())
+    listed = all_pages(api, week=f"{year}-W{week:02d}", sort="trending")
+    assert sorted(p.id for p in listed) == sorted(expected) and len(listed) > 50
+    for info in listed:
+        assert_matches_store(info, *expected[info.id])
+    month = f"{day.year:04d}-{day.month:02d}"
+    expected = stored(svc, f"{month}-01", f"{month}-31")
+    listed = all_pages(api, month=month)
+    assert sorted(p.id for p in listed) == sorted(expected) and len(listed) > 100
+    feed_times = [p.submitted_at for p in listed]
+    assert feed_times == sorted(feed_times, reverse=True)  # publishedAt: newest on the feed first
+    assert {p.submitted_at.date().isoformat()[:7] for p in listed} == {month}
+
+
+def test_the_latest_day_by_default_and_a_submitter(env):
+    svc, api = env["svc"], env["api"]
+    latest = svc.store.latest_feed_day()
+    assert sorted(p.id for p in api.list_daily_papers(limit=100)) == sorted(stored(svc, latest, latest))
+    rows = svc.store.feed_entries("0001-01-01", "9999-12-31")
+    (month, who), count = collections.Counter((e.day[:7], e.submitted_by) for _, e in rows
+                                              if e.submitted_by).most_common(1)[0]
+    assert count >= 2
+    mine = {p.id for p, e in svc.store.feed_entries(f"{month}-01", f"{month}-31") if e.submitted_by == who}
+    listed = list(api.list_daily_papers(month=month, submitter=who, limit=100))
+    assert {p.id for p in listed} == mine
+    assert all(p.submitted_by.username == who for p in listed)
+    assert list(api.list_daily_papers(month=month, submitter="nobody-submits-this")) == []
+
+
+def test_a_search(env):
+    svc, api = env["svc"], env["api"]
+    day = busiest_day(svc)
+    paper = next(p for p, _ in stored(svc, day, day).values() if '"' not in p.title)
+    found = list(api.list_papers(query=f'"{paper.title}"', limit=5))
+    assert found and found[0].id == paper.id and found[0].title == paper.title
+    results = list(api.list_papers(query="diffusion", limit=20))
+    assert len(results) == 20
+    papers = svc.store.get_papers(p.id for p in results)
+    for info in results:  # every result is a stored paper about the word, described as stored
+        assert "diffus" in (papers[info.id].title + " " + papers[info.id].abstract).lower()
+        assert info.title == papers[info.id].title and info.summary == papers[info.id].abstract
+    assert [p.id for p in results] == [h.paper.id for h in svc.search("diffusion", per_page=20).hits]
+    assert list(api.list_papers(query="zxqvbnmw")) == []
+    # no query (the client then sends no q): the latest feed day, most upvoted first
+    latest = svc.store.latest_feed_day()
+    listed = list(api.list_papers(limit=100))
+    assert sorted(p.id for p in listed) == sorted(stored(svc, latest, latest))
+    assert [p.upvotes or 0 for p in listed] == sorted((p.upvotes or 0 for p in listed), reverse=True)
+
+
+def test_an_id_and_its_markdown(env):
+    svc, api = env["svc"], env["api"]
+    day = busiest_day(svc)
+    paper = max((p for p, _ in stored(svc, day, day).values()), key=lambda p: bool(p.github_repo))
+    for spelling in (paper.id, f"{paper.id}v1", f"arXiv:{paper.id}"):
+        info = api.paper_info(spelling)
+        assert info.id == paper.id
+        assert_matches_store(info, paper)
+    text = api.read_paper(paper.id)
+    assert text.startswith("# ") and f"https://arxiv.org/abs/{paper.id}" in text
+    words = [w for w in paper.title.split() if w.isalnum()][:3]
+    assert all(w in text.splitlines()[0] for w in words)
+    assert paper.authors[0].split()[-1] in text and "## Abstract" in text
+
+
+def test_errors_become_the_clients_exceptions(env):
+    api = env["api"]
+    for kw in ({"date": "2024-02-30"}, {"date": "yesterday"}, {"week": "2024-W60"}, {"month": "2024-1"},
+               {"date": "2024-05-27", "week": "2024-W22"}, {"limit": 0}, {"p": -1}, {"sort": "hot"}):
+        with pytest.raises(BadRequestError) as bad:
+            list(api.list_daily_papers(**kw))
+        assert bad.value.response.status_code == 400 and bad.value.server_message, kw
+    with pytest.raises(BadRequestError):
+        list(api.list_papers(query='"unclosed'))
+    for call in (api.paper_info, api.read_paper):
+        with pytest.raises(HfHubHTTPError) as missing:
+            call(UNKNOWN)
+        assert missing.value.response.status_code == 404 and not isinstance(missing.value, BadRequestError)
+        assert UNKNOWN in missing.value.server_message
+        with pytest.raises(BadRequestError):
+            call("not-an-id")
+
+
+def test_the_front_door_rules_apply(env):
+    """A hidden paper is gone from every HF route; a local upvote counts in the numbers shown."""
+    svc, api = env["svc"], env["api"]
+    day = busiest_day(svc)
+    (hidden, _), (voted, _) = list(stored(svc, day, day).values())[:2]
+    before = api.paper_info(voted.id).upvotes or 0
+    user = svc.store.create_user("voter@example.org", "voter", "x")
+    svc.store.set_vote(user.id, voted.id, True)
+    svc.store.set_paper_hidden(hidden.id, True)
+    try:
+        assert api.paper_info(voted.id).upvotes == before + 1
+        assert hidden.id not in {p.id for p in api.list_daily_papers(date=day, limit=100)}
+        with pytest.raises(HfHubHTTPError) as gone:
+            api.paper_info(hidden.id)
+        assert gone.value.response.status_code == 404
+    finally:
+        svc.store.set_paper_hidden(hidden.id, False)
+        svc.store.set_vote(user.id, voted.id, False)
+
+
+def test_papersifts_own_harvester_reads_a_papersift_server(env):
+    """The HF ingest client, pointed at papersift, gets the day back in the same order."""
+    svc, day = env["svc"], busiest_day(env["svc"])
+    client = HFDailyClient(base_url=env["base"], page_size=10, sleep=lambda s: None)
+    harvested = client.fetch_day(day)
+    listed = [p.id for p in env["api"].list_daily_papers(date=day, limit=100)]
+    assert [p.id for p in harvested] == listed and not client.bad
+    papers = svc.store.get_papers(listed)
+    assert all(p.title == papers[p.id].title and p.authors == papers[p.id].authors for p in harvested)
+
+
+def test_the_hf_command_line(env, tmp_path):
+    """HF's own CLI (``hf papers``), pointed at papersift with HF_ENDPOINT."""
+    hf_cli = Path(sys.executable).with_name("hf")
+    run_env = {**os.environ, "HF_ENDPOINT": env["base"], "HOME": str(tmp_path), "HF_HOME": str(tmp_path / "hf"),
+               "HF_HUB_DISABLE_TELEMETRY": "1", "NO_COLOR": "1"}
+    run_env.pop("HF_TOKEN", None)
+
+    def hf(*args):
+        return subprocess.run([str(hf_cli), "papers", *args], env=run_env, capture_output=True, text=True, timeout=60)
+
+    svc, day = env["svc"], busiest_day(env["svc"])
+    listed = hf("ls", "--date", day, "--limit", "100", "--quiet")
+    assert listed.returncode == 0, listed.stderr
+    assert sorted(listed.stdout.split()) == sorted(stored(svc, day, day))
+    missing = hf("info", UNKNOWN)
+    assert missing.returncode != 0 and "not found" in (missing.stdout + missing.stderr).lower()
+
+
+def test_markdown_and_times_carry_no_markup_or_forged_links():
+    """The Markdown a renderer turns into HTML: hostile titles and javascript: links stay text."""
+    hostile = planted_papers()[0]
+    text = paper_markdown(hostile)
+    assert "<" not in text and ">" not in text.replace("&gt;", "")  # no raw HTML at all
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text.splitlines()[0]
+    assert "javascript:" not in text  # the repo and project links are not http(s): left out
+    assert "[arXiv:2405.99901](https://arxiv.org/abs/2405.99901)" in text
+    assert hf_time("2025-03-13T17:59:06Z") == "2025-03-13T17:59:06.000Z"
+    assert hf_time("2025-03-13T17:59:06.250Z") == "2025-03-13T17:59:06.250Z"
+    assert hf_time("2025-03-13") == "2025-03-13T00:00:00.000Z" and hf_time(None) is None
