@@ -55,7 +55,14 @@ class PgServer:
             shutil.chown(self.root, "postgres", "postgres")
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
                   "--locale=C.UTF-8", "--no-sync")
-        self.start()
+        for attempt in range(3):  # the free port may be taken between finding it and listening on it
+            try:
+                self.start()
+                break
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+                self.port = _free_port()
 
     def _run(self, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         command = [str(self.bin / tool), *args]
@@ -68,7 +75,9 @@ class PgServer:
         return done
 
     def start(self) -> None:
-        # fsync off: a test server's data need not survive a power cut, and the tests run faster
+        # fsync and synchronous_commit off: a test server's data need not survive a power cut, and
+        # the tests run faster; so a test that restarts it stops it "fast" (committed work kept),
+        # never "immediate" (which may lose the last commits here)
         options = (f"-p {self.port} -h 127.0.0.1 -k {self.root} -c fsync=off -c synchronous_commit=off"
                    " -c full_page_writes=off -c max_connections=300")
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-o", options, "-w", "start")

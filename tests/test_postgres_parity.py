@@ -16,6 +16,8 @@ from papersift.ingest.arxiv import parse_arxiv_jsonl
 from papersift.ingest.hf import parse_hf_jsonl
 from papersift.store import open_store
 
+from .pg_support import raw_rows
+
 
 def _records(path, parse, n):
     out = []
@@ -45,6 +47,8 @@ def test_both_backends_answer_the_same(shared_data, tmp_path, pg_url):
     assert _load(lite, batches) == _load(pg, batches)
     assert lite.count_papers() == pg.count_papers() > 4000 and lite.max_seq() == pg.max_seq()
     assert [(s, p) for s, p in lite.iter_changes(0)] == [(s, p) for s, p in pg.iter_changes(0)]
+    # the stored documents are the same text, byte for byte
+    assert sorted(raw_rows(lite, "SELECT id, data FROM papers")) == sorted(raw_rows(pg, "SELECT id, data FROM papers"))
     ids = [p.id for p in hf[:200]] + [p.id for p in overlap[:200]] + ["2405.99999"]
     assert lite.get_papers(ids) == pg.get_papers(ids) and lite.get_paper(ids[0]) == pg.get_paper(ids[0])
 

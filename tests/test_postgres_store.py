@@ -2,7 +2,8 @@
 implements the whole protocol, its migrations survive two processes starting at once and an
 interruption, several workers (separate pools, as separate processes or machines would have)
 vote, claim and write papers at once correctly, and failures (pool exhausted, server down,
-connection killed mid-call) are clear 503 errors that heal when the server is back. The rest
+connection killed mid-call) are clear 503 errors that heal when the server is back, and the
+command line works on a postgresql:// URL with two index folders over one database. The rest
 of the store contract runs on both backends in test_store.py, test_community_store.py and
 test_digest_store.py; test_postgres_parity.py compares the two backends' answers."""
 
@@ -241,6 +242,38 @@ def test_an_indexer_catching_up_never_misses_a_change(pg_url):
         s.close()
 
 
+def test_two_harvesters_merging_the_same_papers_lose_nothing(pg_url):
+    """Two sources' views of the same papers written at once through two pools: each paper ends
+    with both (arXiv's title and categories, Hugging Face's upvotes), as if written one after the other."""
+    machines = [open_store(pg_url), open_store(pg_url)]
+    rounds = [[f"2405.{r:02d}{n:03d}" for n in range(30)] for r in range(15)]  # fresh papers each round
+    start = threading.Barrier(2)
+
+    def write(store, source):
+        for ids in rounds:
+            if source == "hf-jsonl":
+                batch = [Paper(id=i, title="HF title", upvotes=n, source=source, observed_at="2024-06-01T00:00:00Z")
+                         for n, i in enumerate(ids)]
+            else:
+                batch = [Paper(id=i, title="arXiv title", categories=["cs.LG"], source=source,
+                               observed_at="2024-05-30T00:00:00Z") for i in ids]
+            start.wait()  # both harvesters write the round's papers at the same moment
+            store.upsert_papers(batch)
+
+    threads = [threading.Thread(target=write, args=(m, s)) for m, s in zip(machines, ("hf-jsonl", "arxiv-oai"),
+                                                                             strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    papers = machines[0].get_papers([i for ids in rounds for i in ids])
+    assert len(papers) == 450
+    assert {(p.title, tuple(p.categories), p.upvotes) for p in papers.values()} == {
+        ("arXiv title", ("cs.LG",), n) for n in range(30)}
+    for m in machines:
+        m.close()
+
+
 def test_an_exhausted_pool_answers_503_quickly(pg_url):
     store = PostgresStore(pg_url, max_size=1, timeout=0.5)
     with store._conn():  # the pool's only connection is taken (a long request)
@@ -290,6 +323,34 @@ def test_a_server_restart_is_a_clear_error_then_heals(pg_server, pg_url):
         pg_server.start()
     assert store.get_paper("2405.00001").title == "Paper 2405.00001"  # the first call after it is back works
     assert store.upsert_papers([paper("2405.00002")]).inserted == 1
+    store.close()
+
+
+def test_an_ingest_cut_by_a_restart_resumes_from_its_cursor(pg_server, pg_url):
+    """The server goes down inside a batch's transaction: that batch and its cursor are both lost
+    (one transaction), so resuming from the saved cursor loads everything exactly once."""
+    store = PostgresStore(pg_url, timeout=1.0)
+    batches = [[paper(f"2405.{b:02d}{n:03d}") for n in range(40)] for b in range(8)]
+
+    def harvest(cut_at=None):
+        for b in range((store.get_cursor("harvest") or {"next": 0})["next"], len(batches)):
+            def records(b=b):
+                for n, record in enumerate(batches[b]):
+                    if b == cut_at and n == 20:
+                        pg_server.stop()  # mid-batch, the transaction already open (fast: sessions cut)
+                    yield record
+            store.upsert_papers(records(), cursor=("harvest", {"next": b + 1}))
+
+    try:
+        with pytest.raises(Unavailable):
+            harvest(cut_at=5)
+    finally:
+        pg_server.start()
+    assert store.get_cursor("harvest") == {"next": 5} and store.count_papers() == 200
+    harvest()
+    assert store.get_cursor("harvest") == {"next": 8} and store.count_papers() == 320
+    changes = list(store.iter_changes(0))
+    assert len(changes) == 320 == len({p.id for _, p in changes}) == len({s for s, _ in changes})
     store.close()
 
 

@@ -34,6 +34,10 @@ from papersift.model import Paper
 SORTS = ("relevance", "date", "upvotes")
 TITLE_CHARS, ABSTRACT_CHARS = 1000, 300  # longest snippet per field
 _NS_PER_DAY = 86_400 * 10**9
+# Abstract words in more than this share of the papers rank through the title only (``_common``):
+# chosen on SciFact train among 20% / 10% / 5% (only 20% kept nDCG@10, bench/bm25_prune.py); not
+# below COMMON_MIN_DOCS papers, where BM25 is cheap and a share is a handful of papers.
+COMMON_SHARE, COMMON_MIN_DOCS = 0.2, 1_000
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class LexicalIndex:
     def __init__(self, path: Path | None, weights: FieldWeights = DEFAULT):
         self.path = Path(path) if path is not None else None
         self.weights = weights
+        self.common_share: float | None = COMMON_SHARE  # None: every abstract word ranks
         self.schema = _schema()
         self._index = self._open()
         self._writer = None
@@ -213,17 +218,36 @@ class LexicalIndex:
                 parts.append((Occur.Should, Query.boost_query(sub, weight) if scored and weight > 0 and weight != 1 else sub))
         return Query.boolean_query(parts) if parts else Query.empty_query()
 
-    def _ranked(self, q: ParsedQuery) -> Query | None:
-        """The free terms: BM25, OR over (field, word), stopwords dropped unless all are."""
+    def _ranked(self, q: ParsedQuery, prune: bool = True) -> Query | None:
+        """The free terms: BM25, OR over (field, word), stopwords dropped unless all are; words in
+        more than ``common_share`` of the abstracts score through the title only (``_common``)."""
         text = " ".join(q.terms)
         clauses = []
         for field, weight in self._weighted():
             if weight <= 0 or not text:
                 continue
-            for token in _dedup(self._tokens(field, text, rank=True)):
-                sub = Query.term_query(self.schema, field, token)
-                clauses.append((Occur.Should, Query.boost_query(sub, weight) if weight != 1 else sub))
+            tokens = _dedup(self._tokens(field, text, rank=True))
+            common = self._common(field, tokens) if prune else set()
+            for token in tokens:
+                if token not in common:
+                    sub = Query.term_query(self.schema, field, token)
+                    clauses.append((Occur.Should, Query.boost_query(sub, weight) if weight != 1 else sub))
         return Query.boolean_query(clauses) if clauses else None
+
+    def _common(self, field: str, tokens: list[str]) -> set[str]:
+        """The abstract words to leave out of ranking: tantivy-py collects through a MultiCollector,
+        so block-max WAND never runs and a union scores every posting; in a long query most postings
+        are a few common words (idf < 1.4). Their abstract clauses cost ~35% of BM25 at 1M papers and
+        moved SciFact test nDCG@10 by -0.002 (bm25) / -0.001 (hybrid) (docs/BENCHMARKS.md,
+        bench/bm25_prune.py). Kept when every word is common, and below COMMON_MIN_DOCS papers."""
+        if field != "abstract" or self.common_share is None or not tokens:
+            return set()
+        searcher = self._index.searcher()
+        if searcher.num_docs < COMMON_MIN_DOCS:
+            return set()
+        limit = self.common_share * searcher.num_docs
+        common = {t for t in tokens if searcher.doc_freq(field, t) > limit}
+        return common if len(common) < len(tokens) else set()
 
     def _org(self, name: str) -> Query:
         parts = [(Occur.Should, Query.term_query(self.schema, "org_raw", name.strip().lower()))]
@@ -322,7 +346,7 @@ class LexicalIndex:
 
     def _positive(self, q: ParsedQuery) -> Query | None:
         """What a snippet highlights: free terms, phrases and title: values."""
-        parts = [self._ranked(q)] + [self._anywhere(p) for p in q.phrases]
+        parts = [self._ranked(q, prune=False)] + [self._anywhere(p) for p in q.phrases]
         parts += [self._text_query("title", v) for v in q.fields.get("title", [])]
         parts = [(Occur.Should, p) for p in parts if p is not None]
         return Query.boolean_query(parts) if parts else None

@@ -51,16 +51,35 @@ class HttpEndpoint:
 
     def __init__(self, hub: Papersift):
         self.server = build_server(hub)
+        self._endpoint, self._runs = None, 0
+        self._fresh()
+        # POST only: a stateless server has nothing to push, and the GET stream the SDK would open
+        # instead would hold a connection forever (the spec's answer to GET is then 405)
+        self.route = Route(PATH, endpoint=self._handle, methods=["POST"], include_in_schema=False)  # not JSON API
+
+    def _fresh(self) -> None:
+        """A new session manager and its endpoint (the SDK's manager runs once per instance)."""
         sub = self.server.streamable_http_app(
             streamable_http_path=PATH, stateless_http=True, json_response=True,
             transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False))
-        endpoint = next(r for r in sub.routes if isinstance(r, Route) and r.path == PATH).endpoint
-        # POST only: a stateless server has nothing to push, and the GET stream the SDK would open
-        # instead would hold a connection forever (the spec's answer to GET is then 405)
-        self.route = Route(PATH, endpoint=endpoint, methods=["POST"], include_in_schema=False)  # not JSON API
+        self._endpoint = next(r for r in sub.routes if isinstance(r, Route) and r.path == PATH).endpoint
+
+    @property
+    def _handle(self):
+        endpoint = self
+
+        class Delegate:  # an ASGI app (not a function), so Starlette passes scope/receive/send through
+            async def __call__(self, scope, receive, send):
+                await endpoint._endpoint(scope, receive, send)
+
+        return Delegate()
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """Run the session manager for the app's lifetime (without it every call would fail)."""
+        """Run the session manager for the app's lifetime (without it every call would fail); an app
+        served again (a second uvicorn over the same app object, as tests do) gets a new one."""
+        if self._runs:
+            self._fresh()
+        self._runs += 1
         async with self.server.session_manager.run():
             yield

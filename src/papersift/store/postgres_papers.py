@@ -4,7 +4,8 @@ A mixin of :class:`~papersift.store.postgres.PostgresStore`. SQLite reads, merge
 one record at a time, which costs a round trip per statement on a server; here each batch of
 records is read with one query, merged in Python exactly as SQLite does (record by record, in
 order, a later record seeing the earlier ones), and written with one ``INSERT ... SELECT FROM
-unnest(...)`` per table. The result (rows, change numbers, counts) is the same as SQLite's.
+unnest(...)`` for the papers (their author keys included) and one for the feed rows. The result
+(documents, change numbers, counts) is the same as SQLite's: tests/test_postgres_parity.py.
 
 The whole call is one transaction under ``PAPER_WRITE_LOCK``: two harvesters cannot interleave
 their read-merge-write of the same paper (no lost merge), change numbers are taken from the
@@ -24,11 +25,12 @@ from papersift.store.merge import merge
 from papersift.store.postgres_community import author_key
 from papersift.store.postgres_schema import PAPER_WRITE_LOCK
 
-BATCH = 1000
-# %b: arrays go in PostgreSQL's binary format, which needs no quoting of every string (the text
-# format's escaping was half the time of a bulk load)
+BATCH = 1000  # records read and written per round of statements
 _DOCUMENT_FIELDS = [f.name for f in fields(Paper) if f.name not in ("source", "observed_at", "feed_entry")]
 
+# %b: the arrays go in PostgreSQL's binary format, which needs no quoting of every string (the
+# text format's escaping was half the time of a bulk load). Each paper's author keys travel as one
+# JSON array text (unnest cannot take an array of arrays).
 _WRITE_PAPERS = (
     "INSERT INTO papers(id, seq, data, title, published, organization, upvotes, has_code, author_keys,"
     " created_at, updated_at) SELECT i, s, d, t, p, o, u, c, ARRAY(SELECT json_array_elements_text(a::json)), %s, %s"
@@ -37,7 +39,6 @@ _WRITE_PAPERS = (
     " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, data = excluded.data, title = excluded.title,"
     " published = excluded.published, organization = excluded.organization, upvotes = excluded.upvotes,"
     " has_code = excluded.has_code, author_keys = excluded.author_keys, updated_at = excluded.updated_at")
-# Each paper's author keys travel as one JSON array text (unnest cannot take an array of arrays).
 _WRITE_FEED = (
     "INSERT INTO feed_entries(paper_id, day, upvotes, num_comments, rank, submitted_by, captured_at)"
     " SELECT * FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::bigint[], %b::bigint[], %b::text[],"

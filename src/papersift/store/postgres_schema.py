@@ -71,7 +71,7 @@ MIGRATIONS = [
     """,
     # 2: the website (accounts, votes, saves, moderation) and the organisation / author listings
     f"""
-    CREATE INDEX papers_organization ON papers(lower(organization), published);
+    CREATE INDEX papers_organization ON papers(lower(organization), published DESC NULLS LAST, id);
     ALTER TABLE papers ADD COLUMN author_keys text[] COLLATE "C" NOT NULL DEFAULT '{{}}';
     UPDATE papers SET author_keys = ARRAY(
         SELECT lower((a.e #>> '{{}}') COLLATE "C") FROM json_array_elements(data::json -> 'authors') AS a(e)
