@@ -442,3 +442,22 @@ def test_the_command_line_on_a_postgresql_url(pg_url, shared_data, tmp_path):
                                   "PAPERSIFT_DB_POOL_TIMEOUT": "1"})
     assert nowhere.returncode == 2 and len(nowhere.stderr.strip().splitlines()) == 1  # one line, no traceback
     assert "cannot connect to the PostgreSQL database 127.0.0.1" in nowhere.stderr and "secret" not in nowhere.stderr
+
+
+def test_vectors_live_in_the_database_and_a_second_machine_reuses_them(pg_url, shared_data, tmp_path):
+    """Machine a embeds (the real default model); machine b, with an empty index folder, fills
+    its vector index from the embeddings stored in the database and embeds nothing."""
+    from papersift.ingest.hf import parse_hf_jsonl
+    from papersift.service import Corpus
+
+    sample = head_jsonl(shared_data / "hf-daily-papers-2024-2026.jsonl.gz", tmp_path / "hf.jsonl", 24)
+    a = Corpus(pg_url, index_dir=tmp_path / "a")
+    a.store.upsert_papers([parse_hf_jsonl(json.loads(line)) for line in sample.read_text().splitlines()])
+    assert a.index()["vectors"] == 24
+    b = Corpus(pg_url, index_dir=tmp_path / "b")
+    assert b.index()["vectors"] == 0 and len(b.indexes.vectors) == 24
+    query = "video generation with diffusion models"
+    top = lambda corpus: [h.paper.id for h in corpus.search(query, mode="dense", per_page=5).hits]  # noqa: E731
+    assert top(a) == top(b) and len(top(a)) == 5
+    a.close()
+    b.close()

@@ -44,6 +44,8 @@ def _launch_workers(host: str, port: int, trusted_proxies: str, no_embed: bool, 
     for name, value in (("PAPERSIFT_DB", STATE["db"]), ("PAPERSIFT_CONFIG", STATE["config"])):
         if value:
             os.environ[name] = value
+    # the cores shared out: N workers each running onnxruntime on every core would oversubscribe them
+    os.environ.setdefault("PAPERSIFT_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
     os.environ[worker_env.NO_EMBED] = "1" if no_embed else "0"
     os.environ[worker_env.SCHEDULED] = "1" if scheduled else "0"
     settings = server_config(None, host, port, trusted_proxies)
