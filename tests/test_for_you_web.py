@@ -267,3 +267,31 @@ def test_the_digest_has_a_for_you_section_that_sends_each_paper_once(site, brows
     assert builder.build(date(2024, 7, 23), only={sub.id}).built == 1  # Mon 22 and Tue 23: overlaps
     second = store.claim("test", "2100-01-01T00:00:00Z")
     assert second.payload["for_you"] and not {e["id"] for e in second.payload["for_you"]} & {e["id"] for e in picks}
+
+
+def test_the_api_imports_a_library_file_with_a_token(site):
+    svc = site["svc"]
+    n = next(_readers)
+    user = svc.accounts.create_user(f"api{n}@example.org", "correct horse battery", f"API Reader {n}")
+    _, secret = svc.accounts.create_token(user, "import")
+    ids = _week(svc)[10:13]
+    name, text = _libraries(ids)["ris"]
+    with httpx.Client(base_url=site["base"], timeout=60) as client:
+        url = "/api/v1/me/library-import"
+        assert client.post(url, content=text.encode()).status_code == 401  # the token first
+        auth = {"Authorization": f"Bearer {secret}", "Content-Type": "application/x-research-info-systems"}
+        r = client.post(url, params={"name": name}, content=text.encode(), headers=auth)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["format"] == "ris" and body["added"] == ids and body["entries"] == 4
+        assert [p["line"] for p in body["problems"]] and body["missing"] == []
+        again = client.post(url, params={"name": name}, content=text.encode(), headers=auth).json()
+        assert again["added"] == [] and again["already"] == ids
+        padded = ("\n".join([ids[0]] + ["# padding past the 64 KB cap of other routes"] * 2000)).encode()
+        assert len(padded) > 64 * 1024
+        assert client.post(url, params={"name": "ids.txt"}, content=padded, headers=auth).status_code == 200
+        bad = client.post(url, content=b"\x00\x01", headers=auth)
+        assert bad.status_code == 400 and "binary" in bad.json()["error"]["message"]
+        huge = client.post(url, content=b"x" * (6 * 2**20), headers=auth)
+        assert huge.status_code == 413
+    assert {p for k, p, _ in svc.store.user_signals(user.id) if k == "more"} == set(ids)

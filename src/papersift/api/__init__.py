@@ -8,11 +8,15 @@ from papersift.api.actions import make_router as make_action_router
 from papersift.api.exports import make_router as make_export_router
 from papersift.api.hf import make_hf_router
 from papersift.api.models import PREFIX
-from papersift.api.recommendations import make_router as make_recommendation_router
+from papersift.api.recommendations import IMPORT_PATH, make_router as make_recommendation_router
 from papersift.api.routes import health_router, make_read_router
 from papersift.service import Papersift
+from papersift.service.personal import LIBRARY_MAX_BYTES
 
-__all__ = ["PREFIX", "make_api_router"]
+__all__ = ["PREFIX", "make_api_router", "LARGER_BODIES"]
+
+# The one API route whose body may exceed the server's cap: a library file (and a little slack)
+LARGER_BODIES = {IMPORT_PATH: LIBRARY_MAX_BYTES + 64 * 1024}
 
 
 def make_api_router(service: Papersift) -> APIRouter:

@@ -230,5 +230,22 @@ class SignalsOut(BaseModel):
     follows: list[FollowOut]
 
 
+class ImportProblem(BaseModel):
+    line: int = Field(..., ge=0, description="0: about the whole file")
+    message: str
+
+
+class ImportOut(BaseModel):
+    """What a library import did: papers marked "more like this", those already marked, arXiv ids this
+    server does not have, and every entry it could not use, by line."""
+
+    added: list[str]
+    already: list[str]
+    missing: list[str]
+    entries: int = Field(..., ge=0)
+    format: str
+    problems: list[ImportProblem]
+
+
 class ForgetOut(BaseModel):
     deleted: int = Field(..., ge=0)

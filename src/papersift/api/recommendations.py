@@ -1,5 +1,6 @@
 """JSON API of personal recommendations under ``/api/v1`` (token auth, as the other actions): the
-list, feedback ("more like this", "not for me") and its undo, and the reader's signals (export, forget).
+list, feedback ("more like this", "not for me") and its undo, a library file as a cold start, and the
+reader's signals (export, forget).
 
 As in api/actions.py the token is checked before a body is read.
 """
@@ -13,13 +14,24 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from papersift.api.actions import BEARER, read_json, token_user
-from papersift.api.models import ERRORS, PAPER_ID, PREFIX, FeedbackOut, ForgetOut, RecommendationsOut, SignalsOut
+from papersift.api.models import (
+    ERRORS,
+    PAPER_ID,
+    PREFIX,
+    FeedbackOut,
+    ForgetOut,
+    ImportOut,
+    RecommendationsOut,
+    SignalsOut,
+)
 from papersift.errors import BadInput
 from papersift.service import Papersift
 
 Kind = Literal["more", "not_for_me"]
 Period = Literal["day", "today", "week", "month"]
 MAX_K = 50  # service/recommendations.py checks it too
+IMPORT_PATH = PREFIX + "/me/library-import"  # the server lets this path's body be a library file (5 MB)
+IMPORT_TYPES = ("text/plain", "application/octet-stream")  # any text: the format is read from the name or the content
 
 
 class FeedbackBody(BaseModel):
@@ -55,6 +67,16 @@ def make_router(hub: Papersift) -> APIRouter:
                 raise BadInput('say which feedback to undo: ?kind=more|not_for_me or {"kind": ...}')
             kind = (await read_json(request, FeedbackBody)).kind
         return await run_in_threadpool(hub.for_you.undo_feedback, user, paper_id, kind)
+
+    @router.post("/me/library-import", response_model=ImportOut,
+                 summary="Cold start: the arXiv papers of a library file become 'more like this'",
+                 openapi_extra={"requestBody": {"required": True, "content": {
+                     t: {"schema": {"type": "string"}} for t in IMPORT_TYPES}}})
+    async def library_import(request: Request, name: str = Query("", max_length=200, description=(
+            "the file's name; its extension (.bib, .ris, .json, .txt) picks the format, else it is detected"))):
+        user = await run_in_threadpool(token_user, hub, request)  # 401 before the body is read
+        body = await request.body()
+        return (await run_in_threadpool(hub.personal.seed_library, user, body, name)).as_dict()
 
     @router.get("/me/signals", response_model=SignalsOut,
                 summary="Every signal stored about you (upvotes, saves, feedback, follows)")

@@ -20,7 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from papersift.api import make_api_router
+from papersift.api import LARGER_BODIES as API_LARGER_BODIES, make_api_router
 from papersift.config import Config, load_config
 from papersift.digest import Digests
 from papersift.errors import PapersiftError
@@ -35,7 +35,7 @@ from papersift.server.middleware import (
     too_large_message,
 )
 from papersift.service import Papersift
-from papersift.web import LARGER_BODIES, error_page, mount_website
+from papersift.web import LARGER_BODIES as WEB_LARGER_BODIES, error_page, mount_website
 
 log = logging.getLogger("papersift.server")
 # One cap for every route: the largest thing anyone sends is a web form (64 KB is already
@@ -79,8 +79,9 @@ def create_app(service: Papersift, background: bool = True, website: bool = True
     _install_error_handlers(app, respond, website)
     # the last added runs first: nosniff on everything, HEAD/OPTIONS, then the body caps
     app.add_middleware(CatchAll, handler=lambda request, exc: _unexpected(respond, request, exc))
-    app.add_middleware(CountedBodyLimit, limit=MAX_BODY_BYTES, larger=LARGER_BODIES)  # counts chunked bodies
-    app.add_middleware(DeclaredBodyLimit, limit=MAX_BODY_BYTES, respond=respond, larger=LARGER_BODIES)
+    larger = {**API_LARGER_BODIES, **(WEB_LARGER_BODIES if website else {})}  # library-file uploads
+    app.add_middleware(CountedBodyLimit, limit=MAX_BODY_BYTES, larger=larger)  # counts chunked bodies
+    app.add_middleware(DeclaredBodyLimit, limit=MAX_BODY_BYTES, respond=respond, larger=larger)
     app.add_middleware(HeadAndOptions)
     app.add_middleware(NoSniff)
 

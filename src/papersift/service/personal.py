@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from papersift.errors import BadInput, NotFound, Unauthorized
-from papersift.ingest.library import read_library
+from papersift.ingest.library import MAX_BYTES as LIBRARY_MAX_BYTES, read_library
 from papersift.model import Paper, User, normalize_paper_id
 from papersift.service.catalog import Card, Catalog
 from papersift.service.corpus import Corpus
@@ -32,6 +32,7 @@ MAX_PICKS = 50  # papers one cold-start form may mark
 AUTHOR_PAPERS = 20  # an author's latest papers become the reader's positives, as in the offline evaluation
 FEED_TOKEN_BYTES = 32
 SIGNAL_DELETERS = ("more", "not_for_me", "upvote", "save")
+__all__ = ["Personal", "Seeded", "Starters", "LIBRARY_MAX_BYTES"]
 
 
 @dataclass
