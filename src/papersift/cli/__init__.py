@@ -7,7 +7,7 @@ commands on that app when imported here (the order below is the order ``--help``
 # The order of registration is the order of --help (papers' commands, the serving ones, then the
 # groups ingest, admin, digest), so these imports keep this order rather than the alphabet's.
 # isort: off
-from papersift.cli import papers, export, serve, admin, digest, recs, mcp  # noqa: F401  (importing registers the commands)
+from papersift.cli import papers, export, serve, admin, digest, recs, mcp, migrate  # noqa: F401  (importing registers the commands)
 from papersift.cli.common import app, main
 # isort: on
 
