@@ -56,7 +56,7 @@ def prune(lexical: LexicalIndex, share: float | None, fields: tuple[str, ...]) -
     searcher = lexical._index.searcher()
     limit = share * searcher.num_docs
 
-    def ranked(q: ParsedQuery, prune: bool = True) -> Query | None:
+    def ranked(q: ParsedQuery, prune: bool = False) -> Query | None:
         text = " ".join(q.terms)
         pairs = [(f, t, w) for f, w in lexical._weighted() if w > 0 and text
                  for t in _dedup(lexical._tokens(f, text, rank=True))]
@@ -87,7 +87,7 @@ def one_query(svc: Papersift, text: str, turn: int) -> dict[str, dict]:
     for name in names:
         prune(lexical, *VARIANTS[name])
         started = time.perf_counter()
-        hits = lexical.search(parsed, None, limit=depth)
+        hits = lexical.search(parsed, None, limit=depth, prune=True)
         ms = (time.perf_counter() - started) * 1000
         out[name] = {"ms": ms, "bm25": list(hits.hits), "fused": fuse(list(hits.hits), dense, searcher.fusion)}
     prune(lexical, COMMON_SHARE, ("abstract",))  # back to the default

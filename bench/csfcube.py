@@ -26,7 +26,8 @@ from papersift.search.searcher import more_like_this
 def pool_scores(svc, ns, paper_id, cands):
     """BM25 and cosine scores of every pool candidate for one query paper."""
     paper = svc.store.get_paper(f"{ns}:{paper_id}")
-    lexical = dict(svc.indexes.lexical.search(more_like_this(paper), None, limit=5000).hits)
+    # prune=False: what "similar papers" runs (the product keeps every abstract word there)
+    lexical = dict(svc.indexes.lexical.search(more_like_this(paper), None, limit=5000, prune=False).hits)
     vectors = svc.indexes.vectors
     query = vectors.vector(paper.id)
     bm25, dense = [], []

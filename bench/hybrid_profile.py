@@ -6,12 +6,14 @@ For the first N of the 400 real queries and each filter of ``million_corpus.pick
 every step of ``Papersift.search`` (hybrid, top 10) one after another as the searcher runs them:
 the query embedding (cache cleared every call), the dense leg (``filtered_dense``), the BM25 leg
 (``LexicalIndex.search`` at the fusion depth, with its count), fusion, the store fetch, the
-snippets, all as before the change of 2026-12-02 (every abstract word ranks); then the whole
-``Papersift.search`` call (what ``bench/million.py`` reports) four ways: the legs one after the
-other (``Searcher.overlap = False``) or BM25 in a thread beside the dense leg, and every abstract
-word ranking (``LexicalIndex.common_share = None``) or common ones left out (the defaults are
-overlapped and pruned), in rotating order, so the four are paired under the same load.
-Medians (p50) and p99 in ms, and the load average before and after. Prints one JSON object.
+snippets, all as before the changes of 2026-12-02 (and the BM25 leg as it is now); then the whole
+``Papersift.search`` call (what ``bench/million.py`` reports) four ways, in rotating order so they
+are paired under the same load: as before (a one-clause boolean around the ranked union, the legs
+one after the other, every abstract word ranking), then with each change added in turn: the bare
+union, BM25 in a thread beside the dense leg (``Searcher.overlap``), common abstract words left out
+(``LexicalIndex.common_share``): the last is the default.
+Medians (p50) and p99 in ms, the process CPU ms of each way (all threads: the work, which the
+machine's load does not inflate as it does wall time), and the load average before and after.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from tantivy import Occur, Query  # noqa: E402
+
 from corpus_scale import load_queries, percentile  # noqa: E402
 from million_corpus import pick_filters  # noqa: E402
 from papersift.index.lexical import COMMON_SHARE  # noqa: E402
@@ -39,7 +43,27 @@ def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-VARIANTS = ["serial, every word", "overlapped, every word", "serial, pruned", "overlapped, pruned"]
+# (name, overlap, bare union, common_share): before 2026-12-02, then each change added in turn
+VARIANTS = [("before", False, False, None), ("+ bare union", False, True, None),
+            ("+ overlapped legs", True, True, None), ("+ common words pruned (default)", True, True, COMMON_SHARE)]
+
+
+def configure(lexical, searcher, overlap: bool, bare: bool, share: float | None) -> None:
+    """Set the three switches; ``bare=False`` wraps a bare ranked union in a one-clause boolean again,
+    the query shape before 2026-12-02."""
+    searcher.overlap, lexical.common_share = overlap, share
+    lexical.__dict__.pop("_query", None)
+    if bare:
+        return
+    product = type(lexical)._query
+
+    def wrapped(q, filters, ranked=True, extra=(), prune=False):
+        query = product(lexical, q, filters, ranked, extra, prune)
+        plain = ranked and not extra and (filters is None or filters.is_empty()) and q.terms and not (
+            q.phrases or q.fields or q.excluded_terms or q.excluded_phrases)
+        return Query.boolean_query([(Occur.Must, query)]) if plain else query
+
+    lexical._query = wrapped
 
 
 def steps(svc: Papersift, text: str, filters, turn: int) -> dict[str, float]:
@@ -48,7 +72,7 @@ def steps(svc: Papersift, text: str, filters, turn: int) -> dict[str, float]:
     parsed = parse_query(text)
     depth = searcher.fusion.depth
     out = {}
-    indexes.lexical.common_share = None  # the steps as before this change
+    configure(indexes.lexical, searcher, *VARIANTS[0][1:])  # the steps as before the change
     t = time.perf_counter()
     vector = searcher._embed_uncached(parsed.free_text.strip())
     out["embed"] = _ms(t)
@@ -58,11 +82,11 @@ def steps(svc: Papersift, text: str, filters, turn: int) -> dict[str, float]:
     t = time.perf_counter()
     hits = indexes.lexical.search(parsed, filters, limit=depth)
     out["bm25"] = _ms(t)
-    indexes.lexical.common_share = COMMON_SHARE
+    configure(indexes.lexical, searcher, *VARIANTS[-1][1:])
     t = time.perf_counter()
-    indexes.lexical.search(parsed, filters, limit=depth)
-    out["bm25, pruned"] = _ms(t)
-    indexes.lexical.common_share = None
+    indexes.lexical.search(parsed, filters, limit=depth, prune=True)
+    out["bm25 (default)"] = _ms(t)
+    configure(indexes.lexical, searcher, *VARIANTS[0][1:])
     t = time.perf_counter()
     fused = fuse(list(hits.hits), dense, searcher.fusion)[:10]
     out["fuse"] = _ms(t)
@@ -72,16 +96,15 @@ def steps(svc: Papersift, text: str, filters, turn: int) -> dict[str, float]:
     t = time.perf_counter()
     indexes.lexical.snippets(list(papers), parsed)
     out["snippets"] = _ms(t)
-    # the whole call: legs in turn or overlapped, every abstract word or common ones left out (the
-    # defaults: overlapped, COMMON_SHARE), the four in rotating order so they share the load
-    for name in VARIANTS[turn % 4:] + VARIANTS[: turn % 4]:
-        searcher.overlap = "overlapped" in name
-        indexes.lexical.common_share = COMMON_SHARE if "pruned" in name else None
+    # the whole call, four ways in rotating order so they share the load
+    for name, *switches in VARIANTS[turn % 4:] + VARIANTS[: turn % 4]:
+        configure(indexes.lexical, searcher, *switches)
         searcher._embed_query.cache_clear()
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         svc.search(text, filters, mode="hybrid", per_page=10)
         out[name] = _ms(t)
-    searcher.overlap, indexes.lexical.common_share = True, COMMON_SHARE
+        out[f"cpu {name}"] = (time.process_time() - cpu) * 1000  # every thread: load-independent work
+    configure(indexes.lexical, searcher, *VARIANTS[-1][1:])
     return out
 
 
@@ -103,9 +126,10 @@ def main() -> None:
         filters = None if pick.filters.is_empty() else pick.filters
         rows = [steps(svc, t, filters, i) for i, t in enumerate(texts)]
         row = {k: round(statistics.median(r[k] for r in rows), 2) for k in rows[0]}
-        row["p99"] = {k: round(percentile([r[k] for r in rows], 99), 1) for k in VARIANTS}
-        row["/ serial, every word (median of per-query ratios)"] = {k: round(statistics.median(
-            r[k] / r[VARIANTS[0]] for r in rows), 3) for k in VARIANTS[1:]}
+        names = [v[0] for v in VARIANTS]
+        row["p99"] = {k: round(percentile([r[k] for r in rows], 99), 1) for k in names}
+        row["/ before (median of per-query ratios)"] = {k: round(statistics.median(
+            r[k] / r["before"] for r in rows), 3) for k in names[1:]}
         out[pick.label] = row
     out["load_after"] = os.getloadavg()[0]
     svc.close()

@@ -34,9 +34,8 @@ from papersift.model import Paper
 SORTS = ("relevance", "date", "upvotes")
 TITLE_CHARS, ABSTRACT_CHARS = 1000, 300  # longest snippet per field
 _NS_PER_DAY = 86_400 * 10**9
-# Abstract words in more than this share of the papers rank through the title only (``_common``):
-# chosen on SciFact train among 20% / 10% / 5% (only 20% kept nDCG@10, bench/bm25_prune.py); not
-# below COMMON_MIN_DOCS papers, where BM25 is cheap and a share is a handful of papers.
+# Abstract words in more than this share of papers rank through the title only (``_common``; 20% of
+# 20/10/5% on SciFact train, bench/bm25_prune.py); not below COMMON_MIN_DOCS papers (BM25 is cheap).
 COMMON_SHARE, COMMON_MIN_DOCS = 0.2, 1_000
 
 
@@ -206,8 +205,7 @@ class LexicalIndex:
         return Query.phrase_query(self.schema, field, tokens)
 
     def _weighted(self) -> list[tuple[str, float]]:
-        w = self.weights
-        return [(f, wt) for f, wt in (("title", w.title), ("abstract", w.abstract), ("authors", w.authors))]
+        return [("title", self.weights.title), ("abstract", self.weights.abstract), ("authors", self.weights.authors)]
 
     def _anywhere(self, text: str, scored: bool = True) -> Query:
         """``text`` in title, abstract or authors; each field boosted by its weight."""
@@ -218,9 +216,9 @@ class LexicalIndex:
                 parts.append((Occur.Should, Query.boost_query(sub, weight) if scored and weight > 0 and weight != 1 else sub))
         return Query.boolean_query(parts) if parts else Query.empty_query()
 
-    def _ranked(self, q: ParsedQuery, prune: bool = True) -> Query | None:
-        """The free terms: BM25, OR over (field, word), stopwords dropped unless all are; words in
-        more than ``common_share`` of the abstracts score through the title only (``_common``)."""
+    def _ranked(self, q: ParsedQuery, prune: bool = False) -> Query | None:
+        """The free terms: BM25, OR over (field, word), stopwords dropped unless all are; ``prune``:
+        words in more than ``common_share`` of the abstracts score through the title only."""
         text = " ".join(q.terms)
         clauses = []
         for field, weight in self._weighted():
@@ -228,22 +226,17 @@ class LexicalIndex:
                 continue
             tokens = _dedup(self._tokens(field, text, rank=True))
             common = self._common(field, tokens) if prune else set()
-            for token in tokens:
-                if token not in common:
-                    sub = Query.term_query(self.schema, field, token)
-                    clauses.append((Occur.Should, Query.boost_query(sub, weight) if weight != 1 else sub))
+            for token in (t for t in tokens if t not in common):
+                sub = Query.term_query(self.schema, field, token)
+                clauses.append((Occur.Should, Query.boost_query(sub, weight) if weight != 1 else sub))
         return Query.boolean_query(clauses) if clauses else None
 
     def _common(self, field: str, tokens: list[str]) -> set[str]:
-        """The abstract words to leave out of ranking: tantivy-py collects through a MultiCollector,
-        so block-max WAND never runs and a union scores every posting; in a long query most postings
-        are a few common words (idf < 1.4). Their abstract clauses cost ~35% of BM25 at 1M papers and
-        moved SciFact test nDCG@10 by -0.002 (bm25) / -0.001 (hybrid) (docs/BENCHMARKS.md,
-        bench/bm25_prune.py). Kept when every word is common, and below COMMON_MIN_DOCS papers."""
-        if field != "abstract" or self.common_share is None or not tokens:
-            return set()
+        """Abstract words left out of ranking: tantivy-py collects through a MultiCollector, so block-max
+        WAND never runs and a union scores every posting, most of them a few common words' (idf < 1.7)
+        in a long query. All kept when all are common (docs/BENCHMARKS.md, a million papers)."""
         searcher = self._index.searcher()
-        if searcher.num_docs < COMMON_MIN_DOCS:
+        if field != "abstract" or self.common_share is None or not tokens or searcher.num_docs < COMMON_MIN_DOCS:
             return set()
         limit = self.common_share * searcher.num_docs
         common = {t for t in tokens if searcher.doc_freq(field, t) > limit}
@@ -293,10 +286,14 @@ class LexicalIndex:
         return [self._anywhere(t, scored=False) for t in q.excluded_terms + q.excluded_phrases]
 
     def _query(self, q: ParsedQuery, filters: Filters | None, ranked: bool = True,
-               extra: list[Query] = ()) -> Query:
+               extra: list[Query] = (), prune: bool = False) -> Query:
         must = list(extra) + self._required(q) + self._filters(filters)
+        ranking = self._ranked(q, prune) if ranked else None
+        excluded = self._excluded(q)
+        if ranking is not None and not must and not excluded:
+            # the bare union, not a one-clause boolean around it: same hits, scores, count; ~13% faster
+            return ranking
         clauses = [(Occur.Must, m) for m in must]
-        ranking = self._ranked(q) if ranked else None
         if ranking is not None:
             # one free term must match (OR); required parts and filters narrow further
             clauses.append((Occur.Must, ranking))
@@ -304,17 +301,19 @@ class LexicalIndex:
             if ranked and q.terms:
                 return Query.empty_query()  # words that analyse to nothing match nothing
             clauses.append((Occur.Must, Query.all_query()))
-        clauses += [(Occur.MustNot, x) for x in self._excluded(q)]
+        clauses += [(Occur.MustNot, x) for x in excluded]
         return Query.boolean_query(clauses)
 
     # ---- reading
     def search(self, q: ParsedQuery, filters: Filters | None = None, limit: int = 10, offset: int = 0,
-               sort: str = "relevance") -> SearchHits:
+               sort: str = "relevance", prune: bool = True) -> SearchHits:
+        """``prune``: common abstract words count through the title only (``_common``), in every sort
+        (one total whatever the order); "similar papers" turns it off (CSFCube, docs/BENCHMARKS.md)."""
         if sort not in SORTS:
             raise BadInput(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
         if limit < 0 or offset < 0:
             raise BadInput("limit and offset must not be negative")
-        query = self._query(q, filters)
+        query = self._query(q, filters, prune=prune)
         searcher = self._index.searcher()
         kwargs = {"offset": offset}
         if sort != "relevance":
@@ -346,7 +345,7 @@ class LexicalIndex:
 
     def _positive(self, q: ParsedQuery) -> Query | None:
         """What a snippet highlights: free terms, phrases and title: values."""
-        parts = [self._ranked(q, prune=False)] + [self._anywhere(p) for p in q.phrases]
+        parts = [self._ranked(q)] + [self._anywhere(p) for p in q.phrases]
         parts += [self._text_query("title", v) for v in q.fields.get("title", [])]
         parts = [(Occur.Should, p) for p in parts if p is not None]
         return Query.boolean_query(parts) if parts else None

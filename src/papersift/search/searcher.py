@@ -160,12 +160,13 @@ class Searcher:
         if vector is None and self.dense_available:
             vector = self.indexes.embedder.embed([paper_text(paper)])[0]
         if mode == "bm25" or vector is None:
-            return list(self.indexes.lexical.search(lexical_query, filters, limit=k).hits)
+            return list(self.indexes.lexical.search(lexical_query, filters, limit=k, prune=False).hits)
         depth = max(k, self.fusion.depth)
         dense = filtered_dense(self.indexes, vector, depth, ParsedQuery(), filters)
         if mode == "dense":
             return dense[:k]
-        lexical = list(self.indexes.lexical.search(lexical_query, filters, limit=depth).hits)
+        # a paper's own 60 words, every one ranking: leaving common ones out cost CSFCube BM25 0.014
+        lexical = list(self.indexes.lexical.search(lexical_query, filters, limit=depth, prune=False).hits)
         return fuse(lexical, dense, SIMILAR_FUSION)[:k]
 
 
