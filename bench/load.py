@@ -6,6 +6,7 @@
     python bench/load.py --workdir /tmp/ps80k --users 20 --soak                     # 10 minutes
     python bench/load.py ... --server-env MALLOC_ARENA_MAX=2                        # A/B a server setting
     python bench/load.py ... --workers 2                                            # serve --workers 2
+    python bench/load.py ... --db postgresql://... --index-dir DIR                  # serve a PostgreSQL store
 
 Each run starts its own server (``bench/corpus80k.py`` builds the workdir), waits until it
 answers a hybrid search, then runs the users for ``--duration`` seconds: closed loop (no think
@@ -13,6 +14,11 @@ time: saturation) or with an exponential think time of mean ``--think`` seconds 
 user's requests. The server's RSS is read from /proc/PID/status every second. Prints a table
 and one JSON line: requests/s, p50/p99 overall and per kind, errors, RSS start/peak/end/slope.
 The client shares the machine's cores with the server: at saturation it takes a share of them.
+With ``--db URL`` the server serves that database (``PAPERSIFT_INDEX_DIR=--index-dir``) instead of
+``<workdir>/papersift.db``; the workload's ids and days still come from ``<workdir>/papersift.db``,
+the SQLite copy of the same corpus (bench/pg_latency.py fills PostgreSQL from the same files), and
+a sample of them is looked up in the served store first, so a different corpus fails early.
+The PostgreSQL server's own processes are not in the server CPU/RSS figures (it may be another machine).
 """
 
 from __future__ import annotations
@@ -89,10 +95,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db: Path, port: int, env_pairs: list[str], log: Path, src: str | None,
-                 wrap: str = "", workers: int = 1) -> subprocess.Popen:
+def check_same_corpus(url: str, work: dict) -> None:
+    """The served store holds the workload's papers (read through the store API)."""
+    from papersift.store import open_store
+
+    store = open_store(url)
+    try:
+        sample = work["ids"][:200]
+        found = store.get_papers(sample)
+    finally:
+        store.close()
+    if len(found) != len(sample):
+        raise SystemExit(f"{len(sample) - len(found)} of {len(sample)} workload ids are not in {url.split('@')[-1]}: "
+                         "--db must hold the same corpus as --workdir")
+
+
+def start_server(db: Path | str, port: int, env_pairs: list[str], log: Path, src: str | None,
+                 wrap: str = "", workers: int = 1, index_dir: str | None = None) -> subprocess.Popen:
     env = dict(os.environ)
     env.update(pair.split("=", 1) for pair in env_pairs)
+    if index_dir:
+        env["PAPERSIFT_INDEX_DIR"] = index_dir
     if src:  # serve another copy of the code (e.g. `git archive HEAD src`), for A/B runs
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
     cmd = [*shlex.split(wrap), sys.executable, "-m", "papersift.cli", "--db", str(db),
@@ -151,6 +174,11 @@ def read_status(pid: int) -> dict:
             key, _, value = line.partition(":")
             if key in ("VmRSS", "RssAnon", "RssFile", "Threads"):
                 out[key] = out.get(key, 0) + int(value.split()[0])
+        try:  # PSS: shared pages (the workers' common index files) split between the processes mapping them
+            rollup = Path(f"/proc/{one}/smaps_rollup").read_text().splitlines()
+        except OSError:
+            continue
+        out["Pss"] = out.get("Pss", 0) + next((int(x.split()[1]) for x in rollup if x.startswith("Pss:")), 0)
     return out
 
 
@@ -259,6 +287,7 @@ def rss_summary(samples: list) -> dict:
             "slope_2nd_half_mb_per_min": round(slope_per_min(t[half:], mb[half:]), 2),
             "anon_end_mb": round(last.get("RssAnon", 0) / 1024, 1),
             "file_end_mb": round(last.get("RssFile", 0) / 1024, 1),
+            "pss_peak_mb": round(max(s[1].get("Pss", 0) for s in samples) / 1024, 1),
             "threads_peak": max(s[1].get("Threads", 0) for s in samples)}
 
 
@@ -270,7 +299,9 @@ async def run_load(base: str, pid: int, work: dict, args) -> dict:
     sampler = asyncio.create_task(sample_rss(pid, samples, stop))
     # uvicorn closes a connection idle for 5 s: a client that reuses it at that moment gets a
     # ReadError (a race, not a server error), so the pool drops idle connections first
-    limits = httpx.Limits(max_connections=args.users, max_keepalive_connections=args.users, keepalive_expiry=4.0)
+    limits = httpx.Limits(max_connections=args.users, max_keepalive_connections=args.users,
+                          keepalive_expiry=args.keepalive)
+    db_cpu_before = cpu_seconds(args.db_pid) if args.db_pid else 0.0
     cpu_before = cpu_seconds(pid), time.process_time()
     started = time.perf_counter()
     until = started + args.duration
@@ -281,6 +312,7 @@ async def run_load(base: str, pid: int, work: dict, args) -> dict:
     elapsed = time.perf_counter() - started
     # CPU per request: what the server costs whatever else shares the cores (the wall clock does not)
     server_cpu, client_cpu = cpu_seconds(pid) - cpu_before[0], time.process_time() - cpu_before[1]
+    db_cpu = cpu_seconds(args.db_pid) - db_cpu_before if args.db_pid else None
     stop.set()
     await sampler
     kinds = sorted({r[0] for r in records})
@@ -289,6 +321,8 @@ async def run_load(base: str, pid: int, work: dict, args) -> dict:
             "rps": round(len(done_in_window) / args.duration, 1),
             "server_cpu_s": round(server_cpu, 1), "client_cpu_s": round(client_cpu, 1),
             "server_cpu_ms_per_request": round(server_cpu * 1000 / max(1, len(records)), 2),
+            **({"db_cpu_s": round(db_cpu, 1), "db_cpu_ms_per_request": round(db_cpu * 1000 / max(1, len(records)), 2)}
+               if db_cpu is not None else {}),
             "overall": latency_row(records), "by_kind": {k: latency_row([r for r in records if r[0] == k])
                                                          for k in kinds},
             "error_statuses": sorted({str(r[3]) for r in records if not (isinstance(r[3], int) and r[3] < 400)}),
@@ -315,11 +349,14 @@ async def main_async(args) -> dict:
     if not db.exists():
         raise SystemExit(f"no {db}: run bench/corpus80k.py --workdir {args.workdir} first")
     work = workload(db, args.seed)
+    if args.db:
+        check_same_corpus(args.db, work)
     load_before = os.getloadavg()[0]  # the machine is shared: say how busy it was
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = Path(args.workdir) / f"server-{port}.log"
-    proc = start_server(db, port, args.server_env, log, args.src, args.wrap, args.workers)
+    proc = start_server(args.db or db, port, args.server_env, log, args.src, args.wrap, args.workers,
+                        args.index_dir)
     try:
         ready = await wait_ready(base, proc, work["queries"][0])
         await asyncio.sleep(args.settle)  # the background indexer's first round, then a quiet server
@@ -334,7 +371,7 @@ async def main_async(args) -> dict:
         except subprocess.TimeoutExpired:
             proc.kill()
     return {"users": args.users, "think": args.think, "mix": args.mix, "duration_s": args.duration,
-            "workers": args.workers,
+            "workers": args.workers, "db": "postgresql" if args.db else "sqlite",
             "server_env": args.server_env, "src": args.src, "ready": ready, **result,
             "load_avg_before": round(load_before, 2), "load_avg_after": round(os.getloadavg()[0], 2),
             "date": time.strftime("%Y-%m-%d %H:%M")}
@@ -356,11 +393,20 @@ def main() -> None:
                         "RSS is then the wrapper's, not the server's")
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument("--workers", type=int, default=1, help="serve --workers N (RSS and CPU: summed over them)")
+    parser.add_argument("--db", help="serve this database URL (e.g. postgresql://...) instead of "
+                        "<workdir>/papersift.db; the workload still comes from that SQLite copy")
+    parser.add_argument("--index-dir", help="PAPERSIFT_INDEX_DIR for the server (required with --db postgresql)")
+    parser.add_argument("--db-pid", type=int, help="the database server's main PID (PostgreSQL's postmaster, "
+                        "first line of DATADIR/postmaster.pid): its processes' CPU is reported as db_cpu_s")
+    parser.add_argument("--keepalive", type=float, default=4.0, help="s the client keeps an idle connection; "
+                        "below uvicorn's 5 s, or a reuse races the server's close (a ReadError)")
     parser.add_argument("--smaps", action="store_true", help="resident memory by mapping kind, before and after")
     parser.add_argument("--samples", action="store_true", help="keep the per-second RSS samples in the JSON")
     args = parser.parse_args()
     if args.soak:
         args.duration = 600.0
+    if args.db and args.db.startswith(("postgresql:", "postgres:")) and not args.index_dir:
+        parser.error("--db postgresql://... needs --index-dir (that store's index folder)")
     result = asyncio.run(main_async(args))
     print_table(result)
     if not args.samples:

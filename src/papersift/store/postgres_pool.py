@@ -3,8 +3,10 @@ a connection, and starts afresh once the server is back.
 
 A call waits at most the pool's timeout (a few seconds) for a connection, then gets a papersift
 ``Unavailable`` (503) that says which it was: every connection of this process is lent out
-(busy), or the server cannot be reached (with libpq's reason). The pool checks each connection
-before lending it, so connections the server dropped (a restart) are replaced, not handed out.
+(busy), or the server cannot be reached (with libpq's reason). Connections the server dropped (a
+restart) are replaced, not handed out: before lending one the pool checks it, cheaply (see
+``Connections._check``: a round trip only when the connection has been idle a while or its socket
+says the server has sent something), because a round trip on every call doubled a search's time.
 After an outage the pool's own reconnection waits grow (1 s, 2 s, 4 s...); a call that finds the
 server answering again while the pool is still waiting replaces the pool, so the first call
 after the server is back works instead of the one after the next pause.
@@ -14,8 +16,10 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 from typing import Mapping
 from urllib.parse import urlsplit
@@ -32,6 +36,10 @@ CONNECT_TIMEOUT = 5  # seconds to establish one connection (an unreachable host 
 # How long the pool retries (with growing pauses) to replace a connection before it gives up on
 # that attempt and lets the next call start a fresh one.
 RECONNECT_TIMEOUT = 10.0
+# A connection returned to the pool less than this long ago is lent after a look at its socket
+# only; an older one is checked with a round trip (a peer that vanished without closing the
+# connection, e.g. a firewall's idle timeout, sends nothing a look could see).
+CHECK_IDLE_AFTER = 10.0
 
 # The pool logs each failed connection attempt as a warning. Our errors already say it once, so
 # without logging set up (the CLI) they would print two or three times; a logging configuration
@@ -68,6 +76,16 @@ def first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
+def _readable(conn: psycopg.Connection) -> bool:
+    """Whether the connection's socket has something to read (or is closed), without waiting."""
+    try:
+        poller = select.poll()  # not select.select: it fails on descriptors above 1023
+        poller.register(conn.fileno(), select.POLLIN)
+        return bool(poller.poll(0))  # POLLIN, or POLLHUP / POLLERR / POLLNVAL, which are always reported
+    except (OSError, ValueError, psycopg.Error):  # no socket any more: broken
+        return True
+
+
 class Connections:
     """Lends pooled autocommit connections: ``with connections.lend() as conn: ...``."""
 
@@ -78,6 +96,7 @@ class Connections:
         self._lock = threading.Lock()  # guards _in_use and the pool's replacement
         self._diagnosing = threading.Lock()
         self._diagnosed: tuple[float, Unavailable] | None = None
+        self._returned: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # connection -> when returned
         self.pool = self._new_pool()
         try:
             self.pool.wait(timeout)
@@ -91,8 +110,17 @@ class Connections:
         # transaction themselves); check: a connection the server dropped is never lent
         return ConnectionPool(
             self.url, min_size=self.min_size, max_size=self.max_size, timeout=self.timeout, open=True,
-            name="papersift", check=ConnectionPool.check_connection, reconnect_timeout=RECONNECT_TIMEOUT,
+            name="papersift", check=self._check, reconnect_timeout=RECONNECT_TIMEOUT,
             kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT, "application_name": "papersift"})
+
+    def _check(self, conn: psycopg.Connection) -> None:
+        """The pool's check before lending ``conn``: raises when it is broken. An idle connection's
+        socket has nothing to read, so a readable one (the server's goodbye at a restart or a
+        terminated backend, then end of file) gets the round trip; so does one idle for long
+        (or never lent); the rest, the common case under load, cost no round trip."""
+        returned = self._returned.get(conn)
+        if returned is None or time.monotonic() - returned > CHECK_IDLE_AFTER or _readable(conn):
+            ConnectionPool.check_connection(conn)
 
     @contextmanager
     def lend(self):
@@ -109,6 +137,7 @@ class Connections:
         finally:
             with self._lock:
                 self._in_use -= 1
+            self._returned[conn] = time.monotonic()
             pool.putconn(conn)  # rolls back what is left open; drops a broken connection
 
     def _get(self) -> tuple[ConnectionPool, psycopg.Connection]:
