@@ -19,6 +19,7 @@ from tests.fakes.server import FakeHTTP
 
 from .helpers import SHARED
 from .pg_support import pg_server, pg_url, store, store_url  # noqa: F401  (fixtures: a real PostgreSQL server)
+from .recs_support import recs_site  # noqa: F401  (fixture: the recommendation tests' real site)
 
 CI = os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 _CI_RULE = ("skipped under CI=true, which counts as a failure: CI must have ../shared/data "

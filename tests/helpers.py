@@ -11,6 +11,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import uvicorn
 
 # The real data folder: ../shared/data beside the checkout, or $PAPERSIFT_SHARED_DATA (the variable the
@@ -48,3 +49,18 @@ def running_server(app):
 
 def read_json_lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def wait_until_answers(url: str, proc, seconds: float = 120) -> None:
+    """Poll ``url`` until it answers 200; the server's stderr if its process ``proc`` exits first."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(proc.stderr.read())
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer")

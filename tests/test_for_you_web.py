@@ -3,8 +3,8 @@ picked papers, an author and each library format, the signals page (delete one, 
 all) and the private feed, through a real server on 127.0.0.1 with a real browser-like client
 (cookies, CSRF tokens read from the pages, forms posted as a browser posts them).
 
-The site is test_recommend_service.py's: the first 600 papers of the real HF archive, indexed the
-product's way. Every test signs up its own reader.
+The site is tests/recs_support.py's ``recs_site`` (this module gets its own instance): the first 600
+papers of the real HF archive, indexed the product's way. Every test signs up its own reader.
 """
 
 from __future__ import annotations
@@ -17,38 +17,21 @@ import feedparser
 import httpx
 import pytest
 
-from papersift.server.app import create_app
-from papersift.service import Papersift
-
-from .helpers import head_jsonl, running_server
-from .test_recommend_service import _liked, _seed_embeddings, _week
-from .web_support import FAST_HASHER, HF_ARCHIVE, assert_html_error, csrf_of, require_archive, sign_up
+from .recs_support import _liked, _week
+from .web_support import assert_html_error, csrf_of, sign_up
 
 _readers = itertools.count()
 _CARD_IDS = re.compile(r'id="paper-([^"]+)"')
 _WHY = re.compile(r'<p class="card-why"><strong>Why:</strong> ([^<]*)</p>')
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    require_archive()
-    tmp = tmp_path_factory.mktemp("for-you-web")
-    svc = Papersift(tmp / "p.db", index_dir=tmp / "idx").configure(password_hasher=FAST_HASHER)
-    svc.ingest_file("hf-daily", head_jsonl(HF_ARCHIVE, tmp / "hf.jsonl", 600))
-    _seed_embeddings(svc)
-    svc.index()
-    with running_server(create_app(svc, background=False)) as base:
-        yield {"svc": svc, "base": base}
-    svc.close()
-
-
 @pytest.fixture
-def browser(site):
+def browser(recs_site):
     """A signed-up reader's browser: (client, user)."""
     n = next(_readers)
-    with httpx.Client(base_url=site["base"], timeout=60) as client:
+    with httpx.Client(base_url=recs_site["base"], timeout=60) as client:
         assert sign_up(client, f"web{n}@example.org", name=f"Web Reader {n}").status_code == 303
-        yield client, site["svc"].store.get_user_by_email(f"web{n}@example.org")
+        yield client, recs_site["svc"].store.get_user_by_email(f"web{n}@example.org")
 
 
 def _post(client, page: str, action: str, data: dict | None = None, files=None) -> httpx.Response:
@@ -80,11 +63,11 @@ def _slug(pid: str) -> str:
     return slug(pid)
 
 
-def test_anonymous_readers_are_asked_to_log_in_and_forms_need_csrf(site):
-    with httpx.Client(base_url=site["base"], timeout=30) as client:
+def test_anonymous_readers_are_asked_to_log_in_and_forms_need_csrf(recs_site):
+    with httpx.Client(base_url=recs_site["base"], timeout=30) as client:
         r = client.get("/for-you")
         assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
-        pid = _week(site["svc"])[0]
+        pid = _week(recs_site["svc"])[0]
         assert_html_error(client.post(f"/papers/{pid}/feedback", data={"kind": "more"}), 403)
         assert client.get("/for-you/feed/not-a-real-secret.atom").status_code == 404
 
@@ -96,9 +79,9 @@ def test_a_new_reader_is_sent_to_the_cold_start(browser):
     assert not _slug_ids(page)
 
 
-def test_picking_papers_gives_recommendations_that_name_them_and_not_for_me_removes_one(site, browser):
+def test_picking_papers_gives_recommendations_that_name_them_and_not_for_me_removes_one(recs_site, browser):
     client, user = browser
-    svc = site["svc"]
+    svc = recs_site["svc"]
     start = client.get("/for-you/start")
     assert start.status_code == 200
     offered = re.findall(r'name="paper" value="([^"]+)"', start.text)
@@ -124,9 +107,9 @@ def test_picking_papers_gives_recommendations_that_name_them_and_not_for_me_remo
     assert "Undo \u201cnot for me\u201d" in paper and "More like this" in paper
 
 
-def test_naming_an_author_marks_their_latest_papers(site, browser):
+def test_naming_an_author_marks_their_latest_papers(recs_site, browser):
     client, user = browser
-    svc = site["svc"]
+    svc = recs_site["svc"]
     author = svc.store.get_paper(_week(svc)[3]).authors[0]
     papers, total = svc.store.papers_by_author(author, 20, 0)
     r = _post(client, "/for-you/start", "/for-you/start/author", {"author": f"  {author} "})
@@ -157,9 +140,9 @@ def _libraries(ids: list[str]) -> dict[str, tuple[str, str]]:
 
 
 @pytest.mark.parametrize("fmt", ["bibtex", "ris", "csl-json", "list"])
-def test_a_library_file_in_each_format_becomes_positives_and_reports_what_it_could_not_use(site, browser, fmt):
+def test_a_library_file_in_each_format_becomes_positives_and_reports_what_it_could_not_use(recs_site, browser, fmt):
     client, user = browser
-    svc = site["svc"]
+    svc = recs_site["svc"]
     ids = _week(svc)[5:8]
     name, text = _libraries(ids)[fmt]
     r = _post(client, "/for-you/start", "/for-you/start/library", files={"library": (name, text.encode())})
@@ -168,9 +151,9 @@ def test_a_library_file_in_each_format_becomes_positives_and_reports_what_it_cou
     assert {p for k, p, _ in svc.store.user_signals(user.id) if k == "more"} == set(ids)
 
 
-def test_library_paste_unknown_papers_and_broken_files(site, browser):
+def test_library_paste_unknown_papers_and_broken_files(recs_site, browser):
     client, user = browser
-    week = _week(site["svc"])
+    week = _week(recs_site["svc"])
     r = _post(client, "/for-you/start", "/for-you/start/library", {"text": f"{week[0]}\n2401.99999\n"})
     assert r.status_code == 200 and "Added 1 paper" in r.text and "2401.99999" in r.text  # not on this server
     r = _post(client, "/for-you/start", "/for-you/start/library", files={"library": ("x.bib", b"\x00\x01binary")})
@@ -188,9 +171,9 @@ def test_library_paste_unknown_papers_and_broken_files(site, browser):
     assert r.status_code == 413
 
 
-def test_signals_page_deletes_one_exports_and_forgets_all(site, browser):
+def test_signals_page_deletes_one_exports_and_forgets_all(recs_site, browser):
     client, user = browser
-    svc = site["svc"]
+    svc = recs_site["svc"]
     week = _week(svc)
     _post(client, "/for-you/start", "/for-you/start/papers", {"paper": week[:3]})
     _post(client, "/", f"/papers/{week[4]}/vote", {"action": "vote"})
@@ -210,15 +193,15 @@ def test_signals_page_deletes_one_exports_and_forgets_all(site, browser):
     assert_html_error(_post(client, "/for-you/signals", "/for-you/signals/delete", {"kind": "bogus", "paper_id": "x"}), 400)
 
 
-def test_private_feed_lists_the_recommendations_and_is_revocable(site, browser):
+def test_private_feed_lists_the_recommendations_and_is_revocable(recs_site, browser):
     client, user = browser
-    svc = site["svc"]
+    svc = recs_site["svc"]
     _post(client, "/for-you/start", "/for-you/start/papers", {"paper": _liked(svc, _week(svc))})
     r = _post(client, "/for-you/signals", "/for-you/feed-token", {"action": "new"})
     assert r.status_code == 201
     url = re.search(r'id="feed-url" class="token" readonly value="([^"]+)"', r.text).group(1)
     path = httpx.URL(url).path
-    with httpx.Client(base_url=site["base"], timeout=60) as stranger:  # a feed reader: no cookies
+    with httpx.Client(base_url=recs_site["base"], timeout=60) as stranger:  # a feed reader: no cookies
         feed = stranger.get(path)
         assert feed.status_code == 200 and "private" in feed.headers["cache-control"]
         parsed = feedparser.parse(feed.content)
@@ -234,7 +217,7 @@ def test_private_feed_lists_the_recommendations_and_is_revocable(site, browser):
         assert stranger.get(newer).status_code == 404
 
 
-def test_the_digest_has_a_for_you_section_that_sends_each_paper_once(site, browser):
+def test_the_digest_has_a_for_you_section_that_sends_each_paper_once(recs_site, browser):
     from datetime import date
     from email import message_from_bytes, policy
 
@@ -243,7 +226,7 @@ def test_the_digest_has_a_for_you_section_that_sends_each_paper_once(site, brows
     from papersift.service.tokens import Signer
 
     client, user = browser
-    svc = site["svc"]
+    svc = recs_site["svc"]
     liked = _liked(svc, _week(svc))
     _post(client, "/for-you/start", "/for-you/start/papers", {"paper": liked})
     store = svc.store
@@ -269,14 +252,14 @@ def test_the_digest_has_a_for_you_section_that_sends_each_paper_once(site, brows
     assert second.payload["for_you"] and not {e["id"] for e in second.payload["for_you"]} & {e["id"] for e in picks}
 
 
-def test_the_api_imports_a_library_file_with_a_token(site):
-    svc = site["svc"]
+def test_the_api_imports_a_library_file_with_a_token(recs_site):
+    svc = recs_site["svc"]
     n = next(_readers)
     user = svc.accounts.create_user(f"api{n}@example.org", "correct horse battery", f"API Reader {n}")
     _, secret = svc.accounts.create_token(user, "import")
     ids = _week(svc)[10:13]
     name, text = _libraries(ids)["ris"]
-    with httpx.Client(base_url=site["base"], timeout=60) as client:
+    with httpx.Client(base_url=recs_site["base"], timeout=60) as client:
         url = "/api/v1/me/library-import"
         assert client.post(url, content=text.encode()).status_code == 401  # the token first
         auth = {"Authorization": f"Bearer {secret}", "Content-Type": "application/x-research-info-systems"}
@@ -295,3 +278,29 @@ def test_the_api_imports_a_library_file_with_a_token(site):
         huge = client.post(url, content=b"x" * (6 * 2**20), headers=auth)
         assert huge.status_code == 413
     assert {p for k, p, _ in svc.store.user_signals(user.id) if k == "more"} == set(ids)
+
+
+@pytest.mark.parametrize("method, path, data, status, message", [
+    ("get", "/for-you?period=year", None, 400, "unknown period"),
+    ("post", "/papers/{pid}/feedback", {"kind": "love"}, 400, "kind must be one of"),
+    ("post", "/papers/{pid}/feedback", {"kind": "more", "action": "maybe"}, 400, "unknown action"),
+    ("post", "/papers/2401.99999/feedback", {"kind": "more"}, 404, ""),
+    ("post", "/for-you/feed-token", {"action": "steal"}, 400, "use new or revoke"),
+])
+def test_bad_for_you_requests_get_a_clear_4xx_page(recs_site, browser, method, path, data, status, message):
+    client, _ = browser
+    path = path.format(pid=_week(recs_site["svc"])[0])
+    r = client.get(path) if method == "get" else _post(client, "/for-you/signals", path, data)
+    assert_html_error(r, status)
+    assert message.lower() in r.text.lower()
+
+
+def test_bad_cold_start_picks_are_shown_on_the_form(recs_site, browser):
+    client, _ = browser
+    week = _week(recs_site["svc"])
+    def error(data):
+        return _form_error(_post(client, "/for-you/start", "/for-you/start/papers", data), 400).lower()
+
+    assert "pick at least one" in error({})
+    assert "at most 50" in error({"paper": (week * 3)[:51]})
+    assert "not an arxiv id" in error({"paper": ["not an id at all"]})

@@ -1,90 +1,40 @@
 """Personal recommendations end to end (issue 11, part B): signals in the SQLite store, the front
 door's ``for_you``, and the JSON API over a real server on 127.0.0.1.
 
-One real site: the first 600 lines of the real HF archive (2024-05-27 to 2024-07-22) in a real
-SQLite file, with the default embedder and the vector index built the product's way
-(``svc.index()``). The store's embeddings cache is filled first from the shared folder's vectors
-of the same model, so indexing embeds only papers those vectors miss instead of all 600.
+One real site (``recs_site``, tests/recs_support.py: 600 real HF papers, indexed the product's way).
 Every test has its own reader (signals are per reader); the one that hides a paper restores it.
 """
 
 from __future__ import annotations
 
-import gzip
 import itertools
 import sqlite3
 
-import httpx
-import numpy as np
 import pytest
 
 from papersift.errors import BadInput, NotFound, Unauthorized
-from papersift.evaluate.recs_data import VECTOR_IDS, VECTORS, read_vectors
-from papersift.index.indexes import paper_text, text_hash
 from papersift.model import FeedEntry, Paper
-from papersift.server.app import create_app
 from papersift.service import Papersift
 from papersift.store import open_store
 from papersift.store.sqlite import MIGRATIONS, SCHEMA_VERSION
 
-from .helpers import SHARED, head_jsonl, running_server
-from .web_support import FAST_HASHER, HF_ARCHIVE, require_archive
+from .recs_support import _liked, _vector, _week
+from .web_support import FAST_HASHER
 
 PASSWORD = "correct horse battery"
 UNKNOWN = "2401.99999"
-
-
-def _seed_embeddings(svc: Papersift) -> None:
-    if not (SHARED / VECTORS).is_file():
-        return  # the indexer embeds everything itself
-    with gzip.open(SHARED / VECTOR_IDS, "rt") as handle:
-        known = {line.strip() for line in handle}
-    papers = [p for _, p in svc.store.iter_changes(0) if p.id in known and paper_text(p)]
-    vectors = read_vectors(SHARED, [p.id for p in papers])
-    name = svc.indexes.embedder.name
-    svc.store.put_embeddings(name, [(p.id, text_hash(paper_text(p)), vectors[i]) for i, p in enumerate(papers)])
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    require_archive()
-    tmp = tmp_path_factory.mktemp("for-you")
-    svc = Papersift(tmp / "p.db", index_dir=tmp / "idx").configure(password_hasher=FAST_HASHER)
-    svc.ingest_file("hf-daily", head_jsonl(HF_ARCHIVE, tmp / "hf.jsonl", 600))
-    _seed_embeddings(svc)
-    svc.index()
-    assert len(svc.indexes.vectors) >= 550
-    with running_server(create_app(svc, background=False)) as base, \
-            httpx.Client(base_url=base, timeout=60) as client:
-        yield {"svc": svc, "client": client}
-    svc.close()
 
 
 _readers = itertools.count()
 
 
 @pytest.fixture
-def reader(site):
+def reader(recs_site):
     """A fresh account and its API token: (user, headers)."""
     n = next(_readers)
-    user = site["svc"].accounts.create_user(f"reader{n}@example.org", PASSWORD, f"Reader {n}")
-    _, secret = site["svc"].accounts.create_token(user, "tests")
+    user = recs_site["svc"].accounts.create_user(f"reader{n}@example.org", PASSWORD, f"Reader {n}")
+    _, secret = recs_site["svc"].accounts.create_token(user, "tests")
     return user, {"Authorization": f"Bearer {secret}"}
-
-
-def _vector(svc, pid) -> np.ndarray:
-    return np.asarray(svc.indexes.vectors.vector(pid), dtype=np.float32)
-
-
-def _liked(svc, week_ids: list[str], n: int = 4) -> list[str]:
-    """A coherent taste: the n papers listed before the week that are closest to the week's first paper."""
-    seed = _vector(svc, week_ids[0])
-    before = [p.id for p, _ in svc.store.feed_rows("2024-05-27", "2024-07-15")]
-    return sorted(before, key=lambda pid: -float(_vector(svc, pid) @ seed))[:n]
-
-
-def _week(svc) -> list[str]:
-    return [p.id for p, _ in svc.store.feed_rows("2024-07-16", "2024-07-22")]
 
 
 def _plant_twin(svc, pid: str) -> str:
@@ -117,8 +67,8 @@ def _recs(client, headers, k=50, period="week") -> list[dict]:
     return body["results"]
 
 
-def test_feedback_changes_the_next_list_and_explanations_name_liked_papers(site, reader):
-    svc, client, (_, headers) = site["svc"], site["client"], reader
+def test_feedback_changes_the_next_list_and_explanations_name_liked_papers(recs_site, reader):
+    svc, client, (_, headers) = recs_site["svc"], recs_site["client"], reader
     week = _week(svc)
     liked = _liked(svc, week)  # the taste around the week's first paper, `top`
     top = week[0]
@@ -147,8 +97,8 @@ def test_feedback_changes_the_next_list_and_explanations_name_liked_papers(site,
     assert top in [r["id"] for r in _recs(client, headers)]
 
 
-def test_hidden_saved_and_voted_papers_are_never_recommended(site, reader):
-    svc, client, (user, headers) = site["svc"], site["client"], reader
+def test_hidden_saved_and_voted_papers_are_never_recommended(recs_site, reader):
+    svc, client, (user, headers) = recs_site["svc"], recs_site["client"], reader
     liked = _liked(svc, _week(svc))
     _like(client, headers, liked)
     first = [r["id"] for r in _recs(client, headers)]
@@ -168,8 +118,8 @@ def test_hidden_saved_and_voted_papers_are_never_recommended(site, reader):
         svc.store.set_paper_hidden(hidden, False)
 
 
-def test_export_lists_every_signal_and_forget_deletes_them(site, reader):
-    svc, client, (user, headers) = site["svc"], site["client"], reader
+def test_export_lists_every_signal_and_forget_deletes_them(recs_site, reader):
+    svc, client, (user, headers) = recs_site["svc"], recs_site["client"], reader
     a, b, c, d = _week(svc)[:4]
     client.post(f"/api/v1/papers/{a}/vote", headers=headers)
     client.post(f"/api/v1/papers/{b}/save", headers=headers)
@@ -191,16 +141,16 @@ def test_export_lists_every_signal_and_forget_deletes_them(site, reader):
     assert svc.store.vote_counts([a]).get(a, 0) == 0
 
 
-def test_a_reader_without_positive_signals_gets_an_empty_list_with_a_reason(site, reader):
-    client, (_, headers) = site["client"], reader
-    client.post(f"/api/v1/papers/{_week(site['svc'])[0]}/feedback", headers=headers, json={"kind": "not_for_me"})
+def test_a_reader_without_positive_signals_gets_an_empty_list_with_a_reason(recs_site, reader):
+    client, (_, headers) = recs_site["client"], reader
+    client.post(f"/api/v1/papers/{_week(recs_site['svc'])[0]}/feedback", headers=headers, json={"kind": "not_for_me"})
     body = client.get("/api/v1/recommendations", headers=headers).json()
     assert body["results"] == [] and "no positive signal" in body["reason"]
 
 
-def test_bad_requests_are_clear_4xx(site, reader):
-    client, (_, headers) = site["client"], reader
-    pid = _week(site["svc"])[0]
+def test_bad_requests_are_clear_4xx(recs_site, reader):
+    client, (_, headers) = recs_site["client"], reader
+    pid = _week(recs_site["svc"])[0]
 
     def error(response, status):
         assert response.status_code == status, response.text
@@ -223,8 +173,8 @@ def test_bad_requests_are_clear_4xx(site, reader):
         assert error(client.request(method, path, headers={"Authorization": "Bearer nope"}), 401)
 
 
-def test_front_door_refuses_anonymous_and_bad_kinds(site):
-    svc = site["svc"]
+def test_front_door_refuses_anonymous_and_bad_kinds(recs_site):
+    svc = recs_site["svc"]
     for call in (lambda: svc.for_you.recommendations(None), lambda: svc.for_you.signals(None),
                  lambda: svc.for_you.forget_signals(None), lambda: svc.for_you.feedback(None, UNKNOWN, "more")):
         with pytest.raises(Unauthorized):

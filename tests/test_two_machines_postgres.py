@@ -33,24 +33,13 @@ from papersift.service import Papersift
 from papersift.service.subscriptions import clean_choices
 
 from .digest_support import DAYS, corpus, smtp_config
+from .helpers import wait_until_answers
 from .smtp_support import Hold, SMTPServer, free_port
 from .web_support import csrf_of, log_in, sign_up
 
 CLOSE = {"Connection": "close"}  # a new connection per request: B's two workers both answer
 
 
-def _wait(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(proc.stderr.read())
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer")
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -89,7 +78,7 @@ def machines(pg_server, tmp_path_factory):
                 stderr=subprocess.PIPE, text=True))
             bases[machine] = f"http://127.0.0.1:{port}"
         for proc, base in zip(procs, bases.values(), strict=True):
-            _wait(base + "/api/health", proc)
+            wait_until_answers(base + "/api/health", proc)
         yield {"url": url, "db": name, "env": env, "tmp": tmp, **bases}
     finally:
         for proc in procs:

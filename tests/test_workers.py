@@ -29,6 +29,7 @@ from papersift.model import FeedEntry, Paper
 from papersift.server.workers import take_indexer_lock
 from papersift.store import open_store
 
+from .helpers import wait_until_answers
 from .test_start import free_port
 from .web_support import log_in, sign_up
 
@@ -89,17 +90,6 @@ def test_one_indexer_per_index_folder(tmp_path):
     assert other.stdout.strip() == "False", other.stderr
 
 
-def _wait(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(proc.stderr.read())
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    raise AssertionError("the server did not answer")
 
 
 def _paper(n: int) -> Paper:
@@ -122,7 +112,7 @@ def two_workers(tmp_path):
                              "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait(base + "/api/health", proc)
+        wait_until_answers(base + "/api/health", proc)
         yield base, db
     finally:
         proc.send_signal(signal.SIGINT)

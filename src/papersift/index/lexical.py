@@ -77,6 +77,7 @@ class LexicalIndex:
         self._writer = None
         self._lock = threading.Lock()
         self._passing = PassingSets()
+        self._meta_stamp: int | None = None  # meta.json's mtime at the last reload()
 
     def _open(self) -> tantivy.Index:
         if self.path is None:
@@ -173,7 +174,7 @@ class LexicalIndex:
             stamp = (self.path / "meta.json").stat().st_mtime_ns
         except OSError:
             return False
-        if stamp == getattr(self, "_meta_stamp", None):
+        if stamp == self._meta_stamp:
             return False
         self._meta_stamp = stamp
         with self._lock:

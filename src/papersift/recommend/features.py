@@ -52,6 +52,9 @@ def _day_number(value: str | None) -> float:
         return np.nan
 
 
+EXTRA_WORDS_MAX = 50_000  # tf-idf rows of outside papers a space keeps (readers' older liked papers)
+
+
 class FeatureSpace:
     """Every paper the recommender may train on or rank, as aligned rows.
 
@@ -105,13 +108,13 @@ class FeatureSpace:
         and a vectorizer call costs ~5 ms however few texts it gets (a digest run makes thousands)."""
         cache = self.__dict__.setdefault("_extra_words", {})
         missing = [p for p in papers if p.id not in cache]
+        if len(cache) + len(missing) > EXTRA_WORDS_MAX:  # bounded: a space lives for a few periods
+            cache.clear()
+            missing = list(papers)
         if missing:
             for paper, row in zip(missing, self.vectorizer.transform([paper_words(p) for p in missing]), strict=True):
                 cache[paper.id] = row
-            if len(cache) > 50_000:  # bounded: a space lives for a few periods, its readers' papers are few
-                cache.clear()
-        return sparse.vstack([cache.get(p.id) if p.id in cache else self.vectorizer.transform([paper_words(p)])
-                              for p in papers])
+        return sparse.vstack([cache[p.id] for p in papers])
 
     def rows(self, ids: Sequence[str]) -> np.ndarray:
         """Row numbers of the ids this space knows, in order (unknown ids are dropped, not errors:

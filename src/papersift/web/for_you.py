@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from papersift.errors import BadInput, PapersiftError
+from papersift.service.personal import MAX_PICKS
 from papersift.web.render import paper_url, render, slug
 from papersift.web.rss_atom import site_base
 from papersift.web.session import (
@@ -89,7 +90,8 @@ def _seeded_page(request: Request, report=None, error: PapersiftError | None = N
 
 @router.post("/for-you/start/papers")
 async def start_papers(request: Request):
-    form = await read_form(request)
+    # room for a few more ticks than the service takes, so too many get its message, not a broken form
+    form = await read_form(request, max_fields=MAX_PICKS + 10)
     user = require_user(request)
     ids = [v for v in form.getlist("paper") if isinstance(v, str)]
     try:

@@ -96,7 +96,8 @@ def log_out_viewer(request: Request) -> None:
     request.state.viewer = Viewer(None, secrets.token_urlsafe(32), new_csrf_cookie=True, end_session=True)
 
 
-async def read_form(request: Request, max_bytes: int = MAX_FORM_BYTES, max_files: int = 0) -> FormData:
+async def read_form(request: Request, max_bytes: int = MAX_FORM_BYTES, max_files: int = 0,
+                    max_fields: int = 50) -> FormData:
     """The POSTed form, after the CSRF check (403 when the token is missing or wrong)."""
     length = request.headers.get("content-length")
     # the server's app-wide cap (server/middleware.py) answers first; this keeps the form's own
@@ -104,7 +105,7 @@ async def read_form(request: Request, max_bytes: int = MAX_FORM_BYTES, max_files
     if length is not None and (not (length.isascii() and length.isdigit()) or int(length) > max_bytes):
         raise TooLarge(f"the form is too large (at most {max_bytes // 1024} KB)")
     try:
-        form = await request.form(max_files=max_files, max_fields=50, max_part_size=max_bytes)
+        form = await request.form(max_files=max_files, max_fields=max_fields, max_part_size=max_bytes)
     except HTTPException:  # the app's body cap (413) for a body without Content-Length: keep it
         raise
     except Exception:  # python-multipart's errors for broken bodies
