@@ -324,3 +324,26 @@ def test_passing_keys_are_kept_per_filter_and_dropped_on_commit():
     ix._passing.ttl = 0.0
     again = ix.passing_keys(ParsedQuery(), cl)
     assert ix.passing_keys(ParsedQuery(), cl) is not again  # expired entries are listed again
+
+
+def test_passing_counts_are_kept_per_filter_and_dropped_on_commit():
+    from papersift.index.query import Filters, ParsedQuery
+
+    ix = LexicalIndex(None)
+    ix.add([Paper(id=f"2501.0000{i}", title=f"t{i}", categories=["cs.CL" if i % 2 else "cs.AI"]) for i in range(6)])
+    ix.commit()
+    cl = Filters(categories=["cs.CL"])
+    assert ix.count_passing(ParsedQuery(terms=["anything"]), cl) == 3  # counted by tantivy, then kept
+    assert ix.count_passing(ParsedQuery(), Filters(categories=["cs.AI"])) == 3
+    ix.add([Paper(id="2501.00007", title="t7", categories=["cs.CL"])])
+    ix.commit()
+    assert ix.count_passing(ParsedQuery(), cl) == 4  # the commit dropped the kept count
+    assert len(ix.passing_keys(ParsedQuery(), cl)) == 4
+    ix.add([Paper(id="2501.00009", title="t9", categories=["cs.CL"])])
+    ix._writer.commit()  # a commit the kept entries are not told of (another process's): seen after the ttl
+    ix._writer.wait_merging_threads()
+    ix._writer = None
+    ix._index.reload()
+    assert ix.count_passing(ParsedQuery(), cl) == 4
+    ix._passing.ttl = 0.0
+    assert ix.count_passing(ParsedQuery(), cl) == 5

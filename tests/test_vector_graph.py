@@ -85,15 +85,16 @@ def test_unfiltered_search_finds_the_exact_neighbours_with_exact_scores(built, r
     assert np.mean(recalls) >= 0.97, recalls
 
 
-@pytest.mark.parametrize("passing", [40, 300, 1_500, 4_000])
+@pytest.mark.parametrize("passing", [40, 300, 1_500, 3_000, 4_000])
 def test_filtered_search_is_right_at_every_selectivity(built, real, passing):
-    """Passing sets small enough to rescore directly, for the int8 scan, and for the filtered walk."""
+    """Passing sets small enough to rescore directly (up to GATHER_MAX), for the int8 scan of their
+    codes (3,000), and for the filtered walk (4,000, with SUBSET_EXACT lowered for this small corpus)."""
     graph, exact = built
     ids = real[0]
     rng = np.random.default_rng(passing)
     allowed = {ids[i] for i in rng.choice(N, passing, replace=False)}
     old = ann.SUBSET_EXACT
-    ann.SUBSET_EXACT = 2_000  # so 4,000 passing takes the filtered graph walk on this small corpus
+    ann.SUBSET_EXACT = 2_000 if passing == 4_000 else old
     try:
         recalls = []
         for query in real[2]:
@@ -106,6 +107,19 @@ def test_filtered_search_is_right_at_every_selectivity(built, real, passing):
     finally:
         ann.SUBSET_EXACT = old
     assert np.mean(recalls) >= (1.0 if passing <= ann.GATHER_MAX else 0.95), recalls
+
+
+def test_the_code_scan_ranks_as_the_decoded_codes_do(built, real):
+    """``_scan_codes`` scores the raw uint8 codes; its pick must be the top of faiss's own decoding."""
+    graph, _ = built
+    codes = faiss.downcast_index(graph._graph.storage)
+    rows = np.sort(np.random.default_rng(5).choice(graph._graph.ntotal, 3_000, replace=False))
+    decoded = codes.sa_decode(faiss.vector_to_array(codes.codes).reshape(codes.ntotal, -1)[rows])
+    for query in real[2][:10]:
+        picked = graph._scan_codes(query, rows, 64)
+        want = rows[np.argsort(-(decoded @ query))[:64]]
+        assert len(picked) == 64 and len(set(picked.tolist()) & set(want.tolist())) >= 63  # float ties only
+    assert list(graph._scan_codes(real[2][0], rows[:10], 64)) == list(rows[:10])  # fewer than wanted: all
 
 
 def test_a_filter_passing_fewer_than_k_returns_all_of_them(built, real):

@@ -30,7 +30,8 @@ GRAPH_MIN = 20_000  # below this an exact scan (~2 ms) beats building and keepin
 TAIL_MAX = 2_048  # rows scanned exactly before they are added to the graph
 SAVE_EVERY = 20_000  # graph rows added since the last save that trigger a save (bounds start-up catch-up)
 GATHER_MAX = 2_000  # a passing set this small is rescored directly from its float rows
-SUBSET_EXACT = 50_000  # up to this many: a filtered scan of the int8 codes picks the rows to rescore
+SUBSET_EXACT = 50_000  # up to this many: a scan of their int8 codes picks the rows to rescore
+SCAN_BLOCK = 1_024  # codes widened to float32 per product: 1.5 MB, in cache (bench: 2x faster than 4,096)
 EF_SEARCH = 800  # beam width before rescoring: tuned on paper titles as queries (bench/million.py --phases tune)
 M_LINKS = 16
 EF_CONSTRUCTION = 64
@@ -311,22 +312,42 @@ class GraphVectorIndex:
 
     def _candidates(self, query: np.ndarray, k: int, rows: np.ndarray) -> np.ndarray:
         """Rows to rescore for a filtered search: the passing rows themselves when few (or no graph);
-        the best passing int8 codes by a filtered scan when a few thousand; else a filtered graph walk."""
+        the best of their int8 codes when up to SUBSET_EXACT; else a filtered graph walk."""
         if self._graph is None or len(rows) <= GATHER_MAX:
             return rows
-        mask = np.zeros(len(self._file), dtype=bool)
-        mask[rows] = True
         wanted = max(2 * k, k + 32)
         if len(rows) <= SUBSET_EXACT:
-            selector = self._selector(mask)
-            codes = faiss.downcast_index(self._graph.storage)
-            _, labels = codes.search(query.reshape(1, -1), wanted, params=faiss.SearchParameters(sel=selector[0]))
-            found = labels[0][labels[0] >= 0]
-        else:
-            # the walk keeps only passing nodes, so widen the beam as the filter narrows
-            ef = int(min(EF_MAX, max(k, EF_FILTERED) * len(self._row) / len(rows)))
-            found = self._walk(query, wanted, ef, self._selector(mask))
+            in_graph = rows < self._graph.ntotal
+            found = self._scan_codes(query, rows[in_graph], wanted)
+            return np.concatenate([found, rows[~in_graph]])  # the tail's rows are rescored as they are
+        mask = np.zeros(len(self._file), dtype=bool)
+        mask[rows] = True
+        # the walk keeps only passing nodes, so widen the beam as the filter narrows
+        ef = int(min(EF_MAX, max(k, EF_FILTERED) * len(self._row) / len(rows)))
+        found = self._walk(query, wanted, ef, self._selector(mask))
         return np.concatenate([found, self._tail_rows(mask)])
+
+    def _scan_codes(self, query: np.ndarray, rows: np.ndarray, wanted: int) -> np.ndarray:
+        """The ``wanted`` of ``rows`` (graph rows) with the best int8 scores. A code ``c`` decodes to
+        ``vmin + (c + 0.5) / 255 * vdiff`` per dimension, so ``c @ (query * vdiff)`` ranks them as the
+        decoded dot products do. Gathering the passing codes and multiplying in blocks takes ~1 ms for
+        10K rows at 1M papers; faiss's scan of all codes behind a bitmap selector took ~6 ms."""
+        if len(rows) <= wanted:
+            return rows
+        codes = faiss.downcast_index(self._graph.storage)
+        if codes.sq.qtype != faiss.ScalarQuantizer.QT_8bit or codes.code_size != self.dim:
+            raise ValueError("the graph's codes are not 8-bit scalar-quantised")  # the only kind _new_graph makes
+        # a view of the codes faiss holds (no copy); valid while the lock keeps the graph from growing
+        table = faiss.rev_swig_ptr(codes.codes.data(), codes.ntotal * codes.code_size).reshape(codes.ntotal, -1)
+        trained = faiss.vector_to_array(codes.sq.trained)
+        weights = (query * trained[self.dim:]).astype(np.float32)
+        scores = np.empty(len(rows), dtype=np.float32)
+        block = np.empty((SCAN_BLOCK, self.dim), dtype=np.float32)
+        for start in range(0, len(rows), SCAN_BLOCK):
+            part = rows[start: start + SCAN_BLOCK]
+            np.copyto(block[: len(part)], np.take(table, part, axis=0), casting="unsafe")
+            np.matmul(block[: len(part)], weights, out=scores[start: start + len(part)])
+        return rows[np.argpartition(-scores, wanted - 1)[:wanted]]
 
     def _walk(self, query: np.ndarray, k: int, ef: int, selector) -> np.ndarray:
         params = faiss.SearchParametersHNSW(efSearch=max(ef, k))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
@@ -26,7 +26,7 @@ from papersift.errors import BadInput, Unavailable
 from papersift.ids import paper_key
 from papersift.index.filtering import date_range as _date_range, published_datetime as _published
 from papersift.index.lexical_schema import FIELD_ANALYZER, INDEX_ANALYZERS, RANK_ANALYZERS, schema as _schema
-from papersift.index.passing import PassingSets
+from papersift.index.passing import PassingSets, filter_key
 from papersift.index.query import Filters, ParsedQuery
 from papersift.index.snippet import render as _render
 from papersift.model import Paper
@@ -380,15 +380,15 @@ class LexicalIndex:
     # ---- the constraint-only set (what the dense leg may return)
     def count_passing(self, q: ParsedQuery, filters: Filters | None = None) -> int:
         """How many papers satisfy the query's required parts and the filters (free terms ignored):
-        tantivy counts them from its posting lists, without loading a document."""
-        return self._index.searcher().search(self._query(q, filters, ranked=False), 1, count=True).count
+        tantivy counts them from its posting lists (no document loaded); kept per filter too."""
+        return self._passing.count(filter_key(q, filters), lambda: self._index.searcher().search(
+            self._query(q, filters, ranked=False), 1, count=True).count)
 
     def passing_keys(self, q: ParsedQuery, filters: Filters | None = None) -> np.ndarray:
         """The keys (:func:`papersift.ids.paper_key`) of every paper that satisfies the query's required
         parts and the filters, read from the fast field without loading a document; kept per filter
         for a while (:class:`papersift.index.passing.PassingSets`)."""
-        return self._passing.get((repr(replace(q, terms=[])), repr(filters)),
-                                 lambda: self._list_passing_keys(q, filters))
+        return self._passing.get(filter_key(q, filters), lambda: self._list_passing_keys(q, filters))
 
     def _list_passing_keys(self, q: ParsedQuery, filters: Filters | None) -> np.ndarray:
         query = self._query(q, filters, ranked=False)
