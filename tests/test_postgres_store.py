@@ -155,6 +155,19 @@ def test_indexes_answer_the_listings_and_logins(pg_url):
     store.close()
 
 
+def test_the_data_stamp_moves_with_every_commit_from_anywhere(pg_url):
+    first, second = open_store(pg_url), open_store(pg_url)  # two processes' worth of pools
+    first.upsert_papers([paper("2405.00001")])
+    stamp = first.data_stamp()
+    assert first.get_paper("2405.00001") is not None and first.data_stamp() == stamp  # reads move nothing
+    user = second.create_user("stamp@example.com", "stamp", "h")
+    after_user = first.data_stamp()
+    second.set_vote(user.id, "2405.00001", True)
+    assert stamp != after_user != first.data_stamp()  # each of the other pool's commits is seen here
+    first.close()
+    second.close()
+
+
 def test_votes_from_many_workers_count_once(pg_url):
     workers = [open_store(pg_url) for _ in range(3)]  # three pools: three processes' worth of connections
     workers[0].upsert_papers([paper("2405.00001")])

@@ -136,3 +136,20 @@ def test_processes_opening_a_new_database_at_once_migrate_it_once(tmp_path):
     outputs = [p.communicate(timeout=60) for p in procs]
     assert all(p.returncode == 0 for p in procs), [err for _, err in outputs]
     assert len({out.strip() for out, _ in outputs}) == 1
+
+
+def test_the_data_stamp_moves_with_every_commit_from_any_connection(tmp_path):
+    from papersift.store.sqlite import SQLiteStore
+
+    first, second = SQLiteStore(tmp_path / "s.db"), SQLiteStore(tmp_path / "s.db")  # two processes' objects
+    first.upsert_papers([Paper(id="2405.00001", title="t", source="x", observed_at="2024-05-28T00:00:00Z")])
+    stamp = first.data_stamp()
+    assert first.get_paper("2405.00001") is not None and first.data_stamp() == stamp  # reads move nothing
+    user = second.create_user("stamp@example.com", "stamp", "h")
+    after_user = first.data_stamp()
+    second.set_vote(user.id, "2405.00001", True)
+    after_vote = first.data_stamp()
+    first.set_paper_hidden("2405.00001", True)  # this object's own commit, from another connection of its own
+    assert len({stamp, after_user, after_vote, first.data_stamp()}) == 4
+    first.close()
+    second.close()

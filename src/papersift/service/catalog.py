@@ -127,6 +127,11 @@ class Catalog:
     def hidden_ids(self) -> set[str]:
         return self.store.hidden_paper_ids()
 
+    def anonymous_stamp(self) -> int | str:
+        """Changes whenever what a visitor who is not logged in sees may have: at every commit to the
+        store by anyone (this process, another worker, the CLI); web/page_cache.py keeps pages by it."""
+        return self.store.data_stamp()
+
     @staticmethod
     def _excluded(viewer: User | None, hidden: set[str]) -> set[str]:
         return set() if viewer is not None and viewer.is_admin else hidden

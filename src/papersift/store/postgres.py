@@ -91,6 +91,10 @@ class PostgresStore(PaperWrites, CommunityTables, SignalTables, DigestTables):
     def close(self) -> None:
         self._connections.close()
 
+    def data_stamp(self) -> str:
+        """Changes whenever anyone commits to the server: where its write-ahead log is inserted up to."""
+        return self._one("SELECT pg_current_wal_insert_lsn()::text")[0]
+
     # ---- papers (the writes are in postgres_papers.py)
     @staticmethod
     def _row_to_paper(data: str) -> Paper:

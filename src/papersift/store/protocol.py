@@ -115,6 +115,8 @@ class CommunityStore(Protocol):
         """The user's library, most recently saved first."""
     def set_paper_hidden(self, paper_id: str, hidden: bool, by_user: int | None = None) -> bool: ...
     def hidden_paper_ids(self) -> set[str]: ...
+    def data_stamp(self) -> int | str:
+        """A value that changes whenever anyone commits a write (cached pages key on it)."""
 
     # the recommender's signals: "more" and "not_for_me" (upvotes and saves above count too, unduplicated)
     def add_signal(self, user_id: int, paper_id: str, kind: str) -> bool:

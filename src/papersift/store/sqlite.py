@@ -123,6 +123,7 @@ class SQLiteStore(CommunityTables, SignalTables, DigestTables):
                            f"{exc.strerror or exc}") from None
         self._local = threading.local()
         self._write_lock = threading.Lock()
+        self._stamp_lock, self._stamp_conn = threading.Lock(), None
         self._migrate()
 
     # connections: one per thread (the API server answers from a thread pool)
@@ -141,6 +142,14 @@ class SQLiteStore(CommunityTables, SignalTables, DigestTables):
             conn.execute("PRAGMA foreign_keys=ON")
             self._local.conn = conn
         return conn
+
+    def data_stamp(self) -> int:
+        """Changes whenever any connection (another thread's, another process's) commits to the file:
+        ``PRAGMA data_version`` of a connection kept only for asking (web/page_cache.py keys on it)."""
+        with self._stamp_lock:
+            if self._stamp_conn is None:
+                self._stamp_conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            return self._stamp_conn.execute("PRAGMA data_version").fetchone()[0]
 
     @contextmanager
     def _transaction(self):
@@ -367,10 +376,10 @@ class SQLiteStore(CommunityTables, SignalTables, DigestTables):
             )
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        for conn in (getattr(self._local, "conn", None), self._stamp_conn):
+            if conn is not None:
+                conn.close()
+        self._local.conn = self._stamp_conn = None
 
     def iter_embeddings(self, model: str, batch: int = 5000) -> Iterator[tuple[str, np.ndarray]]:
         last = ""

@@ -14,6 +14,7 @@ from papersift.service import Papersift
 from papersift.web.exports import router as exports_router
 from papersift.web.for_you import router as for_you_router
 from papersift.web.forms import router as forms_router
+from papersift.web.page_cache import AnonymousPages
 from papersift.web.pages import router as pages_router
 from papersift.web.render import STATIC, error_page
 from papersift.web.rss_atom import router as feeds_router
@@ -33,6 +34,7 @@ def mount_website(app: FastAPI, service: Papersift, cookie_secure: str = "auto",
     app.state.service = service
     app.state.cookie_secure = cookie_secure
     app.state.digests = digests
+    app.state.anonymous_pages = AnonymousPages()
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(forms_router)  # POST routes first: /papers/ID/vote before GET /papers/ID
     app.include_router(for_you_router)

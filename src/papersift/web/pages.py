@@ -18,6 +18,7 @@ from papersift.feed.daily import Period, parse_period, period_for_date, period_f
 from papersift.index.query import Filters
 from papersift.model import normalize_paper_id
 from papersift.service.catalog import check_page
+from papersift.web.page_cache import anonymous_pages
 from papersift.web.render import alternates, paper_url, render, url_with
 from papersift.web.session import service, viewer
 
@@ -76,6 +77,12 @@ def period_path(period: Period) -> str:
 
 def _feed_page(request: Request, sort_value: str | None, page_value: str | None, *, date_=None,
                week=None, month=None, home: bool = False):
+    return anonymous_pages(request).respond(request, lambda: _render_feed(
+        request, sort_value, page_value, date_=date_, week=week, month=month, home=home))
+
+
+def _render_feed(request: Request, sort_value: str | None, page_value: str | None, *, date_=None,
+                 week=None, month=None, home: bool = False):
     sort = feed_sort(sort_value)
     page = int_param(page_value, "page")
     current = viewer(request)
