@@ -110,6 +110,15 @@ def check_same_corpus(url: str, work: dict) -> None:
                          "--db must hold the same corpus as --workdir")
 
 
+def stop_server(proc: subprocess.Popen) -> None:
+    """SIGTERM (uvicorn shuts down cleanly), then SIGKILL after 30 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def start_server(db: Path | str, port: int, env_pairs: list[str], log: Path, src: str | None,
                  wrap: str = "", workers: int = 1, index_dir: str | None = None) -> subprocess.Popen:
     env = dict(os.environ)
@@ -365,11 +374,7 @@ async def main_async(args) -> dict:
         if args.smaps:
             result["memory_map"] = {"before": before, "after": memory_map(proc.pid)}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
     return {"users": args.users, "think": args.think, "mix": args.mix, "duration_s": args.duration,
             "workers": args.workers, "db": "postgresql" if args.db else "sqlite",
             "server_env": args.server_env, "src": args.src, "ready": ready, **result,

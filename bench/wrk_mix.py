@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from load import MIXES, cpu_seconds, free_port, make_url, start_server, wait_ready, workload  # noqa: E402
+from load import MIXES, cpu_seconds, free_port, make_url, start_server, stop_server, wait_ready, workload  # noqa: E402
 
 LUA = """
 local paths = {}
@@ -97,11 +97,7 @@ def run(args) -> dict:
                 "load_avg_after": round(os.getloadavg()[0], 2), "date": time.strftime("%Y-%m-%d %H:%M"),
                 "wrk_stdout_tail": done.stdout.strip().splitlines()[-3:]}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
 
 
 def main() -> None:
