@@ -94,7 +94,7 @@ def steps(svc: Papersift, text: str, filters, turn: int) -> dict[str, float]:
     papers = indexes.store.get_papers(d for d, _ in fused)
     out["papers"] = _ms(t)
     t = time.perf_counter()
-    indexes.lexical.snippets(list(papers), parsed)
+    indexes.lexical.snippets(papers.values(), parsed)
     out["snippets"] = _ms(t)
     # the whole call, four ways in rotating order so they share the load
     for name, *switches in VARIANTS[turn % 4:] + VARIANTS[: turn % 4]:

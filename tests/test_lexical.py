@@ -4,6 +4,7 @@ Small hand-made papers pin exact behaviour; the first 3000 real arXiv papers che
 on real text (skipped when ../shared/data is absent).
 """
 
+import dataclasses
 import gzip
 import itertools
 import json
@@ -48,6 +49,9 @@ def index():
     ix.add(PAPERS)
     ix.commit()
     return ix
+
+
+BY_ID = {p.id: p for p in PAPERS}
 
 
 def ids(hits: SearchHits) -> list[str]:
@@ -204,7 +208,7 @@ def test_opening_an_index_with_another_schema_starts_over(tmp_path):
 
 
 def test_snippets_escape_then_mark(index):
-    marks = index.snippets(["2501.00005", "2501.00001", "nope"], parse_query("graph script"))
+    marks = index.snippets([BY_ID["2501.00005"], BY_ID["2501.00001"]], parse_query("graph script"))
     assert set(marks) == {"2501.00005", "2501.00001"}
     abstract = marks["2501.00005"]["abstract"]
     assert "<script>" not in abstract and "&lt;<mark>script</mark>&gt;" in abstract
@@ -214,7 +218,7 @@ def test_snippets_escape_then_mark(index):
 
 
 def test_snippets_mark_stems_and_phrases(index):
-    marks = index.snippets(["2501.00001"], parse_query('network "molecular properties"'))["2501.00001"]
+    marks = index.snippets([BY_ID["2501.00001"]], parse_query('network "molecular properties"'))["2501.00001"]
     assert "<mark>networks</mark>" in marks["title"]
     assert "<mark>molecular</mark> <mark>properties</mark>" in marks["abstract"]
 
@@ -282,12 +286,12 @@ def test_real_date_filter_and_sort(real):
 
 
 def test_real_natural_language_question_parses_and_finds(real):
-    ix, _ = real
+    ix, papers = real
     q = parse_query("What are the trade-offs between single-LLM and multi-agent systems for real-world "
                     "problem-solving, particularly concerning efficiency and robustness?")
     res = ix.search(q, None, limit=10)
     assert len(res.hits) == 10 and res.total > 10
-    assert ix.snippets(ids(res), q)
+    assert ix.snippets([papers[d] for d in ids(res)], q)
 
 
 @pytest.mark.parametrize("text", [
@@ -298,7 +302,7 @@ def test_real_natural_language_question_parses_and_finds(real):
 def test_operator_characters_never_reach_tantivy_raw(index, text):
     res = search(index, text)
     assert isinstance(res, SearchHits) and res.total >= 0
-    index.snippets(ids(res), parse_query(text))
+    index.snippets([BY_ID[d] for d in ids(res)], parse_query(text))
 
 
 def test_limit_zero_still_counts(index):
@@ -347,3 +351,13 @@ def test_passing_counts_are_kept_per_filter_and_dropped_on_commit():
     assert ix.count_passing(ParsedQuery(), cl) == 4
     ix._passing.ttl = 0.0
     assert ix.count_passing(ParsedQuery(), cl) == 5
+
+
+def test_the_index_stores_only_ids_and_snippets_come_from_the_papers_text(index):
+    searcher = index._index.searcher()
+    hit = searcher.search(index._query(parse_query("graph"), None), 1).hits[0][1]
+    assert set(searcher.doc(hit).to_dict()) == {"id"}  # the text lives in the store, not twice
+    # an edited abstract (the store's newer copy) is what the snippet shows
+    edited = dataclasses.replace(BY_ID["2501.00001"], abstract="A graph of <b>bold</b> claims.")
+    marks = index.snippets([edited], parse_query("graph"))["2501.00001"]
+    assert marks["abstract"] == "A <mark>graph</mark> of &lt;b&gt;bold&lt;/b&gt; claims."

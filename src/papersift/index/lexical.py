@@ -351,30 +351,32 @@ class LexicalIndex:
         parts = [(Occur.Should, p) for p in parts if p is not None]
         return Query.boolean_query(parts) if parts else None
 
-    def snippets(self, ids: Iterable[str], q: ParsedQuery) -> dict[str, dict[str, str]]:
-        """id -> {"title": html, "abstract": html}: HTML-escaped text, matches in ``<mark>``."""
-        ids = _dedup(ids)
-        if not ids:
+    def snippets(self, papers: Iterable[Paper], q: ParsedQuery) -> dict[str, dict[str, str]]:
+        """id -> {"title": html, "abstract": html}: HTML-escaped text, matches in ``<mark>``.
+
+        Cut from the papers' own text (the index does not store it), scored by this index's statistics."""
+        papers = list({p.id: p for p in papers}.values())
+        if not papers:
             return {}
-        searcher = self._index.searcher()
-        found = searcher.search(Query.term_set_query(self.schema, "id", ids), len(ids), count=False)
         positive = self._positive(q)
         generators = {}
         if positive is not None:
+            searcher = self._index.searcher()
             for field, chars in (("title", TITLE_CHARS), ("abstract", ABSTRACT_CHARS)):
                 gen = tantivy.SnippetGenerator.create(searcher, positive, self.schema, field)
                 gen.set_max_num_chars(chars)
                 generators[field] = gen
         out: dict[str, dict[str, str]] = {}
-        for _, address in found.hits:
-            doc = searcher.doc(address)
+        for paper in papers:
+            texts = {"title": (paper.title or "").strip(), "abstract": (paper.abstract or "").strip()}
+            doc = tantivy.Document(**{f: t for f, t in texts.items() if t}) if generators else None
             marks = {}
             for field, chars in (("title", TITLE_CHARS), ("abstract", ABSTRACT_CHARS)):
-                text = " ".join(doc.get_all(field)).strip()
+                text = texts[field]
                 if text:
-                    snippet = generators[field].snippet_from_doc(doc) if field in generators else None
+                    snippet = generators[field].snippet_from_doc(doc) if generators else None
                     marks[field] = _render(snippet, text, chars)
-            out[doc["id"][0]] = marks
+            out[paper.id] = marks
         return out
 
     # ---- the constraint-only set (what the dense leg may return)

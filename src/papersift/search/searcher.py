@@ -132,7 +132,7 @@ class Searcher:
             hits = self.indexes.lexical.search(parsed, filters, limit=per_page, offset=offset, sort=sort)
             window, total, used = list(hits.hits), hits.total, "bm25"
         papers = self.indexes.store.get_papers(d for d, _ in window)
-        marks = self.indexes.lexical.snippets(list(papers), parsed) if snippets else {}
+        marks = self.indexes.lexical.snippets(papers.values(), parsed) if snippets else {}
         results = [Hit(papers[d], s, marks.get(d, {})) for d, s in window if d in papers]
         took = (time.perf_counter() - started) * 1000
         return SearchResults(query, used, sort, page, per_page, total, results, took)

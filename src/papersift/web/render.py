@@ -149,8 +149,9 @@ def _static_version() -> str:
     return digest.hexdigest()[:10]
 
 
+# auto_reload off: the templates ship with the package, so no stat() of every template per page
 env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
-                  trim_blocks=True, lstrip_blocks=True)
+                  trim_blocks=True, lstrip_blocks=True, auto_reload=False)
 env.filters.update(excerpt=excerpt, marked=marked, sentence=sentence, human_day=human_day, short_day=short_day, compact=compact,
                    slug=slug)
 env.globals.update(paper_url=paper_url, org_url=org_url, author_url=author_url, url_with=url_with,
