@@ -12,7 +12,9 @@ Each run starts its own server (``bench/corpus80k.py`` builds the workdir), wait
 answers a hybrid search, then runs the users for ``--duration`` seconds: closed loop (no think
 time: saturation) or with an exponential think time of mean ``--think`` seconds between one
 user's requests. The server's RSS is read from /proc/PID/status every second. Prints a table
-and one JSON line: requests/s, p50/p99 overall and per kind, errors, RSS start/peak/end/slope.
+and one JSON line: requests/s, p50/p99 overall and per kind, errors, RSS start/peak/end/slope,
+latency by 10 s window (with the client's own event-loop lag: what the client adds), and the
+same run after its first ``--warmup`` seconds (steady state; ``overall`` keeps every request).
 The client shares the machine's cores with the server: at saturation it takes a share of them.
 With ``--db URL`` the server serves that database (``PAPERSIFT_INDEX_DIR=--index-dir``) instead of
 ``<workdir>/papersift.db``; the workload's ids and days still come from ``<workdir>/papersift.db``,
@@ -242,6 +244,16 @@ async def sample_rss(pid: int, samples: list, stop: asyncio.Event, every: float 
             pass
 
 
+async def loop_lag(lags: list, stop: asyncio.Event, every: float = 0.05) -> None:
+    """How late the client's own event loop wakes up (its share of the cores, its GIL): latency the
+    client adds to every request it is timing at that moment, not the server's."""
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        planned = loop.time() + every
+        await asyncio.sleep(every)
+        lags.append((time.perf_counter(), loop.time() - planned))
+
+
 async def user(client: httpx.AsyncClient, work: dict, mix: dict, think: float, until: float,
                rng: random.Random, records: list) -> None:
     kinds, weights = list(mix), list(mix.values())
@@ -270,6 +282,19 @@ def latency_row(rows: list) -> dict:
     errors = sum(1 for r in rows if not (isinstance(r[3], int) and r[3] < 400))
     return {"n": len(rows), "p50_ms": round(percentile(ms, 50), 1), "p99_ms": round(percentile(ms, 99), 1),
             "errors": errors}
+
+
+def over_time(records: list, started: float, lags: list, every: float = 10.0) -> list[dict]:
+    """Latency by window of ``every`` seconds of the run (by when requests started): where a tail comes
+    from (the first seconds, with cold caches, or throughout); with the client loop's p99 lag then."""
+    windows: dict[int, list] = {}
+    for r in records:
+        windows.setdefault(int((r[1] - started) // every), []).append(r)
+    late: dict[int, list] = {}
+    for at, lag in lags:
+        late.setdefault(int((at - started) // every), []).append(lag * 1000)
+    return [{"from_s": int(w * every), **latency_row(rows),
+             "client_lag_p99_ms": round(percentile(late.get(w, []), 99), 1)} for w, rows in sorted(windows.items())]
 
 
 def slope_per_min(t: list[float], y: list[float]) -> float:
@@ -306,6 +331,8 @@ async def run_load(base: str, pid: int, work: dict, args) -> dict:
     samples: list = []
     stop = asyncio.Event()
     sampler = asyncio.create_task(sample_rss(pid, samples, stop))
+    lags: list = []
+    lagger = asyncio.create_task(loop_lag(lags, stop))
     # uvicorn closes a connection idle for 5 s: a client that reuses it at that moment gets a
     # ReadError (a race, not a server error), so the pool drops idle connections first
     limits = httpx.Limits(max_connections=args.users, max_keepalive_connections=args.users,
@@ -324,6 +351,7 @@ async def run_load(base: str, pid: int, work: dict, args) -> dict:
     db_cpu = cpu_seconds(args.db_pid) - db_cpu_before if args.db_pid else None
     stop.set()
     await sampler
+    await lagger
     kinds = sorted({r[0] for r in records})
     done_in_window = [r for r in records if r[1] + r[2] <= until]
     return {"requests": len(records), "elapsed_s": round(elapsed, 1),
@@ -334,6 +362,10 @@ async def run_load(base: str, pid: int, work: dict, args) -> dict:
                if db_cpu is not None else {}),
             "overall": latency_row(records), "by_kind": {k: latency_row([r for r in records if r[0] == k])
                                                          for k in kinds},
+            "over_time": over_time(records, started, lags),
+            # the same run without its first seconds (caches filling after a start): steady state
+            "after_warmup": {"warmup_s": args.warmup,
+                             **latency_row([r for r in records if r[1] - started >= args.warmup])},
             "error_statuses": sorted({str(r[3]) for r in records if not (isinstance(r[3], int) and r[3] < 400)}),
             "rss": rss_summary(samples), "rss_samples_mb": [round(s[1].get("VmRSS", 0) / 1024) for s in samples]}
 
@@ -351,6 +383,10 @@ def print_table(result: dict) -> None:
     console = Console(stderr=True)
     console.print(table)
     console.print(f"RSS: {result['rss']}", highlight=False)
+    console.print(f"after the first {result['after_warmup']['warmup_s']:g} s: {result['after_warmup']}", highlight=False)
+    console.print("p50 / p99 ms (client loop lag p99) by 10 s: " + ", ".join(
+        f"{w['from_s']}s {w['p50_ms']:.0f}/{w['p99_ms']:.0f} ({w['client_lag_p99_ms']:.0f})" for w in result["over_time"]),
+        highlight=False)
 
 
 async def main_async(args) -> dict:
@@ -396,6 +432,8 @@ def main() -> None:
     parser.add_argument("--src", default=None, help="a src/ folder to serve instead of the installed papersift")
     parser.add_argument("--wrap", default="", help="a command to run the server under (e.g. heaptrack -o FILE); "
                         "RSS is then the wrapper's, not the server's")
+    parser.add_argument("--warmup", type=float, default=10.0, help="s at the start that after_warmup leaves out "
+                        "(overall and by_kind keep every request)")
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument("--workers", type=int, default=1, help="serve --workers N (RSS and CPU: summed over them)")
     parser.add_argument("--db", help="serve this database URL (e.g. postgresql://...) instead of "

@@ -209,6 +209,13 @@ def test_progress_and_edge_cases(int8):
     assert int8.embed([]).shape == (0, 384)
 
 
+def test_warm_up_builds_the_short_text_session_before_it_is_needed(cache):
+    fresh = emb._make("minilm")  # not the per-process one other tests already used
+    assert fresh._exact_path is not None and fresh._exact is None
+    fresh.warm_up()
+    assert fresh._exact is not None
+
+
 def test_concurrent_calls_agree(int8):
     expected = int8.embed(SENTENCES[:8])
     results, errors = [], []

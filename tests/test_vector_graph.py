@@ -85,6 +85,29 @@ def test_unfiltered_search_finds_the_exact_neighbours_with_exact_scores(built, r
     assert np.mean(recalls) >= 0.97, recalls
 
 
+def test_a_search_runs_faiss_on_its_own_thread_only(built, real):
+    """One query gains nothing from OpenMP, and each request thread's team spun on the shared cores;
+    the setting is the searching thread's own, so a build elsewhere keeps every core."""
+    import threading
+
+    import faiss
+
+    graph, _ = built
+    seen = {}
+
+    def search():
+        faiss.omp_set_num_threads(2)
+        graph.search(real[2][0], 10)
+        seen["searching thread"] = faiss.omp_get_max_threads()
+
+    worker = threading.Thread(target=search)
+    before = faiss.omp_get_max_threads()
+    worker.start()
+    worker.join()
+    assert seen["searching thread"] == 1
+    assert faiss.omp_get_max_threads() == before  # this thread's own setting is untouched
+
+
 @pytest.mark.parametrize("passing", [40, 300, 1_500, 3_000, 4_000])
 def test_filtered_search_is_right_at_every_selectivity(built, real, passing):
     """Passing sets small enough to rescore directly (up to GATHER_MAX), for the int8 scan of their

@@ -24,6 +24,7 @@ import faiss
 import numpy as np
 
 from papersift.ids import paper_key
+from papersift.index.embedder import threads
 from papersift.index.vector_file import VectorFile
 
 GRAPH_MIN = 20_000  # below this an exact scan (~2 ms) beats building and keeping a graph
@@ -215,6 +216,7 @@ class GraphVectorIndex:
                 if tail == 0 or (tail < TAIL_MAX and not force and self._graph is not None):
                     break
                 start = graph.ntotal
+                faiss.omp_set_num_threads(threads())  # a build uses every core (a search on this thread set 1)
                 graph.add(np.ascontiguousarray(self._file.rows[start: start + CHUNK]))
                 self._graph = graph
         if force or (self.autosave and self._graph.ntotal - self._saved_rows >= SAVE_EVERY):
@@ -350,6 +352,11 @@ class GraphVectorIndex:
         return rows[np.argpartition(-scores, wanted - 1)[:wanted]]
 
     def _walk(self, query: np.ndarray, k: int, ef: int, selector) -> np.ndarray:
+        # faiss parallelises a search over its queries with OpenMP: one query gains nothing from it, and
+        # under concurrent requests every calling thread got its own OpenMP team, whose idle threads spin
+        # on the cores the requests need (load test p99 1.45 -> 0.18 s, docs/BENCHMARKS.md). libgomp keeps
+        # this setting per thread: a build on another thread keeps its cores.
+        faiss.omp_set_num_threads(1)
         params = faiss.SearchParametersHNSW(efSearch=max(ef, k))
         if selector is not None:
             params.sel = selector[0]

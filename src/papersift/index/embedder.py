@@ -76,6 +76,10 @@ class Embedder:
     def embed(self, texts: list[str], batch_size: int = 32, progress: Progress = None) -> np.ndarray:
         raise NotImplementedError
 
+    def warm_up(self) -> None:
+        """Run once before serving: whatever the first calls would otherwise set up on a visitor's time."""
+        self.embed(["warm up", "a longer sentence, so that every path the model takes has run once"])
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} dim={self.dim}>"
 

@@ -109,6 +109,14 @@ class Searcher:
         vector = self._embed_query(q.free_text.strip())
         return filtered_dense(self.indexes, vector, depth, q, filters)
 
+    def warm_up(self) -> None:
+        """Before the first visitor (the server calls this at start): the model's sessions built and run
+        once, and one hybrid search through every leg. Left to the first requests, this cost the first
+        seconds of a load test a p99 above a second (docs/BENCHMARKS.md)."""
+        if self.dense_available:
+            self.indexes.embedder.warm_up()
+        self.rank(parse_query("graph neural networks"), None, "hybrid", k=10)
+
     # ---- the interface-facing calls
     def search(
         self, query: str, filters: Filters | None = None, mode: str = "hybrid", sort: str = "relevance",

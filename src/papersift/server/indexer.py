@@ -32,7 +32,7 @@ class BackgroundIndexer:
         # the first request's thread and this thread each built their own Indexes at the same time:
         # two copies of every vector in RAM, and the searcher kept the copy this thread never updated.
         try:
-            self.service.corpus.searcher  # noqa: B018 - the property opens them
+            self.service.corpus.searcher.warm_up()  # the property opens them
         except Exception:  # serve anyway; the thread retries, and logs again if it fails again
             log.exception("opening the indexes failed")
         release_free_memory()  # what loading them left free (server/memory.py)
