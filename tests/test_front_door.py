@@ -317,3 +317,13 @@ def test_hidden_users_votes_count_nowhere(site, p):
     proc = cli(site, "admin", "hide-user", voter.email)
     assert proc.returncode == 0, proc.stderr
     assert counts() == dict.fromkeys(counts(), source)
+
+
+def test_a_running_server_keeps_one_thread_per_numeric_kernel(site):
+    """Requests are the parallelism: BLAS teams left spinning took the cores (server/kernels.py).
+    numpy's OpenBLAS (the rescoring products) has one process-wide setting; faiss's OpenMP ones are
+    per thread (tests/test_vector_graph.py checks the searching thread's)."""
+    from threadpoolctl import threadpool_info
+
+    numpy_blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas" and "numpy" in lib["filepath"]]
+    assert numpy_blas and all(lib["num_threads"] == 1 for lib in numpy_blas), numpy_blas

@@ -26,6 +26,7 @@ from papersift.digest import Digests
 from papersift.errors import PapersiftError
 from papersift.mcp import HttpEndpoint
 from papersift.server.indexer import BackgroundIndexer
+from papersift.server.kernels import single_threaded_kernels
 from papersift.server.middleware import (
     CatchAll,
     CountedBodyLimit,
@@ -62,6 +63,7 @@ def create_app(service: Papersift, background: bool = True, website: bool = True
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        single_threaded_kernels()  # server/kernels.py
         indexer = BackgroundIndexer(service) if background else None
         for job in (indexer, scheduler):
             if job:
