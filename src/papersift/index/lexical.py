@@ -356,27 +356,20 @@ class LexicalIndex:
 
         Cut from the papers' own text (the index does not store it), scored by this index's statistics."""
         papers = list({p.id: p for p in papers}.values())
-        if not papers:
-            return {}
-        positive = self._positive(q)
+        positive = self._positive(q) if papers else None
         generators = {}
         if positive is not None:
             searcher = self._index.searcher()
             for field, chars in (("title", TITLE_CHARS), ("abstract", ABSTRACT_CHARS)):
-                gen = tantivy.SnippetGenerator.create(searcher, positive, self.schema, field)
-                gen.set_max_num_chars(chars)
-                generators[field] = gen
+                generators[field] = tantivy.SnippetGenerator.create(searcher, positive, self.schema, field)
+                generators[field].set_max_num_chars(chars)
         out: dict[str, dict[str, str]] = {}
         for paper in papers:
             texts = {"title": (paper.title or "").strip(), "abstract": (paper.abstract or "").strip()}
             doc = tantivy.Document(**{f: t for f, t in texts.items() if t}) if generators else None
-            marks = {}
-            for field, chars in (("title", TITLE_CHARS), ("abstract", ABSTRACT_CHARS)):
-                text = texts[field]
-                if text:
-                    snippet = generators[field].snippet_from_doc(doc) if generators else None
-                    marks[field] = _render(snippet, text, chars)
-            out[paper.id] = marks
+            out[paper.id] = {field: _render(generators[field].snippet_from_doc(doc) if generators else None,
+                                            texts[field], chars)
+                             for field, chars in (("title", TITLE_CHARS), ("abstract", ABSTRACT_CHARS)) if texts[field]}
         return out
 
     # ---- the constraint-only set (what the dense leg may return)
