@@ -294,7 +294,8 @@ def over_time(records: list, started: float, lags: list, every: float = 10.0) ->
     for at, lag in lags:
         late.setdefault(int((at - started) // every), []).append(lag * 1000)
     return [{"from_s": int(w * every), **latency_row(rows),
-             "client_lag_p99_ms": round(percentile(late.get(w, []), 99), 1)} for w, rows in sorted(windows.items())]
+             "client_lag_p99_ms": round(percentile(late[w], 99), 1) if late.get(w) else None}
+            for w, rows in sorted(windows.items())]
 
 
 def slope_per_min(t: list[float], y: list[float]) -> float:
@@ -385,7 +386,7 @@ def print_table(result: dict) -> None:
     console.print(f"RSS: {result['rss']}", highlight=False)
     console.print(f"after the first {result['after_warmup']['warmup_s']:g} s: {result['after_warmup']}", highlight=False)
     console.print("p50 / p99 ms (client loop lag p99) by 10 s: " + ", ".join(
-        f"{w['from_s']}s {w['p50_ms']:.0f}/{w['p99_ms']:.0f} ({w['client_lag_p99_ms']:.0f})" for w in result["over_time"]),
+        f"{w['from_s']}s {w['p50_ms']:.0f}/{w['p99_ms']:.0f} ({w['client_lag_p99_ms']})" for w in result["over_time"]),
         highlight=False)
 
 

@@ -354,7 +354,7 @@ class GraphVectorIndex:
     def _walk(self, query: np.ndarray, k: int, ef: int, selector) -> np.ndarray:
         # faiss parallelises a search over its queries with OpenMP: one query gains nothing from it, and
         # under concurrent requests every calling thread got its own OpenMP team, whose idle threads spin
-        # on the cores the requests need (load test p99 1.45 -> 0.18 s, docs/BENCHMARKS.md). libgomp keeps
+        # on the cores the requests need (80K load test p99 ~1.45 s before, docs/BENCHMARKS.md). libgomp keeps
         # this setting per thread: a build on another thread keeps its cores.
         faiss.omp_set_num_threads(1)
         params = faiss.SearchParametersHNSW(efSearch=max(ef, k))

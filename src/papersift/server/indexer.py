@@ -34,7 +34,7 @@ class BackgroundIndexer:
         try:
             self.service.corpus.searcher.warm_up()  # the property opens them
         except Exception:  # serve anyway; the thread retries, and logs again if it fails again
-            log.exception("opening the indexes failed")
+            log.exception("opening or warming up the indexes failed")
         release_free_memory()  # what loading them left free (server/memory.py)
         self._thread.start()
 
