@@ -1,24 +1,32 @@
-"""What reading float rows for rescoring costs in time and in the process's RSS, four ways.
+"""What reading rows for rescoring costs in time and in the process's RSS, five ways, alone and beside a busy thread.
 
-    python bench/rows_rss.py [--rows /tmp/ps1m/index/vectors/rows.f32] [--searches 300] [--per 800]
+    python bench/rows_rss.py [--rows /tmp/ps1m/index/vectors/rows.f16] [--searches 300] [--per 800]
 
 Each "search" reads ``--per`` random rows (sorted, as ``GraphVectorIndex._rescore`` does) and takes
-their dot product with a query: from the memory map as the index does (``mmap``), the same after
-``MADV_RANDOM``, the same with ``MADV_DONTNEED`` over the map after each search, and with one
-``os.preadv`` per row into a buffer. Prints the median ms a search and RssFile (MB) before and after each way
-(the file should be in the page cache: read it once first, e.g. ``cat rows.f32 > /dev/null``).
-Why: the kernel's fault-around maps 64 KB of cached pages around every fault, so RssFile grows to
-the whole file long before every row was read (docs/BENCHMARKS.md, "An id-only lexical index").
+their dot product with a query: from a memory map (``mmap``), the same after ``MADV_RANDOM``, the
+same with ``MADV_DONTNEED`` over the map after each search, with one ``os.pread`` per row, and with
+one libc ``pread`` per row through ctypes' ``PyDLL`` (which keeps the GIL). The row
+type follows the file's suffix (``.f16`` or ``.f32``, 384 dimensions). Every way
+runs twice: alone, then with a second thread spinning in pure Python (a request rendering a page
+beside the search). Prints the median and p90 ms a search and RssFile (MB) before and after each way
+(the file should be in the page cache: read it once first, e.g. ``cat rows.f16 > /dev/null``).
+Why: the kernel's fault-around maps 64 KB of cached pages around every fault, so through a map
+RssFile grows to the whole file long before every row was read; and ``os.pread`` releases the GIL
+on every call, so beside a busy thread a search might wait many switch intervals to get it back
+(with both cores busy it does: p90 in the hundreds of ms).
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import mmap
 import os
 import statistics
+import threading
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -32,43 +40,82 @@ def rss_file_mb() -> int:
     return -1
 
 
+class Busy:
+    """A thread that spins in Python bytecode (holds the GIL but for the interpreter's switches)."""
+
+    def __init__(self):
+        self.stop = False
+        self.thread = threading.Thread(target=self._spin, daemon=True)
+
+    def _spin(self) -> None:
+        total = 0
+        while not self.stop:
+            for i in range(1_000):
+                total += i
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop = True
+        self.thread.join()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", default="/tmp/ps1m/index/vectors/rows.f32")
+    parser.add_argument("--rows", default="/tmp/ps1m/index/vectors/rows.f16")
     parser.add_argument("--searches", type=int, default=300)
     parser.add_argument("--per", type=int, default=800)
     args = parser.parse_args()
-    n = os.path.getsize(args.rows) // (DIM * 4)
+    path = Path(args.rows)
+    dtype = np.float16 if path.suffix == ".f16" else np.float32
+    row_bytes = DIM * np.dtype(dtype).itemsize
+    n = path.stat().st_size // row_bytes
     rng = np.random.default_rng(0)
     query = rng.standard_normal(DIM).astype(np.float32)
     sets = [np.unique(rng.integers(0, n, args.per)) for _ in range(args.searches)]
-    fd = os.open(args.rows, os.O_RDONLY)
-    buf = np.empty((args.per, DIM), np.float32)
+    fd = os.open(path, os.O_RDONLY)
+    libc = ctypes.PyDLL(None)
+    libc.pread.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int64]
+    buf = np.empty((args.per, DIM), dtype)
 
-    def preadv(rows: np.ndarray) -> np.ndarray:
-        view = memoryview(buf).cast("B")
+    def pydll_pread(rows: np.ndarray) -> np.ndarray:
+        base = buf.ctypes.data
         for i, row in enumerate(rows.tolist()):
-            os.preadv(fd, [view[i * DIM * 4:(i + 1) * DIM * 4]], row * DIM * 4)
-        return buf[: len(rows)] @ query
+            libc.pread(fd, base + i * row_bytes, row_bytes, row * row_bytes)
+        return buf[: len(rows)].astype(np.float32) @ query
 
-    out = {"rows_in_file": n, "file_mb": round(n * DIM * 4 / 2**20)}
-    for way in ("mmap", "mmap + MADV_RANDOM", "mmap + MADV_DONTNEED after each", "preadv per row"):
-        rows_map = np.memmap(args.rows, dtype=np.float32, mode="r", shape=(n, DIM))  # a fresh map each way
-        if way == "mmap + MADV_RANDOM":
-            rows_map._mmap.madvise(mmap.MADV_RANDOM)
-        times, before = [], rss_file_mb()
-        for rows in sets:
-            started = time.perf_counter()
-            if way == "preadv per row":
-                preadv(rows)
-            else:
-                np.asarray(rows_map[rows]) @ query
-                if way.endswith("after each"):
-                    rows_map._mmap.madvise(mmap.MADV_DONTNEED)
-            times.append(time.perf_counter() - started)
-        out[way] = {"median_ms": round(1000 * statistics.median(times), 3), "rss_file_mb_before": before,
-                    "rss_file_mb_after": rss_file_mb()}
-        del rows_map
+    def os_pread(rows: np.ndarray) -> np.ndarray:
+        data = b"".join([os.pread(fd, row_bytes, row * row_bytes) for row in rows.tolist()])
+        return np.frombuffer(data, dtype).reshape(-1, DIM).astype(np.float32) @ query
+
+    out = {"rows_in_file": n, "file_mb": round(n * row_bytes / 2**20), "row_type": np.dtype(dtype).name}
+    ways = ["mmap", "mmap + MADV_RANDOM", "mmap + MADV_DONTNEED after each", "os.pread per row",
+            "PyDLL pread per row"]
+    for busy in (False, True):
+        for way in ways:
+            rows_map = np.memmap(path, dtype=dtype, mode="r", shape=(n, DIM))  # a fresh map each way
+            if way == "mmap + MADV_RANDOM":
+                rows_map._mmap.madvise(mmap.MADV_RANDOM)
+            times, before = [], rss_file_mb()
+            with Busy() if busy else open(os.devnull):
+                for rows in sets:
+                    started = time.perf_counter()
+                    if way == "os.pread per row":
+                        os_pread(rows)
+                    elif way == "PyDLL pread per row":
+                        pydll_pread(rows)
+                    else:
+                        np.asarray(rows_map[rows], dtype=np.float32) @ query
+                        if way.endswith("after each"):
+                            rows_map._mmap.madvise(mmap.MADV_DONTNEED)
+                    times.append(time.perf_counter() - started)
+            out[f"{way}{' beside a busy thread' if busy else ''}"] = {
+                "median_ms": round(1000 * statistics.median(times), 3),
+                "p90_ms": round(1000 * float(np.percentile(times, 90)), 3),
+                "rss_file_mb_before": before, "rss_file_mb_after": rss_file_mb()}
+            del rows_map
     print(json.dumps(out))
 
 

@@ -85,7 +85,8 @@ def filters_of(svc) -> dict[str, Filters]:
 def exact_filtered(svc, vector: np.ndarray, q: ParsedQuery, filters: Filters | None) -> list[tuple[str, float]]:
     ids, rows = zip(*svc.store.iter_embeddings(svc.indexes.embedder.name), strict=True)
     allowed = svc.indexes.lexical.filter_ids(list(ids), q, filters)
-    scores = np.vstack(rows) @ vector
+    # the vectors as the index stores them (float16 rows: docs/BENCHMARKS.md measures what that costs)
+    scores = np.vstack(rows).astype(np.float16).astype(np.float32) @ vector
     ranked = sorted(((s, pid) for pid, s in zip(ids, scores.tolist(), strict=True) if pid in allowed), key=lambda t: -t[0])
     return [(pid, s) for s, pid in ranked]
 

@@ -1,4 +1,4 @@
-"""`GraphVectorIndex`: an HNSW graph over int8 codes, float32 rows on disk for exact rescoring.
+"""`GraphVectorIndex`: an HNSW graph over int8 codes, float16 rows on disk for exact rescoring.
 
 Why faiss ``IndexHNSWSQ`` (measured in docs/BENCHMARKS.md, "Choosing the ANN library"): its scalar
 quantiser learns a range per dimension, so int8 codes keep the ranking (usearch's fixed-range int8
@@ -9,7 +9,7 @@ capped recall@10 at ~0.92 on these vectors, hnswlib has no int8 and would hold 1
 Rows live in a :class:`~papersift.index.vector_file.VectorFile`: the graph covers the first
 ``graph.ntotal`` rows; newer rows (the "tail") are scanned exactly and merged, so a paper is
 searchable as soon as its row is committed, and start-up only maps files and loads the last saved
-graph. Every candidate is rescored with its float32 row, so the scores are exact cosines; filtered
+graph. Every candidate is rescored with its float16 row, so the scores are exact cosines; filtered
 searches over a small passing set skip the graph and scan those rows exactly.
 """
 
@@ -217,7 +217,7 @@ class GraphVectorIndex:
                     break
                 start = graph.ntotal
                 faiss.omp_set_num_threads(threads())  # a build uses every core (a search on this thread set 1)
-                graph.add(np.ascontiguousarray(self._file.rows[start: start + CHUNK]))
+                graph.add(self._file.between(start, start + CHUNK))
                 self._graph = graph
         if force or (self.autosave and self._graph.ntotal - self._saved_rows >= SAVE_EVERY):
             self.save_graph()
@@ -229,8 +229,8 @@ class GraphVectorIndex:
         codes = faiss.downcast_index(graph.storage)
         codes.sq.rangestat = faiss.ScalarQuantizer.RS_minmax
         codes.sq.rangestat_arg = 0.1
-        sample = self._file.rows[:: max(1, len(self._file) // 100_000)]
-        graph.train(np.ascontiguousarray(sample))
+        sample = np.concatenate([rows for _, rows in self._file.blocks(max(1, len(self._file) // 100_000))])
+        graph.train(sample)
         return graph
 
     def save_graph(self) -> None:
@@ -254,7 +254,7 @@ class GraphVectorIndex:
     # ---- reads
     def vector(self, paper_id: str) -> np.ndarray | None:
         row = self._row.get(paper_id)
-        return None if row is None else np.array(self._file.rows[row], dtype=np.float32)
+        return None if row is None else self._file.take(np.array([row]))[0]
 
     def search(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """Top ``k`` (id, cosine) best first; with ``allowed``, the best among those ids."""
@@ -308,7 +308,7 @@ class GraphVectorIndex:
 
     def _exact_all(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
         total = len(self._file)
-        scores = self._file.rows[:total] @ query  # one product over the mapped rows, no copy
+        scores = np.concatenate([rows @ query for _, rows in self._file.blocks()] or [np.zeros(0, np.float32)])
         scores[~self._live[:total]] = -np.inf
         return self._top(scores, np.arange(total), k)
 
@@ -380,9 +380,9 @@ class GraphVectorIndex:
         return start + np.flatnonzero(keep)
 
     def _rescore(self, query: np.ndarray, rows: np.ndarray, k: int) -> list[tuple[str, float]]:
-        rows = np.unique(rows)  # sorted, so the memory map is read in file order
+        rows = np.unique(rows)  # sorted, so the file is read in order (the tail in one read)
         rows = rows[self._live[rows]]
-        return self._top(np.asarray(self._file.rows[rows]) @ query, rows, k)
+        return self._top(self._file.take(rows) @ query, rows, k)
 
     def _top(self, scores: np.ndarray, rows: np.ndarray, k: int) -> list[tuple[str, float]]:
         k = min(k, len(rows))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -23,6 +24,8 @@ from papersift.index.lexical import LexicalIndex
 from papersift.index.vector import VectorIndex
 from papersift.model import Paper
 from papersift.store.protocol import PaperStore
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int], None] | None
 LEXICAL = "lexical"
@@ -122,6 +125,9 @@ class Indexes:
             vectors = GraphVectorIndex(self.embedder.dim, self.index_dir / "vectors", model=self.embedder.name,
                                        read_only=self.read_only)
             if vectors.writable and vectors.seq > self.store.max_seq():  # made from another database: start again
+                log.warning("the vector index in %s reaches store change %d but the database has only %d: it was "
+                            "made from another database; rebuilding it from this one", self.index_dir / "vectors",
+                            vectors.seq, self.store.max_seq())
                 vectors.close()
                 shutil.rmtree(self.index_dir / "vectors")
                 vectors = GraphVectorIndex(self.embedder.dim, self.index_dir / "vectors", model=self.embedder.name)
