@@ -163,8 +163,9 @@ def phase_measure(work: Path, n_queries: int, runs: int) -> dict:
 
 
 def phase_tune(work: Path, n_queries: int = 200) -> dict:
-    """Pick the graph's beam width on other queries than the reported ones: the titles of real papers
-    drawn at random (seed 1), embedded as queries; dense recall@10 at depth 200 against exact, unfiltered."""
+    """Pick the graph's beam width, and how many of its best to rescore, on other queries than the reported
+    ones: the titles of real papers drawn at random (seed 1), embedded as queries; dense recall@10 and
+    @200 at depth 200 against exact, unfiltered."""
     from papersift.index import ann
 
     svc = open_service(work)
@@ -176,17 +177,20 @@ def phase_tune(work: Path, n_queries: int = 200) -> dict:
     vectors = [searcher._embed_query(t) for t in titles]
     truths = [exact.top(v, 200, None) for v in vectors]
     out = {}
-    for ef in (96, 200, 300, 400, 600, 800):
-        ann.EF_SEARCH = ef
-        got, times = [], []
+    settings = [(ef, 0) for ef in (96, 200, 300, 400, 600, 800)] + [(800, per_k) for per_k in (1, 2, 3)]
+    for ef, per_k in settings:  # per_k: rescore only the walk's best per_k x 200 (0: all it returns)
+        ann.EF_SEARCH, ann.RESCORE_PER_K = ef, per_k
+        got, deep, times = [], [], []
         for vector, truth in zip(vectors, truths, strict=True):
             started = time.perf_counter()
             found = svc.corpus.indexes.vectors.search(vector, 200)
             times.append((time.perf_counter() - started) * 1000)
             got.append(recall(found, truth))
-        out[f"ef{ef}"] = {"recall10": round(float(np.mean(got)), 4), "min": round(float(np.min(got)), 2),
-                          "p50_ms": round(statistics.median(times), 2)}
-        print(ef, out[f"ef{ef}"], flush=True)
+            deep.append(len({d for d, _ in found} & {d for d, _ in truth}) / len(truth))
+        key = f"ef{ef}" + (f"-rescore{per_k}k" if per_k else "")
+        out[key] = {"recall10": round(float(np.mean(got)), 4), "min": round(float(np.min(got)), 2),
+                    "recall200": round(float(np.mean(deep)), 4), "p50_ms": round(statistics.median(times), 2)}
+        print(key, out[key], flush=True)
     svc.close()
     return out
 

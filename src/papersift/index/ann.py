@@ -34,6 +34,8 @@ GATHER_MAX = 2_000  # a passing set this small is rescored directly from its flo
 SUBSET_EXACT = 50_000  # up to this many: a scan of their int8 codes picks the rows to rescore
 SCAN_BLOCK = 1_024  # codes widened to float32 per product: 1.5 MB, in cache (bench: 2x faster than 4,096)
 EF_SEARCH = 800  # beam width before rescoring: tuned on paper titles as queries (bench/million.py --phases tune)
+RESCORE_PER_K = 2  # rescore the walk's best 2k by int8 score (0: all): tune's recall@10 and @200 as with all 800
+RESCORE_MIN = 64
 M_LINKS = 16
 EF_CONSTRUCTION = 64
 EF_FILTERED = 200  # a filtered walk's beam at 100% passing, widened by 1 / selectivity
@@ -267,6 +269,8 @@ class GraphVectorIndex:
                     return self._exact_all(query, k)
                 sel = self._selector(None) if len(self._row) < len(self._file) else None
                 found = self._walk(query, max(k, EF_SEARCH), EF_SEARCH, sel)
+                if RESCORE_PER_K:  # the walk's labels come best first by their int8 score
+                    found = found[: max(RESCORE_PER_K * k, RESCORE_MIN)]
                 return self._rescore(query, np.concatenate([found, self._tail_rows(None)]), k)
             rows = np.fromiter((r for r in map(self._row.get, allowed) if r is not None), dtype=np.int64)
             return self._rescore(query, self._candidates(query, k, rows), k)
