@@ -12,6 +12,7 @@ import shutil
 import numpy as np
 import pytest
 
+from papersift.index import vector_file
 from papersift.index.ann import GraphVectorIndex
 from papersift.index.vector_file import VectorFile
 from papersift.model import Paper
@@ -44,6 +45,12 @@ def test_take_reads_scattered_rows_and_runs_in_any_mix(tmp_path):
     for bad in ([300], [-1]):
         with pytest.raises(IndexError):
             vf.take(np.array(bad))
+    more = unit_rows(5_000, seed=2)  # runs past LONG_READ bytes take the other read path
+    vf.append([f"q{i}" for i in range(5_000)], more)
+    vf.commit(2)
+    assert 4_000 * DIM * 2 >= vector_file.LONG_READ
+    assert np.array_equal(vf.between(300, 5_300), as_stored(more))
+    assert np.array_equal(vf.take(np.r_[3, 400:4_400, 5_299]), as_stored(np.vstack([rows[3:4], more[100:4_100], more[-1:]])))
 
 
 def test_staged_rows_are_not_readable_before_commit(tmp_path):

@@ -20,6 +20,8 @@ cache only, shared and reclaimable. Scattered rows cost one ``pread`` each, call
 ~800 calls of a search then waited for it again and again (bench/rows_rss.py, 1M rows: a search
 took a median 470 ms that way against 14 ms, as from a map; alone 1.55 ms against 0.54 ms from a
 map). Reads from the page cache take microseconds; a cold one holds the GIL as a map's page fault did.
+A run of consecutive rows (the tail, a block of a scan) is one read, and a long one (>= 64 KB) goes
+through ``os.preadv``: one GIL release is harmless, and other threads run while it waits for the disk.
 
 One writer per folder: the first to open it takes an exclusive ``flock`` on ``lock`` and keeps it;
 any other opener (a CLI search beside a running server) reads the last commit and cannot write, so
@@ -48,6 +50,7 @@ from papersift.errors import Unavailable
 FORMAT = 2  # 1: float32 rows in rows.f32
 ROW_TYPE = np.float16
 READ_BLOCK = 16_384  # rows per read when a range is scanned (24 MB of float32 at 384 dimensions)
+LONG_READ = 65_536  # bytes from which one read drops the GIL while it runs
 log = logging.getLogger(__name__)
 
 _pread = ctypes.PyDLL(None, use_errno=True).pread  # PyDLL: the call keeps the GIL (see above)
@@ -137,10 +140,12 @@ class VectorFile:
         breaks = np.flatnonzero(np.diff(rows) != 1) + 1
         starts, ends = np.concatenate([[0], breaks]), np.concatenate([breaks, [len(rows)]])
         size, fd, out = self._row_bytes, self._fd, np.empty((len(rows), self.dim), dtype=ROW_TYPE)
-        base = out.ctypes.data
+        base, view = out.ctypes.data, memoryview(out.reshape(-1).view(np.uint8))
         for at, want, offset in zip((starts * size).tolist(), ((ends - starts) * size).tolist(),
                                     (rows[starts] * size).tolist(), strict=True):
-            if _pread(fd, base + at, want, offset) != want:
+            # a long run is one call that may wait for the disk: os.preadv lets other threads run meanwhile
+            got = os.preadv(fd, [view[at: at + want]], offset) if want >= LONG_READ else _pread(fd, base + at, want, offset)
+            if got != want:
                 raise OSError(ctypes.get_errno(), f"short read of {self._rows_path} (shorter than its manifest)")
         return out.astype(np.float32)
 
