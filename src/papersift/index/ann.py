@@ -8,8 +8,8 @@ capped recall@10 at ~0.92 on these vectors, hnswlib has no int8 and would hold 1
 
 Rows live in a :class:`~papersift.index.vector_file.VectorFile`: the graph covers the first
 ``graph.ntotal`` rows; newer rows (the "tail") are scanned exactly and merged, so a paper is
-searchable as soon as its row is committed, and start-up only maps files and loads the last saved
-graph. Every candidate is rescored with its float16 row, so the scores are exact cosines; filtered
+searchable as soon as its row is committed; start-up replays the id log and loads the last saved
+graph, reading no row. Every candidate is rescored with its float16 row, so scores are exact cosines; filtered
 searches over a small passing set skip the graph and scan those rows exactly.
 """
 
