@@ -142,3 +142,19 @@ def test_an_index_made_from_another_database_is_rebuilt_with_a_warning(tmp_path,
         assert len(other.indexes.vectors) == 0
     other.close()
     assert "made from another database" in caplog.text and str(index_dir / "vectors") in caplog.text
+
+
+def test_the_exact_scan_keeps_up_with_new_rows_and_lets_go_once_a_graph_exists(tmp_path):
+    """Below graph_min every search scans all rows from a float32 copy in RAM; rows committed later must
+    be in the next scan, and the copy is freed when the graph takes over."""
+    index = GraphVectorIndex(DIM, tmp_path / "v", model="m", graph_min=1_000)
+    rows = unit_rows(1_200, seed=3)
+    index.add([f"p{i}" for i in range(600)], rows[:600], seq=1)
+    assert index.search(rows[5], 1)[0][0] == "p5" and len(index._file._all) == 600
+    index.add([f"p{i}" for i in range(600, 900)], rows[600:900], seq=2)
+    assert index.search(rows[850], 1)[0][0] == "p850"  # grown, not stale
+    index.add(["p5"], rows[1_000:1_001], seq=3)  # p5 gets a new vector: its old row no longer answers
+    assert index.search(rows[5], 1)[0][0] != "p5" and index.search(rows[1_000], 1)[0][0] == "p5"
+    index.add([f"p{i}" for i in range(900, 1_100)], rows[900:1_100], seq=4)  # past graph_min: a graph
+    assert index._graph is not None and len(index._file._all) == 0
+    assert index.search(rows[1_050], 1)[0][0] == "p1050"

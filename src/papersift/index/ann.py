@@ -233,6 +233,7 @@ class GraphVectorIndex:
         codes.sq.rangestat_arg = 0.1
         sample = np.concatenate([rows for _, rows in self._file.blocks(max(1, len(self._file) // 100_000))])
         graph.train(sample)
+        self._file.forget_all_rows()  # the exact scan's copy: the graph answers from here on
         return graph
 
     def save_graph(self) -> None:
@@ -312,7 +313,7 @@ class GraphVectorIndex:
 
     def _exact_all(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
         total = len(self._file)
-        scores = np.concatenate([rows @ query for _, rows in self._file.blocks()] or [np.zeros(0, np.float32)])
+        scores = self._file.all_rows() @ query
         scores[~self._live[:total]] = -np.inf
         return self._top(scores, np.arange(total), k)
 
