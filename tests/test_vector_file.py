@@ -158,3 +158,17 @@ def test_the_exact_scan_keeps_up_with_new_rows_and_lets_go_once_a_graph_exists(t
     index.add([f"p{i}" for i in range(900, 1_100)], rows[900:1_100], seq=4)  # past graph_min: a graph
     assert index._graph is not None and len(index._file._all) == 0
     assert index.search(rows[1_050], 1)[0][0] == "p1050"
+
+
+@pytest.mark.parametrize("damage", ["short rows", "manifest not json"])
+def test_a_damaged_float32_folder_starts_empty_instead_of_failing(tmp_path, damage):
+    folder = tmp_path / "v"
+    write_float32_folder(folder, ["a", "b", "c"], unit_rows(3), seq=9)
+    if damage == "short rows":
+        (folder / "rows.f32").write_bytes((folder / "rows.f32").read_bytes()[: 2 * DIM * 4])  # 2 of 3 rows
+    else:
+        (folder / "manifest.json").write_text("{not json")
+    index = GraphVectorIndex(DIM, folder, model="m", graph_min=500)
+    assert len(index) == 0 and index.seq == 0  # the caller rebuilds it from the store
+    index.add(["a"], unit_rows(1), seq=10)
+    assert index.search(unit_rows(1)[0], 1)[0][0] == "a"
