@@ -5,7 +5,8 @@
 Each "search" reads ``--per`` random rows (sorted, as ``GraphVectorIndex._rescore`` does) and takes
 their dot product with a query: from a memory map (``mmap``), the same after ``MADV_RANDOM``, the
 same with ``MADV_DONTNEED`` over the map after each search, with one ``os.pread`` per row, and with
-one libc ``pread`` per row through ctypes' ``PyDLL`` (which keeps the GIL). The row
+``VectorFile.take``, what the index does (one libc ``pread`` a row through ctypes' ``PyDLL``, which
+keeps the GIL; only for a float16 index folder, read-only). The row
 type follows the file's suffix (``.f16`` or ``.f32``, 384 dimensions). Every way
 runs twice: alone, then with a second thread spinning in pure Python (a request rendering a page
 beside the search). Prints the median and p90 ms a search and RssFile (MB) before and after each way
@@ -19,7 +20,6 @@ on every call, so beside a busy thread a search might wait many switch intervals
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import mmap
 import os
@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from papersift.index.vector_file import VectorFile
 
 DIM = 384
 
@@ -76,23 +78,18 @@ def main() -> None:
     query = rng.standard_normal(DIM).astype(np.float32)
     sets = [np.unique(rng.integers(0, n, args.per)) for _ in range(args.searches)]
     fd = os.open(path, os.O_RDONLY)
-    libc = ctypes.PyDLL(None)
-    libc.pread.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int64]
-    buf = np.empty((args.per, DIM), dtype)
-
-    def pydll_pread(rows: np.ndarray) -> np.ndarray:
-        base = buf.ctypes.data
-        for i, row in enumerate(rows.tolist()):
-            libc.pread(fd, base + i * row_bytes, row_bytes, row * row_bytes)
-        return buf[: len(rows)].astype(np.float32) @ query
+    # the index's own reader (read-only: never takes the folder's writer lock) for a float16 index folder
+    manifest = path.parent / "manifest.json"
+    taker = (VectorFile(path.parent, DIM, json.loads(manifest.read_text())["model"], read_only=True)
+             if dtype == np.float16 and manifest.exists() else None)
 
     def os_pread(rows: np.ndarray) -> np.ndarray:
         data = b"".join([os.pread(fd, row_bytes, row * row_bytes) for row in rows.tolist()])
         return np.frombuffer(data, dtype).reshape(-1, DIM).astype(np.float32) @ query
 
     out = {"rows_in_file": n, "file_mb": round(n * row_bytes / 2**20), "row_type": np.dtype(dtype).name}
-    ways = ["mmap", "mmap + MADV_RANDOM", "mmap + MADV_DONTNEED after each", "os.pread per row",
-            "PyDLL pread per row"]
+    ways = ["mmap", "mmap + MADV_RANDOM", "mmap + MADV_DONTNEED after each", "os.pread per row"]
+    ways += ["VectorFile.take (libc pread via PyDLL)"] if taker is not None and len(taker) == n else []
     for busy in (False, True):
         for way in ways:
             rows_map = np.memmap(path, dtype=dtype, mode="r", shape=(n, DIM))  # a fresh map each way
@@ -104,8 +101,8 @@ def main() -> None:
                     started = time.perf_counter()
                     if way == "os.pread per row":
                         os_pread(rows)
-                    elif way == "PyDLL pread per row":
-                        pydll_pread(rows)
+                    elif way.startswith("VectorFile"):
+                        taker.take(rows) @ query
                     else:
                         np.asarray(rows_map[rows], dtype=np.float32) @ query
                         if way.endswith("after each"):

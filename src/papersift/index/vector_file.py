@@ -18,7 +18,7 @@ RSS (1.47 GB of 3.03 GB at 1M, docs/BENCHMARKS.md); read with ``pread`` the rows
 cache only, shared and reclaimable. Scattered rows cost one ``pread`` each, called through ctypes'
 ``PyDLL``, which keeps the GIL: ``os.pread`` releases it on every call, and beside a busy thread the
 ~800 calls of a search then waited for it again and again (bench/rows_rss.py, 1M rows: a search
-took a median 470 ms that way against 14 ms, as from a map; alone 1.55 ms against 0.54 ms from a
+took a median 624 ms that way against 15 ms, as from a map; alone 1.7 ms against 0.6 ms from a
 map). Reads from the page cache take microseconds; a cold one holds the GIL as a map's page fault did.
 A run of consecutive rows (the tail, a block of a scan) is one read, and a long one (>= 64 KB) goes
 through ``os.preadv``: one GIL release is harmless, and other threads run while it waits for the disk.
