@@ -75,3 +75,12 @@ class ExpiredToken(BadToken):
 class UsedToken(BadToken):
     code = "used_token"
     http_status = 410
+
+
+# ---- the machine
+class DiskFull(PapersiftError):
+    """A write failed because the disk (or the database server's disk) is full. Nothing that was
+    acknowledged is lost: the write that failed is rolled back, and writes work again once there is room."""
+
+    code = "disk_full"
+    http_status = 507

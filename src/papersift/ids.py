@@ -12,11 +12,12 @@ import re
 
 from papersift.errors import BadInput
 
-# New style (April 2007 on): YYMM.NNNN until 2014, YYMM.NNNNN from 2015.
-_NEW = re.compile(r"^(?P<id>(?P<yy>\d{2})(?P<mm>\d{2})\.\d{4,5})(?:v(?P<v>\d+))?$")
+# New style (April 2007 on): YYMM.NNNN until 2014, YYMM.NNNNN from 2015. Ids are ASCII: without
+# re.ASCII, "\d" also takes full-width and Arabic-Indic digits, which int() would then read as a real id.
+_NEW = re.compile(r"^(?P<id>(?P<yy>\d{2})(?P<mm>\d{2})\.\d{4,5})(?:v(?P<v>\d{1,4}))?$", re.ASCII)
 # Old style: archive[.SUBJ]/YYMMNNN; the subject class is not part of the canonical id.
 _OLD = re.compile(
-    r"^(?P<archive>[a-z]+(?:-[a-z]+)?)(?:\.[A-Za-z]{2})?/(?P<num>\d{7})(?:v(?P<v>\d+))?$"
+    r"^(?P<archive>[a-z]+(?:-[a-z]+)?)(?:\.[A-Za-z]{2})?/(?P<num>\d{7})(?:v(?P<v>\d{1,4}))?$", re.ASCII
 )
 _PREFIXES = re.compile(
     r"^(?:arxiv:|https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/)", re.IGNORECASE

@@ -27,13 +27,26 @@ MAX_ENTRIES = 10_000
 MAX_PROBLEMS = 100  # a garbage file would otherwise produce one message per line
 
 # An id after a marker that says "this is arXiv": URLs (arXiv, Hugging Face papers), the arXiv DOI,
-# "arXiv:" and Google Scholar's "arXiv preprint hep-th/9901001".
-_ID = r"\d{4}\.\d{4,5}(?:v\d+)?|[a-z]+(?:-[a-z]+)?(?:\.[A-Za-z]{2})?/\d{7}(?:v\d+)?"
+# "arXiv:" and Google Scholar's "arXiv preprint hep-th/9901001". Every repeat is bounded, so a try at
+# one position reads a few dozen characters at most and a whole value is read in linear time: an
+# unbounded "[a-z]+" ran to the end of "arxivarxiv..." from every "arxiv" in it, quadratic in the
+# value (60 KB took a minute, holding the GIL). Archive names are at most 8 letters ("solv-int").
+_ID = r"[0-9]{4}\.[0-9]{4,5}(?:v[0-9]{1,4})?|[a-z]{1,12}(?:-[a-z]{1,12})?(?:\.[a-z]{2})?/[0-9]{7}(?:v[0-9]{1,4})?"
 _MENTION = re.compile(
-    r"(?:arxiv\.org/(?:abs|pdf|html)/|huggingface\.co/papers/|10\.48550/arxiv\.|arxiv(?:\s+preprint)?\s*:?\s*)(" + _ID + ")",
-    re.IGNORECASE,
+    r"(?:arxiv\.org/(?:abs|pdf|html)/|huggingface\.co/papers/|10\.48550/arxiv\.|arxiv(?:\s{1,8}preprint)?\s{0,8}:?\s{0,8})"
+    r"(" + _ID + ")",
+    re.IGNORECASE | re.ASCII,
 )
 _RIS_TAG = re.compile(r"^([A-Z][A-Z0-9])  -(?: |$)")
+# Where a BibTeX block starts. Counted before parsing: a file of a million "@a{" is refused at once
+# instead of becoming a million failed blocks to parse and report.
+_BIBTEX_START = re.compile(r"@[ \t]{0,8}[A-Za-z]{1,40}[ \t]{0,8}[{(]")
+MAX_BIBTEX_BLOCKS = 2 * MAX_ENTRIES  # entries plus @string, @comment, @preamble and broken blocks
+# bibtexparser's splitter steps through the text from one of these characters to the next, in Python
+# (about 0.7 us each). Zotero exports have one in 6 or 7 characters (~750,000 in 5 MB); a file of
+# nothing else took 3 s for 4 MB, so more than twice a real export's share is refused first.
+_BIBTEX_MARKS = '{}",=\n'
+MAX_BIBTEX_MARKS = 1_500_000
 _EXTENSIONS = {"bib": "bibtex", "bibtex": "bibtex", "ris": "ris", "json": "csl-json", "txt": "list"}
 
 
@@ -82,9 +95,11 @@ def detect_format(text: str, name: str = "") -> str:
     head = text.lstrip()[:1]
     if head in ("[", "{"):
         return "csl-json"
+    if head == "@":
+        return "bibtex"
     if any(_RIS_TAG.match(line) and line.startswith("TY") for line in text.splitlines()[:50]):
         return "ris"
-    if re.search(r"^\s*@\w+\s*[{(]", text, re.MULTILINE):
+    if re.search(r"^[ \t]{0,80}@[ \t]{0,8}[A-Za-z]{1,40}[ \t]{0,8}[{(]", text, re.MULTILINE):
         return "bibtex"
     return "list"
 
@@ -136,14 +151,25 @@ def _is_arxiv(*values: object) -> bool:
 
 # ---------------------------------------------------------------- BibTeX (Zotero, Better BibTeX, Mendeley, Scholar)
 def _read_bibtex(text: str, out: LibraryImport) -> None:
+    starts = sum(1 for _ in _BIBTEX_START.finditer(text))
+    if starts > MAX_BIBTEX_BLOCKS:
+        raise BadInput(f"the BibTeX file has {starts:,} entries (blocks starting '@type{{'); the limit is "
+                       f"{MAX_ENTRIES:,} entries: import it in parts")
+    marks = sum(map(text.count, _BIBTEX_MARKS))
+    if marks > MAX_BIBTEX_MARKS:
+        raise BadInput(f"the BibTeX file has {marks:,} braces, quotes, commas, equals signs and line breaks, "
+                       f"more than a library of {MAX_ENTRIES:,} entries (at most {MAX_BIBTEX_MARKS:,}): is it BibTeX?")
     logging.getLogger("bibtexparser").setLevel(logging.ERROR)  # we report its failures as problems instead
     library = bibtexparser.parse_string(text)
+    # failed_blocks builds a new list on each access, and "in" compares blocks field by field:
+    # asked once per block, that was quadratic (35 of 37 s of a 10,000-entry import)
+    failed = {id(block) for block in library.failed_blocks}
     for block in library.blocks:
         line = block.start_line + 1  # bibtexparser counts from 0
-        entry = getattr(block, "ignore_error_block", None) if block in library.failed_blocks else block
+        entry = getattr(block, "ignore_error_block", None) if id(block) in failed else block
         if isinstance(entry, Entry):  # a duplicate key or field: the entry itself is still good
             out.entry(entry.key, line, _bibtex_id(entry))
-        elif block in library.failed_blocks:
+        elif id(block) in failed:
             reason = getattr(getattr(block, "error", None), "abort_reason", "") or "a syntax error"
             first = block.raw.strip().splitlines()[0][:60] if block.raw.strip() else ""
             out.problem(line, f"line {line}: cannot read the entry {first!r}: {reason.strip()}")
@@ -200,11 +226,10 @@ def _ris_record(lines: list[str], start: int, out: LibraryImport) -> None:
 # ---------------------------------------------------------------- CSL-JSON (Zotero, Mendeley, citeproc)
 def _read_csl_json(text: str, out: LibraryImport) -> None:
     """Item by item (raw_decode), so a truncated file keeps its good items and each item has a line."""
-    decoder = json.JSONDecoder()
     pos, line = _skip_ws(text, 0), 1
     if text[pos] == "{":  # one item, not an array
         try:
-            _csl_item(decoder.raw_decode(text, pos)[0], 1, out)
+            _csl_item(_decode(text, pos, 1)[0], 1, out)
         except json.JSONDecodeError as exc:
             out.problem(exc.lineno, f"line {exc.lineno}: broken JSON: {exc.msg}")
         return
@@ -219,7 +244,7 @@ def _read_csl_json(text: str, out: LibraryImport) -> None:
         if text[pos] == "]":
             return
         try:
-            item, end = decoder.raw_decode(text, pos)
+            item, end = _decode(text, pos, line)
         except json.JSONDecodeError as exc:
             out.problem(exc.lineno, f"line {exc.lineno}: broken JSON: {exc.msg}; the rest of the file was skipped")
             return
@@ -234,6 +259,23 @@ def _read_csl_json(text: str, out: LibraryImport) -> None:
             return
 
 
+_DECODER = json.JSONDecoder()
+
+
+def _decode(text: str, pos: int, line: int) -> tuple[object, int]:
+    """One JSON value from ``pos``. Nesting deeper than Python's recursion limit and integers longer
+    than its 4,300-digit limit are not a library, and reading them raised errors that were not
+    ``JSONDecodeError``: they are refused as bad input naming the line."""
+    try:
+        return _DECODER.raw_decode(text, pos)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise BadInput(f"line {line}: the JSON nests arrays or objects too deeply to be a CSL-JSON library") from None
+    except ValueError as exc:  # int("9" * 4301): "Exceeds the limit (4300 digits) for integer string conversion"
+        raise BadInput(f"line {line}: the JSON holds a number too long to read ({str(exc).split(':')[0]})") from None
+
+
 def _skip_ws(text: str, pos: int) -> int:
     while pos < len(text) and text[pos] in " \t\n":
         pos += 1
@@ -241,8 +283,8 @@ def _skip_ws(text: str, pos: int) -> int:
 
 
 def _csl_item(item: object, line: int, out: LibraryImport) -> None:
-    if not isinstance(item, dict):
-        out.problem(line, f"line {line}: a CSL-JSON item must be an object, got {type(item).__name__}")
+    if not isinstance(item, dict):  # still an entry: a million of them is a file to refuse, not to list
+        out.entry("item", line, None, f"line {line}: a CSL-JSON item must be an object, got {type(item).__name__}")
         return
     key = item.get("id") or item.get("citation-key") or item.get("title") or "item"
     marked = [item.get(k) for k in ("URL", "DOI", "number", "note", "container-title", "archive_location", "source")]
