@@ -6,6 +6,8 @@ import gzip
 import itertools
 import json
 import os
+import signal
+import subprocess
 import threading
 import time
 from contextlib import contextmanager
@@ -30,8 +32,11 @@ def head_jsonl(src: Path, dst: Path, n: int) -> Path:
 
 
 @contextmanager
-def running_server(app):
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+def running_server(app, config: uvicorn.Config | None = None):
+    """``app`` served on 127.0.0.1 (a free port) in a thread; ``config``: the server's own settings
+    instead (e.g. ``cli.common.server_config``, with its trusted proxies), also on port 0."""
+    server = uvicorn.Server(config or uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                                                     lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 30
@@ -64,3 +69,14 @@ def wait_until_answers(url: str, proc, seconds: float = 120) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError(f"{url} did not answer")
+
+
+def stop_process(proc: subprocess.Popen, seconds: float = 60) -> tuple[str, str]:
+    """Ctrl-C (SIGINT) a server started by a test, killed if it has not ended after ``seconds``;
+    returns what it printed (stdout, stderr)."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        return proc.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()

@@ -24,6 +24,9 @@ from pathlib import Path
 import pytest
 
 BIN_ENV = "PAPERSIFT_PG_BIN"  # a folder with initdb, pg_ctl (else the newest /usr/lib/postgresql/*/bin)
+# "FOLDER:PORT" of a server already running (scripts/mutation.sh starts one for a whole mutation run,
+# where every mutant is a pytest session of its own): the session uses it instead of starting one
+RUNNING_ENV = "PAPERSIFT_PG_RUNNING"
 _CI = os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 _names = itertools.count(1)
 
@@ -45,8 +48,13 @@ def _free_port() -> int:
 class PgServer:
     """One postgres process in a temporary folder; ``url(db)`` names a database on it."""
 
-    def __init__(self, bin_dir: Path):
+    def __init__(self, bin_dir: Path, running: str | None = None):
         self.bin = bin_dir
+        if running:  # "FOLDER:PORT": a server this one did not start
+            folder, port = running.rsplit(":", 1)
+            self.root, self.port = Path(folder), int(port)
+            self.data, self.as_postgres = self.root / "data", os.geteuid() == 0
+            return
         self.root = Path(tempfile.mkdtemp(prefix="papersift-pg-"))  # short: unix socket paths are <= 107 bytes
         self.data = self.root / "data"
         self.port = _free_port()
@@ -119,6 +127,10 @@ def pg_server():
         if _CI:
             pytest.fail(why)
         pytest.skip(why)
+    running = os.environ.get(RUNNING_ENV)
+    if running:
+        yield PgServer(bin_dir, running)  # its owner stops it
+        return
     server = PgServer(bin_dir)
     deadline = time.monotonic() + 30
     while True:  # pg_ctl -w waits for the socket; make sure TCP answers too
@@ -131,6 +143,11 @@ def pg_server():
             time.sleep(0.1)
     yield server
     server.close()
+
+
+def running_server() -> PgServer:
+    """The server named by PAPERSIFT_PG_RUNNING (for scripts/mutation.sh to stop it)."""
+    return PgServer(find_bin(), os.environ[RUNNING_ENV])
 
 
 @pytest.fixture

@@ -105,6 +105,14 @@ def test_page_bibtex_keeps_math_and_commands():
     assert tex("one $ sign") == r"one \$ sign"  # an odd $: not math
 
 
+def test_tex_escapes_specials_inside_math_too():
+    """Inside $...$ a subscript or a command is meant, but & and # are LaTeX errors there and % starts
+    a comment that swallows the rest of the line: all three are escaped in math as outside it."""
+    assert tex("$a # b$") == r"$a \# b$"
+    assert tex("$x_1 & y^2 % z \\alpha$ and C# & 5%") == r"$x_1 \& y^2 \% z \alpha$ and C\# \& 5\%"
+    assert tex(r"$\#$ stays escaped") == r"$\#$ stays escaped"  # already escaped: not twice
+
+
 # ---- RIS
 def test_ris_round_trip_with_rispy():
     papers = tricky_papers()
@@ -171,6 +179,28 @@ def test_csv_reads_back_every_field():
     assert old["authors"].startswith("'+Plus Start") and old["abstract"] == "'-1 is where it starts"
     assert old["id"] == "hep-th/9901001" and old["url"] == "https://arxiv.org/abs/hep-th/9901001"
     assert corpus["url"] == "" and corpus["title"] == papers[2].title and bare["title"] == ""
+
+
+# what a spreadsheet takes for the start of a formula (OWASP CSV injection), and the columns a
+# submitted paper's own text reaches (the others are derived: url, pdf_url, doi, cite_key)
+_FORMULA_CHARS = ["=", "+", "-", "@", "\t", "\r"]
+_TEXT_COLUMNS = ("title", "authors", "published", "categories", "abstract", "organization", "github_repo",
+                 "project_page", "comment")
+
+
+@pytest.mark.parametrize("start", _FORMULA_CHARS)
+def test_csv_guards_every_formula_start_in_every_cell(start):
+    paper = Paper(id="scifact:1", title=f"{start}title", authors=[f"{start}Ada Lovelace", "Plain Name"],
+                  published=f"{start}2024", categories=[f"{start}cs.LG"], abstract=f"{start}abstract",
+                  organization=f"{start}Org", github_repo=f"{start}repo", project_page=f"{start}page",
+                  comment=f"{start}comment", upvotes=-1 if start == "-" else 3)
+    row = next(csv.DictReader(io.StringIO(csv_text([paper]), newline="")))
+    for column in _TEXT_COLUMNS:
+        assert row[column].startswith("'" + start), (column, row[column])
+    assert not [c for c, cell in row.items() if cell.startswith(tuple(_FORMULA_CHARS))]  # no cell starts a formula
+    assert _unguard(row["title"]) == paper.title and _unguard(row["authors"]) == f"{start}Ada Lovelace; Plain Name"
+    if start == "-":
+        assert row["upvotes"] == "'-1"
 
 
 def render_csv(papers) -> bytes:
@@ -307,3 +337,93 @@ def test_cli_export_writes_files_and_exits_2_on_bad_arguments(hub):
         bad = run_cli(db, *args)
         assert bad.returncode == 2, (args, bad.returncode, bad.stderr)
         assert b"Traceback" not in bad.stderr and bad.stderr.strip(), args
+
+
+# ---- the parts every format shares: names, keys, TeX, and the details each reader looks for
+@pytest.mark.parametrize("raw, family, given, suffix", [
+    ("Yann LeCun", "LeCun", "Yann", ""), ("  Yann   LeCun ", "LeCun", "Yann", ""), ("LeCun, Yann", "LeCun", "Yann", ""),
+    ("Plato", "Plato", "", ""), ("Ludwig van Beethoven", "van Beethoven", "Ludwig", ""),
+    ("Jean de la Fontaine", "de la Fontaine", "Jean", ""), ("Anna Maria de Souza", "de Souza", "Anna Maria", ""),
+    ("van Gogh", "Gogh", "van", ""),
+    ("Martin Luther King, Jr.", "King", "Martin Luther", "Jr."), ("King, Jr., Martin Luther", "King", "Martin Luther", "Jr."),
+    ("Sammy Davis Jr", "Davis", "Sammy", "Jr"), ("John Smith III", "Smith", "John", "III"), ("Prince, Jr.", "Prince", "", "Jr."),
+    ("Smith Jr", "Jr", "Smith", ""), ("King, Martin, Luther", "King", "Martin Luther", ""), ("Doe, , Jane", "Doe", "Jane", ""),
+])
+def test_names_split_into_family_given_and_suffix(raw, family, given, suffix):
+    from papersift.formats.citation import Name, split_name
+
+    assert split_name(raw) == Name(family, given, suffix)
+
+
+def test_inverted_names_and_one_word_names_in_csl():
+    from papersift.formats.citation import split_name
+    from papersift.formats.csl_json import csl_name
+
+    assert split_name("Martin Luther King, Jr.").inverted == "King, Martin Luther, Jr."
+    assert split_name("Plato").inverted == "Plato" and split_name("Prince, Jr.").inverted == "Prince, Jr."
+    assert csl_name("Plato") == {"literal": "Plato"}
+    assert csl_name("Martin Luther King, Jr.") == {"family": "King", "given": "Martin Luther", "suffix": "Jr."}
+
+
+def test_cite_keys_read_the_family_name_year_and_first_real_word():
+    from papersift.formats.bibtex import cite_key
+
+    assert cite_key(Paper(id="2405.1", title="The Transformer of Things", authors=["Seán O'Brien-Smith"],
+                          published="2024-05-01T00:00:00Z")) == "obriensmith2024transformer"
+    assert cite_key(Paper(id="2405.1", title="Via the Way", authors=["A B"], published="unknown")) == "bway"
+    assert cite_key(Paper(id="scifact:4983")) == "anon"
+    twins = [Paper(id=f"2405.{n}", title="Same", authors=["Ada Lovelace"], published="2024") for n in range(28)]
+    keys = unique_keys(twins)
+    assert keys == ["lovelace2024same"] + [f"lovelace2024same{chr(c)}" for c in range(ord("b"), ord("z") + 1)] + [
+        "lovelace2024same27", "lovelace2024same28"]
+
+
+def test_tex_corner_cases():
+    assert tex(None) == "" and tex("X") == "X" and tex("$X$") == "$X$"
+    assert tex("$a$ x_y $c_d$") == r"$a$ x\_y $c_d$"  # text between two maths is text, the second math is math
+    assert tex("a}b{c") == "abc" and tex("}{") == ""  # unbalanced: every brace goes
+    assert tex("{a}{b}") == "{a}{b}"
+
+
+def test_bibtex_files_and_the_cite_box():
+    from papersift.formats.bibtex import bibtex
+
+    one, two = (Paper(id=f"2405.1000{n}", title=f"Paper {n}", abstract="An abstract.") for n in (1, 2))
+    text = bibtex_entries([one, two])
+    assert text.endswith("}\n") and text.count("}\n\n@misc{") == 1 and not text.endswith("\n\n")
+    assert bibtex_entries([]) == ""
+    assert "abstract" in text and "abstract" not in bibtex(one)  # the cite box leaves the abstract out
+    assert bibtex(one).startswith("@misc{anonpaper,\n  title = {{Paper 1}},")
+
+
+def test_ris_names_arxiv_as_publisher_and_database_and_writes_no_counter():
+    text = ris([Paper(id="2405.15738", title="A title", comment="   "), Paper(id="2405.15739", title="B",
+                                                                        github_repo="http://github.com/x/y")])
+    assert text.startswith("TY  - UNPB\n")  # no "1." line before a record
+    first, second = rispy.loads(text)
+    assert first["publisher"] == "arXiv" and first["name_of_database"] == "arXiv" and "notes" not in first
+    assert second["notes"] == ["Code: http://github.com/x/y"]
+
+
+def test_csl_and_csv_details():
+    paper = Paper(id="2405.15738", title="Gé", abstract="Line one,\nline two.", categories=["cs.CV", "cs.LG"],
+                  comment="10 pages,\n3 figures", upvotes=7)
+    text = csl_json([paper])
+    item = json.loads(text)[0]
+    assert item["abstract"] == "Line one, line two." and item["keyword"] == "cs.CV, cs.LG"
+    assert item["note"] == "10 pages, 3 figures"
+    assert text.startswith('[\n  {\n    "id": "2405.15738",') and '"title": "Gé"' in text and text.endswith("]\n")
+    table = csv_text([paper, Paper(id="scifact:4983", title="Claim")])
+    assert table.startswith('"id","title","authors",') and '"7"' in table  # every cell quoted, numbers too
+    first, corpus = csv.DictReader(io.StringIO(table, newline=""))
+    assert first["cite_key"] == "anon" and corpus["cite_key"] == "anonclaim"
+    assert corpus["doi"] == corpus["pdf_url"] == corpus["url"] == ""  # no arXiv identifiers for a corpus document
+
+
+def test_an_unknown_format_is_named_in_the_message():
+    with pytest.raises(BadInput) as unknown:
+        check_format("docx")
+    assert unknown.value.message == f"unknown export format 'docx': use one of {', '.join(FORMATS)}"
+    with pytest.raises(BadInput) as long:
+        check_format("x" * 50)
+    assert long.value.message.startswith(f"unknown export format {'x' * 40!r}:")

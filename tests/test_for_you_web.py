@@ -295,6 +295,40 @@ def test_bad_for_you_requests_get_a_clear_4xx_page(recs_site, browser, method, p
     assert message.lower() in r.text.lower()
 
 
+def test_the_cold_start_reports_hidden_papers_missing_and_stores_no_signal_for_them(tmp_path):
+    """A paper an admin hid is as if it did not exist: picked, named by its author or listed in a
+    library file, it is reported missing, and no "more like this" is stored for it."""
+    from papersift.model import FeedEntry, Paper
+    from papersift.service import Papersift
+
+    from .web_support import FAST_HASHER
+
+    svc = Papersift(tmp_path / "p.db", embedder=False).configure(password_hasher=FAST_HASHER)
+    at = "2024-07-22T09:00:00Z"
+    ids = [f"2407.9990{i}" for i in range(4)]
+    svc.store.upsert_papers([Paper(id=pid, title=f"Quokka paper {i}", authors=["Ada Quokka"], source="hf-jsonl",
+                                   published=f"2024-07-1{i}T00:00:00Z", observed_at=at,
+                                   feed_entry=FeedEntry(day="2024-07-22", upvotes=i, rank=i, captured_at=at))
+                             for i, pid in enumerate(ids)])
+    visible, hidden, other, third = ids
+    svc.actions.hide_paper(None, hidden, True)
+    user = svc.accounts.create_user("cold@example.org", "correct horse battery", "Cold")
+
+    def more() -> set[str]:
+        return {p for k, p, _ in svc.store.user_signals(user.id) if k == "more"}
+
+    picked = svc.personal.seed_papers(user, [visible, hidden, "2401.99999"])
+    assert (picked.added, picked.already, picked.missing) == ([visible], [], [hidden, "2401.99999"])
+    assert more() == {visible}
+    library = svc.personal.seed_library(user, f"{hidden}\n{other}\n{visible}\n", "ids.txt")
+    assert (library.added, library.already, library.missing) == ([other], [visible], [hidden])
+    assert more() == {visible, other}
+    by_author = svc.personal.seed_author(user, "Ada Quokka")
+    assert by_author.missing == [hidden] and by_author.added == [third] and hidden not in by_author.already
+    assert more() == {visible, other, third}
+    svc.close()
+
+
 def test_bad_cold_start_picks_are_shown_on_the_form(recs_site, browser):
     client, _ = browser
     week = _week(recs_site["svc"])

@@ -22,6 +22,7 @@ from papersift.service import Papersift
 from tests.digest_support import smtp_config
 from tests.fakes.server import FakeHTTP, Reply, fixture
 from tests.helpers import running_server
+from tests.library_corpus import ADVERSARIAL
 from tests.smtp_support import SMTPServer
 from tests.web_support import build_service, community, csrf_of, log_in, sign_up
 
@@ -95,8 +96,13 @@ class Site:
         self.user = httpx.Client(base_url=base, timeout=60, follow_redirects=False)
         assert sign_up(self.user, "fuzz@example.org").status_code in (302, 303)
         log_in(self.user, "fuzz@example.org")
-        _, secret = hub.accounts.create_token(hub.accounts.user_by_email("fuzz@example.org"), "fuzz")
-        self.bearer = {"Authorization": f"Bearer {secret}"}
+        self.hub = hub
+        self.bearer = self.new_bearer()
+
+    def new_bearer(self) -> dict:
+        """A fresh token (the sweep itself may revoke the first one: /settings/tokens/1/revoke)."""
+        _, secret = self.hub.accounts.create_token(self.hub.accounts.user_by_email("fuzz@example.org"), "fuzz")
+        return {"Authorization": f"Bearer {secret}"}
 
     def csrf(self) -> str:
         return csrf_of(self.user.get("/settings").text)
@@ -199,3 +205,20 @@ def test_no_route_answers_a_server_error(site, method, template, declared, data)
         _check(web.anon.post(path, params=params, data=form), what + " (anonymous)")
         form = {**form, "csrf_token": web.csrf()}
         _check(web.user.post(path, params=params, data=form), what + " (logged in)")
+
+
+@pytest.mark.parametrize("case", sorted(ADVERSARIAL))
+def test_hostile_library_files_on_both_upload_routes(site, case):
+    """The hostile library corpus (tests/library_corpus.py, small sizes) through the API import and the
+    web upload: each file is read or refused with one line, never a 5xx."""
+    text, name = ADVERSARIAL[case](20_000)
+    api = site.anon.post("/api/v1/me/library-import", params={"name": name}, content=text.encode(),
+                         headers={**site.new_bearer(), "Content-Type": "text/plain"})
+    _check(api, f"API import: {case}")
+    assert api.status_code in (200, 400), (case, api.status_code, api.text[:200])
+    if api.status_code == 400:
+        assert "\n" not in api.json()["error"]["message"]
+    web = site.user.post("/for-you/start/library", data={"csrf_token": site.csrf()},
+                         files={"library": (name or "library", text.encode())})
+    _check(web, f"web upload: {case}")
+    assert web.status_code in (200, 400), (case, web.status_code, web.text[:200])

@@ -11,7 +11,7 @@ import pytest
 from papersift.errors import BadInput, Unavailable
 from papersift.ingest.arxiv import OAIHarvester
 from papersift.ingest.hf import HFDailyClient
-from tests.fakes.server import Reply, fixture
+from tests.fakes.server import DROP, Reply, fixture
 
 FIRST = {"verb": "ListRecords", "metadataPrefix": "arXiv"}
 TOKEN2, TOKEN3 = "6961524|1001", "6961524|2001"
@@ -166,11 +166,14 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_oai_unreachable_host(fake_http):
-    sleeps = Sleeps()
-    with pytest.raises(Unavailable, match="unreachable"):
-        list(OAIHarvester(f"http://127.0.0.1:{_closed_port()}/oai", sleep=sleeps, max_attempts=2).harvest())
-    assert len(sleeps) == 1
+def test_oai_refused_connection_is_not_retried_a_dropped_one_is(fake_http):
+    sleeps, port = Sleeps(), _closed_port()
+    with pytest.raises(Unavailable, match=rf"^cannot reach 127.0.0.1:{port}: connection refused \(nothing is listening"):
+        list(OAIHarvester(f"http://127.0.0.1:{port}/oai", sleep=sleeps, max_attempts=2).harvest())
+    assert sleeps == []  # nothing listens there: waiting would not change that
+    fake_http.script("/oai", DROP, fixture("oai_page3.xml"))  # a server that drops a request may answer the next
+    pages = list(harvester(fake_http, sleeps, max_attempts=2).harvest())
+    assert sleeps == [5.0] and len(pages) == 1 and len(fake_http.requests) == 2
 
 
 # ---------------------------------------------------------------- Hugging Face
@@ -224,11 +227,15 @@ def test_hf_errors(fake_http):
         client.fetch_day("March 17")
 
 
-def test_hf_unreachable_host():
-    sleeps = Sleeps()
-    client = HFDailyClient(f"http://127.0.0.1:{_closed_port()}", sleep=sleeps, max_attempts=3)
-    with pytest.raises(Unavailable, match="Hugging Face is unreachable"):
+def test_hf_refused_connection_is_not_retried_dropped_ones_are(fake_http):
+    sleeps, port = Sleeps(), _closed_port()
+    client = HFDailyClient(f"http://127.0.0.1:{port}", sleep=sleeps, max_attempts=3)
+    with pytest.raises(Unavailable, match=rf"^cannot reach 127.0.0.1:{port}: connection refused"):
         client.fetch_day("2025-03-17")
+    assert sleeps == []
+    fake_http.script("/api/daily_papers", DROP)
+    with pytest.raises(Unavailable, match="Hugging Face is unreachable"):
+        hf_client(fake_http, sleeps, max_attempts=3).fetch_day("2025-03-17")
     assert sleeps == [1.0, 2.0]  # backed off, bounded
 
 

@@ -9,18 +9,23 @@ lists, their titles, authors, times and votes), not against numbers written here
 from __future__ import annotations
 
 import collections
+import dataclasses
 import os
 import subprocess
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import httpx
 import pytest
 from huggingface_hub import HfApi
 from huggingface_hub.errors import BadRequestError, HfHubHTTPError
 
-from papersift.formats.hf_api import hf_time, paper_markdown
+from papersift.feed.daily import FeedItem
+from papersift.formats.hf_api import hf_feed_item, hf_paper, hf_search_item, hf_time, paper_markdown
 from papersift.ingest.hf import HFDailyClient
+from papersift.model import FeedEntry, Paper
+from papersift.search.searcher import Hit
 from papersift.server.app import create_app
 from papersift.service import Papersift
 
@@ -105,6 +110,26 @@ def test_a_day(env):
     # pages: p counts from 0 and the pages do not overlap
     first, second = (list(api.list_daily_papers(date=day, sort="trending", limit=10, p=p)) for p in (0, 1))
     assert [p.id for p in first + second] == [p.id for p in trending[:20]]
+
+
+def test_the_feed_time_is_the_capture_time_only_on_the_feed_day(env):
+    """The archive captured its first week days later (2024-05-27 was captured on 2024-06-01, UTC):
+    those items are listed at their feed day's midnight, never on the capture's later day; a day
+    captured on the day keeps the capture time."""
+    svc, api = env["svc"], env["api"]
+    checked = collections.Counter()
+    for day in ("2024-05-27", "2024-06-12", "2024-06-13"):
+        expected = stored(svc, day, day)
+        listed = list(api.list_daily_papers(date=day, limit=100))
+        assert sorted(p.id for p in listed) == sorted(expected)
+        for info in listed:
+            captured = expected[info.id][1].captured_at
+            same_day = captured[:10] == day
+            checked[same_day] += 1
+            assert info.submitted_at == (utc(captured) if same_day else utc(f"{day}T00:00:00Z")), (day, info.id)
+        newest = expected[listed[0].id][0].feed_days[-1]  # by id: the newest feed day, no capture time
+        assert api.paper_info(listed[0].id).submitted_at == utc(f"{newest}T00:00:00Z")
+    assert checked[True] >= 10 and checked[False] >= 10  # both kinds were seen
 
 
 def test_a_week_and_a_month(env):
@@ -255,3 +280,104 @@ def test_markdown_and_times_carry_no_markup_or_forged_links():
     assert hf_time("2025-03-13T17:59:06Z") == "2025-03-13T17:59:06.000Z"
     assert hf_time("2025-03-13T17:59:06.250Z") == "2025-03-13T17:59:06.250Z"
     assert hf_time("2025-03-13") == "2025-03-13T00:00:00.000Z" and hf_time(None) is None
+
+
+def _full_paper() -> Paper:
+    return Paper(id="2405.15738", title="Tables & <b>tags</b>", abstract="An *abstract*   with [a](link) and #1.",
+                 authors=["Ann One", "Bob Two"], published="2024-05-24T00:00:00Z", upvotes=7, num_comments=3,
+                 organization="Some Lab", organization_id="somelab", ai_summary="In short: |tables|.",
+                 github_repo="https://github.com/x/y", github_stars=5, project_page="http://p.example/x",
+                 feed_days=["2024-05-27", "2024-05-28"])
+
+
+def test_the_hf_wire_shapes_field_by_field():
+    """What HF's own API sends, key for key (the client reads only some keys; tools built on the API read the rest)."""
+    paper = _full_paper()
+    inner = hf_paper(paper)
+    assert inner == {
+        "id": "2405.15738", "authors": [{"name": "Ann One", "hidden": False}, {"name": "Bob Two", "hidden": False}],
+        "publishedAt": "2024-05-24T00:00:00.000Z", "title": "Tables & <b>tags</b>", "summary": paper.abstract,
+        "upvotes": 7, "numComments": 3, "submittedOnDailyAt": "2024-05-28T00:00:00.000Z",
+        "organization": {"name": "somelab", "fullname": "Some Lab", "avatarUrl": ""},
+        "ai_summary": "In short: |tables|.", "githubRepo": "https://github.com/x/y", "githubStars": 5,
+        "projectPage": "http://p.example/x"}
+    bare = hf_paper(Paper(id="2405.15739"))
+    assert bare == {"id": "2405.15739", "authors": [], "publishedAt": None, "title": "2405.15739", "summary": "",
+                    "upvotes": 0, "numComments": 0}
+    assert hf_paper(Paper(id="x", organization_id="only-id"))["organization"] == {
+        "name": "only-id", "fullname": "only-id", "avatarUrl": ""}
+    assert hf_paper(Paper(id="x", organization="Only Name"))["organization"]["name"] == "Only Name"
+    entry = FeedEntry(day="2024-05-27", upvotes=9, num_comments=None, submitted_by="akhaliq",
+                      captured_at="2024-05-27T10:00:00Z")
+    item = hf_feed_item(FeedItem(paper, entry, upvotes=12, trending=0.5))
+    user = {"name": "akhaliq", "user": "akhaliq", "fullname": "akhaliq", "avatarUrl": "", "type": "user"}
+    assert item == {"paper": inner | {"upvotes": 12, "submittedOnDailyAt": "2024-05-27T10:00:00.000Z",
+                                      "submittedOnDailyBy": user},
+                    "publishedAt": "2024-05-27T10:00:00.000Z", "title": paper.title, "summary": paper.abstract,
+                    "numComments": 3, "isAuthorParticipating": False, "submittedBy": user,
+                    "organization": inner["organization"]}
+    counted = hf_feed_item(FeedItem(paper, dataclasses.replace(entry, num_comments=1), upvotes=12, trending=0.5))
+    assert counted["numComments"] == 1  # the day's own count, when the capture has one
+    found = hf_search_item(Hit(Paper(id="2405.15740", title="Plain", num_comments=2), 1.0))
+    assert found == {"paper": hf_paper(Paper(id="2405.15740", title="Plain", num_comments=2)),
+                     "publishedAt": None, "title": "Plain", "summary": "", "numComments": 2,
+                     "isAuthorParticipating": False}
+    assert hf_search_item(Hit(Paper(id="2405.15741"), 1.0))["numComments"] == 0
+    listed = hf_search_item(Hit(paper, 1.0))
+    assert listed["publishedAt"] == "2024-05-28T00:00:00.000Z" and listed["organization"] == inner["organization"]
+
+
+def test_the_markdown_page_line_by_line():
+    paper = _full_paper()
+    assert paper_markdown(paper).split("\n") == [
+        r"# Tables &amp; &lt;b&gt;tags&lt;/b&gt;", "",
+        "Authors: Ann One, Bob Two", "",
+        "Published: 2024-05-24 · Upvotes: 7 · Organization: Some Lab · "
+        "[arXiv:2405.15738](https://arxiv.org/abs/2405.15738) · [Code](https://github.com/x/y) · "
+        "[Project page](http://p.example/x)", "",
+        "## Abstract", "", r"An \*abstract\* with \[a\](link) and \#1.", "",
+        "## AI summary", "", r"In short: \|tables\|.", ""]
+    assert paper_markdown(Paper(id="scifact:4983")).split("\n") == ["# scifact:4983", "", "Upvotes: 0", ""]
+
+
+def test_errors_openapi_and_orders_of_a_small_hf_site(tmp_path):
+    """Its own small site, so that the app (and its HF route class) is built inside this test."""
+    at, day = "2024-05-27T09:00:00Z", "2024-05-27"
+    papers = [Paper(id=f"2405.1000{n}", title=f"Paper {n}", source="hf-jsonl", observed_at=at,
+                    published=None if n == 3 else f"2024-05-2{n}T00:00:00Z", upvotes=n,
+                    feed_entry=FeedEntry(day=day, upvotes=n, rank=n, captured_at=at,
+                                         submitted_by="akhaliq" if n % 2 else "someone"))
+              for n in range(1, 5)]
+    earlier = "2024-05-20T09:00:00Z"  # the month has an earlier day too
+    papers.append(Paper(id="2405.10005", title="Paper 5", source="hf-jsonl", observed_at=earlier,
+                        feed_entry=FeedEntry(day="2024-05-20", upvotes=0, rank=0, captured_at=earlier)))
+    svc = Papersift(tmp_path / "p.db", embedder=False)
+    svc.store.upsert_papers(papers)
+    svc.indexes_lexical_only().sync_lexical()
+    with running_server(create_app(svc, background=False, website=False)) as base, \
+            httpx.Client(base_url=base, timeout=30) as http:
+        bad = http.get("/api/daily_papers", params={"limit": 0})
+        assert bad.status_code == 400 and bad.json() == {"error": "limit: Input should be greater than or equal to 1"}
+        bad_date = http.get("/api/daily_papers", params={"date": "2024-02-30"})
+        assert bad_date.status_code == 400 and bad_date.json() == {
+            "error": _front_door_message(svc, "2024-02-30")}
+        missing = http.get("/api/papers/2401.99999")
+        assert missing.status_code == 404 and set(missing.json()) == {"error"} and "2401.99999" in missing.json()["error"]
+        assert None not in http.get("/api/papers/2405.10001").json().values()  # absent fields are left out, not null
+        daily = http.get("/api/daily_papers", params={"date": day}).json()  # HF's default: newest on the feed first
+        assert [i["paper"]["id"] for i in daily] == ["2405.10004", "2405.10002", "2405.10001", "2405.10003"]
+        month = http.get("/api/daily_papers", params={"month": "2024-05", "sort": "trending"}).json()
+        assert sorted(i["paper"]["id"] for i in month) == [p.id for p in papers]
+        theirs = http.get("/api/daily_papers", params={"date": day, "sort": "trending", "submitter": "akhaliq"}).json()
+        assert sorted(i["paper"]["id"] for i in theirs) == ["2405.10001", "2405.10003"]
+        spec = http.get("/openapi.json").json()["paths"]["/api/daily_papers"]["get"]
+        assert spec["tags"] == ["Hugging Face compatible"] and "4XX" in spec["responses"]  # declared in HF's error shape
+    svc.close()
+
+
+def _front_door_message(svc: Papersift, day: str) -> str:
+    from papersift.errors import BadInput
+
+    with pytest.raises(BadInput) as bad:
+        svc.daily(day)
+    return bad.value.message

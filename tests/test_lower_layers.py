@@ -22,7 +22,7 @@ from papersift.ingest.http import RetryingClient, get_with_retries, retry_after_
 from papersift.service.corpus import Corpus
 from papersift.store import SQLiteStore, default_index_dir, open_store
 from papersift.store.protocol import CommunityStore, DigestStore, PaperStore, Store
-from tests.fakes.server import Reply
+from tests.fakes.server import DROP, Reply
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "papersift"
 ABOVE_THE_STORE = ["service", "index", "search", "feed", "digest", "web", "api", "server", "cli",
@@ -236,13 +236,17 @@ def test_get_with_retries_gives_up_with_a_clear_message(fake_http):
     client.close()
 
 
-def test_get_with_retries_unreachable(tmp_path):
+def test_get_with_retries_unreachable(fake_http):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     sleeps = Sleeps()
-    with pytest.raises(Unavailable, match=rf"Test is unreachable at http://127.0.0.1:{port}/"):
+    with pytest.raises(Unavailable, match=rf"^cannot reach 127.0.0.1:{port}: connection refused"):
         RetryingClient("Test", sleep=sleeps, max_attempts=2, backoff=3.0).get(f"http://127.0.0.1:{port}/")
+    assert sleeps == []  # refused: not retried
+    fake_http.script("/x", DROP)  # dropped unanswered: worth another try
+    with pytest.raises(Unavailable, match=rf"Test is unreachable at {fake_http.url}/x: "):
+        RetryingClient("Test", sleep=sleeps, max_attempts=2, backoff=3.0).get(f"{fake_http.url}/x")
     assert sleeps == [3.0]
 
 

@@ -317,7 +317,7 @@ def test_personal_tools_act_as_the_reader(run, site):
 
     me, saved, library, in_store, voted, store_votes, more, signals, recs, expected_recs, too_many, undone = \
         run(body, token=site.token)
-    assert me == {"email": user.email, "name": user.name, "is_admin": False}
+    assert me == {"email": user.email, "name": user.name, "is_admin": False, "scope": "write"}
     assert saved == {"id": pid, "saved": True}
     assert pid in {r["id"] for r in library["papers"]} and pid in in_store  # saved -> in the library, in the store
     assert library["total"] == len(in_store)
@@ -340,11 +340,34 @@ def test_a_token_is_the_viewer_of_the_public_tools_too(run, site):
 
     async def as_admin(client):
         return (ok(await client.call_tool("get_paper", {"paper_id": HIDDEN_ID})),
-                ok(await client.call_tool("search_papers", {"query": "quokka", "mode": "bm25"})))
+                ok(await client.call_tool("search_papers", {"query": "quokka", "mode": "bm25"})),
+                ok(await client.call_tool("similar_papers", {"paper_id": HIDDEN_ID, "k": 5})))
 
-    paper, admin_search = run(as_admin, token=site.admin_token)  # admins still see what they hid, as on the site
+    paper, admin_search, admin_similar = run(as_admin, token=site.admin_token)  # admins still see what they hid
     assert paper["title"] == site.svc.store.get_paper(HIDDEN_ID).title
     assert HIDDEN_ID in {r["id"] for r in admin_search["results"]}
+    admin = site.svc.accounts.user_for_token(site.admin_token)
+    assert [r["id"] for r in admin_similar["results"]] == [h.paper.id for h in site.svc.similar(HIDDEN_ID, k=5, viewer=admin)]
+    assert admin_similar["id"] == HIDDEN_ID and admin_similar["results"]
+
+    async def similar_as_reader(client):
+        return failed(await client.call_tool("similar_papers", {"paper_id": HIDDEN_ID}))
+
+    assert f"no paper {HIDDEN_ID}" in run(similar_as_reader, token=site.token)
+
+
+def test_the_bearer_scheme_is_case_insensitive_as_in_the_json_api(site):
+    """RFC 9110: the auth scheme is case-insensitive; the JSON API accepts "bearer" and "BEARER", so MCP must too."""
+    call = {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}}
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    with httpx.Client(base_url=site.base, timeout=30) as http:
+        for scheme in ("Bearer", "bearer", "BEARER"):
+            auth = {"Authorization": f"{scheme} {site.token}"}
+            assert http.get("/api/v1/library", headers=auth).status_code == 200, scheme
+            answer = http.post("/mcp", json=call, headers=headers | auth).json()["result"]
+            assert not answer.get("isError") and answer["structuredContent"]["email"] == site.user.email, scheme
+        wrong = http.post("/mcp", json=call, headers=headers | {"Authorization": f"Basic {site.token}"}).json()["result"]
+        assert wrong["isError"] and "needs a token" in wrong["content"][0]["text"]  # another scheme is no token
 
 
 # ---- the stdio command

@@ -9,6 +9,7 @@ import gzip
 import itertools
 import json
 from collections import Counter
+from dataclasses import replace
 
 import numpy as np
 
@@ -30,6 +31,12 @@ def _records(path, parse, n):
     return out
 
 
+def _recaptured(paper, at: str):
+    """The same feed day captured again at ``at`` with more votes (what a later harvest sees)."""
+    votes = (paper.upvotes or 0) + int(at[8:10])
+    return replace(paper, upvotes=votes, observed_at=at, feed_entry=replace(paper.feed_entry, upvotes=votes, captured_at=at))
+
+
 def _load(store, batches):
     return [store.upsert_papers(batch).as_dict() for batch in batches]
 
@@ -42,7 +49,13 @@ def test_both_backends_answer_the_same(shared_data, tmp_path, pg_url):
     overlap = [p for p in feed if p.id in listed]
     hf = feed[:1500] + [p for p in feed[1500:] if p.organization][:300]  # the early feed names no organisations
     assert len(overlap) > 100
-    batches = [hf[:700], hf[700:], arxiv, overlap, hf[:300] + overlap[:50]]
+    # a batch that changes one paper twice with another in between ([A, B, A']), for a new paper and
+    # for a stored one: a later capture of the same feed day, with more votes
+    loaded = {p.id for p in hf + arxiv + overlap}
+    fresh_a, fresh_b = [p for p in feed[1500:] if p.id not in loaded][:2]
+    batches = [hf[:700], hf[700:], arxiv, overlap, hf[:300] + overlap[:50],
+               [fresh_a, fresh_b, _recaptured(fresh_a, "2026-01-01T00:00:00Z")],
+               [_recaptured(hf[0], "2026-01-02T00:00:00Z"), hf[1], _recaptured(hf[0], "2026-01-03T00:00:00Z")]]
     lite, pg = open_store(tmp_path / "p.db"), open_store(pg_url)
     assert _load(lite, batches) == _load(pg, batches)
     assert lite.count_papers() == pg.count_papers() > 4000 and lite.max_seq() == pg.max_seq()

@@ -2,17 +2,20 @@
 door's ``for_you``, and the JSON API over a real server on 127.0.0.1.
 
 One real site (``recs_site``, tests/recs_support.py: 600 real HF papers, indexed the product's way).
-Every test has its own reader (signals are per reader); the one that hides a paper restores it.
+Every test has its own reader (signals are per reader); the one that hides a paper restores it, and
+takes back the vote and the save it added (displayed upvotes are shared by every reader).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import sqlite3
 
 import pytest
 
 from papersift.errors import BadInput, NotFound, Unauthorized
+from papersift.index.indexes import paper_text, text_hash
 from papersift.model import FeedEntry, Paper
 from papersift.service import Papersift
 from papersift.store import open_store
@@ -114,8 +117,39 @@ def test_hidden_saved_and_voted_papers_are_never_recommended(recs_site, reader):
         # feedback on a hidden paper: as if it did not exist
         r = client.post(f"/api/v1/papers/{hidden}/feedback", headers=headers, json={"kind": "more"})
         assert r.status_code == 404
-    finally:
+    finally:  # leave the shared site as it was: a vote left here would count in every later test's numbers
         svc.store.set_paper_hidden(hidden, False)
+        svc.store.set_saved(user.id, saved, False)
+        svc.store.set_vote(user.id, voted, False)
+
+
+def test_the_model_learns_from_the_background_not_from_the_period_alone(recs_site, tmp_path):
+    """A quiet day, one paper on the feed: the "day" list still comes, because the model and its
+    words are fitted on the papers of the 60 days before it, not on the day's papers (one paper
+    has no word in two papers: nothing to fit words on). A copy of the site: the real papers
+    before 2024-07-22 and one of that day's, with the vectors the shared site already computed."""
+    svc = recs_site["svc"]
+    last_day = _week(svc)[-1:]
+    kept = [(p, e) for p, e in svc.store.feed_entries("2024-05-01", "2024-07-22")
+            if e.day < "2024-07-22" or p.id in last_day]
+    quiet = Papersift(tmp_path / "q.db", index_dir=tmp_path / "idx").configure(password_hasher=FAST_HASHER)
+    quiet.store.upsert_papers([dataclasses.replace(p, source="hf-jsonl", observed_at=e.captured_at, feed_entry=e)
+                               for p, e in kept])
+    name = svc.indexes.embedder.name
+    known = svc.store.get_embeddings(name, {p.id: text_hash(paper_text(p)) for p, _ in kept})
+    quiet.store.put_embeddings(name, [(p.id, text_hash(paper_text(p)), known[p.id]) for p, _ in kept if p.id in known])
+    quiet.index()
+    try:
+        assert [p.id for p, _ in quiet.store.feed_rows("2024-07-22", "2024-07-22")] == last_day
+        liked = _liked(svc, _week(svc))
+        user = quiet.accounts.create_user("quiet@example.org", PASSWORD, "Quiet")
+        assert quiet.personal.seed_papers(user, liked).added == liked
+        result = quiet.for_you.recommendations(user, "day", k=5)
+        assert result.reason is None and [p.paper.id for p in result.picks] == last_day
+        why = result.picks[0].why.as_dict()
+        assert why["words"] and {x["id"] for x in why["liked"]} <= set(liked)
+    finally:
+        quiet.close()
 
 
 def test_export_lists_every_signal_and_forget_deletes_them(recs_site, reader):

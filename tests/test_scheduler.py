@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from papersift.server.scheduler import Scheduler, latest_moment, next_moment
 from tests.fakes.server import fixture
 
 from .digest_support import Clock, add_subscribers, make_service, smtp_config
+from .helpers import stop_process
 from .smtp_support import SMTPServer, free_port
 from .web_support import csrf_of
 
@@ -144,12 +144,7 @@ def test_papersift_run_serves_harvests_and_sends_the_digest(tmp_path, fake_http)
         confirmation = _wait(lambda: smtp.to("new@example.org"), 30, proc)[0]
         assert f"{base}/subscribe/confirm/" in confirmation.part("plain")
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            out, err = proc.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, err = proc.communicate()
+        out, err = stop_process(proc)
         smtp.stop()
     assert proc.returncode == 0, err[-2000:]
     assert len(smtp.to("weekly@example.org")) == 1

@@ -73,6 +73,21 @@ def test_changes_feed_and_watermarks(store):
     assert store.get_watermark("lexical") == 3 and store.get_watermark("other") == 0
 
 
+def test_a_batch_that_changes_a_paper_twice_numbers_every_change(store):
+    """[A, B, A']: three changes, three numbers; B keeps the second, A the third (its first is used
+    up), on both backends, and the next write goes on from there."""
+    store.upsert_papers([hf("2405.00009", "2024-05-26", 1)])
+    assert store.max_seq() == 1
+    a, b = hf("2405.00001", "2024-05-27", 3), hf("2405.00002", "2024-05-27", 7)
+    a_again = hf("2405.00001", "2024-05-28", 5, at="2024-06-02T00:00:00Z")
+    assert store.upsert_papers([a, b, a_again]).as_dict() == {"inserted": 2, "updated": 1, "unchanged": 0}
+    assert store.max_seq() == 4
+    assert [(seq, p.id) for seq, p in store.iter_changes(1)] == [(3, "2405.00002"), (4, "2405.00001")]
+    assert store.get_paper("2405.00001").upvotes == 5
+    store.upsert_papers([hf("2405.00003", "2024-05-28", 1)])
+    assert store.max_seq() == 5 and [p.id for _, p in store.iter_changes(4)] == ["2405.00003"]
+
+
 def test_cursor_commits_with_the_page_and_rolls_back_with_it(store):
     store.upsert_papers([hf("2405.00001", "2024-05-27", 1)], cursor=("h", {"token": "a"}))
     assert store.get_cursor("h") == {"token": "a"}

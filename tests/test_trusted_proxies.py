@@ -8,36 +8,20 @@ the session cookie is ``Secure`` (the scheme) and whose failed log-ins are throt
 
 from __future__ import annotations
 
-import threading
-import time
-from contextlib import contextmanager
-
 import httpx
 import pytest
-import uvicorn
 
 from papersift.cli.common import server_config
 from papersift.server.app import create_app
 from papersift.service.accounts import MAX_FAILURES
+from tests.helpers import running_server
 from tests.web_support import build_service, community, csrf_of
 
 EMAIL, PASSWORD = "reader@example.org", "correct horse battery"
 
 
-@contextmanager
-def serving(app, trusted: str):
-    server = uvicorn.Server(server_config(app, "127.0.0.1", 0, trusted, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started:
-        assert time.time() < deadline and thread.is_alive(), "server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+def serving(app, trusted: str = "127.0.0.1"):
+    return running_server(app, server_config(app, "127.0.0.1", 0, trusted, log_level="warning"))
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ CONFIG_ENV = "PAPERSIFT_CONFIG"
 DEFAULT_FILE = "papersift.toml"
 INDEX_DIR_ENV = "PAPERSIFT_INDEX_DIR"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
+_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$", re.ASCII)
 
 
 @dataclass

@@ -32,6 +32,8 @@ def parse_arxiv_id(raw: str) -> tuple[str, int | None]:
     text = raw.strip()
     if not text or len(text) > MAX_ID_LENGTH + 40:
         raise BadInput(f"not an arXiv id: {raw[:80]!r}")
+    if any(ch.isdigit() and not ch.isascii() for ch in text):
+        raise BadInput(f"not an arXiv id: {raw[:80]!r}: write it with the digits 0-9")
     text = _PREFIXES.sub("", text)
     if text.lower().endswith(".pdf"):
         text = text[:-4]

@@ -130,6 +130,8 @@ class User:
     is_admin: bool = False
     hidden: bool = False  # hidden by an admin: cannot log in, votes no longer count
     created_at: str | None = None
+    # "read" or "write" when this user came from an API token (what that token may do); None otherwise
+    token_scope: str | None = None
 
 
 @dataclass
@@ -186,3 +188,4 @@ class ApiToken:
     name: str
     created_at: str
     last_used_at: str | None = None
+    scope: str = "write"  # "read": reads only; "write": reads and the reader's writes (votes, saves, ...)

@@ -8,7 +8,8 @@ Retry-After, timeouts and paging are exercised exactly as against the live servi
 
 Replies for a route are served in order; the last one repeats. A route with ``query`` matches
 only requests whose query string contains those items, and wins over a route without.
-Every request is recorded in ``fake_http.requests``.
+Every request is recorded in ``fake_http.requests``. :data:`DROP` closes the connection without
+an answer, as a server that dies or resets mid-request does.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes | str = b""
+
+
+DROP = Reply(0)  # no status line at all: the connection is closed unanswered
 
 
 @dataclass
@@ -101,6 +105,9 @@ class FakeHTTP:
         with self._lock:
             self.requests.append(Seen("GET", parts.path, query, dict(handler.headers.items())))
         reply = self._pick(parts.path, query)
+        if reply.status == DROP.status:
+            handler.close_connection = True
+            return
         body = reply.body.encode("utf-8") if isinstance(reply.body, str) else reply.body
         handler.send_response(reply.status)
         for name, value in reply.headers.items():

@@ -4,6 +4,9 @@ Auth is ``Authorization: Bearer <token>`` only (tokens from /settings or ``paper
 create-token``). Cookies are never accepted here, so these routes need no CSRF token: a
 browser does not attach a bearer token to a forged cross-site request.
 
+A read-only token reads and nothing else: :func:`token_user`, which every route that takes a token
+calls, refuses it (403) on any method but GET/HEAD/OPTIONS, so a new write route cannot forget to.
+
 The token is checked before a request body is read: a route that takes a body reads it
 itself, after :func:`caller` (a declared body parameter would be read, and buffered, first).
 """
@@ -22,10 +25,12 @@ from papersift.model import User
 from papersift.service import Papersift
 
 MAX_LIMIT = 100
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
 # Declares the bearer scheme in the OpenAPI document; it checks nothing (auto_error=False): each
 # route calls token_user itself, so that a missing token is our JSON 401, not FastAPI's 403.
 BEARER = Security(HTTPBearer(auto_error=False, description="an API token from /settings or "
-                                                           "`papersift admin create-token`"))
+                                                           "`papersift admin create-token`; a read-only token "
+                                                           "gets 403 on every POST, PUT, PATCH and DELETE"))
 
 
 class SubmitBody(BaseModel):
@@ -50,10 +55,12 @@ def _paper_json(paper) -> dict:
 
 
 def token_user(hub: Papersift, request: Request) -> User:
-    """The user of the request's bearer token (Unauthorized without a valid one)."""
+    """The user of the request's bearer token (Unauthorized without a valid one); a request that is
+    not a read needs a read-and-write token (Forbidden for a read-only one)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    return hub.accounts.user_for_token(token.strip() if scheme.lower() == "bearer" else None)
+    return hub.accounts.user_for_token(token.strip() if scheme.lower() == "bearer" else None,
+                                       write=request.method not in READ_METHODS)
 
 
 def make_router(hub: Papersift) -> APIRouter:
@@ -109,6 +116,6 @@ def make_router(hub: Papersift) -> APIRouter:
     @router.get("/me", response_model=MeOut, summary="Who the token belongs to")
     def me(request: Request):
         user = caller(request)
-        return {"email": user.email, "name": user.name, "is_admin": user.is_admin}
+        return {"email": user.email, "name": user.name, "is_admin": user.is_admin, "scope": user.token_scope}
 
     return router

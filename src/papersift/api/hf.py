@@ -59,7 +59,7 @@ class HFRoute(APIRoute):
                 where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path"))
                 return hf_error(400, f"{where}: {first.get('msg', 'invalid value')}")
             except PapersiftError as exc:
-                return hf_error(exc.http_status, exc.message)
+                return hf_error(exc.http_status, getattr(exc, "public_message", exc.message))
 
         return route
 

@@ -29,7 +29,8 @@ class ErrorBody(BaseModel):
 
 
 # "4XX" instead of FastAPI's default 422: bad input is a 400 here, and every 4xx has this shape
-ERRORS = {"4XX": {"model": ErrorBody, "description": "Bad input (400), no token (401), not found (404), ..."}}
+ERRORS = {"4XX": {"model": ErrorBody, "description": "Bad input (400), no token (401), a read-only token on a write "
+                                                   "(403), not found (404), ..."}}
 
 
 class IndexStatus(BaseModel):
@@ -164,6 +165,8 @@ class MeOut(BaseModel):
     email: str
     name: str
     is_admin: bool
+    scope: Literal["read", "write"] = Field(..., description="read: this token reads only; write: it may also vote, "
+                                                             "save, submit and give feedback")
 
 
 # ---- recommendations (api/recommendations.py)

@@ -12,6 +12,7 @@ from typing import Optional
 import typer
 
 from papersift.cli.common import JsonOpt, app, emit, open_service, out
+from papersift.errors import BadInput
 
 admin_app = typer.Typer(help="Website accounts and moderation.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
@@ -50,10 +51,19 @@ def admin_set_admin(email: str, revoke: bool = typer.Option(False, "--revoke", h
 
 
 @admin_app.command("create-token")
-def admin_create_token(email: str, name: Optional[str] = typer.Option(None, help="A label for the token.")):
+def admin_create_token(
+    email: str,
+    name: Optional[str] = typer.Option(None, help="A label for the token."),
+    scope: Optional[str] = typer.Option(None, "--scope", metavar="read|write",
+                                        help="read: search and read only; write (default): also vote, save, "
+                                             "submit and give feedback."),
+    read_only: bool = typer.Option(False, "--read-only", help="The same as --scope read."),
+):
     """Create an API token for a user and print it (it is shown only this once)."""
+    if read_only and scope not in (None, "read"):
+        raise BadInput(f"--read-only and --scope {scope[:20]} disagree: give one of them")
     accounts = open_service(embedder=False).accounts
-    _, secret = accounts.create_token(accounts.user_by_email(email), name)
+    _, secret = accounts.create_token(accounts.user_by_email(email), name, "read" if read_only else scope or "write")
     print(secret)  # plain print: nothing may wrap or colour the secret a script reads
 
 

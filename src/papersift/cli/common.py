@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from papersift.errors import BadInput, PapersiftError
+from papersift.errors import BadInput, Conflict, PapersiftError
 
 app = typer.Typer(help="papersift: harvest, search and rank research papers.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -87,6 +87,47 @@ def server_config(application, host: str, port: int, trusted_proxies: str = "127
                           forwarded_allow_ips=trusted_addresses(trusted_proxies))
 
 
+def check_serving(host: str, port: int, trusted_proxies: str) -> None:
+    """What every serving command checks before it opens or loads anything: its options, and that it
+    can listen on ``host:port``. uvicorn would find a taken port only once the service is open (for
+    ``start``, after minutes of loading) and report it in the middle of its start-up log."""
+    server_config(None, host, port, trusted_proxies)
+    check_port(host, port)
+
+
+def check_port(host: str, port: int) -> None:
+    """Bind ``host:port`` as the server will (every address the host resolves to, SO_REUSEADDR as
+    asyncio sets it, so a port left in TIME_WAIT counts as free), then let go; one line when it can't."""
+    import socket
+
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror:
+        raise BadInput(f"--host {host[:80]!r} is not an address this machine can listen on") from None
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                raise _bind_error(host, port, exc) from None
+
+
+def _bind_error(host: str, port: int, exc: OSError) -> PapersiftError:
+    import errno
+
+    if exc.errno == errno.EADDRINUSE:
+        return Conflict(f"port {port} on {host} is already in use (another papersift server?): "
+                        "stop that program or choose another --port")
+    if exc.errno == errno.EACCES:
+        return BadInput(f"no permission to listen on port {port} (ports below 1024 need root): choose another --port")
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return BadInput(f"--host {host[:80]!r} is not an address of this machine")
+    return BadInput(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
 def trusted_addresses(text: str) -> list[str]:
     """``--trusted-proxies`` as a list of IP addresses / networks, or ``["*"]``. uvicorn would take a
     typo as a literal host name and trust nobody without a word, so a bad entry is an error here."""
@@ -117,8 +158,9 @@ def serve_app(application, host: str, port: int, trusted_proxies: str) -> None:
 
 
 def main() -> None:
-    """The ``papersift`` script. Exit codes: 0 done, 1 a command's own failure (e.g. the port is
-    taken, the mail server is down), 2 bad input or usage (one ``error:`` line), 130 interrupted."""
+    """The ``papersift`` script. Exit codes: 0 done, 1 a command's own failure (e.g. the mail server
+    is down), 2 bad input, usage or a known failure such as a taken port or an unreachable source (one
+    ``error:`` line), 130 interrupted."""
     try:
         result = app(standalone_mode=False)
     except PapersiftError as exc:

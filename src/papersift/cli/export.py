@@ -15,7 +15,7 @@ from typing import Optional
 import typer
 
 from papersift.cli.common import app, err, open_service
-from papersift.errors import BadInput
+from papersift.errors import BadInput, DiskFull, is_disk_full
 
 
 def _target(query, day, week, month, library, paper_id, sort, limit, mode):
@@ -69,7 +69,11 @@ def export(
         try:
             output.write_bytes(body)
         except OSError as exc:
-            raise BadInput(f"cannot write {output}: {exc.strerror or exc}") from None
+            if not is_disk_full(exc):
+                raise BadInput(f"cannot write {output}: {exc.strerror or exc}") from None
+            if output.is_file():
+                output.unlink()  # a truncated export would pass for a whole one
+            raise DiskFull.at(output, "the export was not written") from None
     count = len(selection.papers)
     err.print(f"{count} paper{'s' * (count != 1)} ({selection.title}) as {fmt.strip().lower()}"
               f" to {output or 'standard output'} (suggested name {filename})", markup=False, highlight=False,

@@ -14,6 +14,7 @@ from papersift.cli.common import (
     STATE,
     TrustedProxiesOpt,
     app,
+    check_serving,
     err,
     open_service,
     progress,
@@ -77,7 +78,7 @@ def serve(host: str = HostOpt, port: int = PortOpt,
           no_embed: bool = typer.Option(False, "--no-embed", help="Lexical search only."),
           trusted_proxies: str = TrustedProxiesOpt, workers: int = WorkersOpt):
     """Run the website and the JSON API (OpenAPI at /openapi.json); new papers are indexed in the background."""
-    server_config(None, host, port, trusted_proxies)  # bad options fail before the service opens
+    check_serving(host, port, trusted_proxies)  # bad options or a taken port fail before the service opens
     _launch(host, port, trusted_proxies, no_embed, read_config(), workers=workers)
 
 
@@ -88,7 +89,7 @@ def start(host: str = HostOpt, port: int = PortOpt,
           hf_url: Optional[str] = typer.Option(None, envvar="PAPERSIFT_HF_URL", help="Hugging Face base URL."),
           trusted_proxies: str = TrustedProxiesOpt):
     """Quick start: create the database, load papers if it is empty, index, and serve."""
-    server_config(None, host, port, trusted_proxies)  # a bad port fails before minutes of loading, not after
+    check_serving(host, port, trusted_proxies)  # a bad or taken port fails before minutes of loading, not after
     config = read_config()
     svc = open_service(embedder=False)
     if svc.store.count_papers() == 0:
@@ -109,7 +110,7 @@ def run(host: str = HostOpt, port: int = PortOpt,
         no_embed: bool = typer.Option(False, "--no-embed", help="Lexical search only."),
         trusted_proxies: str = TrustedProxiesOpt, workers: int = WorkersOpt):
     """The website and API plus the scheduler: harvests and digest emails at the configured times."""
-    server_config(None, host, port, trusted_proxies)  # bad options fail before anything starts
+    check_serving(host, port, trusted_proxies)  # bad options or a taken port fail before anything starts
     config = read_config()
     if config.email_enabled:  # fail now, not at 07:00
         config.require_email()

@@ -15,7 +15,6 @@ searches over a small passing set skip the graph and scan those rows exactly.
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from typing import Iterable
@@ -25,7 +24,7 @@ import numpy as np
 
 from papersift.ids import paper_key
 from papersift.index.embedder import threads
-from papersift.index.vector_file import VectorFile
+from papersift.index.vector_file import VectorFile, write_atomically
 
 GRAPH_MIN = 20_000  # below this an exact scan (~2 ms) beats building and keeping a graph
 TAIL_MAX = 2_048  # rows scanned exactly before they are added to the graph
@@ -241,18 +240,15 @@ class GraphVectorIndex:
         with self._lock:
             if self._graph is None or not self._file.writable:
                 return
-            path = self.folder / "graph.faiss"
-            tmp = path.with_suffix(".tmp")
-            faiss.write_index(self._graph, str(tmp))
-            with open(tmp, "rb") as handle:
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
+            write_atomically(self.folder / "graph.faiss", lambda tmp: faiss.write_index(self._graph, str(tmp)))
             self._saved_rows = self._graph.ntotal
 
     def close(self) -> None:
-        if self._graph is not None and self._graph.ntotal > self._saved_rows:
-            self.save_graph()
-        self._file.close()
+        try:  # the rows are durable already: a graph that cannot be saved is caught up at the next start
+            if self._graph is not None and self._graph.ntotal > self._saved_rows:
+                self.save_graph()
+        finally:
+            self._file.close()
 
     # ---- reads
     def vector(self, paper_id: str) -> np.ndarray | None:

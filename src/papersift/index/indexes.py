@@ -14,11 +14,13 @@ import json
 import logging
 import os
 import shutil
+import threading
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from papersift.errors import as_disk_full
 from papersift.index.ann import GraphVectorIndex
 from papersift.index.lexical import LexicalIndex
 from papersift.index.vector import VectorIndex
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int], None] | None
 LEXICAL = "lexical"
 LEXICAL_MARK = "lexical.seq"
+EMBED_STEP = 32  # papers embedded (and cached) at a time; under a second on two busy cores
 
 
 def paper_text(paper: Paper) -> str:
@@ -85,8 +88,11 @@ class Indexes:
     def _set_lexical_mark(self, seq: int) -> None:
         target = self.index_dir / LEXICAL_MARK
         tmp = target.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"seq": seq}))
-        os.replace(tmp, target)
+        try:
+            tmp.write_text(json.dumps({"seq": seq}))
+            os.replace(tmp, target)
+        except OSError as exc:  # the old mark stands: these papers are indexed again next time
+            raise as_disk_full(exc, self.index_dir, "the index catches up once there is room") from None
         self.store.set_watermark(LEXICAL, seq)  # still shown by status commands of older versions
 
     def pending_lexical(self) -> int:
@@ -154,25 +160,29 @@ class Indexes:
             return 0
         return self.store.max_seq() - self._vector_start()
 
-    def sync_vectors(self, progress: Progress = None, limit: int | None = None, batch: int = 256) -> int:
+    def sync_vectors(self, progress: Progress = None, limit: int | None = None, batch: int = 256,
+                     stop: threading.Event | None = None) -> int:
         """Embed papers changed since the watermark (only those whose text changed) and index them;
         returns how many were embedded. Cached vectors are indexed in bigger batches. A follower
-        (``read_only``) leaves this to the machine's indexer."""
+        (``read_only``) leaves this to the machine's indexer. ``stop``: once set, return after the
+        few papers being embedded (what was embedded is cached; the watermark stays where it was)."""
         if self.embedder is None or self.read_only:
             return 0
-        embedded = 0
+        embedded, embed_batch = 0, batch
         chunk: list[tuple[int, Paper]] = []
         for seq, paper in self.store.iter_changes(self._vector_start()):
             chunk.append((seq, paper))
             if len(chunk) >= batch:
-                done = self._embed_chunk(chunk, progress)
+                done = self._embed_chunk(chunk, progress, stop)
+                if done is None:
+                    return embedded
                 embedded += done
                 chunk = []
                 if limit is not None and embedded >= limit:
                     return embedded
-                batch = 256 if done else 4096
+                batch = embed_batch if done else 4096
         if chunk:
-            embedded += self._embed_chunk(chunk, progress)
+            embedded += self._embed_chunk(chunk, progress, stop) or 0
         if hasattr(self.vectors, "catch_up_graph"):
             self.vectors.catch_up_graph()  # e.g. rows a restart left outside the saved graph
         return embedded
@@ -203,19 +213,24 @@ class Indexes:
         if closer is not None:
             closer()
 
-    def _embed_chunk(self, chunk: list[tuple[int, Paper]], progress: Progress) -> int:
+    def _embed_chunk(self, chunk: list[tuple[int, Paper]], progress: Progress,
+                     stop: threading.Event | None = None) -> int | None:
+        """Embed and index one chunk; None when ``stop`` was set first (nothing indexed, the mark kept)."""
         texts = {p.id: paper_text(p) for _, p in chunk}
         keys = {pid: text_hash(t) for pid, t in texts.items()}
         known = self.store.get_embeddings(self.embedder.name, keys)
         todo = [pid for pid in texts if pid not in known and texts[pid]]
         if progress and len(texts) > len(todo):
             progress(len(texts) - len(todo))
-        if todo:
-            vectors = self.embedder.embed([texts[p] for p in todo], progress=progress)
-            self.store.put_embeddings(
-                self.embedder.name, [(pid, keys[pid], vectors[i]) for i, pid in enumerate(todo)]
-            )
-            known.update({pid: vectors[i] for i, pid in enumerate(todo)})
+        # in steps, each cached at once: a stop waits for one step (onnxruntime cannot be interrupted,
+        # and a process that exits while a thread is inside it aborts), and loses nothing
+        for start in range(0, len(todo), EMBED_STEP):
+            if stop is not None and stop.is_set():
+                return None
+            step = todo[start:start + EMBED_STEP]
+            vectors = self.embedder.embed([texts[p] for p in step], progress=progress)
+            self.store.put_embeddings(self.embedder.name, [(pid, keys[pid], vectors[i]) for i, pid in enumerate(step)])
+            known.update({pid: vectors[i] for i, pid in enumerate(step)})
         last = chunk[-1][0]
         if hasattr(self.vectors, "seq"):
             if known:

@@ -22,10 +22,10 @@ import numpy as np
 import tantivy
 from tantivy import Occur, Query
 
-from papersift.errors import BadInput, Unavailable
+from papersift.errors import BadInput, DiskFull, Unavailable, as_disk_full, free_mb
 from papersift.ids import paper_key
-from papersift.index.filtering import date_range as _date_range, published_datetime as _published
-from papersift.index.lexical_schema import FIELD_ANALYZER, INDEX_ANALYZERS, RANK_ANALYZERS, schema as _schema
+from papersift.index.filtering import date_range as _date_range
+from papersift.index.lexical_schema import FIELD_ANALYZER, INDEX_ANALYZERS, RANK_ANALYZERS, document, schema as _schema
 from papersift.index.passing import PassingSets, filter_key
 from papersift.index.query import Filters, ParsedQuery
 from papersift.index.snippet import render as _render
@@ -37,6 +37,7 @@ _NS_PER_DAY = 86_400 * 10**9
 # Abstract words in more than this share of papers rank through the title only (``_common``; 20% of
 # 20/10/5% on SciFact train, bench/bm25_prune.py); not below COMMON_MIN_DOCS papers (BM25 is cheap).
 COMMON_SHARE, COMMON_MIN_DOCS = 0.2, 1_000
+ROOM = "the index catches up once there is room"  # what a full disk's message adds: the store has every paper
 
 
 @dataclass(frozen=True)
@@ -115,39 +116,21 @@ class LexicalIndex:
                     time.sleep(0.1)
         return self._writer
 
-    def _doc(self, p: Paper) -> tantivy.Document:
-        doc = tantivy.Document()
-        doc.add_text("id", p.id)
-        doc.add_integer("key", paper_key(p.id))
-        if p.title:
-            doc.add_text("title", p.title)
-        if p.abstract:
-            doc.add_text("abstract", p.abstract)
-        for author in p.authors or []:
-            doc.add_text("authors", author)
-        for cat in p.categories or []:
-            doc.add_text("categories", cat.strip().lower())
-        if p.organization and p.organization.strip():
-            doc.add_text("org", p.organization)
-            doc.add_text("org_raw", p.organization.strip().lower())
-        published = _published(p.published)
-        if published is not None:
-            doc.add_date("published", published)
-        doc.add_boolean("has_code", p.has_code)
-        doc.add_unsigned("upvotes", max(0, int(p.upvotes or 0)))
-        return doc
-
     def add(self, papers: Iterable[Paper]) -> int:
         """Upsert by id (visible after :meth:`commit`)."""
         n = 0
         with self._lock:
             writer = self._get_writer()
-            for paper in papers:
-                # delete-then-add: a delete only hits documents added before it, so a paper
-                # repeated in one batch keeps its last version
-                writer.delete_documents_by_term("id", paper.id)
-                writer.add_document(self._doc(paper))
-                n += 1
+            try:
+                for paper in papers:
+                    # delete-then-add: a delete only hits documents added before it, so a paper
+                    # repeated in one batch keeps its last version
+                    writer.delete_documents_by_term("id", paper.id)
+                    writer.add_document(document(paper))
+                    n += 1
+            except ValueError as exc:  # a worker thread failed writing a segment (a full disk...)
+                del writer
+                raise self._failed(exc) from None
         return n
 
     def delete(self, ids: Iterable[str]) -> None:
@@ -160,10 +143,22 @@ class LexicalIndex:
         with self._lock:
             self._passing.clear()  # passing sets listed before this commit are stale
             if self._writer is not None:
-                self._writer.commit()
-                self._writer.wait_merging_threads()  # also releases the directory lock
+                try:
+                    self._writer.commit()
+                    self._writer.wait_merging_threads()  # also releases the directory lock
+                except ValueError as exc:  # e.g. a full disk
+                    raise self._failed(exc) from None
                 self._writer = None
             self._index.reload()
+
+    def _failed(self, exc: ValueError) -> BaseException:
+        """Drop the writer after a failed write (a failed tantivy writer stays failed; dropping it releases
+        the directory lock); the caller's mark has not moved, so its next batch adds these papers again. A
+        worker thread's error only says it was killed, so a disk without room then names the cause."""
+        self._writer = None
+        if "killed" in str(exc) and self.path is not None and free_mb(self.path) == 0:
+            return DiskFull.at(self.path, ROOM)
+        return as_disk_full(exc, self.path, ROOM) if self.path is not None else exc
 
     def reload(self) -> bool:
         """See commits made by another process (a web worker beside the machine's indexer); True when

@@ -6,7 +6,10 @@ from __future__ import annotations
 import tantivy
 from tantivy import Filter, TextAnalyzerBuilder, Tokenizer
 
+from papersift.ids import paper_key
+from papersift.index.filtering import published_datetime
 from papersift.index.query import STOPWORDS
+from papersift.model import Paper
 
 EN, NAME = "papersift_en", "papersift_name"
 
@@ -44,3 +47,27 @@ def schema() -> tantivy.Schema:
     sb.add_unsigned_field("upvotes", fast=True)
     sb.add_integer_field("key", indexed=True, fast=True)  # papersift.ids.paper_key: lists a passing set cheaply
     return sb.build()
+
+
+def document(p: Paper) -> tantivy.Document:
+    """A paper as the lexical index keeps it."""
+    doc = tantivy.Document()
+    doc.add_text("id", p.id)
+    doc.add_integer("key", paper_key(p.id))
+    if p.title:
+        doc.add_text("title", p.title)
+    if p.abstract:
+        doc.add_text("abstract", p.abstract)
+    for author in p.authors or []:
+        doc.add_text("authors", author)
+    for cat in p.categories or []:
+        doc.add_text("categories", cat.strip().lower())
+    if p.organization and p.organization.strip():
+        doc.add_text("org", p.organization)
+        doc.add_text("org_raw", p.organization.strip().lower())
+    published = published_datetime(p.published)
+    if published is not None:
+        doc.add_date("published", published)
+    doc.add_boolean("has_code", p.has_code)
+    doc.add_unsigned("upvotes", max(0, int(p.upvotes or 0)))
+    return doc

@@ -40,17 +40,19 @@ import json
 import logging
 import os
 import secrets
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
-from papersift.errors import Unavailable
+from papersift.errors import DiskFull, Unavailable, as_disk_full
 
 FORMAT = 2  # 1: float32 rows in rows.f32
 ROW_TYPE = np.float16
 READ_BLOCK = 16_384  # rows per read when a range is scanned (24 MB of float32 at 384 dimensions)
 LONG_READ = 65_536  # bytes from which one read drops the GIL while it runs
+ROOM = "the index catches up once there is room"  # what a DiskFull here adds: the store keeps every paper
 log = logging.getLogger(__name__)
 
 _pread = ctypes.PyDLL(None, use_errno=True).pread  # PyDLL: the call keeps the GIL (see above)
@@ -217,12 +219,14 @@ class VectorFile:
         """Stage rows for these ids (visible after :meth:`commit`)."""
         self._check_writable()
         vectors = np.asarray(vectors, dtype=np.float32).reshape(len(ids), self.dim)
-        self._rows_out.write(np.ascontiguousarray(vectors, dtype=ROW_TYPE).tobytes())
-        self._write_ids("+", ids)
+        with self._or_roll_back():
+            self._rows_out.write(np.ascontiguousarray(vectors, dtype=ROW_TYPE).tobytes())
+            self._write_ids("+", ids)
         self._pending += len(ids)
 
     def tombstone(self, ids: list[str]) -> None:
-        self._write_ids("-", ids)
+        with self._or_roll_back():
+            self._write_ids("-", ids)
 
     def _write_ids(self, sign: str, ids: list[str]) -> None:
         self._check_writable()
@@ -241,18 +245,39 @@ class VectorFile:
     def commit(self, seq: int | None = None) -> None:
         """Make staged rows and deletions durable, then publish them with the new manifest."""
         self._check_writable()
-        for handle in (self._rows_out, self._ids_out):
-            handle.flush()
-            os.fsync(handle.fileno())
+        with self._or_roll_back():
+            for handle in (self._rows_out, self._ids_out):
+                handle.flush()
+                os.fsync(handle.fileno())
+            _write_manifest(self._manifest_path, {"format": FORMAT, "dim": self.dim, "model": self.model,
+                                                  "rows": self.count + self._pending, "ids_bytes": self._ids_bytes,
+                                                  "seq": self.seq if seq is None else seq,
+                                                  "generation": self.generation})
         self.count += self._pending
         self._pending = 0
         if seq is not None:
             self.seq = seq
-        _write_manifest(self._manifest_path, {"format": FORMAT, "dim": self.dim, "model": self.model,
-                                              "rows": self.count, "ids_bytes": self._ids_bytes, "seq": self.seq,
-                                              "generation": self.generation})
         if self._fd < 0:
             self._open_reader()
+
+    @contextmanager
+    def _or_roll_back(self):
+        """A write that fails (a full disk) takes back everything staged since the last commit: the
+        files are cut back to the committed lengths, and the next append starts from there."""
+        try:
+            yield
+        except (OSError, DiskFull) as exc:  # DiskFull: the manifest's write_atomically has named it already
+            for handle in (self._rows_out, self._ids_out):
+                try:
+                    handle.close()  # what is still buffered fails to flush again, and is dropped
+                except OSError:
+                    pass
+            manifest = self._read_manifest() or {"rows": 0, "ids_bytes": 0, "seq": 0}
+            self.count, self._ids_bytes, self.seq = manifest["rows"], manifest["ids_bytes"], manifest["seq"]
+            self._pending = 0
+            self._truncate_to_committed()
+            self._rows_out, self._ids_out = open(self._rows_path, "ab"), open(self._ids_path, "ab")
+            raise as_disk_full(exc, self.folder, ROOM) from None
 
     def close(self) -> None:
         for handle in (self._rows_out, self._ids_out):
@@ -264,14 +289,39 @@ class VectorFile:
         self._lock_file.close()  # releases the writer's lock
 
 
-def _write_manifest(path: Path, manifest: dict) -> None:
+def writer_lock_held(folder: Path) -> bool:
+    """Whether another open VectorFile (this process's or another's) holds ``folder``'s writer lock.
+    A caller that would only fail later can say so before loading anything. The probe takes the
+    lock for a moment when it is free and lets it go at once."""
+    try:
+        handle = open(Path(folder) / "lock", "r")  # no such file: nobody ever wrote this folder
+    except OSError:
+        return False  # opening the index says what is wrong with the folder
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+    return False  # closing the file let the lock go
+
+
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """``write(tmp)`` beside ``path``, made durable, then renamed over it: a crash keeps the old file,
+    and a write that fails (a full disk) leaves no partial file behind taking up the room."""
     tmp = path.with_suffix(".tmp")
-    with open(tmp, "w") as handle:
-        handle.write(json.dumps(manifest))
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        write(tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as exc:  # faiss reports a failed write as RuntimeError
+        tmp.unlink(missing_ok=True)
+        raise as_disk_full(exc, path.parent, ROOM) from None
     _fsync_dir(path.parent)
+
+
+def _write_manifest(path: Path, manifest: dict) -> None:
+    write_atomically(path, lambda tmp: tmp.write_text(json.dumps(manifest)))
 
 
 def _upgrade_float32(vf: VectorFile) -> None:

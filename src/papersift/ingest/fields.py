@@ -21,7 +21,7 @@ MAX_TITLE_CHARS = 1000
 MAX_TEXT_CHARS = 100_000  # abstract, comment, AI summary
 MAX_NAME_CHARS = 1000  # one author, an organisation
 MAX_REF_CHARS = 2048  # identifiers and URLs (a GitHub repo, a project page)
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 
 
 def field(obj: dict, name: str, required: bool = False) -> Any:

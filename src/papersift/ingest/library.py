@@ -143,6 +143,8 @@ def _strings(values: Iterable[object]) -> Iterable[str]:
             yield value
         elif isinstance(value, (list, tuple)):
             yield from (v for v in value if isinstance(v, str))
+        elif isinstance(value, dict):  # rispy's unknown tags: {"XY": ["value", ...]}
+            yield from _strings(value.values())
 
 
 def _is_arxiv(*values: object) -> bool:

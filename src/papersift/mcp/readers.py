@@ -5,11 +5,16 @@ The caller is resolved on every tool call, the same way the JSON API does it
 header, over stdio from the token the process was started with (``papersift mcp --token``). No
 token means anonymous: the public tools answer as the website does for a visitor, the personal
 ones return a tool error that says a token is needed.
+
+A tool whose annotations say it writes (``read_only_hint`` false) is registered through
+:func:`writes`: while it runs, resolving the caller demands a read-and-write token, so a read-only
+token gets a tool error from every such tool without each one having to ask.
 """
 
 from __future__ import annotations
 
 import functools
+from contextvars import ContextVar
 from typing import Callable, TypeVar
 
 from mcp.server.mcpserver import Context
@@ -24,6 +29,21 @@ NEEDS_TOKEN = ("this tool needs a token: send 'Authorization: Bearer <api token>
                "or with `papersift admin create-token EMAIL`")
 
 F = TypeVar("F", bound=Callable)
+_WRITING: ContextVar[bool] = ContextVar("papersift_mcp_writing", default=False)
+
+
+def writes(fn: F) -> F:
+    """A tool that changes the reader's data: the caller it resolves must hold a read-and-write token."""
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        mark = _WRITING.set(True)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _WRITING.reset(mark)
+
+    return call  # type: ignore[return-value]
 
 
 def guarded(fn: F) -> F:
@@ -35,15 +55,18 @@ def guarded(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except PapersiftError as exc:
-            raise ToolError(exc.message) from None
+            raise ToolError(getattr(exc, "public_message", exc.message)) from None
 
     return call  # type: ignore[return-value]
 
 
-def tool_description(fn: Callable, personal: bool = False) -> str:
-    """The tool's docstring as one paragraph (clients show it as it comes), saying whether it needs a token."""
+def tool_description(fn: Callable, personal: bool = False, write: bool = False) -> str:
+    """The tool's docstring as one paragraph (clients show it as it comes), saying whether it needs a
+    token, and for a write one that is not read-only."""
     text = " ".join((fn.__doc__ or "").split())
-    return f"{text} Needs an API token (the reader's own data)." if personal else text
+    if not personal:
+        return text
+    return f"{text} Needs an API token{' with the write scope' if write else ''} (the reader's own data)."
 
 
 class Readers:
@@ -63,7 +86,7 @@ class Readers:
         """The caller, or None when anonymous; a wrong or revoked token is an error, not anonymity,
         so that a misconfigured client hears about it on its first call."""
         secret = self.secret(ctx)
-        return None if secret is None else self.hub.accounts.user_for_token(secret)
+        return None if secret is None else self.hub.accounts.user_for_token(secret, write=_WRITING.get())
 
     def reader(self, ctx: Context | None) -> User:
         user = self.viewer(ctx)

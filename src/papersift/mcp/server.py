@@ -8,10 +8,12 @@ call (``readers.py``).
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.transport_security import TransportSecuritySettings
+from pydantic import ValidationError
 from starlette.routing import Route
 
 from papersift.mcp.readers import Readers
@@ -24,15 +26,40 @@ INSTRUCTIONS = (
     "papersift: a self-hosted Daily Papers (arXiv and Hugging Face papers, ranked by upvotes). "
     "Search with search_papers (words, \"phrases\", -exclusions, author:, cat:, org:, title:, id:), open one "
     "with get_paper (markdown included), browse daily_papers or trending_papers, follow similar_papers. "
-    "With an API token: my_library, my_recommendations, save_paper, upvote_paper, paper_feedback, whoami."
+    "With an API token: my_library, my_recommendations, save_paper, upvote_paper, paper_feedback, whoami "
+    "(a read-only token: all but save_paper, upvote_paper and paper_feedback)."
 )
+
+
+class OneLineErrors(MCPServer):
+    """Arguments that fail the tool's schema come back as one line naming each bad argument: the SDK's
+    own message is pydantic's multi-line report with a documentation URL, which the docs promise not."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context=None):
+        try:
+            return await super().call_tool(name, arguments, context)
+        except UnexpectedToolError:
+            raise
+        except ToolError as exc:
+            if not isinstance(exc.__cause__, ValidationError):
+                raise
+            raise ToolError(f"{name}: {argument_errors(exc.__cause__)}") from exc.__cause__
+
+
+def argument_errors(exc: ValidationError) -> str:
+    """``k: Input should be less than or equal to 50; query: Field required`` (values left out)."""
+    parts = []
+    for error in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(p) for p in error.get("loc", ())) or "arguments"
+        parts.append(f"{where}: {' '.join(str(error.get('msg', 'invalid value')).split())}")
+    return "; ".join(parts[:5]) + ("; ..." if len(parts) > 5 else "")
 
 
 def build_server(hub: Papersift, token: str | None = None) -> MCPServer:
     """The MCP server over the front door, every tool registered; ``token``: see :class:`Readers`."""
     # WARNING: the SDK configures the root logger at this level; INFO would log every tool call
-    server = MCPServer("papersift", title="papersift", version="0.1.0", instructions=INSTRUCTIONS,
-                       log_level="WARNING")
+    server = OneLineErrors("papersift", title="papersift", version="0.1.0", instructions=INSTRUCTIONS,
+                           log_level="WARNING")
     readers = Readers(hub, token)
     register_public(server, hub, readers)
     register_personal(server, hub, readers)

@@ -2,7 +2,8 @@
 
 Each needs an API token (see ``server.Readers``); without one the call returns a tool error that
 says so. The writes are idempotent, as on the website and the JSON API: saving twice keeps one
-save, and ``saved=false`` / ``upvoted=false`` / ``on=false`` undo.
+save, and ``saved=false`` / ``upvoted=false`` / ``on=false`` undo. They are the tools annotated
+``PERSONAL_WRITE``, and a read-only token gets a tool error from each (``readers.writes``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from papersift.mcp import shapes
-from papersift.mcp.readers import Readers, guarded, tool_description
+from papersift.mcp.readers import Readers, guarded, tool_description, writes
 from papersift.mcp.tools_public import PaperId
 from papersift.service import Papersift
 
@@ -29,9 +30,9 @@ class PersonalTools:
 
     @guarded
     def whoami(self, ctx: Context) -> dict[str, Any]:
-        """The reader this token belongs to (email, display name, whether an admin)."""
+        """The reader this token belongs to (email, display name, whether an admin, the token's scope: read or write)."""
         user = self.readers.reader(ctx)
-        return {"email": user.email, "name": user.name, "is_admin": user.is_admin}
+        return {"email": user.email, "name": user.name, "is_admin": user.is_admin, "scope": user.token_scope}
 
     @guarded
     def my_library(self, ctx: Context,
@@ -87,4 +88,6 @@ def register_personal(server: MCPServer, hub: Papersift, readers: Readers) -> No
                              (tools.save_paper, "Save a paper", PERSONAL_WRITE),
                              (tools.upvote_paper, "Upvote a paper", PERSONAL_WRITE),
                              (tools.paper_feedback, "More like this / not for me", PERSONAL_WRITE)):
-        server.add_tool(fn, title=title, description=tool_description(fn, personal=True), annotations=hints)
+        reads = bool(hints.read_only_hint)  # the annotation decides, so no write tool can forget the scope
+        server.add_tool(fn if reads else writes(fn), title=title, annotations=hints,
+                        description=tool_description(fn, personal=True, write=not reads))

@@ -20,7 +20,7 @@ from papersift.mcp.readers import Readers, guarded, tool_description
 from papersift.service import Papersift
 
 MAX_QUERY = 2000  # as the JSON API's search
-DAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"  # ASCII: the schema's "\d" takes any script's digits
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
 PaperId = Annotated[str, Field(min_length=1, max_length=200,
@@ -85,9 +85,10 @@ class PublicTools:
     def daily_papers(
         self, ctx: Context,
         date: Annotated[Day, Field(description="One day's feed, YYYY-MM-DD.")] = None,
-        week: Annotated[Optional[str], Field(pattern=r"^\d{4}-W\d{2}$",
+        week: Annotated[Optional[str], Field(pattern=r"^[0-9]{4}-W[0-9]{2}$",
                                              description="An ISO week's feed, e.g. 2025-W30.")] = None,
-        month: Annotated[Optional[str], Field(pattern=r"^\d{4}-\d{2}$", description="A month's feed, e.g. 2025-07.")] = None,
+        month: Annotated[Optional[str], Field(pattern=r"^[0-9]{4}-[0-9]{2}$",
+                                              description="A month's feed, e.g. 2025-07.")] = None,
         sort: Annotated[Sort, Field(description=(
             "trending (upvotes with time decay, the default), upvotes (most upvoted) or published (newest)."))] = "trending",
         page: Annotated[int, Field(ge=1, le=10000, description="Page, from 1.")] = 1,

@@ -2,9 +2,10 @@
 and the MCP tools' streamable HTTP transport at ``/mcp`` (``mcp/``, its session manager run by the lifespan).
 
 Errors under ``/api`` are JSON 4xx; anywhere else they render the website's error page. An
-unexpected exception is logged with its traceback and answered with a generic 500 (JSON or page),
-never a stack trace. Every request body is capped (``MAX_BODY_BYTES``, server/middleware.py); HEAD
-and OPTIONS work on every route. The background indexer and the scheduler start and stop with it.
+unexpected exception is logged in one line with the request's id (server/logs.py) and answered with
+a generic 500 (JSON or page) naming that id, never a stack trace. Every request body is capped
+(``MAX_BODY_BYTES``, server/middleware.py); HEAD and OPTIONS work on every route. The background
+indexer and the scheduler start and stop with it.
 
 There is no Swagger page: it would load swagger-ui from a CDN (a third-party script on this
 origin). The machine-readable description is at ``/openapi.json``.
@@ -25,8 +26,10 @@ from papersift.config import Config, load_config
 from papersift.digest import Digests
 from papersift.errors import PapersiftError
 from papersift.mcp import HttpEndpoint
+from papersift.server.access_log import mask_private_paths
 from papersift.server.indexer import BackgroundIndexer
 from papersift.server.kernels import single_threaded_kernels
+from papersift.server.logs import RequestIds, configure_logging, describe, request_id
 from papersift.server.middleware import (
     CatchAll,
     CountedBodyLimit,
@@ -60,10 +63,12 @@ def create_app(service: Papersift, background: bool = True, website: bool = True
     (``load_config()`` if not given); ``scheduler``: started and stopped with the app (``papersift run``)."""
     config = config or load_config()
     mcp = HttpEndpoint(service)  # the MCP tools over streamable HTTP at /mcp (docs/MCP.md)
+    configure_logging()  # after the MCP SDK has put its rich handler on the root logger: see server/logs.py
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         single_threaded_kernels()  # server/kernels.py
+        mask_private_paths()  # after uvicorn configured logging, in every worker: server/access_log.py
         indexer = BackgroundIndexer(service) if background else None
         for job in (indexer, scheduler):
             if job:
@@ -86,6 +91,7 @@ def create_app(service: Papersift, background: bool = True, website: bool = True
     app.add_middleware(DeclaredBodyLimit, limit=MAX_BODY_BYTES, respond=respond, larger=larger)
     app.add_middleware(HeadAndOptions)
     app.add_middleware(NoSniff)
+    app.add_middleware(RequestIds)  # outermost: every answer, a 413 or a 500 included, carries the id
 
     app.state.config = config
     app.state.service = service
@@ -111,7 +117,10 @@ def _responder(website: bool):
 def _install_error_handlers(app: FastAPI, respond, website: bool) -> None:
     @app.exception_handler(PapersiftError)
     async def _papersift_error(request: Request, exc: PapersiftError):
-        return respond(request, exc.http_status, exc.code, exc.message)
+        if exc.http_status >= 500:  # the server's own trouble (arXiv unreachable, a full disk): the operator's to see
+            log.warning("request %s %s %s: %s", request_id(request.scope), request.method, request.url.path[:200],
+                        exc.message)
+        return respond(request, exc.http_status, exc.code, getattr(exc, "public_message", exc.message))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError):
@@ -130,6 +139,9 @@ def _install_error_handlers(app: FastAPI, respond, website: bool) -> None:
 
 
 def _unexpected(respond, request: Request, exc: Exception):
-    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    rid = request_id(request.scope)
+    # one line, no traceback rendered on the event loop (server/logs.py); the whole one only at DEBUG
+    log.error("request %s %s %s failed: %s", rid, request.method, request.url.path[:200], describe(exc))
+    log.debug("request %s traceback", rid, exc_info=exc)
     return respond(request, 500, "internal_error",
-                   "something went wrong on our side; it has been logged. Please try again later.")
+                   f"something went wrong on our side; it has been logged as request {rid}. Please try again later.")

@@ -13,6 +13,12 @@ poll, and the loop below is short enough to read whole and to test with a fake c
   (harvests resume from cursors, the outbox builds a digest once).
 * **Poll.** Every ``digest.poll_seconds`` the outbox's due messages go out: retries after
   backoff and confirmation emails the website could not send at once.
+* **Failures.** A source that is down or a full disk is the world, not a bug: one log line with
+  the reason (a ``PapersiftError``'s message). Only an unexpected exception logs its traceback.
+* **Stopping.** :meth:`Scheduler.stop` sets an event that every wait watches, the harvests'
+  retry waits included, and waits at most a second for the thread: a daemon, so a harvest still
+  blocked on a socket cannot hold up Ctrl-C. A job cut short by a stop is not recorded as run,
+  so the next start runs it again.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from papersift.config import Config, parse_time
+from papersift.errors import PapersiftError
 from papersift.service import Papersift, days_back
 
 log = logging.getLogger("papersift.scheduler")
@@ -82,20 +89,21 @@ class Scheduler:
     # ---- the jobs
     def harvest(self) -> dict:
         schedule, report = self.config.schedule, {}
-        if "hf" in schedule.sources:
+        sources = {
+            "hf": ("Hugging Face", lambda: self.service.harvest_hf(
+                days_back(schedule.hf_days), base_url=os.environ.get("PAPERSIFT_HF_URL"), stop=self._stop)),
+            "arxiv": ("arXiv", lambda: self.service.harvest_arxiv(
+                set_spec=schedule.arxiv_set, base_url=os.environ.get("PAPERSIFT_ARXIV_OAI_URL"), stop=self._stop)),
+        }
+        for name, (label, run) in sources.items():
+            if name not in schedule.sources or self._stop.is_set():
+                continue
             try:
-                report["hf"] = self.service.harvest_hf(days_back(schedule.hf_days),
-                                                       base_url=os.environ.get("PAPERSIFT_HF_URL")).as_dict()
+                report[name] = run().as_dict()
             except Exception as exc:  # one source down must not stop the other
-                log.exception("Hugging Face harvest failed")
-                report["hf"] = {"error": str(exc)}
-        if "arxiv" in schedule.sources:
-            try:
-                report["arxiv"] = self.service.harvest_arxiv(
-                    set_spec=schedule.arxiv_set, base_url=os.environ.get("PAPERSIFT_ARXIV_OAI_URL")).as_dict()
-            except Exception as exc:
-                log.exception("arXiv harvest failed")
-                report["arxiv"] = {"error": str(exc)}
+                if not self._stop.is_set():  # a harvest cut short by a shutdown is no failure
+                    _log_failure(f"{label} harvest", exc)
+                report[name] = {"error": str(exc)}
         return report
 
     def send_digests(self) -> dict:
@@ -109,7 +117,7 @@ class Scheduler:
         now = self.clock()
         ran: dict[str, dict] = {}
         for job in self.jobs:
-            if not job.times:
+            if not job.times or self._stop.is_set():
                 continue
             due = latest_moment(job.times, self.zone, now)
             cursor = self.store.get_cursor(f"schedule:{job.name}") or {}
@@ -119,8 +127,10 @@ class Scheduler:
             try:
                 result = job.action()
             except Exception as exc:  # logged; the next scheduled moment tries again
-                log.exception("%s failed", job.name)
+                _log_failure(job.name, exc)
                 result = {"error": str(exc)}
+            if self._stop.is_set():  # cut short by a shutdown: not done, so the next start runs it
+                return ran
             # recorded after the run: a crash mid-job runs it again on restart (jobs are idempotent)
             self.store.set_cursor(f"schedule:{job.name}", {"for": _iso(due), "finished": _iso(self.clock()),
                                                           "result": _short(result)})
@@ -133,8 +143,8 @@ class Scheduler:
                     report = self.digests.send_pending()
                     if report.sent or report.retry or report.failed:
                         ran["outbox"] = report.as_dict()
-                except Exception:
-                    log.exception("sending due outbox messages failed")
+                except Exception as exc:
+                    _log_failure("sending due outbox messages", exc)
         return ran
 
     def seconds_to_next(self) -> float:
@@ -149,16 +159,27 @@ class Scheduler:
         while not self._stop.is_set():
             try:
                 self.run_pending()
-            except Exception:  # the loop itself must survive anything (a locked database...)
-                log.exception("scheduler round failed")
+            except Exception as exc:  # the loop itself must survive anything (a locked database...)
+                _log_failure("scheduler round", exc)
             self._stop.wait(self.seconds_to_next())
 
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self, timeout: float = 60) -> None:
+    def stop(self, timeout: float = 1.0) -> None:
+        """Stop the loop; a job still running ends at its next wait (or with the process: a daemon)."""
         self._stop.set()
-        self._thread.join(timeout=timeout)
+        if self._thread.is_alive():
+            self._thread.join(timeout=timeout)
+
+
+def _log_failure(what: str, exc: Exception) -> None:
+    """A PapersiftError says what is wrong in one line (a source unreachable, a full disk): that
+    line, no traceback. Anything else is a bug, and its traceback is what finds it."""
+    if isinstance(exc, PapersiftError):
+        log.warning("%s failed: %s", what, exc.message)
+    else:
+        log.error("%s failed", what, exc_info=exc)
 
 
 def _short(result: dict) -> dict:

@@ -6,6 +6,10 @@
   SHA-256, so a leaked database cannot be replayed as a cookie or a token. (A fast hash is
   enough here: unlike passwords these secrets are not guessable.)
 * Each session has its own random CSRF token; the website checks it on every POST.
+* An API token is read-only (``read``: every read, no vote, save, submission or feedback) or
+  read-and-write (``write``, the default, what every token could do before scopes existed). The
+  resolved user carries the scope (``User.token_scope``); :meth:`Accounts.user_for_token` with
+  ``write=True`` refuses a read-only token, and the interfaces ask for that on every write.
 * Log-in throttling: after ``MAX_FAILURES`` wrong passwords for one email from one address
   within ``FAILURE_WINDOW``, further attempts (even correct ones) get 429 until the window passes.
 """
@@ -31,6 +35,10 @@ SESSION_LIFETIME = timedelta(days=30)
 PASSWORD_MIN, PASSWORD_MAX = 8, 512
 NAME_MAX, EMAIL_MAX = 60, 254
 TOKEN_PREFIX = "pst_"
+TOKEN_SCOPES = ("read", "write")
+READ_ONLY = ("this API token is read-only: it can search and read (your library, recommendations, signals) but "
+             "not vote, save, submit or give feedback; create a read-and-write token at /settings or with "
+             "`papersift admin create-token EMAIL`")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 
@@ -164,19 +172,25 @@ class Accounts:
             self.store.delete_session(secret_hash(session_id))
 
     # ---- API tokens
-    def create_token(self, user: User, name: str | None = None) -> tuple[ApiToken, str]:
-        """A new token; the secret is returned once and never stored."""
+    def create_token(self, user: User, name: str | None = None, scope: str = "write") -> tuple[ApiToken, str]:
+        """A new token, ``scope`` "read" or "write"; the secret is returned once and never stored."""
+        if scope not in TOKEN_SCOPES:
+            raise BadInput(f"a token's scope is read or write, not {str(scope)[:40]!r}")
         label = " ".join((name or "").split())[:NAME_MAX] or "API token"
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        return self.store.create_api_token(secret_hash(secret), user.id, label), secret
+        return self.store.create_api_token(secret_hash(secret), user.id, label, scope), secret
 
-    def user_for_token(self, secret: str | None) -> User:
+    def user_for_token(self, secret: str | None, write: bool = False) -> User:
+        """The token's user (``token_scope`` set); ``write``: the caller is about to change something,
+        which a read-only token may not (Forbidden)."""
         if not secret:
             raise Unauthorized("this action needs an API token: send 'Authorization: Bearer <token>' "
                                "(create one at /settings or with `papersift admin create-token EMAIL`)")
         user = self.store.user_for_api_token(secret_hash(secret.strip())) if len(secret) <= 200 else None
         if user is None:
             raise Unauthorized("unknown or revoked API token")
+        if write and user.token_scope != "write":
+            raise Forbidden(READ_ONLY)
         return user
 
     def tokens(self, user: User) -> list[ApiToken]:

@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from papersift.config import index_dir_setting
-from papersift.errors import BadInput, NotFound
+from papersift.errors import BadInput, DiskFull, NotFound, Unavailable
 from papersift.feed.daily import FeedPage, daily_papers, parse_period, period_for_date
 from papersift.index.indexes import Indexes
 from papersift.index.query import Filters
+from papersift.index.vector_file import writer_lock_held
 from papersift.ingest import arxiv, beir, hf
+from papersift.ingest.http import stoppable_sleep
 from papersift.ingest.jsonl import Unreadable, read_jsonl
 from papersift.model import Paper, UpsertResult, normalize_paper_id
 from papersift.search.searcher import MODES, Searcher, SearchResults
@@ -125,13 +127,21 @@ class Corpus:
             else:
                 pending.append(record)
             if len(pending) >= batch:
-                report.result += self.store.upsert_papers(pending)
+                self._store_batch(pending, report)
                 pending = []
             if progress:
                 progress(1)
         if pending:
-            report.result += self.store.upsert_papers(pending)
+            self._store_batch(pending, report)
         return report
+
+    def _store_batch(self, papers: list[Paper], report: IngestReport) -> None:
+        try:
+            report.result += self.store.upsert_papers(papers)
+        except DiskFull as exc:  # the batches before it are committed: say so, and how to go on
+            kept = report.result.inserted + report.result.updated + report.result.unchanged
+            raise DiskFull(f"{exc.message}: the {kept} records before this batch of {len(papers)} are stored; "
+                           "run the same command again once there is room (stored records stay as they are)") from None
 
     def ingest_file(self, kind: str, path: str | Path, limit: int | None = None,
                     progress: Progress = None, index: bool = True) -> IngestReport:
@@ -157,10 +167,12 @@ class Corpus:
 
     def harvest_arxiv(self, from_date: str | None = None, until_date: str | None = None,
                       set_spec: str | None = "cs", base_url: str | None = None,
-                      max_pages: int | None = None, progress: Progress = None) -> IngestReport:
+                      max_pages: int | None = None, progress: Progress = None,
+                      stop: threading.Event | None = None) -> IngestReport:
         """OAI-PMH harvest. Each page and its resumption cursor commit together, so a killed harvest
         resumes at the next page. Without ``from_date`` it continues from the day the last complete
-        harvest of this set reached (or three days back on the first run)."""
+        harvest of this set reached (or three days back on the first run). ``stop``: setting it ends
+        a wait between pages or before a retry at once (raising ``Stopped``)."""
         for value in (from_date, until_date):
             if value is not None:
                 _check_date(value)
@@ -170,7 +182,7 @@ class Corpus:
             from_date = last["until"] if last else days_back(3)[0]
         name = f"arxiv-oai:{set_spec or '*'}:{from_date}:{until_date or ''}"
         cursor = self.store.get_cursor(name)
-        harvester = arxiv.OAIHarvester(base_url) if base_url else arxiv.OAIHarvester()
+        harvester = arxiv.OAIHarvester(base_url or arxiv.DEFAULT_OAI_URL, **_waits(stop))
         report = IngestReport()
         pages, finished = 0, True
         for page in harvester.harvest(from_date, until_date, set_spec, cursor=cursor):
@@ -196,12 +208,17 @@ class Corpus:
         with arxiv.OAIHarvester(base_url or arxiv.DEFAULT_OAI_URL, timeout=30, max_attempts=3, max_wait=10) as client:
             return client.get_record(paper_id)
 
-    def harvest_hf(self, days: Iterable[str], base_url: str | None = None, progress: Progress = None) -> IngestReport:
-        """Fetch Daily Papers day by day; a day the API rejects is reported and skipped."""
+    def harvest_hf(self, days: Iterable[str], base_url: str | None = None, progress: Progress = None,
+                   stop: threading.Event | None = None) -> IngestReport:
+        """Fetch Daily Papers day by day; a day the API rejects is reported and skipped. ``stop`` as
+        for :meth:`harvest_arxiv`."""
         days = list(days)
         for day in days:
             _check_date(day)
-        client = hf.HFDailyClient(base_url) if base_url else hf.HFDailyClient()
+        options = _waits(stop)
+        if base_url:
+            options["base_url"] = base_url
+        client = hf.HFDailyClient(**options)
         report = IngestReport()
         for number, day in enumerate(days, 1):
             try:
@@ -220,6 +237,8 @@ class Corpus:
     # ---- indexing
     def index(self, progress: Progress = None, limit: int | None = None, rebuild: bool = False,
               embed: bool = True) -> dict[str, int]:
+        if embed and self._indexes is None and self._embedder_spec is not False and not self.follower:
+            self._refuse_a_second_vector_writer()
         indexes = self.indexes if embed else self.indexes_lexical_only()
         if rebuild:
             indexes.rebuild_lexical()
@@ -229,6 +248,14 @@ class Corpus:
             lexical = indexes.sync_lexical(progress)
             vectors = indexes.sync_vectors(progress, limit=limit) if embed else 0
         return {"lexical": lexical, "vectors": vectors, "papers": self.store.count_papers()}
+
+    def _refuse_a_second_vector_writer(self) -> None:
+        """Another process writing the vector folder (a running server keeps it current) would let
+        this one load the model and embed a batch, only to fail at its first write: say so first."""
+        folder = self.index_dir / "vectors"
+        if writer_lock_held(folder):
+            raise Unavailable(f"another papersift process (a running server?) is updating the vector index in "
+                              f"{folder} and indexes new papers itself: stop it to index from here")
 
     # ---- queries
     def search(self, query: str, filters: Filters | None = None, mode: str = "hybrid",
@@ -275,6 +302,11 @@ def _check_date(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise BadInput(f"bad date {value[:40]!r}: expected YYYY-MM-DD") from None
+
+
+def _waits(stop: threading.Event | None) -> dict:
+    """A live source's waits (retries, pauses between pages): cut short once ``stop`` is set."""
+    return {"sleep": stoppable_sleep(stop)} if stop is not None else {}
 
 
 def days_back(n: int, until: date | None = None) -> list[str]:

@@ -22,7 +22,8 @@ from datetime import date, timedelta
 
 from papersift.errors import BadInput, NotFound, Unauthorized
 from papersift.ingest.library import MAX_BYTES as LIBRARY_MAX_BYTES, read_library
-from papersift.model import Paper, User, normalize_paper_id
+from papersift.ingest.sandbox import run_in_child
+from papersift.model import User, normalize_paper_id
 from papersift.service.catalog import Card, Catalog
 from papersift.service.corpus import Corpus
 
@@ -112,23 +113,21 @@ class Personal:
     def seed_library(self, viewer: User | None, data: str | bytes, filename: str = "") -> Seeded:
         """The arXiv papers of a library file become "more like this"; the rest is reported."""
         user = _signed_in(viewer)
-        library = read_library(data, filename)
+        library = run_in_child(read_library, data, filename, what="the library file")
         seeded = Seeded(problems=list(library.problems), entries=library.entries, format=library.format)
         if not library.ids:
             seeded.problems.append((0, "no arXiv paper found in the file"))
         return self._seed(user, library.ids, seeded)
 
     def _seed(self, user: User, ids: list[str], seeded: Seeded) -> Seeded:
-        papers = self.store.get_papers(ids)
-        hidden = self.catalog.hidden_ids()
+        """One transaction: a cold start killed half-way stores all of its signals or none."""
+        known = self.store.known_ids(ids) - self.catalog.hidden_ids()
+        added = self.store.add_signals(user.id, [pid for pid in dict.fromkeys(ids) if pid in known], "more")
         for pid in dict.fromkeys(ids):
-            paper: Paper | None = papers.get(pid)
-            if paper is None or pid in hidden:
+            if pid not in known:
                 seeded.missing.append(pid)
-            elif self.store.add_signal(user.id, pid, "more"):
-                seeded.added.append(pid)
             else:
-                seeded.already.append(pid)
+                (seeded.added if pid in added else seeded.already).append(pid)
         return seeded
 
     # ---- one signal

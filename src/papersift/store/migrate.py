@@ -62,7 +62,7 @@ TABLES = [
     Table("users", ("id", "email", "name", "password_hash", "is_admin", "hidden", "created_at"), key=("id",),
           booleans=("is_admin", "hidden"), identity="id"),
     Table("sessions", ("session_hash", "user_id", "csrf_token", "created_at", "expires_at"), key=("session_hash",)),
-    Table("api_tokens", ("id", "token_hash", "user_id", "name", "created_at", "last_used_at"), key=("id",),
+    Table("api_tokens", ("id", "token_hash", "user_id", "name", "created_at", "last_used_at", "scope"), key=("id",),
           identity="id"),
     Table("login_failures", ("key", "at")),
     Table("votes", ("user_id", "paper_id", "created_at"), key=("n",), identity="n", rowid_as="n"),

@@ -111,6 +111,10 @@ class PostgresStore(PaperWrites, CommunityTables, SignalTables, DigestTables):
         rows = self._all("SELECT id, data FROM papers WHERE id = ANY(%s)", (ids,))
         return {pid: self._row_to_paper(data) for pid, data in rows}
 
+    def known_ids(self, ids: Iterable[str]) -> set[str]:
+        ids = list(dict.fromkeys(ids))
+        return {r[0] for r in self._all("SELECT id FROM papers WHERE id = ANY(%s)", (ids,))} if ids else set()
+
     def count_papers(self) -> int:
         return self._value("SELECT COUNT(*) FROM papers")
 

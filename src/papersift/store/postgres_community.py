@@ -10,11 +10,12 @@ on however many machines click at once, one row exists and exactly one click rep
 from __future__ import annotations
 
 import string
+from contextlib import suppress
 from typing import Iterable
 
 from psycopg import errors
 
-from papersift.errors import Conflict
+from papersift.errors import Conflict, DiskFull
 from papersift.model import ApiToken, Paper, User
 
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
@@ -114,27 +115,30 @@ class CommunityTables:
             conn.execute("DELETE FROM sessions WHERE user_id = %s", (user_id,))
 
     # ---- API tokens
-    def create_api_token(self, token_hash: str, user_id: int, name: str) -> ApiToken:
+    def create_api_token(self, token_hash: str, user_id: int, name: str, scope: str = "write") -> ApiToken:
         now = self._now()
         with self._transaction() as conn:
-            tid = conn.execute("INSERT INTO api_tokens(token_hash, user_id, name, created_at) VALUES (%s, %s, %s, %s)"
-                               " RETURNING id", (token_hash, user_id, name, now)).fetchone()[0]
-        return ApiToken(tid, user_id, name, now)
+            tid = conn.execute("INSERT INTO api_tokens(token_hash, user_id, name, created_at, scope)"
+                               " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+                               (token_hash, user_id, name, now, scope)).fetchone()[0]
+        return ApiToken(tid, user_id, name, now, scope=scope)
 
     def user_for_api_token(self, token_hash: str) -> User | None:
         row = self._one(
-            f"SELECT {_USER_COLUMNS}, t.id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id"
+            f"SELECT {_USER_COLUMNS}, t.id, t.last_used_at, t.scope FROM api_tokens t JOIN users u ON u.id = t.user_id"
             " WHERE t.token_hash = %s AND NOT u.hidden", (token_hash,))
         if row is None:
             return None
         now = self._now()
         if (row[8] or "")[:16] != now[:16]:  # note use at most once a minute: reads stay reads
-            with self._transaction() as conn:
+            with suppress(DiskFull), self._transaction() as conn:  # a full disk: the note waits, the read goes on
                 conn.execute("UPDATE api_tokens SET last_used_at = %s WHERE id = %s", (now, row[7]))
-        return _user(row)
+        user = _user(row)
+        user.token_scope = row[9]
+        return user
 
     def list_api_tokens(self, user_id: int) -> list[ApiToken]:
-        rows = self._all("SELECT id, user_id, name, created_at, last_used_at FROM api_tokens"
+        rows = self._all("SELECT id, user_id, name, created_at, last_used_at, scope FROM api_tokens"
                          " WHERE user_id = %s ORDER BY id", (user_id,))
         return [ApiToken(*r) for r in rows]
 

@@ -8,6 +8,8 @@ migrations 4 and 5 in postgres_schema.py.
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from papersift.model import User
 from papersift.store.postgres_community import _USER_COLUMNS, _user
 from papersift.store.sqlite_community_signals import _check_kind  # one rule and message for both backends
@@ -21,6 +23,16 @@ class SignalTables:
         with self._transaction() as conn:
             return conn.execute("INSERT INTO signals(user_id, paper_id, kind, created_at) VALUES (%s, %s, %s, %s)"
                                 " ON CONFLICT DO NOTHING", (user_id, paper_id, kind, self._now())).rowcount > 0
+
+    def add_signals(self, user_id: int, paper_ids: Iterable[str], kind: str) -> set[str]:
+        ids = list(dict.fromkeys(paper_ids))
+        if not ids:
+            return set()
+        with self._transaction() as conn:
+            rows = conn.execute("INSERT INTO signals(user_id, paper_id, kind, created_at)"
+                                " SELECT %s, p, %s, %s FROM unnest(%s::text[]) AS p ON CONFLICT DO NOTHING"
+                                " RETURNING paper_id", (user_id, _check_kind(kind), self._now(), ids)).fetchall()
+        return {r[0] for r in rows}
 
     def remove_signal(self, user_id: int, paper_id: str, kind: str) -> bool:
         kind = _check_kind(kind)

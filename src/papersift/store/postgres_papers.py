@@ -89,15 +89,19 @@ class PaperWrites:
                   for pid, data in conn.execute("SELECT id, data FROM papers WHERE id = ANY(%s)", (ids,))}
         entries = self._stored_entries(conn, chunk)
         current = dict(stored)  # each paper as the records so far have left it
-        changed_order: dict[str, None] = {}  # ids by their last change, oldest first
+        # Every change takes a number, as in SQLite: after n, [A, B, A'] leaves B at n+2 and A at
+        # n+3 (A's first number, n+1, is used up), so max_seq and the change feed agree across backends.
+        last_change: dict[str, int] = {}  # id -> the index of its last change in the chunk, oldest first
+        changes = 0
         entry_writes: dict[tuple[str, str], tuple] = {}
         for record in chunk:
             existing = current.get(record.id)
             merged, changed = merge(existing, record)
             if changed:
                 current[record.id] = merged
-                changed_order.pop(record.id, None)
-                changed_order[record.id] = None
+                last_change.pop(record.id, None)
+                last_change[record.id] = changes
+                changes += 1
             entry_changed = False
             if record.feed_entry is not None:
                 key, new = (record.id, record.feed_entry.day), _entry_tuple(record.feed_entry)
@@ -111,7 +115,7 @@ class PaperWrites:
                 result.inserted += 1
             else:
                 result.updated += 1
-        self._write_papers(conn, [current[pid] for pid in changed_order])
+        self._write_papers(conn, [(current[pid], index) for pid, index in last_change.items()], changes)
         if entry_writes:
             conn.execute(_WRITE_FEED, _columns([key + value for key, value in entry_writes.items()]))
 
@@ -126,16 +130,17 @@ class PaperWrites:
             _columns(keys)).fetchall()
         return {(r[0], r[1]): tuple(r[2:]) for r in rows}
 
-    def _write_papers(self, conn, papers: list[Paper]) -> None:
-        """Insert or update ``papers``, numbering them from the change sequence in list order."""
+    def _write_papers(self, conn, papers: list[tuple[Paper, int]], changes: int) -> None:
+        """Insert or update ``papers`` (each with the index of its last change), numbering them from
+        ``changes`` numbers of the change sequence: the paper changed last gets the highest."""
         if not papers:
             return
         seqs = [r[0] for r in conn.execute("SELECT nextval('paper_changes') FROM generate_series(1, %s)",
-                                           (len(papers),))]
+                                           (changes,))]
         seqs.sort()  # one statement's nextval calls need not come back in row order
         now = self._now()
-        rows = [(p.id, seq, document(p), p.title, p.published, p.organization, p.upvotes, p.has_code,
+        rows = [(p.id, seqs[index], document(p), p.title, p.published, p.organization, p.upvotes, p.has_code,
                  json.dumps([author_key(a) for a in p.authors or [] if a]))
-                for p, seq in zip(papers, seqs, strict=True)]
+                for p, index in papers]
         conn.execute(_WRITE_PAPERS, [now, now, *_columns(rows)])
 

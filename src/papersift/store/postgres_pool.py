@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from papersift.errors import BadInput, Unavailable
+from papersift.errors import BadInput, DiskFull, Unavailable
 
 POOL_MAX = 10  # connections per process; the server's max_connections bounds the sum over processes
 POOL_TIMEOUT = 5.0  # seconds a call waits for a free connection before answering "busy" (503)
@@ -125,12 +125,16 @@ class Connections:
     @contextmanager
     def lend(self):
         """A connection for one statement or transaction; a failure of the connection itself
-        (the server went away mid-call) becomes Unavailable with a message."""
+        (the server went away mid-call) becomes Unavailable with a message, a full disk on the
+        server DiskFull (the other shortages of class 53, memory and connections, Unavailable)."""
         pool, conn = self._get()
         with self._lock:
             self._in_use += 1
         try:
             yield conn
+        except psycopg.errors.DiskFull as exc:  # SQLSTATE 53100; the transaction is rolled back by now
+            raise DiskFull(f"the database server's disk is full ({self.where}: {first_line(exc)}): free some "
+                           "space there; nothing acknowledged was lost") from None
         except psycopg.OperationalError as exc:
             raise Unavailable(f"the PostgreSQL database {self.where} failed during the call: "
                               f"{first_line(exc)}; try again") from None

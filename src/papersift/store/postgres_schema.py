@@ -204,6 +204,10 @@ MIGRATIONS = [
         created_at {T} NOT NULL
     )
     """,
+    # 6: API token scopes, read or write (the tokens made before could write: they stay "write")
+    f"""
+    ALTER TABLE api_tokens ADD COLUMN scope {T} NOT NULL DEFAULT 'write' CHECK (scope IN ('read', 'write'))
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 # Run after migration N inside a savepoint, and skipped where the server lacks the feature: lz4

@@ -8,10 +8,8 @@ so a crash between a store write and an index update is repaired by the next cat
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
-import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,12 +17,13 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from papersift.errors import BadInput, PapersiftError, Unavailable
+from papersift.errors import BadInput, PapersiftError
 from papersift.model import FeedEntry, Paper, UpsertResult
 from papersift.store.merge import merge
-from papersift.store.sqlite_community import COMMUNITY_SCHEMA, CommunityTables
+from papersift.store.sqlite_community import COMMUNITY_SCHEMA, TOKEN_SCOPE_SCHEMA, CommunityTables
 from papersift.store.sqlite_community_signals import FEED_TOKENS_SCHEMA, SIGNALS_SCHEMA, SignalTables
 from papersift.store.sqlite_digest import DIGEST_SCHEMA, DigestTables
+from papersift.store.sqlite_errors import cannot_write, disk_full, open_error, when_not_busy
 
 # Each entry migrates the schema from version i to i+1. Append, never edit.
 MIGRATIONS = [
@@ -72,36 +71,9 @@ MIGRATIONS = [
     SIGNALS_SCHEMA,
     # 5: the private recommendations feed's token
     FEED_TOKENS_SCHEMA,
+    TOKEN_SCOPE_SCHEMA,  # 6: API token scopes, read or write
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
-
-
-# SQLITE_PERM, SQLITE_READONLY, SQLITE_CANTOPEN (primary codes; extended codes add high bits)
-_UNWRITABLE_CODES = {3, 8, 14}
-
-
-_BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
-
-
-def _cannot_write(exc: sqlite3.Error) -> bool:
-    return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in _UNWRITABLE_CODES
-
-
-def _busy(exc: sqlite3.Error) -> bool:
-    return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in _BUSY_CODES
-
-
-def _when_not_busy(run, attempts: int = 100):
-    """``run()``, again while SQLite answers BUSY. On a brand-new file that other processes are
-    creating at the same moment, the switch to WAL and the first read (while another connection
-    recovers the WAL index) can answer SQLITE_BUSY at once, without waiting on the busy timeout."""
-    for attempt in range(attempts):
-        try:
-            return run()
-        except sqlite3.OperationalError as exc:
-            if not _busy(exc) or attempt == attempts - 1:
-                raise
-            time.sleep(0.05)
 
 
 def _now() -> str:
@@ -133,7 +105,7 @@ class SQLiteStore(CommunityTables, SignalTables, DigestTables):
         if conn is None:
             try:
                 conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-                _when_not_busy(lambda: conn.execute("PRAGMA journal_mode=WAL"))
+                when_not_busy(lambda: conn.execute("PRAGMA journal_mode=WAL"))
             except sqlite3.DatabaseError as exc:
                 if conn is not None:
                     conn.close()
@@ -164,30 +136,17 @@ class SQLiteStore(CommunityTables, SignalTables, DigestTables):
                     if db.in_transaction:
                         db.execute("ROLLBACK")
                     raise
-            except sqlite3.OperationalError as exc:
-                if not _cannot_write(exc):
+            except sqlite3.OperationalError as exc:  # a full disk: SQLite has rolled the transaction back
+                if not (cannot_write(exc) or disk_full(exc, self.path)):
                     raise
                 raise self._open_error(exc) from None
 
     def _open_error(self, exc: sqlite3.DatabaseError) -> PapersiftError:
-        """A one-line error for a file SQLite cannot open or write, or one that is not a database."""
-        if _busy(exc):
-            return Unavailable(f"the database {self.path} is busy (another process holds it): {exc}; try again")
-        if not _cannot_write(exc):
-            return BadInput(f"{self.path} is not a papersift database: {exc}")
-        if self.path.exists() and not os.access(self.path, os.W_OK):
-            why = "the file is read-only"
-        elif not os.access(self.path.parent, os.W_OK | os.X_OK):
-            why = f"its folder {self.path.parent} is read-only"
-        else:
-            why = str(exc)
-        # Unavailable, not BadInput: the request was fine, the server's disk is not (a 503 there)
-        return Unavailable(f"cannot write to the database {self.path}: {why} (papersift needs to write "
-                           f"the file and, beside it, {self.path.name}-wal and {self.path.name}-shm)")
+        return open_error(exc, self.path)
 
     def _migrate(self) -> None:
         try:
-            version = _when_not_busy(lambda: self._db.execute("PRAGMA user_version").fetchone()[0])
+            version = when_not_busy(lambda: self._db.execute("PRAGMA user_version").fetchone()[0])
         except sqlite3.DatabaseError as exc:
             raise self._open_error(exc) from None
         if version > SCHEMA_VERSION:
@@ -296,6 +255,15 @@ class SQLiteStore(CommunityTables, SignalTables, DigestTables):
                 f"SELECT id, data FROM papers WHERE id IN ({marks})", chunk
             ):
                 found[pid] = self._row_to_paper(data)
+        return found
+
+    def known_ids(self, ids: Iterable[str]) -> set[str]:
+        ids = list(dict.fromkeys(ids))
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            found.update(r[0] for r in self._db.execute(
+                f"SELECT id FROM papers WHERE id IN ({','.join('?' * len(chunk))})", chunk))
         return found
 
     def count_papers(self) -> int:

@@ -10,9 +10,10 @@ hashed: the database never holds a value that would let someone act as a user.
 from __future__ import annotations
 
 import sqlite3
+from contextlib import suppress
 from typing import Iterable
 
-from papersift.errors import Conflict
+from papersift.errors import Conflict, DiskFull
 from papersift.model import ApiToken, FeedEntry, Paper, User
 
 # Migration 2 (appended to sqlite.MIGRATIONS). The author rows of existing papers are filled
@@ -74,6 +75,11 @@ COMMUNITY_SCHEMA = """
         hidden_by INTEGER REFERENCES users(id),
         hidden_at TEXT NOT NULL
     )
+"""
+
+# Migration 6: what an API token may do. Every token made before could vote and save: they stay "write".
+TOKEN_SCOPE_SCHEMA = """
+    ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'write' CHECK (scope IN ('read', 'write'))
 """
 
 _USER_COLUMNS = "u.id, u.email, u.name, u.password_hash, u.is_admin, u.hidden, u.created_at"
@@ -188,27 +194,29 @@ class CommunityTables:
             db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
 
     # ---- API tokens
-    def create_api_token(self, token_hash: str, user_id: int, name: str) -> ApiToken:
+    def create_api_token(self, token_hash: str, user_id: int, name: str, scope: str = "write") -> ApiToken:
         now = self._now()
         with self._transaction() as db:
-            cur = db.execute("INSERT INTO api_tokens(token_hash, user_id, name, created_at) VALUES (?, ?, ?, ?)",
-                             (token_hash, user_id, name, now))
-        return ApiToken(cur.lastrowid, user_id, name, now)
+            cur = db.execute("INSERT INTO api_tokens(token_hash, user_id, name, created_at, scope)"
+                             " VALUES (?, ?, ?, ?, ?)", (token_hash, user_id, name, now, scope))
+        return ApiToken(cur.lastrowid, user_id, name, now, scope=scope)
 
     def user_for_api_token(self, token_hash: str) -> User | None:
         row = self._db.execute(
-            f"SELECT {_USER_COLUMNS}, t.id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id"
+            f"SELECT {_USER_COLUMNS}, t.id, t.last_used_at, t.scope FROM api_tokens t JOIN users u ON u.id = t.user_id"
             " WHERE t.token_hash = ? AND u.hidden = 0", (token_hash,)).fetchone()
         if row is None:
             return None
         now = self._now()
         if (row[8] or "")[:16] != now[:16]:  # note use at most once a minute: reads stay reads
-            with self._transaction() as db:
+            with suppress(DiskFull), self._transaction() as db:  # a full disk: the note waits, the read goes on
                 db.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (now, row[7]))
-        return _user(row)
+        user = _user(row)
+        user.token_scope = row[9]
+        return user
 
     def list_api_tokens(self, user_id: int) -> list[ApiToken]:
-        rows = self._db.execute("SELECT id, user_id, name, created_at, last_used_at FROM api_tokens"
+        rows = self._db.execute("SELECT id, user_id, name, created_at, last_used_at, scope FROM api_tokens"
                                 " WHERE user_id = ? ORDER BY id", (user_id,)).fetchall()
         return [ApiToken(*r) for r in rows]
 

@@ -8,6 +8,7 @@ recommender. A mixin of :class:`~papersift.store.sqlite.SQLiteStore`; the schema
 from __future__ import annotations
 
 import sqlite3
+from typing import Iterable
 
 from papersift.errors import BadInput
 from papersift.model import User
@@ -54,6 +55,15 @@ class SignalTables:
         with self._transaction() as db:
             return db.execute("INSERT OR IGNORE INTO signals(user_id, paper_id, kind, created_at) VALUES (?, ?, ?, ?)",
                               (user_id, paper_id, _check_kind(kind), self._now())).rowcount > 0
+
+    def add_signals(self, user_id: int, paper_ids: Iterable[str], kind: str) -> set[str]:
+        kind, now, added = _check_kind(kind), self._now(), set()
+        with self._transaction() as db:
+            for paper_id in dict.fromkeys(paper_ids):
+                if db.execute("INSERT OR IGNORE INTO signals(user_id, paper_id, kind, created_at) VALUES (?, ?, ?, ?)",
+                              (user_id, paper_id, kind, now)).rowcount > 0:
+                    added.add(paper_id)
+        return added
 
     def remove_signal(self, user_id: int, paper_id: str, kind: str) -> bool:
         with self._transaction() as db:

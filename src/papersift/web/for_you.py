@@ -11,15 +11,16 @@ import json
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.datastructures import FormData
 
 from papersift.errors import BadInput, PapersiftError
 from papersift.service.personal import MAX_PICKS
+from papersift.web.posted import handled_in_thread
 from papersift.web.render import paper_url, render, slug
 from papersift.web.rss_atom import site_base
 from papersift.web.session import (
     field,
     login_redirect,
-    read_form,
     read_upload_form,
     redirect,
     require_user,
@@ -57,8 +58,8 @@ def for_you(request: Request, period: str | None = None):
 
 
 @router.post("/papers/{paper_id:path}/feedback")
-async def feedback(request: Request, paper_id: str):
-    form = await read_form(request)
+@handled_in_thread()
+def feedback(request: Request, form: FormData, paper_id: str):
     current = viewer(request)
     if current.user is None:
         return login_redirect(request, field(form, "next") or paper_url(paper_id))
@@ -89,9 +90,9 @@ def _seeded_page(request: Request, report=None, error: PapersiftError | None = N
 
 
 @router.post("/for-you/start/papers")
-async def start_papers(request: Request):
-    # room for a few more ticks than the service takes, so too many get its message, not a broken form
-    form = await read_form(request, max_fields=MAX_PICKS + 10)
+# room for a few more ticks than the service takes, so too many get its message, not a broken form
+@handled_in_thread(max_fields=MAX_PICKS + 10)
+def start_papers(request: Request, form: FormData):
     user = require_user(request)
     ids = [v for v in form.getlist("paper") if isinstance(v, str)]
     try:
@@ -102,8 +103,8 @@ async def start_papers(request: Request):
 
 
 @router.post("/for-you/start/author")
-async def start_author(request: Request):
-    form = await read_form(request)
+@handled_in_thread()
+def start_author(request: Request, form: FormData):
     user = require_user(request)
     try:
         report = service(request).personal.seed_author(user, field(form, "author", 200))
@@ -113,13 +114,13 @@ async def start_author(request: Request):
 
 
 @router.post("/for-you/start/library")
-async def start_library(request: Request):
-    form = await read_upload_form(request)
+@handled_in_thread(read_upload_form)
+def start_library(request: Request, form: FormData):
     user = require_user(request)
     upload, pasted = form.get("library"), field(form, "text", 5 * 1024 * 1024)
     try:
         if upload is not None and not isinstance(upload, str) and upload.filename:
-            report = service(request).personal.seed_library(user, await upload.read(), upload.filename or "")
+            report = service(request).personal.seed_library(user, upload.file.read(), upload.filename or "")
         elif pasted.strip():
             report = service(request).personal.seed_library(user, pasted)
         else:
@@ -154,16 +155,16 @@ def signals_json(request: Request):
 
 
 @router.post("/for-you/signals/delete")
-async def delete_signal(request: Request):
-    form = await read_form(request)
+@handled_in_thread()
+def delete_signal(request: Request, form: FormData):
     user = require_user(request)
     service(request).personal.forget_signal(user, field(form, "paper_id", 100), field(form, "kind", 20))
     return redirect(request, "/for-you/signals?notice=deleted")
 
 
 @router.post("/for-you/signals/forget")
-async def forget_signals(request: Request):
-    form = await read_form(request)
+@handled_in_thread()
+def forget_signals(request: Request, form: FormData):
     user = require_user(request)
     if field(form, "confirm", 10) != "yes":
         raise BadInput("tick the box to confirm that every signal should be deleted")
@@ -172,8 +173,8 @@ async def forget_signals(request: Request):
 
 
 @router.post("/for-you/feed-token")
-async def feed_token(request: Request):
-    form = await read_form(request)
+@handled_in_thread()
+def feed_token(request: Request, form: FormData):
     user = require_user(request)
     action = field(form, "action", 10)
     personal = service(request).personal

@@ -1,6 +1,7 @@
 """The pages that change something: accounts, votes, the library, submissions, settings, admin.
 
-Every POST reads its form through :func:`session.read_form` (the CSRF check) first. A failed
+Every POST reads its form through :func:`session.read_form` (the CSRF check) first, then does its work
+in a worker thread (:mod:`web.posted`: password hashes and arXiv calls never hold the event loop). A failed
 form is shown again with its message and a 4xx status; a successful one redirects (303), so a
 reload never posts twice. Vote and save answer JSON when asked (the page's small script uses
 that to update the count without a reload); without JavaScript they redirect back.
@@ -10,16 +11,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.datastructures import FormData
 
 from papersift.errors import BadInput, Conflict, Forbidden, PapersiftError, TooManyAttempts, Unauthorized
 from papersift.web.pages import LIST_PER_PAGE, int_param
+from papersift.web.posted import handled_in_thread
 from papersift.web.render import paper_url, render, slug
 from papersift.web.session import (
     field,
     log_in_viewer,
     log_out_viewer,
     login_redirect,
-    read_form,
     redirect,
     require_user,
     safe_next,
@@ -42,8 +44,8 @@ def signup_form(request: Request, next: str | None = None):
 
 
 @router.post("/signup")
-async def signup(request: Request):
-    form = await read_form(request)
+@handled_in_thread()
+def signup(request: Request, form: FormData):
     email, name, next_url = field(form, "email", 300), field(form, "name", 200), safe_next(field(form, "next"))
     password, confirm = field(form, "password", 600), field(form, "password2", 600)
     accounts = service(request).accounts
@@ -65,8 +67,8 @@ def login_form(request: Request, next: str | None = None):
 
 
 @router.post("/login")
-async def login(request: Request):
-    form = await read_form(request)
+@handled_in_thread()
+def login(request: Request, form: FormData):
     email, password, next_url = field(form, "email", 300), field(form, "password", 600), safe_next(field(form, "next"))
     try:
         user, session_id, csrf = service(request).accounts.log_in(email, password, _client(request))
@@ -77,15 +79,14 @@ async def login(request: Request):
 
 
 @router.post("/logout")
-async def logout(request: Request):
-    await read_form(request)
+@handled_in_thread()
+def logout(request: Request, form: FormData):  # the form is read for its CSRF check
     log_out_viewer(request)
     return redirect(request, "/")
 
 
 # ---- votes and saves
-async def _toggle(request: Request, paper_id: str, kind: str):
-    form = await read_form(request)
+def _toggle(request: Request, form: FormData, paper_id: str, kind: str):
     current = viewer(request)
     if current.user is None:
         if wants_json(request):
@@ -109,13 +110,15 @@ async def _toggle(request: Request, paper_id: str, kind: str):
 
 
 @router.post("/papers/{paper_id:path}/vote")
-async def vote(request: Request, paper_id: str):
-    return await _toggle(request, paper_id, "vote")
+@handled_in_thread()
+def vote(request: Request, form: FormData, paper_id: str):
+    return _toggle(request, form, paper_id, "vote")
 
 
 @router.post("/papers/{paper_id:path}/save")
-async def save(request: Request, paper_id: str):
-    return await _toggle(request, paper_id, "save")
+@handled_in_thread()
+def save(request: Request, form: FormData, paper_id: str):
+    return _toggle(request, form, paper_id, "save")
 
 
 # ---- library and submissions
@@ -138,8 +141,8 @@ def submit_form(request: Request):
 
 
 @router.post("/submit")
-async def submit(request: Request):
-    form = await read_form(request)
+@handled_in_thread()
+def submit(request: Request, form: FormData):
     current = viewer(request)
     if current.user is None:
         return login_redirect(request, "/submit")
@@ -171,8 +174,8 @@ def admin(request: Request):
 
 
 @router.post("/admin/users")
-async def admin_user(request: Request):
-    form = await read_form(request)
+@handled_in_thread()
+def admin_user(request: Request, form: FormData):
     admin_user_ = _require_admin(request)
     action = field(form, "action", 20)
     if action not in ("hide", "unhide"):
@@ -182,8 +185,8 @@ async def admin_user(request: Request):
 
 
 @router.post("/admin/papers/{paper_id:path}/hide")
-async def admin_paper(request: Request, paper_id: str):
-    form = await read_form(request)
+@handled_in_thread()
+def admin_paper(request: Request, form: FormData, paper_id: str):
     admin_user_ = _require_admin(request)
     action = field(form, "action", 20) or "hide"
     if action not in ("hide", "unhide"):

@@ -184,7 +184,8 @@ def _here(request: Request) -> str:
 TITLES = {400: "Bad request", 401: "Please log in", 403: "Not allowed", 404: "Not found",
           405: "Method not allowed", 409: "Already done", 410: "Link no longer valid", 413: "Too large",
           422: "Bad request",
-          429: "Too many attempts", 500: "Something went wrong", 503: "Temporarily unavailable"}
+          429: "Too many attempts", 500: "Something went wrong", 503: "Temporarily unavailable",
+          507: "The server's disk is full"}
 
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:

@@ -12,7 +12,7 @@ A search feed is newest first unless ``sort`` says otherwise.
 Feeds are public and the same for everyone (hidden papers left out, no per-user state), so
 they may be cached (``Cache-Control: public``, an ``ETag`` answered with 304). The private
 feed is the exception: ``Cache-Control: private, no-store`` and ``noindex``; an unknown or revoked
-secret is a 404.
+secret is a 404, and the server's logs show its path as ``/for-you/feed/***.atom`` (server/access_log.py).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from papersift.web.session import service
 router = APIRouter(include_in_schema=False)
 FEED_ITEMS = 50
 CACHE_SECONDS = 900
+PRIVATE_FEED = "/for-you/feed/"  # then the secret: the logs mask what follows (server/access_log.py)
 
 
 def _split(name: str) -> tuple[str, str]:
@@ -152,7 +153,7 @@ def author(request: Request, name: str):
     return _listing_feed(request, "authors", name)
 
 
-@router.get("/for-you/feed/{name}")
+@router.get(PRIVATE_FEED + "{name}")
 def for_you(request: Request, name: str):
     secret, fmt = _split(name)
     hub = service(request)

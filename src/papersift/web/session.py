@@ -6,7 +6,9 @@
   ``--proxy-headers`` or set ``true``).
 * CSRF: a logged-in user's forms carry their session's token; anonymous forms (log in, sign
   up) carry a random token that must equal the ``papersift_csrf`` cookie (double submit). Every
-  POST is checked, in :func:`read_form`, before anything else happens.
+  POST is checked, in :func:`read_form`, before anything else happens. A second, independent
+  check there: a browser names the page a form came from (``Origin``, else ``Referer``), and when
+  it does, that must be this site (:func:`check_origin`), so a leaked token alone is not enough.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import hmac
 import os
 import secrets
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
@@ -32,6 +34,7 @@ CSRF_COOKIE = "papersift_csrf"
 UPLOAD_BYTES = 5 * 1024 * 1024 + 64 * 1024  # a library file (ingest/library.py's 5 MB) and the form around it
 MAX_FORM_BYTES = 64 * 1024
 COOKIE_SECURE_ENV = "PAPERSIFT_COOKIE_SECURE"
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass
@@ -104,6 +107,7 @@ async def read_form(request: Request, max_bytes: int = MAX_FORM_BYTES, max_files
     # limit if the page is mounted elsewhere. ASCII digits only: "²".isdigit() is True, int() fails.
     if length is not None and (not (length.isascii() and length.isdigit()) or int(length) > max_bytes):
         raise TooLarge(f"the form is too large (at most {max_bytes // 1024} KB)")
+    check_origin(request)
     try:
         form = await request.form(max_files=max_files, max_fields=max_fields, max_part_size=max_bytes)
     except HTTPException:  # the app's body cap (413) for a body without Content-Length: keep it
@@ -116,6 +120,36 @@ async def read_form(request: Request, max_bytes: int = MAX_FORM_BYTES, max_files
         raise Forbidden("the form's security token is missing or does not match (CSRF check): "
                         "reload the page and try again")
     return form
+
+
+def _origin(url: str | None) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of a URL, the default port filled in; None for anything else (``null``)."""
+    try:
+        parts = urlsplit(url or "")
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme.lower())
+    except ValueError:  # a port that is not a number, a broken IPv6 address
+        return None
+    return (parts.scheme.lower(), parts.hostname, port) if parts.hostname and port else None
+
+
+def _site_origins(request: Request) -> set:
+    """This site as the app sees it: the scheme (X-Forwarded-Proto counts from --trusted-proxies only)
+    and the Host header, and the configured ``base_url`` (a proxy that rewrites Host)."""
+    config = getattr(request.app.state, "config", None)
+    return {_origin(str(request.base_url)), _origin(getattr(config, "base_url", None))} - {None}
+
+
+def check_origin(request: Request) -> None:
+    """Forbidden for a form posted from another site. Browsers send ``Origin`` on every POST (``null``
+    from a sandboxed or privacy-hiding page: also refused); a request without it is judged by
+    ``Referer``, and one with neither (an old browser, a script) by the CSRF token alone."""
+    origin = (request.headers.get("origin") or "").strip()
+    header, sent = ("Origin", origin) if origin else ("Referer", (request.headers.get("referer") or "").strip())
+    if not sent or _origin(sent) in _site_origins(request):
+        return
+    raise Forbidden(f"this form was sent from another site ({header}: {sent[:100]}), not from "
+                    f"{str(request.base_url).rstrip('/')}: reload this site's page and send it from there "
+                    "(behind a reverse proxy, check --trusted-proxies and base_url)")
 
 
 async def read_upload_form(request: Request) -> FormData:

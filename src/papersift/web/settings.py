@@ -7,13 +7,15 @@ each stay on one side: this page uses both, neither uses it.
 from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, Request
+from starlette.datastructures import FormData
 
 from papersift.errors import BadInput, Unauthorized
 from papersift.model import User
 from papersift.service.subscriptions import CADENCES, Choices
 from papersift.web.pages import whole_number
+from papersift.web.posted import handled_in_thread
 from papersift.web.render import render
-from papersift.web.session import field, login_redirect, read_form, redirect, require_user, service, viewer
+from papersift.web.session import field, login_redirect, redirect, require_user, service, viewer
 from papersift.web.subscribe import choices_from, digests, email_enabled, form_values, posted_values, require_email
 
 router = APIRouter(include_in_schema=False)
@@ -34,17 +36,18 @@ def settings(request: Request):
 
 
 @router.post("/settings/tokens")
-async def create_token(request: Request):
-    form = await read_form(request)
+@handled_in_thread()
+def create_token(request: Request, form: FormData):
     user = require_user(request)
-    _, secret = service(request).accounts.create_token(user, field(form, "name", 200))
+    scope = field(form, "scope", 20) or "write"  # a form from before scopes existed made read-and-write tokens
+    _, secret = service(request).accounts.create_token(user, field(form, "name", 200), scope)
     # shown once, in this response only (never stored, never put in a URL)
     return settings_page(request, user, 201, new_token=secret)
 
 
 @router.post("/settings/tokens/{token_id}/revoke")
-async def revoke_token(request: Request, token_id: str):
-    await read_form(request)
+@handled_in_thread()
+def revoke_token(request: Request, form: FormData, token_id: str):  # the form is read for its CSRF check
     user = require_user(request)
     number = whole_number(token_id, "the token id", high=2**63 - 1)
     service(request).accounts.revoke_token(user, number)
@@ -61,8 +64,8 @@ def settings_context(request: Request, user: User) -> dict:
 
 
 @router.post("/settings/digest")
-async def settings_digest(request: Request, tasks: BackgroundTasks):
-    form = await read_form(request)
+@handled_in_thread()
+def settings_digest(request: Request, form: FormData, tasks: BackgroundTasks):
     user = viewer(request).user
     if user is None:
         raise Unauthorized("log in first")

@@ -19,13 +19,15 @@ from __future__ import annotations
 from typing import Protocol
 
 from fastapi import APIRouter, BackgroundTasks, Request
+from starlette.datastructures import FormData
 
 from papersift.config import Config
 from papersift.errors import BadInput, NotFound
 from papersift.model import Subscriber
 from papersift.service.subscriptions import CADENCES, Choices, Subscriptions, clean_choices
+from papersift.web.posted import handled_in_thread
 from papersift.web.render import render
-from papersift.web.session import field, read_form, viewer
+from papersift.web.session import field, viewer
 
 router = APIRouter(include_in_schema=False)
 TOPIC_FIELDS = (("categories", "category", 300), ("organizations", "organization", 5000),
@@ -98,8 +100,8 @@ def subscribe_form(request: Request, search: str | None = None, cat: str | None 
 
 
 @router.post("/subscribe")
-async def subscribe(request: Request, tasks: BackgroundTasks):
-    form = await read_form(request)
+@handled_in_thread()
+def subscribe(request: Request, form: FormData, tasks: BackgroundTasks):
     require_email(request)
     values = posted_values(form)
     user = viewer(request).user
@@ -124,8 +126,8 @@ def confirm_page(request: Request, token: str):
 
 
 @router.post("/subscribe/confirm/{token}")
-async def confirm(request: Request, token: str):
-    await read_form(request)
+@handled_in_thread()
+def confirm(request: Request, form: FormData, token: str):  # the form is read for its CSRF check
     subs = digests(request).subscriptions
     sub = subs.confirm(token)
     return _page(request, "subscription_action.html", sub=sub, step="confirmed", title="You are subscribed",
@@ -144,7 +146,7 @@ def unsubscribe_page(request: Request, token: str):
 
 
 @router.post("/unsubscribe/{token}")
-async def unsubscribe(request: Request, token: str):
+def unsubscribe(request: Request, token: str):
     # RFC 8058: the body is "List-Unsubscribe=One-Click"; it is not needed to act, so not read
     sub = digests(request).subscriptions.unsubscribe(token)
     return _page(request, "subscription_action.html", sub=sub, step="unsubscribed", title="You are unsubscribed",
@@ -166,8 +168,8 @@ def manage_page(request: Request, token: str):
 
 
 @router.post("/subscription/{token}")
-async def manage(request: Request, token: str):
-    form = await read_form(request)
+@handled_in_thread()
+def manage(request: Request, form: FormData, token: str):
     subs = digests(request).subscriptions
     sub = subs.check_link(token, "manage")
     values = posted_values(form) | {"email": sub.email}
