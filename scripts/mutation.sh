@@ -10,7 +10,7 @@
 # at a time in the group's modules and runs the tests that reach the changed function. A "survived"
 # mutant is a change no test noticed: either an equivalent change (same behaviour) or a missing test.
 # The groups are in pyproject.toml: "core" is [tool.mutmut] itself (fusion, the daily feed, merge
-# precedence, session/redirects, metrics: 7 to 13 minutes on 2 cores, about 950 mutants); the others
+# precedence, session/redirects, metrics: 7 to 13 minutes with 2 workers, about 950 mutants); the others
 # are [tool.papersift.mutation.GROUP] and run in build/mutation/GROUP (git-ignored), each with its own
 # mutants and results, so groups run one at a time and their results stay side by side. Not part of
 # CI. `cd build/mutation/GROUP && ../../../.venv/bin/mutmut show NAME` prints a mutant's diff.
@@ -57,7 +57,8 @@ tool = tomllib.load(open("pyproject.toml", "rb"))["tool"]
 settings = dict(tool["mutmut"])
 group = tool["papersift"]["mutation"].get(name)
 if group is None:
-    sys.exit(f"error: no mutation group {name!r}: see `bash scripts/mutation.sh groups`")
+    print(f"error: no mutation group {name!r}: see `bash scripts/mutation.sh groups`", file=sys.stderr)
+    sys.exit(2)
 settings.update(only_mutate=group["only_mutate"], pytest_add_cli_args_test_selection=group["tests"],
                 pytest_add_cli_args=group.get("pytest_args", settings.get("pytest_add_cli_args", [])))
 with open(out, "w") as handle:

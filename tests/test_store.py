@@ -88,6 +88,28 @@ def test_a_batch_that_changes_a_paper_twice_numbers_every_change(store):
     assert store.max_seq() == 5 and [p.id for _, p in store.iter_changes(4)] == ["2405.00003"]
 
 
+def test_a_days_entry_keeps_the_newest_capture(store):
+    """The feed entry of a day is replaced by a capture at least as new, never by an older one or one
+    without a time, and a change to the entry alone counts as an update."""
+    def capture(day, at, upvotes):
+        return Paper(id="2405.00001", title="Paper", source="hf-jsonl", observed_at="2024-06-01T00:00:00Z",
+                     feed_entry=FeedEntry(day=day, upvotes=upvotes, rank=0, captured_at=at))
+
+    def shown(day):
+        return [(e.upvotes, e.captured_at) for _, e in store.feed_entries(day, day)]
+
+    early, late = "2024-05-27T08:00:00Z", "2024-05-27T20:00:00Z"
+    assert store.upsert_papers([capture("2024-05-27", late, 3)]).inserted == 1
+    assert store.upsert_papers([capture("2024-05-27", early, 5)]).as_dict() == {"inserted": 0, "updated": 0, "unchanged": 1}
+    assert shown("2024-05-27") == [(3, late)]  # an older capture does not win
+    assert store.upsert_papers([capture("2024-05-27", late, 4)]).as_dict() == {"inserted": 0, "updated": 1, "unchanged": 0}
+    assert shown("2024-05-27") == [(4, late)]  # the same capture time, other numbers: replaced
+    assert store.upsert_papers([capture("2024-05-27", None, 9)]).unchanged == 1 and shown("2024-05-27") == [(4, late)]
+    store.upsert_papers([capture("2024-05-28", None, 1)])
+    store.upsert_papers([capture("2024-05-28", early, 2)])
+    assert shown("2024-05-28") == [(2, early)]  # a timed capture replaces one without a time
+
+
 def test_cursor_commits_with_the_page_and_rolls_back_with_it(store):
     store.upsert_papers([hf("2405.00001", "2024-05-27", 1)], cursor=("h", {"token": "a"}))
     assert store.get_cursor("h") == {"token": "a"}

@@ -91,7 +91,7 @@ class PaperWrites:
         current = dict(stored)  # each paper as the records so far have left it
         # Every change takes a number, as in SQLite: after n, [A, B, A'] leaves B at n+2 and A at
         # n+3 (A's first number, n+1, is used up), so max_seq and the change feed agree across backends.
-        last_change: dict[str, int] = {}  # id -> the index of its last change in the chunk, oldest first
+        last_change: dict[str, int] = {}  # id -> the index of its last change in the chunk
         changes = 0
         entry_writes: dict[tuple[str, str], tuple] = {}
         for record in chunk:
@@ -99,7 +99,6 @@ class PaperWrites:
             merged, changed = merge(existing, record)
             if changed:
                 current[record.id] = merged
-                last_change.pop(record.id, None)
                 last_change[record.id] = changes
                 changes += 1
             entry_changed = False
