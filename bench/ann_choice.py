@@ -1,7 +1,7 @@
 """Choosing the ANN library: faiss HNSW-SQ8 vs usearch HNSW-i8 (vs hnswlib's memory) on real vectors.
 
     pip install usearch==2.26.6   # only for this comparison; faiss-cpu is a dependency
-    python bench/ann_choice.py [--papers 1000000] [--queries 200]
+    python -m bench run ann_choice [--papers 1000000] [--queries 200]
 
 Vectors: the 80,317 real paper embeddings of ``../shared/data/embeddings``; above that, each extra row is a
 real vector chosen uniformly (seed 0) plus Gaussian noise (sigma 0.75 / sqrt(384) per coordinate, so a copy
@@ -14,14 +14,16 @@ after rescoring its ``ef`` candidates with the float rows (what ``GraphVectorInd
 from __future__ import annotations
 
 import argparse
-import json
+import tempfile
 import time
 from pathlib import Path
 
 import faiss
 import numpy as np
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+from bench.common import DATA
+
+NEEDS = "../shared/data/embeddings; usearch==2.26.6 for its half (skipped without it)"
 
 
 def vectors(n: int, n_queries: int) -> tuple[np.ndarray, np.ndarray]:
@@ -75,10 +77,10 @@ def run_faiss(x, q, gt, efs) -> dict:
         _, labels = index.search(q, ef, params=params)
         ms = (time.perf_counter() - started) / len(q) * 1000
         out[f"ef{ef}"] = scores(x, q, gt, labels, ms)
-    path = Path("/tmp/ann_choice.faiss")
-    faiss.write_index(index, str(path))
-    out["file_mb"] = round(path.stat().st_size / 2**20)
-    path.unlink()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "ann_choice.faiss"
+        faiss.write_index(index, str(path))
+        out["file_mb"] = round(path.stat().st_size / 2**20)
     return out
 
 
@@ -100,18 +102,15 @@ def run_usearch(x, q, gt, efs) -> dict:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench run ann_choice", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--papers", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=200)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     x, q = vectors(args.papers, args.queries)
     gt = truth(x, q)
     efs = (32, 64, 96, 128, 256)
     result = {"papers": len(x), "faiss_hnsw_sq8": run_faiss(x, q, gt, efs), "usearch_hnsw_i8": run_usearch(x, q, gt, efs),
               "hnswlib_float32_mb (vectors alone, it has no int8)": round(len(x) * x.shape[1] * 4 / 2**20)}
-    print(json.dumps(result, indent=1))
-
-
-if __name__ == "__main__":
-    main()
+    return result

@@ -1,6 +1,7 @@
 """What leaving common words out of BM25 buys at a million papers, and what it changes.
 
-    python bench/bm25_prune.py [--workdir /tmp/ps1m] [--queries 150]
+    python -m bench run bm25_prune [--workdir DIR] [--queries 150] [--variants NAMES]
+    python -m bench run bm25_prune --scifact test          # quality instead: SciFact nDCG@10
 
 tantivy-py always collects through a ``MultiCollector`` (its ``Searcher.search`` adds ``TopDocs`` to
 one, with or without ``count``), so tantivy's block-max WAND never runs and a union scores every
@@ -12,34 +13,31 @@ index, unless every clause of those fields is; "abstract df > 20%" is the produc
 interleaved per query so they share the load; and reports the share of today's BM25 top 10 and of
 today's fused hybrid top 10 (same dense leg) that each variant keeps. ``--scifact SPLIT`` instead
 reports SciFact nDCG@10 (bm25 and hybrid) of each variant with a paired
-bootstrap against today. Prints one JSON object.
+bootstrap against today.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tantivy import Occur, Query
 
-from tantivy import Occur, Query  # noqa: E402
+from bench import million_corpus
+from bench.common import DATA, load_queries, paired, percentile, workdir
+from papersift.evaluate.beir_eval import open_corpus, run_queries
+from papersift.evaluate.metrics import bootstrap_ci, ndcg_at_k, per_query
+from papersift.index.lexical import COMMON_SHARE, LexicalIndex, _dedup
+from papersift.index.query import ParsedQuery, parse_query
+from papersift.ingest import beir
+from papersift.search.fusion import fuse
+from papersift.search.searcher import Searcher, filtered_dense
+from papersift.service import Papersift
 
-from corpus_scale import load_queries, percentile  # noqa: E402
-from papersift.evaluate.beir_eval import open_corpus, run_queries  # noqa: E402
-from papersift.evaluate.metrics import bootstrap_ci, ndcg_at_k, per_query  # noqa: E402
-from papersift.index.lexical import COMMON_SHARE, LexicalIndex, _dedup  # noqa: E402
-from papersift.index.query import ParsedQuery, parse_query  # noqa: E402
-from papersift.ingest import beir  # noqa: E402
-from papersift.search.fusion import fuse  # noqa: E402
-from papersift.search.searcher import Searcher, filtered_dense  # noqa: E402
-from papersift.service import Papersift  # noqa: E402
-from vector_quality import DATA, paired  # noqa: E402
-
+NEEDS = "the million-paper workdir (built first when missing); with --scifact, ../shared/data/scifact"
 VARIANTS = {"today": (None, ("abstract",)),
             "abstract df > 20%": (0.2, ("abstract",)), "abstract df > 10%": (0.1, ("abstract",)),
             "abstract df > 5%": (0.05, ("abstract",)), "title+abstract df > 10%": (0.1, ("title", "abstract"))}
@@ -116,38 +114,37 @@ def scifact(folder: Path, split: str) -> dict:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--workdir", default="/tmp/ps1m")
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench run bm25_prune", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workdir", type=Path, default=workdir("1m"))
     parser.add_argument("--queries", type=int, default=150)
     parser.add_argument("--scifact", metavar="SPLIT", help="train or test: the quality of each variant instead")
     parser.add_argument("--variants", help="comma-separated names of VARIANTS to run (default: all)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.variants:
         for name in set(VARIANTS) - {"today", *args.variants.split(",")}:
             del VARIANTS[name]
     if args.scifact:
-        print(json.dumps(scifact(DATA / "scifact", args.scifact), indent=1))
-        return
-    work = Path(args.workdir)
+        return scifact(DATA / "scifact", args.scifact)
+    work = million_corpus.ensure(args.workdir)
     svc = Papersift(work / "papersift.db", work / "index")
     texts = [t for t in load_queries()[: args.queries] if parse_query(t).free_text.strip()]
     svc.search(texts[0])  # warm
     result = {"load_before": round(os.getloadavg()[0], 2), "queries": len(texts)}
     rows = [one_query(svc, t, i) for i, t in enumerate(texts)]
     for name in VARIANTS:
-        times = [r[name]["ms"] for r in rows]
-        result[name] = {
-            "bm25 p50 ms": round(statistics.median(times), 2), "p90 ms": round(percentile(times, 90), 2),
+        result[name] = summary(rows, name)
+    result["load_after"] = round(os.getloadavg()[0], 2)
+    svc.close()
+    return result
+
+
+def summary(rows: list[dict], name: str) -> dict:
+    times = [r[name]["ms"] for r in rows]
+    return {"bm25 p50 ms": round(statistics.median(times), 2), "p90 ms": round(percentile(times, 90), 2),
             "ms / today (median of per-query ratios)": round(statistics.median(
                 r[name]["ms"] / r["today"]["ms"] for r in rows), 3),
             "bm25 top10 kept": round(statistics.mean(overlap(r[name]["bm25"], r["today"]["bm25"]) for r in rows), 3),
             "hybrid top10 kept": round(statistics.mean(overlap(r[name]["fused"], r["today"]["fused"]) for r in rows), 3),
             "hybrid top10 kept, min": round(min(overlap(r[name]["fused"], r["today"]["fused"]) for r in rows), 2)}
-    result["load_after"] = round(os.getloadavg()[0], 2)
-    svc.close()
-    print(json.dumps(result, indent=1))
-
-
-if __name__ == "__main__":
-    main()

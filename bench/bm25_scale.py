@@ -1,6 +1,6 @@
 """What BM25 costs at a million papers, and what pruning common words would buy.
 
-    python bench/bm25_scale.py [--workdir /tmp/ps1m] [--queries 150]
+    python -m bench run bm25_scale [--workdir DIR] [--queries 150]
 
 On the lexical index of ``bench/million_corpus.py``'s workdir, the first N of the 400 real queries:
 p50 / p90 of tantivy's search for the product's query (top 200, with and without counting the
@@ -14,19 +14,18 @@ terms in more than 20%, 10%, 5% of documents dropped, with the share of the top 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
 from tantivy import Occur, Query
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench import million_corpus
+from bench.common import load_queries, percentile, workdir
+from papersift.index.lexical import COMMON_SHARE, LexicalIndex
+from papersift.index.query import parse_query
 
-from corpus_scale import load_queries  # noqa: E402
-from papersift.index.lexical import COMMON_SHARE, LexicalIndex  # noqa: E402
-from papersift.index.query import parse_query  # noqa: E402
+NEEDS = "the million-paper workdir (built first when missing)"
 
 
 def timed(searcher, queries, limit: int, count: bool) -> tuple[dict, list]:
@@ -36,8 +35,7 @@ def timed(searcher, queries, limit: int, count: bool) -> tuple[dict, list]:
         result = searcher.search(query, limit, count=count)
         times.append((time.perf_counter() - started) * 1000)
         tops.append({(a.segment_ord, a.doc) for _, a in result.hits[:10]})
-    ordered = sorted(times)
-    return {"p50_ms": round(statistics.median(times), 2), "p90_ms": round(ordered[int(0.9 * len(ordered))], 2)}, tops
+    return {"p50_ms": round(statistics.median(times), 2), "p90_ms": round(percentile(times, 90), 2)}, tops
 
 
 def union(index: LexicalIndex, text: str, max_df: float, searcher) -> Query:
@@ -50,12 +48,13 @@ def union(index: LexicalIndex, text: str, max_df: float, searcher) -> Query:
     return Query.boolean_query(clauses)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--workdir", default="/tmp/ps1m")
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench run bm25_scale", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workdir", type=Path, default=workdir("1m"))
     parser.add_argument("--queries", type=int, default=150)
-    args = parser.parse_args()
-    index = LexicalIndex(Path(args.workdir) / "index" / "lexical")
+    args = parser.parse_args(argv)
+    index = LexicalIndex(million_corpus.ensure(args.workdir) / "index" / "lexical")
     searcher = index._index.searcher()
     texts = load_queries()[: args.queries]
     product = [index._query(parse_query(t), None, prune=True) for t in texts]
@@ -77,8 +76,4 @@ def main() -> None:
         row, tops = timed(searcher, [union(index, t, max_df, searcher) for t in texts], 200, False)
         row["top10_unchanged"] = round(statistics.mean(len(a & b) / 10 for a, b in zip(tops, full, strict=True)), 3)
         out[f"title+abstract, df <= {max_df:.0%}"] = row
-    print(json.dumps(out, indent=1))
-
-
-if __name__ == "__main__":
-    main()
+    return out

@@ -1,6 +1,8 @@
-"""A bench workdir with the 80K corpus and its vectors, without running the embedding model.
+"""The 80K-paper bench workdir (the real corpus and its vectors), built without running the embedding model.
 
-    python bench/corpus80k.py [--workdir /tmp/ps80k]
+    python -m bench run corpus80k [--workdir DIR]      # default: /tmp/papersift-bench/80k
+
+Every benchmark on the 80K corpus calls :func:`ensure`, which runs this first when its workdir is not built.
 
 Ingests the arXiv listings and the Hugging Face feed, builds the lexical index, then puts the
 precomputed vectors of ``../shared/data/embeddings`` (the default model, float16) into the
@@ -16,16 +18,17 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from bench.common import DATA, need_data, workdir
 from papersift.index.indexes import paper_text, text_hash
 from papersift.service import Papersift
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 EMBEDDINGS = DATA / "embeddings"
 VECTORS_FILE = EMBEDDINGS / "papers-80k-minilm-int8.f16.npy"
 IDS_FILE = EMBEDDINGS / "papers-80k-ids.txt.gz"
@@ -119,11 +122,18 @@ def vectors_pending(db: Path) -> int:
         svc.close()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", default="/tmp/ps80k")
-    args = parser.parse_args()
-    work = Path(args.workdir)
+def ensure(work: Path) -> Path:
+    """The workdir's database, after building the workdir here when it is not built yet (the command printed)."""
+    phases = work / "phases.json"
+    if not (phases.exists() and "sync" in json.loads(phases.read_text())):
+        print(f"the 80K workdir {work} is not built: building it first (a few minutes), as "
+              f"`python -m bench run corpus80k --workdir {work}`", file=sys.stderr, flush=True)
+        build(work)
+    return work / "papersift.db"
+
+
+def build(work: Path) -> dict:
+    need_data("arxiv-cs-2025-2026.jsonl.gz", "hf-daily-papers-2024-2026.jsonl.gz", "embeddings")
     work.mkdir(parents=True, exist_ok=True)
     db = work / "papersift.db"
     phases_file = work / "phases.json"
@@ -140,8 +150,10 @@ def main() -> None:
         if phases["sync"]["embedder"] != model:
             raise SystemExit(f"the default embedder is {phases['sync']['embedder']}, vectors cached as {model}")
         phases_file.write_text(json.dumps(phases))
-    print(json.dumps({"workdir": str(work), "db": str(db), "index_dir": str(svc.index_dir), **phases}))
+    return {"workdir": str(work), "db": str(db), "index_dir": str(svc.index_dir), **phases}
 
 
-if __name__ == "__main__":
-    main()
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench run corpus80k", description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", type=Path, default=workdir("80k"))
+    return build(parser.parse_args(argv).workdir)

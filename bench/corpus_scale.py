@@ -1,9 +1,10 @@
 """The 75K arXiv + 9.9K Hugging Face corpus: ingest, index and search costs on this machine.
 
-    python bench/corpus_scale.py --workdir /tmp/papersift-scale [--embed-limit N]
+    python -m bench run corpus_scale [--workdir DIR] [--embed-limit N]     # default: /tmp/papersift-bench/scale
 
-Phases that already ran in the workdir are skipped (embedding 85K papers takes ~30 min on
-2 cores), so the latency phase can be re-run alone. Prints one JSON line of results.
+Unlike the 80K workdir (``corpus80k``: precomputed vectors), this one runs the model over every paper:
+what ingest, indexing and embedding cost. Phases that already ran in the workdir are skipped (embedding
+85K papers takes ~30 min on 2 cores), so the latency phase can be re-run alone.
 """
 
 from __future__ import annotations
@@ -15,35 +16,11 @@ import statistics
 import time
 from pathlib import Path
 
+from bench.common import DATA, dir_mb, load_queries, need_data, percentile, rss_mb, workdir
 from papersift.index.query import Filters
 from papersift.service import Papersift
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def dir_mb(path: Path) -> float:
-    if path.is_file():
-        return path.stat().st_size / 2**20
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
-
-
-def load_queries() -> list[str]:
-    texts = []
-    for name in sorted((DATA / "queries").glob("*.json")):
-        texts += [q["search_query"] for q in json.loads(name.read_text()).values()]
-    return texts
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+NEEDS = "../shared/data; about 30 minutes of embedding on 2 cores the first time"
 
 
 def latency(svc: Papersift, queries: list[str], mode: str, filters: Filters | None, runs: int = 3) -> dict:
@@ -57,17 +34,42 @@ def latency(svc: Papersift, queries: list[str], mode: str, filters: Filters | No
             "queries": len(times)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--workdir", default="/tmp/papersift-scale")
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench run corpus_scale", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workdir", type=Path, default=workdir("scale"))
     parser.add_argument("--embed-limit", type=int, default=None)
-    args = parser.parse_args()
-    work = Path(args.workdir)
+    args = parser.parse_args(argv)
+    need_data("arxiv-cs-2025-2026.jsonl.gz", "hf-daily-papers-2024-2026.jsonl.gz", "queries")
+    work = args.workdir
     work.mkdir(parents=True, exist_ok=True)
     results_file = work / "results.json"
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
     db = work / "papersift.db"
+    metadata_phases(db, results)
+    results_file.write_text(json.dumps(results))
+    svc = Papersift(db)
+    embed_phase(svc, results, args.embed_limit)
+    results_file.write_text(json.dumps(results))
+    results["sizes_mb"] = {"sqlite_file": dir_mb(db), "lexical_index": dir_mb(svc.index_dir / "lexical"),
+                           "vectors_in_ram": round(len(svc.indexes.vectors) * svc.indexes.embedder.dim * 4 / 2**20, 1),
+                           "process_rss_after_load": rss_mb()}
+    results["vectors"] = len(svc.indexes.vectors)
+    queries = load_queries()
+    filters = Filters(date_from="2025-06-01", date_to="2026-03-31", categories=["cs.CL", "cs.AI"])
+    svc.search(queries[0], None)  # warm up: first query loads the ONNX session
+    results["latency"] = {
+        "bm25": latency(svc, queries, "bm25", None),
+        "bm25_filtered": latency(svc, queries, "bm25", filters),
+        "hybrid": latency(svc, queries, "hybrid", None),
+        "hybrid_filtered": latency(svc, queries, "hybrid", filters),
+    }
+    results["rss_after_queries_mb"] = rss_mb()
+    results_file.write_text(json.dumps(results))
+    return results
 
+
+def metadata_phases(db: Path, results: dict) -> None:
     svc = Papersift(db, embedder=False)
     if "ingest" not in results:
         started = time.perf_counter()
@@ -82,38 +84,16 @@ def main() -> None:
         n = svc.index(embed=False)["lexical"]
         seconds = time.perf_counter() - started
         results["lexical_index"] = {"papers": n, "seconds": round(seconds, 1), "papers_per_s": round(n / seconds, 1)}
-    results_file.write_text(json.dumps(results))
     svc.close()
 
-    svc = Papersift(db)
-    pending = svc.indexes.pending_vectors()
-    if pending:
-        started = time.perf_counter()
-        embedded = svc.indexes.sync_vectors(limit=args.embed_limit)
-        seconds = time.perf_counter() - started
-        if embedded:
-            results.setdefault("embedding_runs", []).append(
-                {"papers": embedded, "seconds": round(seconds, 1), "papers_per_s": round(embedded / seconds, 1),
-                 "embedder": svc.indexes.embedder.name, "threads": os.cpu_count()})
-        results_file.write_text(json.dumps(results))
 
-    results["sizes_mb"] = {"sqlite_file": round(dir_mb(db), 1), "lexical_index": round(dir_mb(svc.index_dir / "lexical"), 1),
-                           "vectors_in_ram": round(len(svc.indexes.vectors) * svc.indexes.embedder.dim * 4 / 2**20, 1),
-                           "process_rss_after_load": round(rss_mb(), 1)}
-    results["vectors"] = len(svc.indexes.vectors)
-    queries = load_queries()
-    filters = Filters(date_from="2025-06-01", date_to="2026-03-31", categories=["cs.CL", "cs.AI"])
-    svc.search(queries[0], None)  # warm up: first query loads the ONNX session
-    results["latency"] = {
-        "bm25": latency(svc, queries, "bm25", None),
-        "bm25_filtered": latency(svc, queries, "bm25", filters),
-        "hybrid": latency(svc, queries, "hybrid", None),
-        "hybrid_filtered": latency(svc, queries, "hybrid", filters),
-    }
-    results["rss_after_queries_mb"] = round(rss_mb(), 1)
-    results_file.write_text(json.dumps(results))
-    print(json.dumps(results))
-
-
-if __name__ == "__main__":
-    main()
+def embed_phase(svc: Papersift, results: dict, limit: int | None) -> None:
+    if not svc.indexes.pending_vectors():
+        return
+    started = time.perf_counter()
+    embedded = svc.indexes.sync_vectors(limit=limit)
+    seconds = time.perf_counter() - started
+    if embedded:
+        results.setdefault("embedding_runs", []).append(
+            {"papers": embedded, "seconds": round(seconds, 1), "papers_per_s": round(embedded / seconds, 1),
+             "embedder": svc.indexes.embedder.name, "threads": os.cpu_count()})

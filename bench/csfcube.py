@@ -1,6 +1,6 @@
 """Similar papers on CSFCube: NDCG@20 after reranking each query paper's candidate pool.
 
-    python bench/csfcube.py [--data ../shared/data/csfcube]
+    python -m bench run csfcube [--data ../shared/data/csfcube]
 
 "Similar papers" is paper-level, so each query paper is represented by its own title and
 abstract whatever the facet; the facet-specific numbers show where that costs. Gains are the
@@ -16,11 +16,14 @@ import json
 import statistics
 from pathlib import Path
 
+from bench.common import DATA
 from papersift.evaluate.beir_eval import open_corpus
 from papersift.evaluate.metrics import bootstrap_ci, ndcg_at_k
 from papersift.ingest import beir
 from papersift.search.fusion import FusionParams, fuse
 from papersift.search.searcher import more_like_this
+
+NEEDS = "../shared/data/csfcube (embedded once into papersift's eval cache)"
 
 
 def pool_scores(svc, ns, paper_id, cands):
@@ -41,10 +44,11 @@ def pool_scores(svc, ns, paper_id, cands):
     return order(bm25), order(dense)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared/data/csfcube"))
-    args = parser.parse_args()
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench run csfcube", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=str(DATA / "csfcube"))
+    args = parser.parse_args(argv)
     folder = Path(args.data)
     queries = {}
     with open(folder / "queries.jsonl") as handle:
@@ -89,8 +93,4 @@ def main() -> None:
     for fold in ("fold1", "fold2"):
         cv_dense += [ndcg(legs[q][1], q) for facet in splits.values() for q in facet[f"{fold}_test"]]
     report["dense_same_folds"] = round(statistics.mean(cv_dense), 4)
-    print(json.dumps(report))
-
-
-if __name__ == "__main__":
-    main()
+    return report

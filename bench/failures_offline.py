@@ -1,8 +1,8 @@
 """How fast papersift says no: offline sources, a taken port, Ctrl-C, and `index` beside a running server.
 
-    python -m bench.failures_offline                      # from the repository root: every case
-    python -m bench.failures_offline --cases harvest,port
-    PYTHONPATH=/path/to/old/checkout/src python -m bench.failures_offline   # another version
+    python -m bench run failures_offline                      # every case
+    python -m bench run failures_offline --cases harvest,port
+    PYTHONPATH=/path/to/old/checkout/src python -m bench run failures_offline   # another version
 
 Every case runs the real ``python -m papersift.cli`` in a subprocess (the code on ``PYTHONPATH``) and times it
 from outside. No network is needed: unreachable sources are names under the reserved ``.invalid`` domain,
@@ -15,7 +15,7 @@ which never resolve, or a closed port on 127.0.0.1.
   embeddings are stored. The seconds from SIGINT to exit, the exit code, and tracebacks in its output.
 * ``index``: ``papersift index`` while ``papersift serve`` holds the index folder (and embeds).
 
-Prints one line per case and one JSON line.
+Prints one line per case.
 """
 
 from __future__ import annotations
@@ -33,7 +33,12 @@ import time
 from pathlib import Path
 
 import httpx
-from bench.library_import import _commit, _free_port
+
+from bench.common import DATA, free_port, need_data
+from papersift.service import Papersift
+from tests.helpers import head_jsonl
+
+NEEDS = "../shared/data (300 and 1,500 Daily Papers); the embedding model for the interrupt and index cases"
 
 CLI = [sys.executable, "-m", "papersift.cli"]
 OFFLINE = {"PAPERSIFT_HF_URL": "http://huggingface.invalid", "PAPERSIFT_ARXIV_OAI_URL": "http://export.arxiv.invalid/oai"}
@@ -41,12 +46,9 @@ OFFLINE = {"PAPERSIFT_HF_URL": "http://huggingface.invalid", "PAPERSIFT_ARXIV_OA
 
 def _corpus(folder: Path, papers: int) -> Path:
     """A database with ``papers`` real Daily Papers (the shared archive), lexically indexed."""
-    from papersift.service import Papersift
-    from tests.helpers import SHARED, head_jsonl
-
     db = folder / "p.db"
     svc = Papersift(db, embedder=False)
-    svc.ingest_file("hf-daily", head_jsonl(SHARED / "hf-daily-papers-2024-2026.jsonl.gz", folder / "hf.jsonl", papers))
+    svc.ingest_file("hf-daily", head_jsonl(DATA / "hf-daily-papers-2024-2026.jsonl.gz", folder / "hf.jsonl", papers))
     svc.index(embed=False)
     svc.close()
     return db
@@ -115,7 +117,7 @@ def _embedding(db: Path):
 
 
 def interrupt_case(folder: Path, db: Path, big: Path) -> dict:
-    port = _free_port()
+    port = free_port()
     serving, since = _serving(port), [0.0]
 
     def two_seconds_after_serving() -> bool:
@@ -124,12 +126,12 @@ def interrupt_case(folder: Path, db: Path, big: Path) -> dict:
         return bool(since[0]) and time.monotonic() - since[0] >= 2
 
     lexical = _interrupt(CLI + ["run", "--port", str(port), "--no-embed"], _env(folder, db), two_seconds_after_serving)
-    embedding = _interrupt(CLI + ["run", "--port", str(_free_port())], _env(folder, big), _embedding(big))
+    embedding = _interrupt(CLI + ["run", "--port", str(free_port())], _env(folder, big), _embedding(big))
     return {"Ctrl-C on run, sources unreachable": lexical, "Ctrl-C on run while it embeds": embedding}
 
 
 def index_case(folder: Path, big: Path) -> dict:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(CLI + ["serve", "--port", str(port)], env=_env(folder, big),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -142,12 +144,14 @@ def index_case(folder: Path, big: Path) -> dict:
         server.wait(timeout=300)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench run failures_offline", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", default="harvest,port,interrupt,index")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    need_data("hf-daily-papers-2024-2026.jsonl.gz")
     cases = {c.strip() for c in args.cases.split(",")}
-    result: dict = {"commit": _commit(), "load": os.getloadavg()[0]}
+    result: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "small").mkdir()
@@ -163,10 +167,5 @@ def main() -> None:
         if "index" in cases:
             result |= index_case(folder, big)
     for name, row in result.items():
-        if isinstance(row, dict):
-            print(f"{name:38s} {json.dumps(row)}")
-    print(json.dumps(result))
-
-
-if __name__ == "__main__":
-    main()
+        print(f"{name:38s} {json.dumps(row)}")
+    return result

@@ -1,6 +1,6 @@
 """Dense recall@10 under organisation filters, before and after the selectivity planner.
 
-    .venv/bin/python bench/filtered_recall.py [--queries 100]
+    python -m bench run filtered_recall [--queries 100]
 
 The 9,877 Daily Papers (real organisations) are indexed in tantivy; their vectors are the
 default model's, read from ../shared/data/embeddings (the 80K file holds every one of them; any
@@ -8,7 +8,7 @@ missing paper is embedded here). The 100 queries are the first of ../shared/data
 once. For organisations holding ~1%, ~0.5% and ~0.35% of the papers (and no filter) the dense leg
 at the product's depth (200) is compared with exact filtered search (every vector, the filter
 evaluated over all ids): "before" is the old rule (5x depth from everything, then the filter),
-"after" is ``filtered_dense``. Latency is the dense leg alone, query embedding excluded. One JSON line.
+"after" is ``filtered_dense``. Latency is the dense leg alone, query embedding excluded.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ import gzip
 import json
 import statistics
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 
+from bench.common import DATA, load_queries, need_data, percentile
 from papersift.index.embedder import load_embedder
 from papersift.index.indexes import paper_text
 from papersift.index.lexical import LexicalIndex
@@ -31,7 +31,7 @@ from papersift.index.vector import ExactVectorIndex
 from papersift.ingest.hf import parse_hf_jsonl
 from papersift.search.searcher import DEFAULT_FUSION, filtered_dense
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+NEEDS = "../shared/data (the Daily Papers archive, embeddings/ and queries/)"
 TARGETS = (0.01, 0.005, 0.0035)
 
 
@@ -92,17 +92,17 @@ def run(idx, matrix, ids, queries, filters, depth) -> dict:
             got = leg(v)
             times.append((time.perf_counter() - started) * 1000)
             recalls.append(len({d for d, _ in got[:10]} & set(exact)) / max(1, len(exact)))
-        times.sort()
         out[name] = {"recall_at_10": round(statistics.mean(recalls), 3),
-                     "p50_ms": round(statistics.median(times), 2),
-                     "p99_ms": round(times[min(len(times) - 1, round(0.99 * (len(times) - 1)))], 2)}
+                     "p50_ms": round(statistics.median(times), 2), "p99_ms": round(percentile(times, 99), 2)}
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench run filtered_recall", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--queries", type=int, default=100)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    need_data("hf-daily-papers-2024-2026.jsonl.gz", "embeddings", "queries")
     embedder = load_embedder()
     items = papers()
     lexical = LexicalIndex(None)
@@ -113,10 +113,7 @@ def main() -> None:
     vectors = ExactVectorIndex(matrix.shape[1])
     vectors.add(ids, matrix)
     idx = SimpleNamespace(lexical=lexical, vectors=vectors)
-    texts = []
-    for name in sorted((DATA / "queries").glob("*.json")):
-        texts += [q["search_query"] for q in json.loads(name.read_text()).values()]
-    queries = embedder.embed(texts[: args.queries])
+    queries = embedder.embed(load_queries()[: args.queries])
     depth = DEFAULT_FUSION.depth
     result = {"papers": len(items), "queries": len(queries), "depth": depth,
               "unfiltered": run(idx, matrix, ids, queries, None, depth)}
@@ -124,8 +121,4 @@ def main() -> None:
         row = run(idx, matrix, ids, queries, Filters(organization=org), depth)
         result[f"org_{target:.2%}"] = {"org": org, "passing": count,
                                        "selectivity": round(count / len(items), 4), **row}
-    print(json.dumps(result))
-
-
-if __name__ == "__main__":
-    main()
+    return result

@@ -1,8 +1,8 @@
 """The steps of filtered search at a million papers, timed in process (docs/BENCHMARKS.md, "A million
 papers after kept passing counts and the code scan").
 
-    python bench/filtered_steps.py [--workdir /tmp/ps1m] [--queries 60] [--phases legs,bm25,open]
-    PYTHONPATH=OLD/src python bench/filtered_steps.py ...   # the same steps on another checkout's code
+    python -m bench run filtered_steps [--workdir DIR] [--queries 60] [--phases legs,bm25,open]
+    PYTHONPATH=OLD/src python -m bench run filtered_steps ...   # the same steps on another checkout's code
 
 ``legs``: for each filter of ``million_corpus.pick_filters``, the median ms of ``count_passing``,
 ``passing_keys``, ``GraphVectorIndex.search_keys`` (depth 100) and the whole ``filtered_dense`` leg.
@@ -18,19 +18,19 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tantivy import Occur, Query
 
-from tantivy import Occur, Query  # noqa: E402
+from bench import million_corpus
+from bench.common import load_queries, workdir
+from bench.million_corpus import pick_filters
+from papersift.index.query import Filters, ParsedQuery, parse_query
+from papersift.search.searcher import filtered_dense
+from papersift.service import Papersift
 
-from corpus_scale import load_queries  # noqa: E402
-from million_corpus import pick_filters  # noqa: E402
-from papersift.index.query import Filters, ParsedQuery, parse_query  # noqa: E402
-from papersift.search.searcher import filtered_dense  # noqa: E402
-from papersift.service import Papersift  # noqa: E402
+NEEDS = "the million-paper workdir (built first when missing)"
 
 
 def median_ms(calls, items) -> float:
@@ -80,13 +80,15 @@ def bm25(svc: Papersift, texts: list[str]) -> dict:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", default="/tmp/ps1m")
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench run filtered_steps", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workdir", type=Path, default=workdir("1m"))
     parser.add_argument("--queries", type=int, default=60)
-    parser.add_argument("--phases", default="legs,bm25")
-    args = parser.parse_args()
-    work, started = Path(args.workdir), time.perf_counter()
+    parser.add_argument("--phases", default="legs,bm25", help="legs, bm25, open")
+    args = parser.parse_args(argv)
+    work = million_corpus.ensure(args.workdir)
+    started = time.perf_counter()
     svc = Papersift(work / "papersift.db", work / "index")
     phases = args.phases.split(",")
     if "open" in phases:
@@ -98,8 +100,4 @@ def main() -> None:
         results["legs"] = legs(svc, [svc.indexes.embedder.embed([t])[0] for t in texts])
     if "bm25" in phases:
         results["bm25"] = bm25(svc, texts)
-    print(json.dumps(results))
-
-
-if __name__ == "__main__":
-    main()
+    return results

@@ -1,11 +1,10 @@
 """Issue 11's speed bars on the 80K corpus: the "For you" page and 10,000 personalised digests.
 
-    python bench/corpus80k.py                      # once: the 80K workdir (/tmp/ps80k)
-    python bench/for_you.py [--subscribers 10000] [--requests 30] [--limit N]
+    python -m bench run for_you [--subscribers 10000] [--requests 30] [--limit N] [--workdir DIR]
 
 Works on a fresh copy of the workdir's database (``<workdir>/for-you/recs.db``, made with SQLite's
 backup API at every run, so a rerun builds the digests again) and reads the workdir's indexes: the
-80K workdir itself is never changed.
+80K workdir itself (built first when missing) is never changed.
 
 Page: a reader with 50 signals (35 "more like this" on the papers nearest a seed paper listed in the
 feed's last week, 5 upvotes, 5 saves, 5 "not for me") signs in over a real HTTP server on 127.0.0.1;
@@ -16,42 +15,40 @@ window is fitted once, by the untimed first request, and reported as ``cold_ms``
 Digests: N readers, each with 20 "more like this" signals around their own seed paper and a confirmed
 daily subscription with "Trending" on, then one ``DigestBuilder.build`` for the feed's latest weekday,
 timed twice on the same subscribers: topics only (``for_you_count=0``, a dry run) and personalised
-(``for_you_count=5``, written to the outbox). Prints one JSON line.
+(``for_you_count=5``, written to the outbox).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import re
-import sqlite3
 import statistics
-import threading
 import time
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
 import numpy as np
-import uvicorn
 from rich.progress import Progress
 
-from papersift.config import Config, DigestConfig
+from bench import corpus80k
+from bench.common import app_server, copy_store, workdir
 from papersift.server.app import create_app
-from papersift.service import Papersift
+from papersift.service import Mail, Papersift
 
+NEEDS = "the 80K workdir (built first when missing)"
 PASSWORD = "bench password 1234"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def copy_db(workdir: Path) -> Path:
+    """A fresh copy of the workdir's database (its indexes are read in place)."""
     target = workdir / "for-you" / "recs.db"
     target.parent.mkdir(exist_ok=True)
     for leftover in target.parent.glob("recs.db*"):
         leftover.unlink()
-    with sqlite3.connect(workdir / "papersift.db") as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    return target
+    return copy_store(corpus80k.ensure(workdir), target, index=False)
 
 
 def window(svc: Papersift) -> tuple[str, list[str], np.ndarray]:
@@ -89,28 +86,18 @@ def page_reader(svc: Papersift, latest: str, ids: list[str], matrix: np.ndarray,
 
 
 def time_page(svc: Papersift, email: str, requests: int) -> dict:
-    server = uvicorn.Server(uvicorn.Config(create_app(svc, background=False), host="127.0.0.1", port=0,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    try:
-        with httpx.Client(base_url=base, timeout=120) as client:
-            token = CSRF.search(client.get("/login").text).group(1)
-            client.post("/login", data={"csrf_token": token, "email": email, "password": PASSWORD, "next": "/"})
-            started = time.perf_counter()
-            page = client.get("/for-you?period=week")
-            cold = (time.perf_counter() - started) * 1000
-            assert page.status_code == 200 and 'class="card-why"' in page.text, page.text[:300]
-            result = {"cold_ms": round(cold, 1)}
-            for period in ("week", "day", "month"):
-                result[period] = _timed_clicks(client, period, requests)
-            return result
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with app_server(create_app(svc, background=False)) as base, httpx.Client(base_url=base, timeout=120) as client:
+        token = CSRF.search(client.get("/login").text).group(1)
+        client.post("/login", data={"csrf_token": token, "email": email, "password": PASSWORD, "next": "/"})
+        started = time.perf_counter()
+        page = client.get("/for-you?period=week")
+        cold = (time.perf_counter() - started) * 1000
+        if page.status_code != 200 or 'class="card-why"' not in page.text:
+            raise SystemExit(f"GET /for-you answered {page.status_code} without recommendations: {page.text[:300]}")
+        result = {"cold_ms": round(cold, 1)}
+        for period in ("week", "day", "month"):
+            result[period] = _timed_clicks(client, period, requests)
+        return result
 
 
 def _timed_clicks(client: httpx.Client, period: str, requests: int) -> dict:
@@ -160,20 +147,25 @@ def time_digests(svc: Papersift, latest: str, subs: list[int]) -> dict:
         day += timedelta(days=1)
     result = {"day": day.isoformat(), "subscribers": len(subs)}
     for name, count, dry in (("topics_only", 0, True), ("personalised", 5, False)):
-        config = Config(base_url="https://papers.example.org", digest=DigestConfig(for_you_count=count))
+        # the service's own mail, with only the "For you" count changed: the indexes and the recommender's
+        # window stay the ones the page phase warmed
+        settings = replace(svc.settings, base_url="https://papers.example.org",
+                           digest=replace(svc.settings.digest, for_you_count=count))
+        mail = Mail(svc.corpus, svc.catalog, settings, svc.for_you.digest_picks, svc.mail.clock)
         started = time.perf_counter()
-        report = svc.digest_builder(config).build(day, dry_run=dry, only=set(subs))
+        report = mail.build(day, dry_run=dry, only=set(subs))
         result[name] = {"seconds": round(time.perf_counter() - started, 1), **report.as_dict()}
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/ps80k"))
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench run for_you", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workdir", type=Path, default=workdir("80k"))
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--limit", type=int, default=None, help="at most this many subscribers (a quick run)")
     parser.add_argument("--requests", type=int, default=30)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     db = copy_db(args.workdir)
     svc = Papersift(db, index_dir=args.workdir / "papersift.db.index")
     rng = np.random.default_rng(11)
@@ -185,8 +177,4 @@ def main() -> None:
     subs = make_subscribers(svc, ids, matrix, n, rng)
     out["digests"] = time_digests(svc, latest, subs)
     svc.close()
-    print(json.dumps(out))
-
-
-if __name__ == "__main__":
-    main()
+    return out

@@ -1,23 +1,21 @@
 """Time N saves that fail on a full disk, against a real ``papersift serve`` process.
 
-    sudo python bench/full_disk_saves.py [--saves 52]          # root: it mounts a small tmpfs
+    sudo .venv/bin/python -m bench run full_disk_saves [--saves 52]     # root: it mounts a small tmpfs
 
 A database with a few papers, a reader and an API token on a 16 MB tmpfs; ``papersift serve
 --no-embed`` (a child process, the code on ``PYTHONPATH``, its stderr to a file as a service
 manager would keep it) runs on it; the write-ahead log is folded in and cut to nothing and the disk
 filled, then ``--saves`` ``POST /api/v1/papers/ID/save`` are timed one after another. The server
 logs what it logs for each (a traceback per 500 before, nothing for a 507 now). Then the disk is
-freed and one more save must succeed without a restart. Prints one JSON line: the statuses seen,
-the seconds for the failed saves, and how many lines the server wrote to stderr meanwhile.
+freed and one more save must succeed without a restart. The result: the statuses seen, the seconds
+for the failed saves, and how many lines the server wrote to stderr meanwhile.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
-import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -28,11 +26,11 @@ from pathlib import Path
 
 import httpx
 
+from bench.common import free_port
+from papersift.model import Paper
+from papersift.service import Papersift
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+NEEDS = "root (it mounts a 16 MB tmpfs)"
 
 
 def _fill(folder: Path) -> Path:
@@ -51,9 +49,6 @@ def _fill(folder: Path) -> Path:
 
 
 def _prepare(db: Path) -> tuple[str, list[str]]:
-    from papersift.model import Paper
-    from papersift.service import Papersift
-
     svc = Papersift(db, embedder=False)
     ids = [f"2405.{20000 + n}" for n in range(10)]
     svc.store.upsert_papers([Paper(id=pid, title=f"Paper {pid}", abstract="A study.", source="hf-jsonl",
@@ -73,7 +68,7 @@ def run(saves: int) -> dict:
     try:
         db = disk / "papersift.db"
         token, ids = _prepare(db)
-        port, log = _free_port(), root / "serve.log"
+        port, log = free_port(), root / "serve.log"
         env = {**os.environ, "PAPERSIFT_DB": str(db), "PAPERSIFT_SECRET_KEY": "bench-" + "k" * 40}
         with open(log, "w") as out:
             server = subprocess.Popen([sys.executable, "-m", "papersift.cli", "serve", "--no-embed", "--port",
@@ -113,14 +108,11 @@ def run(saves: int) -> dict:
         subprocess.run(["rm", "-rf", str(root)])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench run full_disk_saves", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--saves", type=int, default=52)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if os.geteuid() != 0:
         raise SystemExit("run as root: the benchmark mounts a small tmpfs")
-    print(json.dumps(run(args.saves)))
-
-
-if __name__ == "__main__":
-    main()
+    return run(args.saves)

@@ -1,6 +1,6 @@
 """Where a hybrid search's time goes at a million papers, step by step.
 
-    python bench/hybrid_profile.py [--workdir /tmp/ps1m] [--queries 100] [--picks 100%,10%,1%]
+    python -m bench run hybrid_profile [--workdir DIR] [--queries 100] [--picks 100%,10%,1%]
 
 For the first N of the 400 real queries and each filter of ``million_corpus.pick_filters``, times
 every step of ``Papersift.search`` (hybrid, top 10) one after another as the searcher runs them:
@@ -19,24 +19,23 @@ machine's load does not inflate as it does wall time), and the load average befo
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tantivy import Occur, Query
 
-from tantivy import Occur, Query  # noqa: E402
+from bench import million_corpus
+from bench.common import load_queries, percentile, workdir
+from bench.million_corpus import pick_filters
+from papersift.index.lexical import COMMON_SHARE
+from papersift.index.query import parse_query
+from papersift.search.fusion import fuse
+from papersift.search.searcher import filtered_dense
+from papersift.service import Papersift
 
-from corpus_scale import load_queries, percentile  # noqa: E402
-from million_corpus import pick_filters  # noqa: E402
-from papersift.index.lexical import COMMON_SHARE  # noqa: E402
-from papersift.index.query import parse_query  # noqa: E402
-from papersift.search.fusion import fuse  # noqa: E402
-from papersift.search.searcher import filtered_dense  # noqa: E402
-from papersift.service import Papersift  # noqa: E402
+NEEDS = "the million-paper workdir (built first when missing)"
 
 
 def _ms(started: float) -> float:
@@ -108,13 +107,14 @@ def steps(svc: Papersift, text: str, filters, turn: int) -> dict[str, float]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--workdir", default="/tmp/ps1m")
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench run hybrid_profile", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workdir", type=Path, default=workdir("1m"))
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--picks", default="100%,10%,1%")
-    args = parser.parse_args()
-    work = Path(args.workdir)
+    args = parser.parse_args(argv)
+    work = million_corpus.ensure(args.workdir)
     svc = Papersift(work / "papersift.db", work / "index")
     texts = load_queries()[: args.queries]
     svc.search(texts[0])  # warm: the model session and the first searcher
@@ -133,8 +133,4 @@ def main() -> None:
         out[pick.label] = row
     out["load_after"] = os.getloadavg()[0]
     svc.close()
-    print(json.dumps(out, indent=1))
-
-
-if __name__ == "__main__":
-    main()
+    return out

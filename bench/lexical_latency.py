@@ -1,12 +1,12 @@
 """Lexical index alone: indexing throughput, size on disk and BM25 query latency at full scale.
 
-    python bench/lexical_latency.py [--no-hf] [--runs 3] [--batch 2000] [--keep DIR]
+    python -m bench run lexical_latency [--no-hf] [--runs 3] [--batch 2000] [--keep DIR]
 
 Indexes the 74,728 arXiv papers (+ the 9.9K Hugging Face daily papers, merged by id) into an
 on-disk index in a temporary folder, committing every ``--batch`` papers as the store sync
 does, then runs the 400 natural-language queries of ../shared/data/queries ``--runs`` times
 (limit 10) without filters and with a date range + category filter. Latency covers parsing,
-searching and reading the hit ids; snippets are timed separately. Prints one JSON line.
+searching and reading the hit ids; snippets are timed separately.
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.common import DATA, dir_mb, load_queries, need_data, percentile
 from papersift.index.lexical import LexicalIndex
 from papersift.index.query import Filters, parse_query
 from papersift.model import Paper
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+NEEDS = "../shared/data"
 FILTERS = Filters(date_from="2025-06-01", date_to="2025-12-31", categories=["cs.LG"])
 
 
@@ -52,30 +53,15 @@ def load_papers(with_hf: bool) -> list[Paper]:
     return list(papers.values())
 
 
-def load_queries() -> list[str]:
-    texts = []
-    for name in sorted((DATA / "queries").glob("*.json")):
-        texts += [q["search_query"] for q in json.loads(name.read_text()).values()]
-    return texts
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 3)
-
-
-def dir_mb(path: Path) -> float:
-    return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20, 1)
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(prog="python -m bench run lexical_latency", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--no-hf", action="store_true", help="arXiv file only")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--batch", type=int, default=2000)
     ap.add_argument("--keep", type=Path, help="build the index here instead of a temp dir")
-    args = ap.parse_args()
-
+    args = ap.parse_args(argv)
+    need_data("arxiv-cs-2025-2026.jsonl.gz", "hf-daily-papers-2024-2026.jsonl.gz", "queries")
     papers = load_papers(not args.no_hf)
     queries = load_queries()
     with tempfile.TemporaryDirectory(prefix="papersift-lex-") as tmp:
@@ -92,7 +78,7 @@ def main() -> None:
         index = LexicalIndex(path)
         reopen_ms = (time.perf_counter() - reopen_started) * 1000
 
-        result = {"bench": "lexical_latency", "papers": len(papers), "queries": len(queries),
+        result = {"papers": len(papers), "queries": len(queries),
                   "runs": args.runs, "index_s": round(index_s, 1),
                   "index_docs_per_s": round(len(papers) / index_s), "index_mb": dir_mb(path),
                   "reopen_ms": round(reopen_ms, 1)}
@@ -104,7 +90,7 @@ def main() -> None:
                     hits = index.search(parse_query(text), flt, limit=10)
                     times.append((time.perf_counter() - t0) * 1000)
                     totals.append(hits.total)
-            result[label] = {"p50_ms": pct(times, 50), "p99_ms": pct(times, 99),
+            result[label] = {"p50_ms": round(percentile(times, 50), 3), "p99_ms": round(percentile(times, 99), 3),
                              "mean_ms": round(statistics.fmean(times), 3),
                              "median_total": int(statistics.median(totals)),
                              "zero_hit_queries": sum(1 for t in totals if t == 0) // args.runs}
@@ -115,9 +101,6 @@ def main() -> None:
             t0 = time.perf_counter()
             index.snippets(top, q)
             snippet_times.append((time.perf_counter() - t0) * 1000)
-        result["snippets_top10"] = {"p50_ms": pct(snippet_times, 50), "p99_ms": pct(snippet_times, 99)}
-        print(json.dumps(result))
-
-
-if __name__ == "__main__":
-    main()
+        result["snippets_top10"] = {"p50_ms": round(percentile(snippet_times, 50), 3),
+                                    "p99_ms": round(percentile(snippet_times, 99), 3)}
+        return result

@@ -1,9 +1,9 @@
 """Library imports: parse time of real-shaped and hostile files, and the site's health while imports run.
 
-    python -m bench.library_import                       # all three parts, from the repository root
-    python -m bench.library_import --parts parse,hostile --repeats 5
-    python -m bench.library_import --parts load --duration 30 --importers 4
-    PYTHONPATH=/path/to/old/checkout/src python -m bench.library_import --parts load   # another version's server
+    python -m bench run library_import                       # all three parts
+    python -m bench run library_import --parts parse,hostile --repeats 5
+    python -m bench run library_import --parts load --duration 30 --importers 4
+    PYTHONPATH=/path/to/old/checkout/src python -m bench run library_import --parts load   # another version's server
 
 * ``parse``: a 10,000-entry Zotero-shaped BibTeX, RIS and CSL-JSON file (tests/library_corpus.py),
   read by ``read_library`` in this process and through the server's child-process reader
@@ -17,39 +17,28 @@
   no import (the baseline). Reports the health check's p50 / p99 / max in both phases and the imports'
   count and median time. ``--mix hostile`` sends the hostile texts at 4 MB instead (read or refused).
 
-Prints a table and one JSON line (with the commit, machine and date).
+Prints a table as it goes.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
 
+from bench.common import free_port, health_probe, health_summary, serve_process, stop_server, wait_healthy
 from papersift.errors import BadInput
 from papersift.ingest.library import read_library
 from papersift.model import Paper
 from papersift.service import Papersift
 from tests.library_corpus import ADVERSARIAL, REAL_SHAPED, arxiv_ids
 
-ROOT = Path(__file__).resolve().parents[1]
 ENTRIES = 10_000
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))] if ordered else float("nan")
 
 
 def parse_part(repeats: int) -> dict:
@@ -101,30 +90,6 @@ def _prepare_db(folder: Path) -> tuple[Path, str]:
     return db, token
 
 
-def _serve(db: Path, port: int, folder: Path) -> subprocess.Popen:
-    env = dict(os.environ, PAPERSIFT_INDEX_DIR=str(folder / "idx"))
-    proc = subprocess.Popen([sys.executable, "-m", "papersift.cli", "--db", str(db), "serve", "--no-embed",
-                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("the server did not start")
-
-
-def _probe(base: str, stop: threading.Event, out: list[float]) -> None:
-    with httpx.Client(base_url=base, timeout=120) as client:
-        while not stop.is_set():
-            started = time.perf_counter()
-            assert client.get("/api/v1/health").status_code == 200
-            out.append(time.perf_counter() - started)
-            stop.wait(0.05)
-
-
 def _importer(base: str, token: str, files: list[tuple[str, bytes]], stop: threading.Event, out: list[float],
               offset: int) -> None:
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/plain"}
@@ -146,24 +111,19 @@ def _files(mix: str) -> list[tuple[str, bytes]]:
     return [(name or "library", text.encode()) for text, name in hostile]
 
 
-def _health_summary(samples: list[float]) -> dict:
-    ms = [s * 1000 for s in samples]
-    return {"n": len(ms), "p50_ms": round(percentile(ms, 50), 1), "p99_ms": round(percentile(ms, 99), 1),
-            "max_ms": round(max(ms), 1)}
-
-
 def load_part(duration: float, importers: int, mix: str) -> dict:
     files = _files(mix)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         db, token = _prepare_db(folder)
-        port = _free_port()
-        proc = _serve(db, port, folder)
+        port = free_port()
+        proc = serve_process(db, port, embed=False, env={"PAPERSIFT_INDEX_DIR": str(folder / "idx")})
         base = f"http://127.0.0.1:{port}"
         try:
+            wait_healthy(base, proc)
             idle: list[float] = []
             stop = threading.Event()
-            probe = threading.Thread(target=_probe, args=(base, stop, idle))
+            probe = threading.Thread(target=health_probe, args=(base, stop, idle))
             probe.start()
             time.sleep(duration)
             stop.set()
@@ -175,16 +135,15 @@ def load_part(duration: float, importers: int, mix: str) -> dict:
             for thread in threads:
                 thread.start()
             time.sleep(1.0)  # the first uploads are in and being read
-            probe = threading.Thread(target=_probe, args=(base, stop, busy))
+            probe = threading.Thread(target=health_probe, args=(base, stop, busy))
             probe.start()
             time.sleep(duration)
             stop.set()
             for thread in threads + [probe]:
                 thread.join()
         finally:
-            proc.terminate()
-            proc.wait(timeout=60)
-    result = {"mix": mix, "idle": _health_summary(idle), "importing": _health_summary(busy), "importers": importers,
+            stop_server(proc)
+    result = {"mix": mix, "idle": health_summary(idle), "importing": health_summary(busy), "importers": importers,
               "imports": len(imports), "import_median_s": round(statistics.median(imports), 2) if imports else None}
     for phase in ("idle", "importing"):
         h = result[phase]
@@ -195,24 +154,9 @@ def load_part(duration: float, importers: int, mix: str) -> dict:
     return result
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench run library_import", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--parts", default="parse,hostile,load")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--hostile-mb", type=float, default=4.0)
@@ -220,18 +164,13 @@ def main() -> None:
     parser.add_argument("--importers", type=int, default=4)
     parser.add_argument("--mix", choices=["real", "hostile"], default="real",
                         help="what the importers send: 10,000-entry exports, or the hostile texts at 4 MB")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     parts = {p.strip() for p in args.parts.split(",")}
-    result = {"commit": _commit(), "machine": f"{os.cpu_count()} CPU, {platform.machine()}, Python "
-              f"{platform.python_version()}", "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    result = {}
     if "parse" in parts:
         result["parse"] = parse_part(args.repeats)
     if "hostile" in parts:
         result["hostile"] = hostile_part(args.hostile_mb)
     if "load" in parts:
         result["load"] = load_part(args.duration, args.importers, args.mix)
-    print(json.dumps(result))
-
-
-if __name__ == "__main__":
-    main()
+    return result

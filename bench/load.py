@@ -1,14 +1,14 @@
 """Load test: a real ``papersift serve`` on 127.0.0.1 and N concurrent asyncio httpx users.
 
-    python bench/load.py --workdir /tmp/ps80k --users 50 --duration 60            # closed loop
-    python bench/load.py --workdir /tmp/ps80k --users 200 --duration 60 --think 3  # 3 s mean think time
-    python bench/load.py --workdir /tmp/ps80k --users 20 --mix search               # hybrid search alone
-    python bench/load.py --workdir /tmp/ps80k --users 20 --soak                     # 10 minutes
-    python bench/load.py ... --server-env MALLOC_ARENA_MAX=2                        # A/B a server setting
-    python bench/load.py ... --workers 2                                            # serve --workers 2
-    python bench/load.py ... --db postgresql://... --index-dir DIR                  # serve a PostgreSQL store
+    python -m bench run load --users 50 --duration 60               # closed loop, on the 80K workdir
+    python -m bench run load --users 200 --duration 60 --think 3    # 3 s mean think time
+    python -m bench run load --users 20 --mix search                # hybrid search alone
+    python -m bench run load --users 20 --soak                      # 10 minutes
+    python -m bench run load ... --server-env MALLOC_ARENA_MAX=2    # A/B a server setting
+    python -m bench run load ... --workers 2                        # serve --workers 2
+    python -m bench run load ... --db postgresql://... --index-dir DIR   # serve a PostgreSQL store
 
-Each run starts its own server (``bench/corpus80k.py`` builds the workdir), waits until it
+Each run starts its own server (on ``--workdir``, built by ``corpus80k`` first when missing), waits until it
 answers a hybrid search, then runs the users for ``--duration`` seconds: closed loop (no think
 time: saturation) or with an exponential think time of mean ``--think`` seconds between one
 user's requests. The server's RSS is read from /proc/PID/status every second. Prints a table
@@ -18,7 +18,7 @@ same run after its first ``--warmup`` seconds (steady state; ``overall`` keeps e
 The client shares the machine's cores with the server: at saturation it takes a share of them.
 With ``--db URL`` the server serves that database (``PAPERSIFT_INDEX_DIR=--index-dir``) instead of
 ``<workdir>/papersift.db``; the workload's ids and days still come from ``<workdir>/papersift.db``,
-the SQLite copy of the same corpus (bench/pg_latency.py fills PostgreSQL from the same files), and
+the SQLite copy of the same corpus (``run pg_latency`` fills PostgreSQL from the same files), and
 a sample of them is looked up in the served store first, so a different corpus fails early.
 The PostgreSQL server's own processes are not in the server CPU/RSS figures (it may be another machine).
 """
@@ -27,21 +27,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import shlex
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from datetime import date
 from pathlib import Path
 
 import httpx
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+from bench import corpus80k
+from bench.common import free_port, listens_on, load_queries, percentile, process_tree, serve_process, stop_server, workdir
+
+NEEDS = "the 80K workdir (built first when missing)"
 MIXES = {
     # kind: weight. "mixed" is the issue's mix of feed pages, hybrid web and API searches, paper pages.
     "mixed": {"home": 15, "week": 8, "month": 4, "web_search": 25, "api_search": 20, "paper_page": 15,
@@ -53,13 +53,6 @@ MIXES = {
     # issue 12's mix: feed pages, paper pages, lexical search (no embedding: what more workers buy)
     "team": {"home": 3, "week": 2, "month": 1, "paper_page": 4, "lexical_search": 4},
 }
-
-
-def load_queries() -> list[str]:
-    texts = []
-    for name in sorted((DATA / "queries").glob("*.json")):
-        texts += [q["search_query"] for q in json.loads(name.read_text()).values()]
-    return texts
 
 
 def workload(db: Path, seed: int) -> dict:
@@ -91,12 +84,6 @@ def make_url(kind: str, work: dict, rng: random.Random) -> str:
     }[kind]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def check_same_corpus(url: str, work: dict) -> None:
     """The served store holds the workload's papers (read through the store API)."""
     from papersift.store import open_store
@@ -112,31 +99,21 @@ def check_same_corpus(url: str, work: dict) -> None:
                          "--db must hold the same corpus as --workdir")
 
 
-def stop_server(proc: subprocess.Popen) -> None:
-    """SIGTERM (uvicorn shuts down cleanly), then SIGKILL after 30 s."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
 def start_server(db: Path | str, port: int, env_pairs: list[str], log: Path, src: str | None,
                  wrap: str = "", workers: int = 1, index_dir: str | None = None) -> subprocess.Popen:
-    env = dict(os.environ)
-    env.update(pair.split("=", 1) for pair in env_pairs)
+    """``papersift serve`` with the run's settings: ``env_pairs`` (KEY=VALUE), another ``src/`` to serve
+    (e.g. ``git archive HEAD src``, for A/B runs), a wrapper command, the index folder of a ``--db`` URL."""
+    env = dict(pair.split("=", 1) for pair in env_pairs)
     if index_dir:
         env["PAPERSIFT_INDEX_DIR"] = index_dir
-    if src:  # serve another copy of the code (e.g. `git archive HEAD src`), for A/B runs
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
-    cmd = [*shlex.split(wrap), sys.executable, "-m", "papersift.cli", "--db", str(db),
-           "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    return subprocess.Popen(cmd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    if src:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))
+    return serve_process(db, port, workers=workers, env=env, log=log, wrap=shlex.split(wrap))
 
 
 async def wait_ready(base: str, proc: subprocess.Popen, query: str, limit: float = 300) -> dict:
     """Seconds until /api/health answers, and until a hybrid search does (the vectors are loaded)."""
-    started = time.perf_counter()
+    started, port = time.perf_counter(), int(base.rsplit(":", 1)[1])
     marks = {}
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
         for name, path in (("health_s", "/api/health"), ("hybrid_s", "/api/v1/search")):
@@ -145,7 +122,8 @@ async def wait_ready(base: str, proc: subprocess.Popen, query: str, limit: float
                     raise SystemExit(f"server exited with {proc.returncode} (see its log)")
                 try:
                     params = {"q": query, "mode": "hybrid"} if name == "hybrid_s" else None
-                    if (await client.get(path, params=params)).status_code == 200:
+                    # another program may hold the port (taken between free_port and the bind): not ours
+                    if (await client.get(path, params=params)).status_code == 200 and listens_on(proc.pid, port):
                         break
                 except httpx.TransportError:
                     pass
@@ -154,22 +132,6 @@ async def wait_ready(base: str, proc: subprocess.Popen, query: str, limit: float
                 await asyncio.sleep(0.2)
             marks[name] = round(time.perf_counter() - started, 2)
     return marks
-
-
-def process_tree(pid: int) -> list[int]:
-    """``pid`` and its descendants (``serve --workers N``: uvicorn's supervisor and its workers)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    tree, todo = [], [pid]
-    while todo:
-        tree.append(todo.pop())
-        todo.extend(children.get(tree[-1], []))
-    return tree
 
 
 def read_status(pid: int) -> dict:
@@ -270,11 +232,6 @@ async def user(client: httpx.AsyncClient, work: dict, mix: dict, think: float, u
         records.append((kind, started, time.perf_counter() - started, status))
         if think:
             await asyncio.sleep(rng.expovariate(1 / think))
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))] if ordered else float("nan")
 
 
 def latency_row(rows: list) -> dict:
@@ -391,9 +348,7 @@ def print_table(result: dict) -> None:
 
 
 async def main_async(args) -> dict:
-    db = Path(args.workdir) / "papersift.db"
-    if not db.exists():
-        raise SystemExit(f"no {db}: run bench/corpus80k.py --workdir {args.workdir} first")
+    db = corpus80k.ensure(args.workdir)
     work = workload(db, args.seed)
     if args.db:
         check_same_corpus(args.db, work)
@@ -419,9 +374,10 @@ async def main_async(args) -> dict:
             "date": time.strftime("%Y-%m-%d %H:%M")}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", default="/tmp/ps80k")
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench run load", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workdir", type=Path, default=workdir("80k"))
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--think", type=float, default=0.0, help="mean think time in s (0: closed loop)")
@@ -446,7 +402,7 @@ def main() -> None:
                         "below uvicorn's 5 s, or a reuse races the server's close (a ReadError)")
     parser.add_argument("--smaps", action="store_true", help="resident memory by mapping kind, before and after")
     parser.add_argument("--samples", action="store_true", help="keep the per-second RSS samples in the JSON")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.soak:
         args.duration = 600.0
     if args.db and args.db.startswith(("postgresql:", "postgres:")) and not args.index_dir:
@@ -455,8 +411,4 @@ def main() -> None:
     print_table(result)
     if not args.samples:
         result.pop("rss_samples_mb")
-    print(json.dumps(result))
-
-
-if __name__ == "__main__":
-    main()
+    return result

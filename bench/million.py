@@ -1,15 +1,15 @@
 """Dense and hybrid search at a million papers: index build, start-up, recall under filters, latency.
 
-    python bench/million.py --workdir /tmp/ps1m [--queries 400] [--runs 3]
+    python -m bench run million [--workdir DIR] [--queries 400] [--runs 3] [--phases build,startup,measure]
 
 The workdir is made by ``bench/million_corpus.py`` (1M papers, vectors cached in the store and in
-``vectors.f16.npy``). Phases: ``build`` (the on-disk vector index from the store's cached vectors:
+``vectors.f16.npy``; built first when missing). Phases: ``build`` (the on-disk vector index from the store's cached vectors:
 seconds, RSS), ``startup`` (a fresh process: open the service and answer one hybrid query), and
 ``measure``: for filters of selectivity 100%, 10%, 1%, 0.1% and 0.01% (``pick_filters``), recall@10
 of the dense leg against exact filtered search (brute force over all float vectors with the
 filter's passing set), recall@10 of hybrid against hybrid with that exact dense leg, and p50/p99
 of ``Papersift.search`` (top 10, snippets, store fetch) with the query embedded every time.
-Prints one JSON line; results also go to ``million-results.json`` in the workdir.
+The results also go to ``million-results.json`` in the workdir (each phase as it ends).
 """
 
 from __future__ import annotations
@@ -25,14 +25,15 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench import million_corpus
+from bench.common import dir_mb, load_queries, percentile, rss_mb, workdir
+from bench.million_corpus import pick_filters
+from papersift.ids import paper_key
+from papersift.index.query import Filters, ParsedQuery, parse_query
+from papersift.search.fusion import fuse
+from papersift.service import Papersift
 
-from corpus_scale import dir_mb, load_queries, percentile, rss_mb  # noqa: E402
-from million_corpus import pick_filters  # noqa: E402
-from papersift.ids import paper_key  # noqa: E402
-from papersift.index.query import Filters, ParsedQuery, parse_query  # noqa: E402
-from papersift.search.fusion import fuse  # noqa: E402
-from papersift.service import Papersift  # noqa: E402
+NEEDS = "the million-paper workdir (run million_corpus; built first when missing)"
 
 
 def open_service(work: Path) -> Papersift:
@@ -195,31 +196,25 @@ def phase_tune(work: Path, n_queries: int = 200) -> dict:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--workdir", default="/tmp/ps1m")
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench run million", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workdir", type=Path, default=workdir("1m"))
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--phases", default="build,startup,measure")
-    args = parser.parse_args()
-    work = Path(args.workdir)
+    parser.add_argument("--phases", default="build,startup,measure", help="build, startup, measure, tune")
+    args = parser.parse_args(argv)
+    work = million_corpus.ensure(args.workdir)
     path = work / "million-results.json"
     results = json.loads(path.read_text()) if path.exists() else {}
     results["load_at_start"] = os.getloadavg()
+    phases = {"build": lambda: phase_build(work), "startup": lambda: [phase_startup(work) for _ in range(3)],
+              "tune": lambda: phase_tune(work), "measure": lambda: phase_measure(work, args.queries, args.runs)}
     for phase in args.phases.split(","):
+        if phase not in phases:
+            parser.error(f"unknown phase {phase!r}: use {', '.join(phases)}")
         started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        if phase == "build":
-            results["build"] = phase_build(work)
-        elif phase == "startup":
-            results["startup"] = [phase_startup(work) for _ in range(3)]
-        elif phase == "tune":
-            results["tune"] = phase_tune(work)
-        elif phase == "measure":
-            results["measure"] = phase_measure(work, args.queries, args.runs)
+        results[phase] = phases[phase]()
         results.setdefault("ran", {})[phase] = started
         path.write_text(json.dumps(results, indent=1))
-    print(json.dumps(results))
-
-
-if __name__ == "__main__":
-    main()
+    return results

@@ -1,6 +1,9 @@
-"""Build a 1,000,000-paper bench workdir from the real 80K corpus, without running the embedding model.
+"""The 1,000,000-paper bench workdir, grown from the real 80K corpus, built without running the embedding model.
 
-    python bench/million_corpus.py [--workdir /tmp/ps1m] [--limit 1000000] [--seed 10]
+    python -m bench run million_corpus [--workdir DIR] [--limit 1000000] [--seed 10]   # default: /tmp/papersift-bench/1m
+
+Every benchmark on the million-paper corpus calls :func:`ensure`, which runs this first when its workdir is
+not built (about three hours on 2 cores; a killed build resumes from its phase).
 
 Phases (each recorded in ``WORKDIR/results.json`` with its time; a phase already there is skipped,
 so a killed build re-runs from the phase it was in):
@@ -24,7 +27,7 @@ import argparse
 import gzip
 import json
 import os
-import re
+import sys
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -36,16 +39,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from bench import million_synth as synth
+from bench.common import DATA, dir_mb, load_queries, need_data, peak_rss_mb, workdir
 from papersift.index.indexes import paper_text, text_hash
 from papersift.index.query import Filters, ParsedQuery
 from papersift.service import Papersift
 
-try:
-    from bench import million_synth as synth  # imported as bench.million_corpus
-except ImportError:
-    import million_synth as synth  # run as a script, or imported with bench/ on sys.path
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 REAL_PAPERS = 80_317
 CHUNK = 20_000  # vectors per step: 30 MB of float32, and the unit of the noise's seeding
 console = Console()
@@ -155,18 +154,6 @@ def bar() -> rp.Progress:
                        rp.TimeElapsedColumn(), rp.TimeRemainingColumn(), console=console, refresh_per_second=2)
 
 
-def size_mb(path: Path) -> float:
-    if not path.exists():
-        return 0.0
-    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
-    return round(sum(p.stat().st_size for p in files) / 2**20, 1)
-
-
-def rss_mb() -> float:
-    peak = re.search(r"VmHWM:\s+(\d+)", Path("/proc/self/status").read_text())  # what a small machine runs out of
-    return round(int(peak[1]) / 1024, 1) if peak else 0.0
-
-
 def ingest(svc: Papersift, kind: str, path: Path, total: int | None) -> dict:
     with bar() as progress:
         task = progress.add_task(f"ingest {path.name}", total=total)
@@ -189,8 +176,8 @@ def phase_synthesize(work: Path, real, plan: dict, ids: list[str]) -> dict:
         task = progress.add_task("write synthetic papers", total=len(ids))
         counts = synth.write_synthetic(real, plan, ids, work / "synthetic-arxiv.jsonl.gz",
                                        work / "synthetic-hf.jsonl.gz", lambda n: progress.advance(task, n))
-    return {**counts, "arxiv_mb": size_mb(work / "synthetic-arxiv.jsonl.gz"),
-            "hf_mb": size_mb(work / "synthetic-hf.jsonl.gz")}
+    return {**counts, "arxiv_mb": dir_mb(work / "synthetic-arxiv.jsonl.gz"),
+            "hf_mb": dir_mb(work / "synthetic-hf.jsonl.gz")}
 
 
 def phase_ingest_synthetic(svc: Papersift, work: Path, counts: dict) -> dict:
@@ -206,7 +193,7 @@ def phase_lexical(svc: Papersift) -> dict:
     with bar() as progress:
         task = progress.add_task("lexical index (tantivy)", total=pending)
         done = svc.index(progress=lambda n: progress.advance(task, n), embed=False)
-    return {**done, "index_mb": size_mb(svc.index_dir / "lexical")}
+    return {**done, "index_mb": dir_mb(svc.index_dir / "lexical")}
 
 
 def phase_vectors(svc: Papersift, work: Path, real_ids: list[str], syn_ids: list[str], base: np.ndarray,
@@ -238,7 +225,7 @@ def phase_vectors(svc: Papersift, work: Path, real_ids: list[str], syn_ids: list
     (work / "vectors-ids.txt").write_text("\n".join(ids) + "\n")
     return {"model": model, "rows": len(ids), "sigma": synth.SIGMA, "missing_papers": missing,
             "cos_synthetic_to_base": synth.quantiles(cosines) if len(cosines) else None,
-            "cache_check": _check_cache(svc, model, ids, seed), "npy_mb": size_mb(work / "vectors.f16.npy")}
+            "cache_check": _check_cache(svc, model, ids, seed), "npy_mb": dir_mb(work / "vectors.f16.npy")}
 
 
 def _vector_rows(real_vectors, base, seed: int, start: int, stop: int, n_real: int) -> np.ndarray:
@@ -278,9 +265,7 @@ def phase_geometry(work: Path, n_real: int, base: np.ndarray, seed: int) -> dict
     vectors = np.load(work / "vectors.f16.npy", mmap_mode="r")
     family = np.concatenate([np.arange(n_real), base]).astype(np.int64)
     rng = np.random.default_rng(seed + 1)
-    texts = []
-    for name in sorted((DATA / "queries").glob("*.json")):
-        texts += [q["search_query"] for q in json.loads(name.read_text()).values()]
+    texts = load_queries()
     chosen = rng.choice(len(texts), 200, replace=False)
     query_vectors = load_embedder(None).embed([texts[i] for i in chosen])
     real_rows = rng.choice(n_real, 200, replace=False)
@@ -316,7 +301,7 @@ def run_phase(results: dict, path: Path, name: str, fn) -> dict:
     started = time.perf_counter()
     out = fn()
     out["seconds"] = round(time.perf_counter() - started, 1)
-    out["peak_rss_mb"] = rss_mb()
+    out["peak_rss_mb"] = peak_rss_mb()
     results["phases"][name] = out
     path.write_text(json.dumps(results, indent=1) + "\n")
     console.print(f"{name}: {out['seconds']} s")
@@ -347,35 +332,49 @@ def load_plan(work: Path, n_syn: int, seed: int) -> tuple[dict, object]:
 
 def sizes(work: Path, svc: Papersift) -> dict:
     db = Path(svc.db)
-    return {"db_mb": size_mb(db), "db_wal_mb": size_mb(db.with_name(db.name + "-wal")),
-            "lexical_index_mb": size_mb(svc.index_dir / "lexical"), "index_dir_mb": size_mb(svc.index_dir),
-            "synthetic_jsonl_mb": size_mb(work / "synthetic-arxiv.jsonl.gz") + size_mb(work / "synthetic-hf.jsonl.gz"),
-            "vectors_npy_mb": size_mb(work / "vectors.f16.npy"), "workdir_mb": size_mb(work)}
+    return {"db_mb": dir_mb(db), "db_wal_mb": dir_mb(db.with_name(db.name + "-wal")),
+            "lexical_index_mb": dir_mb(svc.index_dir / "lexical"), "index_dir_mb": dir_mb(svc.index_dir),
+            "synthetic_jsonl_mb": dir_mb(work / "synthetic-arxiv.jsonl.gz") + dir_mb(work / "synthetic-hf.jsonl.gz"),
+            "vectors_npy_mb": dir_mb(work / "vectors.f16.npy"), "workdir_mb": dir_mb(work)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workdir", default="/tmp/ps1m")
+def ensure(work: Path) -> Path:
+    """The workdir, after building it here when it is not built yet (the command printed)."""
+    results = work / "results.json"
+    if not (results.exists() and "filters" in json.loads(results.read_text())["phases"]):
+        print(f"the million-paper workdir {work} is not built: building it first (about three hours on 2 cores), as "
+              f"`python -m bench run million_corpus --workdir {work}`", file=sys.stderr, flush=True)
+        build(work, 1_000_000, 10)
+    return work
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench run million_corpus", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workdir", type=Path, default=workdir("1m"))
     parser.add_argument("--limit", type=int, default=1_000_000, help="papers in all (at least 80,317)")
     parser.add_argument("--seed", type=int, default=10)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.limit < REAL_PAPERS:
         parser.error(f"--limit must be at least the {REAL_PAPERS:,} real papers")
-    work = Path(args.workdir)
+    return build(args.workdir, args.limit, args.seed)
+
+
+def build(work: Path, limit: int, seed: int) -> dict:
+    need_data("arxiv-cs-2025-2026.jsonl.gz", "hf-daily-papers-2024-2026.jsonl.gz", "embeddings", "queries")
     work.mkdir(parents=True, exist_ok=True)
     path = work / "results.json"
-    results = json.loads(path.read_text()) if path.exists() else {
-        "papers": args.limit, "seed": args.seed, "phases": {}}
-    if (results["papers"], results["seed"]) != (args.limit, args.seed):
+    results = json.loads(path.read_text()) if path.exists() else {"papers": limit, "seed": seed, "phases": {}}
+    if (results["papers"], results["seed"]) != (limit, seed):
         raise SystemExit(f"{work} holds a build of {results['papers']:,} papers with seed {results['seed']}: "
                          "use another --workdir")
     results.update(started=time.strftime("%Y-%m-%d %H:%M:%S %Z"), load_at_start=os.getloadavg(),
-                   command=f"python bench/million_corpus.py --workdir {work} --limit {args.limit} --seed {args.seed}")
+                   command=f"python -m bench run million_corpus --workdir {work} --limit {limit} --seed {seed}")
     svc = Papersift(work / "papersift.db", work / "index", embedder=False)
     with gzip.open(DATA / "embeddings" / "papers-80k-ids.txt.gz", "rt") as fh:
         real_ids = [line.strip() for line in fh if line.strip()]
-    syn_ids = synth.synthetic_ids(args.limit - len(real_ids), set(real_ids))
-    plan, real = load_plan(work, len(syn_ids), args.seed)
+    syn_ids = synth.synthetic_ids(limit - len(real_ids), set(real_ids))
+    plan, real = load_plan(work, len(syn_ids), seed)
 
     run_phase(results, path, "ingest_real", lambda: phase_ingest_real(svc))
     counts = run_phase(results, path, "synthesize", lambda: phase_synthesize(
@@ -383,17 +382,13 @@ def main() -> None:
     run_phase(results, path, "ingest_synthetic", lambda: phase_ingest_synthetic(svc, work, counts))
     forget_stale_lexical(results, svc)
     run_phase(results, path, "lexical_index", lambda: phase_lexical(svc))
-    run_phase(results, path, "vectors", lambda: phase_vectors(svc, work, real_ids, syn_ids, plan["base"], args.seed))
-    run_phase(results, path, "geometry", lambda: phase_geometry(work, len(real_ids), plan["base"], args.seed))
+    run_phase(results, path, "vectors", lambda: phase_vectors(svc, work, real_ids, syn_ids, plan["base"], seed))
+    run_phase(results, path, "geometry", lambda: phase_geometry(work, len(real_ids), plan["base"], seed))
     if "filters" in results["phases"]:
         print_picks(pick_filters(svc, extras=True))
     run_phase(results, path, "filters", lambda: phase_filters(svc))
     results.update(sizes=sizes(work, svc), papers_in_store=svc.store.count_papers(), load_at_end=os.getloadavg(),
                    finished=time.strftime("%Y-%m-%d %H:%M:%S %Z"))
     path.write_text(json.dumps(results, indent=1) + "\n")
-    console.print_json(json.dumps({k: v for k, v in results.items() if k != "phases"}))
     svc.close()
-
-
-if __name__ == "__main__":
-    main()
+    return results

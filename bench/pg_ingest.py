@@ -1,12 +1,12 @@
 """Metadata ingest into PostgreSQL beside SQLite: ``upsert_papers`` on the real 85K corpus.
 
-    python bench/pg_ingest.py [--pg postgresql://...] [--batch 500] [--limit N]
+    python -m bench run pg_ingest [--pg postgresql://...] [--batch 500] [--limit N]
 
 Parses the arXiv listings and the Hugging Face feed of ``../shared/data`` once (not timed), then
 times ``upsert_papers`` over the same batches into a fresh SQLite file and a fresh PostgreSQL
 database: first load (inserts), then the same records again (all unchanged: the merge finds
 nothing to do). Without ``--pg`` it starts a throwaway server from Debian's postgresql package
-(tests/pg_support.py; fsync off there, as a test server). Prints one JSON line.
+(tests/pg_support.py; fsync off there, as a test server).
 """
 
 from __future__ import annotations
@@ -14,18 +14,17 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
-sys.path.insert(0, str(ROOT))  # tests.pg_support, for the throwaway server
+from bench.common import DATA
+from papersift.ingest.arxiv import parse_arxiv_jsonl
+from papersift.ingest.hf import parse_hf_jsonl
+from papersift.store import open_store
+from tests.pg_support import PgServer, find_bin
 
-from papersift.ingest.arxiv import parse_arxiv_jsonl  # noqa: E402
-from papersift.ingest.hf import parse_hf_jsonl  # noqa: E402
-from papersift.store import open_store  # noqa: E402
+NEEDS = "Debian's postgresql package (or --pg URL); ../shared/data"
 
 
 def records(limit: int | None) -> list:
@@ -57,19 +56,20 @@ def timed_load(url: str, papers: list, batch: int) -> dict:
     return rates
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench run pg_ingest", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pg", help="an empty PostgreSQL database (default: a throwaway server)")
     parser.add_argument("--batch", type=int, default=500, help="records per upsert_papers call (ingest uses 500)")
     parser.add_argument("--limit", type=int, help="only the first N records")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     started = time.perf_counter()
     papers = records(args.limit)
     parsed = time.perf_counter() - started
     server = None
     if args.pg is None:
-        from tests.pg_support import PgServer, find_bin
-
+        if find_bin() is None:
+            raise SystemExit("no /usr/lib/postgresql/*/bin/initdb: install Debian's postgresql package, or pass --pg")
         server = PgServer(find_bin())
         server.admin("CREATE DATABASE bench")
         args.pg = server.url("bench")
@@ -80,9 +80,5 @@ def main() -> None:
     finally:
         if server is not None:
             server.close()
-    print(json.dumps({"records": len(papers), "batch": args.batch, "parse_seconds": round(parsed, 1),
-                      "sqlite": sqlite, "postgres": postgres}))
-
-
-if __name__ == "__main__":
-    main()
+    return {"records": len(papers), "batch": args.batch, "parse_seconds": round(parsed, 1),
+            "sqlite": sqlite, "postgres": postgres}

@@ -1,11 +1,11 @@
 """Search and page latency on PostgreSQL beside SQLite, on the 80K corpus, in one run.
 
-    python bench/pg_latency.py --workdir /tmp/ps80k                      # a throwaway PostgreSQL server
-    python bench/pg_latency.py --workdir /tmp/ps80k --keep               # ... left running (for bench/load.py)
-    python bench/pg_latency.py --pg postgresql://... --pg-index-dir DIR  # an existing database (filled if empty)
-    python bench/pg_latency.py ... --profile hybrid                      # cProfile one kind on PostgreSQL
+    python -m bench run pg_latency                                       # a throwaway PostgreSQL server
+    python -m bench run pg_latency --keep                                # ... left running (for `run load`)
+    python -m bench run pg_latency --pg postgresql://... --pg-index-dir DIR   # an existing database (filled if empty)
+    python -m bench run pg_latency ... --profile hybrid                  # cProfile one kind on PostgreSQL
 
-SQLite is ``<workdir>/papersift.db`` (bench/corpus80k.py builds it). The PostgreSQL database is
+SQLite is ``<workdir>/papersift.db`` (``corpus80k`` builds it first when missing). The PostgreSQL database is
 filled the way corpus80k.py fills SQLite, from the same ../shared/data files: ingest, lexical index,
 the precomputed vectors into the store's embeddings, then the vector index caught up from them
 (embedding nothing), into its own index folder (``--pg-index-dir``; phases done are skipped).
@@ -14,7 +14,7 @@ a bench server). Then the 400 real queries of ../shared/data/queries and 400 sam
 each timed on SQLite and on PostgreSQL one after the other (so a busy moment of the shared machine
 falls on both): ``Papersift.search`` bm25 and hybrid, and the ``/search`` and ``/papers/ID`` pages
 through the ASGI app (httpx's ASGI transport: the whole request, no socket). One warm-up pass
-first. Prints a table and one JSON line: p50/p99/mean per kind and backend, and PG/SQLite ratios.
+first. Prints a table; the result: p50/p99/mean per kind and backend, and PG/SQLite ratios.
 """
 
 from __future__ import annotations
@@ -35,20 +35,17 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # tests.pg_support: the throwaway server
-sys.path.insert(0, str(ROOT / "bench"))  # corpus80k (the fill), load (the queries)
+from bench import corpus80k
+from bench.common import load_queries, percentile, workdir
+from bench.corpus80k import default_model_name, ingest, lexical, load_vectors
+from papersift.service import Papersift
+from tests.pg_support import PgServer, find_bin
 
-from corpus80k import default_model_name, ingest, lexical, load_vectors  # noqa: E402
-from load import load_queries, percentile  # noqa: E402
-from papersift.service import Papersift  # noqa: E402
-
+NEEDS = "Debian's postgresql package (or --pg URL); the 80K workdir (built first when missing)"
 KINDS = ("bm25", "hybrid", "search_page", "paper_page")
 
 
 def start_server():
-    from tests.pg_support import PgServer, find_bin
-
     bin_dir = find_bin()
     if bin_dir is None:
         raise SystemExit("no /usr/lib/postgresql/*/bin/initdb: install Debian's postgresql package, or pass --pg")
@@ -164,10 +161,10 @@ def print_table(result: dict) -> None:
 
 
 async def measure(args, url: str, index_dir: Path) -> dict:
-    work = {"bm25": load_queries()[:args.n], "paper_page": paper_ids(Path(args.workdir) / "papersift.db",
-                                                                      args.n, args.seed)}
+    db = corpus80k.ensure(args.workdir)
+    work = {"bm25": load_queries()[:args.n], "paper_page": paper_ids(db, args.n, args.seed)}
     work["hybrid"] = work["search_page"] = work["bm25"]
-    backends = [Backend("sqlite", str(Path(args.workdir) / "papersift.db"), None),
+    backends = [Backend("sqlite", str(db), None),
                 Backend("postgres", url, str(index_dir))]
     try:
         if args.profile:
@@ -185,16 +182,18 @@ async def measure(args, url: str, index_dir: Path) -> dict:
     return summary(times)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", default="/tmp/ps80k", help="the SQLite workdir (bench/corpus80k.py)")
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench run pg_latency", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workdir", type=Path, default=workdir("80k"), help="the SQLite workdir (corpus80k)")
     parser.add_argument("--pg", help="a PostgreSQL database URL (filled if empty; default: a throwaway server)")
     parser.add_argument("--pg-index-dir", help="the PostgreSQL store's index folder (default: in a temp folder)")
     parser.add_argument("--keep", action="store_true", help="leave the throwaway server running and say its URL")
     parser.add_argument("--n", type=int, default=400, help="queries and paper ids per kind")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--profile", choices=KINDS, help="also cProfile this kind on each backend (stderr)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    corpus80k.ensure(args.workdir)  # before a PostgreSQL server is started for nothing
     server, url = (None, args.pg) if args.pg else start_server()
     index_dir = Path(args.pg_index_dir or tempfile.mkdtemp(prefix="papersift-pg-index-"))
     load_before = os.getloadavg()
@@ -208,11 +207,7 @@ def main() -> None:
     if server is not None and args.keep:
         print(f"PostgreSQL left running: {url} (index folder {index_dir}); stop it with: "
               f"runuser -u postgres -- {server.bin}/pg_ctl -D {server.data} -m fast stop", file=sys.stderr)
-    print(json.dumps({"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "n": args.n,
-                      "pg_url": url, "pg_index_dir": str(index_dir), "pg_fill": phases, **result,
-                      "load_avg_before": [round(x, 2) for x in load_before],
-                      "load_avg_after": [round(x, 2) for x in os.getloadavg()]}))
-
-
-if __name__ == "__main__":
-    main()
+    return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "n": args.n,
+            "pg_url": url, "pg_index_dir": str(index_dir), "pg_fill": phases, **result,
+            "load_avg_before": [round(x, 2) for x in load_before],
+            "load_avg_after": [round(x, 2) for x in os.getloadavg()]}

@@ -1,6 +1,6 @@
 """What reading rows for rescoring costs in time and in the process's RSS, five ways, alone and beside a busy thread.
 
-    python bench/rows_rss.py [--rows /tmp/ps1m/index/vectors/rows.f16] [--searches 300] [--per 800]
+    python -m bench run rows_rss [--rows FILE] [--searches 300] [--per 800]   # default: the 1M workdir's rows.f16
 
 Each "search" reads ``--per`` random rows (sorted, as ``GraphVectorIndex._rescore`` does) and takes
 their dot product with a query: from a memory map (``mmap``), the same after ``MADV_RANDOM``, the
@@ -9,7 +9,7 @@ same with ``MADV_DONTNEED`` over the map after each search, with one ``os.pread`
 keeps the GIL; only for a float16 index folder, read-only). The row
 type follows the file's suffix (``.f16`` or ``.f32``, 384 dimensions). Every way
 runs twice: alone, then with a second thread spinning in pure Python (a request rendering a page
-beside the search). Prints the median and p90 ms a search and RssFile (MB) before and after each way
+beside the search). The median and p90 ms a search and RssFile (MB) before and after each way
 (the file should be in the page cache: read it once first, e.g. ``cat rows.f16 > /dev/null``).
 Why: the kernel's fault-around maps 64 KB of cached pages around every fault, so through a map
 RssFile grows to the whole file long before every row was read; and ``os.pread`` releases the GIL
@@ -24,14 +24,18 @@ import json
 import mmap
 import os
 import statistics
+import sys
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
+from bench import million, million_corpus
+from bench.common import percentile, workdir
 from papersift.index.vector_file import VectorFile
 
+NEEDS = "a vector row file: by default the million-paper workdir's (built first when missing)"
 DIM = 384
 
 
@@ -64,13 +68,24 @@ class Busy:
         self.thread.join()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", default="/tmp/ps1m/index/vectors/rows.f16")
+def default_rows(work: Path) -> Path:
+    """The 1M workdir's vector rows, after building the workdir and its vector index when missing."""
+    rows = million_corpus.ensure(work) / "index" / "vectors" / "rows.f16"
+    if not rows.exists():
+        print(f"no {rows}: building the vector index first, as `python -m bench run million --phases build`",
+              file=sys.stderr, flush=True)
+        million.phase_build(work)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench run rows_rss", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=Path, help="a rows.f16 or rows.f32 file (default: the 1M workdir's)")
     parser.add_argument("--searches", type=int, default=300)
     parser.add_argument("--per", type=int, default=800)
-    args = parser.parse_args()
-    path = Path(args.rows)
+    args = parser.parse_args(argv)
+    path = args.rows or default_rows(workdir("1m"))
     dtype = np.float16 if path.suffix == ".f16" else np.float32
     row_bytes = DIM * np.dtype(dtype).itemsize
     n = path.stat().st_size // row_bytes
@@ -110,11 +125,7 @@ def main() -> None:
                     times.append(time.perf_counter() - started)
             out[f"{way}{' beside a busy thread' if busy else ''}"] = {
                 "median_ms": round(1000 * statistics.median(times), 3),
-                "p90_ms": round(1000 * float(np.percentile(times, 90)), 3),
+                "p90_ms": round(1000 * percentile(times, 90), 3),
                 "rss_file_mb_before": before, "rss_file_mb_after": rss_file_mb()}
             del rows_map
-    print(json.dumps(out))
-
-
-if __name__ == "__main__":
-    main()
+    return out

@@ -1,9 +1,9 @@
 """Tune the hybrid search on SciFact *train* queries, then report bm25 / dense / hybrid on *test*.
 
-    python bench/tune_fusion.py [--data ../shared/data/scifact]
+    python -m bench run tune_fusion [--data ../shared/data/scifact]
 
-Prints one JSON line per tuning result and a final JSON line with the chosen parameters and
-the test metrics (with bootstrap 95% CIs). Nothing is tuned on the test queries.
+Prints one JSON line per tuning result; the result holds the chosen parameters and the test metrics
+(with bootstrap 95% CIs). Nothing is tuned on the test queries.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import sys
 import time
 from pathlib import Path
 
+from bench.common import DATA
 from papersift.evaluate.beir_eval import open_corpus
 from papersift.evaluate.metrics import evaluate, ndcg_at_k, per_query
 from papersift.index.lexical import FieldWeights
@@ -23,6 +23,7 @@ from papersift.ingest import beir
 from papersift.search.fusion import FusionParams, fuse
 from papersift.search.searcher import Searcher
 
+NEEDS = "../shared/data/scifact (embedded once into papersift's eval cache)"
 DEPTH = 200
 
 
@@ -49,10 +50,11 @@ def fused_runs(cached, params: FusionParams) -> dict[str, list[str]]:
     return {qid: [d for d, _ in fuse(lex, dense, params)][:100] for qid, (lex, dense) in cached.items()}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared/data/scifact"))
-    args = parser.parse_args()
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench run tune_fusion", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=str(DATA / "scifact"))
+    args = parser.parse_args(argv)
     folder = Path(args.data)
     queries = beir.read_beir_queries(folder)
     train_qrels, test_qrels = beir.read_qrels(folder, "train"), beir.read_qrels(folder, "test")
@@ -101,8 +103,4 @@ def main() -> None:
                                      test_qrels),
     }
     report["seconds"] = round(time.perf_counter() - started, 1)
-    print(json.dumps(report), flush=True)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return report

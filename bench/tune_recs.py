@@ -5,13 +5,13 @@ picks the model (where unseen papers come from, the embedding : words balance, C
 that model, the unseen count, the weight of a "not for me", the recency / votes prior and the
 diversity. The score is mean nDCG@10 over both cutoffs' sampled users (all window papers).
 
-    timeout 3000 .venv/bin/python bench/tune_recs.py --users 150 --out /tmp/tune_recs.json
-    timeout 2400 .venv/bin/python bench/tune_recs.py --users 150 --pools recent --emb 0.0,0.1,0.15,0.25 \
+    timeout 3000 .venv/bin/python -m bench run tune_recs --users 150 --out /tmp/tune_recs.json
+    timeout 2400 .venv/bin/python -m bench run tune_recs --users 150 --pools recent --emb 0.0,0.1,0.15,0.25 \
         --c 3.0,10.0 --out /tmp/tune_recs_run2.json
 
 The first run (2026-12-01) had a wider stage 2 (unseen 300/1000 x negative weight 1/5/20; recency 0/0.25/0.5 x
 votes 0/0.1/0.3 x diversity 1/0.9/0.75); its best sat on the edges, so the second run's grids (below) moved.
-Results and the choices made from them: docs/BENCHMARKS.md, "Recommendations: author-as-user".
+Results and the choices made from them: docs/benchmarks/ARCHIVE.md, "Recommendations: author-as-user".
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from papersift.evaluate.recs_data import sample_users
 from papersift.evaluate.recs_methods import ProductMethods
 from papersift.recommend import RecParams
 
+NEEDS = "../shared/data (the arXiv listings and embeddings/)"
 TUNING_CUTOFFS = ("2025-10-01", "2025-12-01")
 
 
@@ -67,17 +68,18 @@ def stage_two(pool: str, best: RecParams) -> dict[str, tuple[str, RecParams]]:
     return grid
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench run tune_recs", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=150, help="seeded sample of users per cutoff")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--out", default=None, help="write every score here (JSON)")
+    parser.add_argument("--out", default=None, help="also write every score here (JSON)")
     # The first grid; a second run widens it where the first run's best sat on an edge.
     parser.add_argument("--pools", default="recent,background")
     parser.add_argument("--emb", default="1.0,0.5,0.25", help="embedding block weights (words weight 1)")
     parser.add_argument("--c", default="0.3,1.0,3.0", help="logistic regression C values")
     parser.add_argument("--stage1-only", action="store_true", help="stop after the model grid")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     folder = _data_dir(None)
     setups = []
     for cutoff in TUNING_CUTOFFS:
@@ -90,21 +92,16 @@ def main() -> None:
     best1 = max(first, key=first.get)
     pool, params = grid1[best1]
     print(f"stage 1 best: {best1} ({first[best1]:.4f})", flush=True)
-    if args.stage1_only:
-        for name, value in sorted(first.items(), key=lambda kv: -kv[1]):
-            print(f"{value:.4f}  {name}")
-        return
-    grid2 = stage_two(pool, params)
-    second = score(setups, grid2)
-    best2 = max(second, key=second.get)
-    print(f"stage 2 best: {best2} ({second[best2]:.4f})", flush=True)
-    for name, value in sorted({**first, **second}.items(), key=lambda kv: -kv[1])[:15]:
+    result = {"cutoffs": TUNING_CUTOFFS, "users": args.users, "seed": args.seed, "stage1": first}
+    if not args.stage1_only:
+        grid2 = stage_two(pool, params)
+        second = score(setups, grid2)
+        best2 = max(second, key=second.get)
+        print(f"stage 2 best: {best2} ({second[best2]:.4f})", flush=True)
+        result |= {"stage2": second, "best": {"pool": pool, "params": asdict(grid2[best2][1])}}
+    for name, value in sorted({**first, **result.get("stage2", {})}.items(), key=lambda kv: -kv[1])[:15]:
         print(f"{value:.4f}  {name}")
     if args.out:
         with open(args.out, "w") as handle:
-            json.dump({"cutoffs": TUNING_CUTOFFS, "users": args.users, "seed": args.seed, "stage1": first,
-                       "stage2": second, "best": {"pool": pool, "params": asdict(grid2[best2][1])}}, handle, indent=1)
-
-
-if __name__ == "__main__":
-    main()
+            json.dump(result, handle, indent=1)
+    return result

@@ -1,6 +1,6 @@
 """What the graph index and its int8 codes cost in retrieval quality: SciFact with the graph forced on.
 
-    python bench/vector_quality.py [--data ../shared/data/scifact]
+    python -m bench run vector_quality [--data ../shared/data/scifact]
 
 SciFact (5,183 abstracts) is below ``GRAPH_MIN``, so the product searches it exactly. Here the same
 cached vectors go into three indexes: the exact reference (``ExactVectorIndex``), the on-disk index
@@ -12,12 +12,12 @@ through ``Searcher.rank``; nDCG@10 with a bootstrap 95% CI, and the paired boots
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from bench.common import DATA, paired
 from papersift.evaluate.beir_eval import open_corpus, run_queries
 from papersift.evaluate.metrics import bootstrap_ci, ndcg_at_k, per_query
 from papersift.index.ann import GraphVectorIndex
@@ -25,7 +25,7 @@ from papersift.index.vector import ExactVectorIndex
 from papersift.ingest import beir
 from papersift.search.searcher import Searcher
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+NEEDS = "../shared/data/scifact (embedded once into papersift's eval cache)"
 
 
 def filled(index, svc):
@@ -36,20 +36,11 @@ def filled(index, svc):
     return index
 
 
-def paired(a: dict[str, float], b: dict[str, float], resamples: int = 2000, seed: int = 0) -> dict:
-    qids = sorted(a)
-    diff = np.array([b[q] - a[q] for q in qids])
-    rng = np.random.default_rng(seed)
-    means = diff[rng.integers(0, len(diff), (resamples, len(diff)))].mean(axis=1)
-    p = min(1.0, 2 * min((means <= 0).mean(), (means >= 0).mean()))
-    return {"mean_diff": round(float(diff.mean()), 4), "ci95": [round(float(np.quantile(means, q)), 4) for q in (0.025, 0.975)],
-            "p_two_sided": round(float(p), 3)}
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench run vector_quality", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=str(DATA / "scifact"))
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     folder = Path(args.data)
     svc, namespace = open_corpus(folder)
     qrels = beir.read_qrels(folder, "test")
@@ -70,8 +61,4 @@ def main() -> None:
                 results[f"{mode} / {name}"] = {"ndcg10": round(mean, 4), "ci95": [round(lo, 4), round(hi, 4)]}
             ref = scores[(mode, "exact (reference)")]
             results[f"{mode}: graph forced minus exact"] = paired(ref, scores[(mode, "on disk, graph forced (int8 HNSW)")])
-    print(json.dumps(results, indent=1))
-
-
-if __name__ == "__main__":
-    main()
+    return results

@@ -1,8 +1,8 @@
 """Saturation throughput with a light client: wrk (C, one thread) instead of bench/load.py's asyncio loop.
 
     apt-get install wrk                                   # Debian's package
-    python bench/wrk_mix.py --workdir /tmp/ps80k --workers 1                      # SQLite, one worker
-    python bench/wrk_mix.py --workdir /tmp/ps80k --workers 2 \\
+    python -m bench run wrk_mix --workers 1                                   # SQLite, one worker
+    python -m bench run wrk_mix --workers 2 \\
         --db postgresql://postgres@127.0.0.1:PORT/bench80k --index-dir /tmp/pslat/pg-index   # PostgreSQL, two
 
 On 2 cores the Python client of bench/load.py costs 8-10 ms of CPU a request, as much as the server's
@@ -17,20 +17,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import re
+import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench import corpus80k
+from bench.common import free_port, stop_server, workdir
+from bench.load import MIXES, cpu_seconds, make_url, start_server, wait_ready, workload
 
-from load import MIXES, cpu_seconds, free_port, make_url, start_server, stop_server, wait_ready, workload  # noqa: E402
-
+NEEDS = "wrk (apt-get install wrk); the 80K workdir (built first when missing)"
 LUA = """
 local paths = {}
 for line in io.lines("%s") do paths[#paths + 1] = line end
@@ -66,7 +66,9 @@ def parse(out: str) -> dict:
 
 
 def run(args) -> dict:
-    db = Path(args.workdir) / "papersift.db"
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found: apt-get install wrk")
+    db = corpus80k.ensure(args.workdir)
     work = workload(db, args.seed)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -100,9 +102,10 @@ def run(args) -> dict:
         stop_server(proc)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", default="/tmp/ps80k")
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench run wrk_mix", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workdir", type=Path, default=workdir("80k"))
     parser.add_argument("--db", default=None, help="serve this database URL instead of the workdir's SQLite file")
     parser.add_argument("--index-dir", default=None, help="PAPERSIFT_INDEX_DIR for --db")
     parser.add_argument("--db-pid", type=int, default=None, help="the PostgreSQL server's pid (its CPU is counted)")
@@ -112,8 +115,4 @@ def main() -> None:
     parser.add_argument("--mix", choices=sorted(MIXES), default="team")
     parser.add_argument("--settle", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=10)
-    print(json.dumps(run(parser.parse_args())))
-
-
-if __name__ == "__main__":
-    main()
+    return run(parser.parse_args(argv))

@@ -6,11 +6,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from papersift.config import Config, DigestConfig, SMTPConfig
-from papersift.digest import Digests
+from papersift.config import DigestSettings, Settings, SMTPSettings
 from papersift.model import FeedEntry, Paper
-from papersift.service import Papersift
-from papersift.service.subscriptions import clean_choices
+from papersift.service import Papersift, clean_choices, utc_now
 
 DAYS = [date(2024, 5, 27) + timedelta(days=i) for i in range(5)]  # Monday .. Friday
 SENDER = "papersift <digest@papers.example.org>"
@@ -30,17 +28,23 @@ def corpus(per_day: int = 6) -> list[Paper]:
     return papers
 
 
-def make_service(tmp: Path) -> Papersift:
-    svc = Papersift(tmp / "digest.db", embedder=False)
+def make_service(tmp: Path, settings: Settings | None = None, clock=None, name: str = "digest.db") -> Papersift:
+    """The corpus in a fresh database; ``settings`` (SMTP, digest) and ``clock`` for the digests."""
+    svc = open_again(tmp / name, settings, clock)
     svc.store.upsert_papers(corpus())
     svc.indexes_lexical_only().sync_lexical()
     return svc
 
 
-def smtp_config(port: int, **digest) -> Config:
-    return Config(base_url="https://papers.example.org",
-                  smtp=SMTPConfig(host="127.0.0.1", port=port, starttls=False, sender=SENDER, timeout=10),
-                  digest=DigestConfig(**({"retry_base_seconds": 60.0} | digest)))
+def open_again(db: Path | str, settings: Settings | None = None, clock=None) -> Papersift:
+    """A service on an existing database with these settings and clock."""
+    return Papersift(db, embedder=False, settings=settings or Settings(), clock=clock or utc_now)
+
+
+def smtp_config(port: int, **digest) -> Settings:
+    return Settings(base_url="https://papers.example.org",
+                    smtp=SMTPSettings(host="127.0.0.1", port=port, starttls=False, sender=SENDER, timeout=10),
+                    digest=DigestSettings(**({"retry_base_seconds": 60.0} | digest)))
 
 
 class Clock:
@@ -54,16 +58,16 @@ class Clock:
         self.now += timedelta(**delta)
 
 
-def add_subscribers(digests: Digests, emails: list[str], cadence: str = "daily", trending: bool = True,
+def add_subscribers(svc: Papersift, emails: list[str], cadence: str = "daily", trending: bool = True,
                     categories: str = "") -> list[int]:
     """Confirmed subscribers, made through the same rules as the website (then confirmed)."""
     ids = []
     for address in emails:
-        outcome = digests.subscriptions.subscribe(address, clean_choices(cadence, trending, categories))
+        outcome = svc.mail.subscriptions.subscribe(address, clean_choices(cadence, trending, categories))
         sub = outcome.subscriber
-        assert digests.store.confirm_subscriber(sub.id, sub.confirm_nonce)
+        assert svc.store.confirm_subscriber(sub.id, sub.confirm_nonce)
         if outcome.outbox_id:  # the confirmation mail is not what these tests are about
-            digests.store._db.execute("UPDATE outbox SET status = 'cancelled' WHERE id = ?", (outcome.outbox_id,))
+            svc.store._db.execute("UPDATE outbox SET status = 'cancelled' WHERE id = ?", (outcome.outbox_id,))
         ids.append(sub.id)
     return ids
 

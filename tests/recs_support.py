@@ -37,7 +37,7 @@ def _seed_embeddings(svc: Papersift) -> None:
 def recs_site(tmp_path_factory):
     require_archive()
     tmp = tmp_path_factory.mktemp("for-you")
-    svc = Papersift(tmp / "p.db", index_dir=tmp / "idx").configure(password_hasher=FAST_HASHER)
+    svc = Papersift(tmp / "p.db", index_dir=tmp / "idx", password_hasher=FAST_HASHER)
     svc.ingest_file("hf-daily", head_jsonl(HF_ARCHIVE, tmp / "hf.jsonl", 600))
     _seed_embeddings(svc)
     svc.index()

@@ -31,7 +31,7 @@ def _paper(n: int, title: str) -> Paper:
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("api-exports")
-    svc = Papersift(tmp / "p.db", embedder=False).configure(password_hasher=FAST_HASHER)
+    svc = Papersift(tmp / "p.db", embedder=False, password_hasher=FAST_HASHER)
     svc.store.upsert_papers([_paper(1, "Sparse {attention} & 50% less memory"), _paper(2, "Tabular =SUM(A1) models"),
                              _paper(3, "A hidden paper")])
     svc.index(embed=False)

@@ -50,7 +50,7 @@ def site_papers() -> list[Paper]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("citation-web")
-    svc = Papersift(tmp / "site.db", embedder=False).configure(password_hasher=FAST_HASHER)
+    svc = Papersift(tmp / "site.db", embedder=False, password_hasher=FAST_HASHER)
     svc.store.upsert_papers(site_papers())
     svc.indexes_lexical_only().sync_lexical()
     admin = svc.accounts.create_user("admin@lab.org", "correct horse battery", is_admin=True)

@@ -131,3 +131,47 @@ def test_vectors_persist_across_processes_and_rebuild_with_one_command(tmp_path)
     assert json.loads(manifest.read_text())["rows"] == first["papers"]
     after = json.loads(run(db, *query).stdout)
     assert after.pop("took_ms") is not None and after == before
+
+
+def _tiny_database(path) -> str:
+    """A database with one paper, made through the front door (no ../shared/data needed)."""
+    from papersift.config import Settings
+    from papersift.model import Paper
+    from papersift.service import Papersift
+
+    svc = Papersift(path, embedder=False, settings=Settings())
+    svc.store.upsert_papers([Paper(id="2405.00042", title="Wombat burrows in sandy soil", abstract="Digging.",
+                                   source="hf-jsonl", observed_at="2024-05-28T00:00:00Z")])
+    svc.indexes_lexical_only().sync_lexical()
+    svc.close()
+    return str(path)
+
+
+def _papersift(*args, cwd=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERSIFT_")}
+    return subprocess.run([sys.executable, "-m", "papersift.cli", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=300)
+
+
+def test_global_options_before_or_after_the_command(tmp_path):
+    db, empty = _tiny_database(tmp_path / "p.db"), str(tmp_path / "empty.db")
+    query = ["wombat", "--mode", "bm25", "--json"]
+    for args in (["--db", db, "search", *query], ["search", "--db", db, *query], ["search", *query, "--db", db],
+                 ["--db", empty, "search", "--db", db, *query]):  # after the command wins over before it
+        proc = _papersift(*args, cwd=tmp_path)
+        assert proc.returncode == 0, (args, proc.stderr)
+        assert [r["id"] for r in json.loads(proc.stdout)["results"]] == ["2405.00042"], args
+    (tmp_path / "site.toml").write_text(f'db = "{db}"\n')  # --config after the command, naming the database
+    proc = _papersift("show", "2405.00042", "--json", "--config", str(tmp_path / "site.toml"), cwd=tmp_path)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["id"] == "2405.00042", proc.stderr
+    proc = _papersift("admin", "hide-paper", "2405.00042", "--db", db, cwd=tmp_path)  # in a group too
+    assert proc.returncode == 0 and "hidden" in proc.stdout, proc.stderr
+    assert not (tmp_path / "data").exists()  # the default database was never opened
+    assert_clean_error(_papersift("show", "2405.00042", "--config", str(tmp_path / "missing.toml"), cwd=tmp_path))
+
+
+def test_version():
+    from importlib.metadata import version
+
+    proc = _papersift("--version")
+    assert proc.returncode == 0 and proc.stdout.strip() == f"papersift {version('papersift')}", proc.stderr

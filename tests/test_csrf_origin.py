@@ -13,10 +13,9 @@ import httpx
 import pytest
 
 from papersift.cli.common import server_config
-from papersift.config import Config
 from papersift.server.app import create_app
 from tests.helpers import running_server
-from tests.web_support import assert_html_error, build_service, community, csrf_of, log_in
+from tests.web_support import assert_html_error, build_service, csrf_of, log_in
 
 EMAIL, PASSWORD = "reader@example.org", "correct horse battery"
 PID = "2405.99902"  # a planted paper (tests/web_support.py)
@@ -29,9 +28,9 @@ def serving(app, trusted: str = "127.0.0.1"):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    svc = community(build_service(tmp_path_factory.mktemp("origin"), lines=50))
+    svc = build_service(tmp_path_factory.mktemp("origin"), lines=50, base_url=BASE_URL)
     user = svc.accounts.create_user(EMAIL, PASSWORD)
-    yield create_app(svc, background=False, config=Config(base_url=BASE_URL)), svc, user
+    yield create_app(svc, background=False), svc, user
     svc.close()
 
 

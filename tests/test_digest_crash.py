@@ -18,8 +18,6 @@ import signal
 import subprocess
 import sys
 
-from papersift.digest import Digests
-
 from .digest_support import DAYS, add_subscribers, make_service, smtp_config
 from .smtp_support import Hold, SMTPServer
 
@@ -40,13 +38,13 @@ def states(store) -> dict[str, int]:
 
 
 def test_sigkill_mid_send_then_restart_delivers_each_message_exactly_once(tmp_path):
-    svc = make_service(tmp_path)
     server = SMTPServer().start()
     server.hold = Hold(number=KILL_AT)
+    config = smtp_config(server.port)
+    svc = make_service(tmp_path, config)
     try:
-        config = smtp_config(server.port)
         emails = [f"reader{i}@example.org" for i in range(SUBSCRIBERS)]
-        add_subscribers(Digests(svc, config), emails)
+        add_subscribers(svc, emails)
         config_file = tmp_path / "papersift.toml"
         config_file.write_text(f'base_url = "{config.base_url}"\n[smtp]\nhost = "127.0.0.1"\nport = {server.port}\n'
                                f'starttls = false\nsender = "{config.smtp.sender}"\n')

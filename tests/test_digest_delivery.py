@@ -21,23 +21,17 @@ from .smtp_support import SMTPServer, free_port, self_signed
 
 
 @pytest.fixture
-def svc(tmp_path):
-    service = make_service(tmp_path)
-    yield service
-    service.close()
-
-
-@pytest.fixture
 def smtp():
     server = SMTPServer().start()
     yield server
     server.stop()
 
 
-def test_refused_connection_backs_off_then_delivers(svc):
+def test_refused_connection_backs_off_then_delivers(tmp_path):
     port, clock = free_port(), Clock()
-    digests = Digests(svc, smtp_config(port), clock=clock)
-    add_subscribers(digests, ["a@example.org", "b@example.org"])
+    svc = make_service(tmp_path, smtp_config(port), clock)
+    digests = Digests(svc)
+    add_subscribers(svc, ["a@example.org", "b@example.org"])
     result = digests.run(today=DAYS[1])
     assert result["build"]["built"] == 2 and result["send"]["sent"] == 0
     assert result["send"]["retry"] == 1 and "cannot connect" in result["send"]["errors"][0]
@@ -57,10 +51,11 @@ def test_refused_connection_backs_off_then_delivers(svc):
         server.stop()
 
 
-def test_4xx_is_retried_with_growing_backoff_and_given_up_at_max_attempts(svc, smtp):
+def test_4xx_is_retried_with_growing_backoff_and_given_up_at_max_attempts(tmp_path, smtp):
     clock = Clock()
-    digests = Digests(svc, smtp_config(smtp.port, max_attempts=3), clock=clock)
-    add_subscribers(digests, ["busy@example.org", "fine@example.org", "later@example.org"])
+    svc = make_service(tmp_path, smtp_config(smtp.port, max_attempts=3), clock)
+    digests = Digests(svc)
+    add_subscribers(svc, ["busy@example.org", "fine@example.org", "later@example.org"])
     smtp.reply_rcpt["busy@example.org"] = ["451 4.3.0 try again later"]  # always
     smtp.reply_rcpt["later@example.org"] = ["450 4.2.1 mailbox busy", None]  # once
     report = digests.run(today=DAYS[1])["send"]
@@ -80,10 +75,11 @@ def test_4xx_is_retried_with_growing_backoff_and_given_up_at_max_attempts(svc, s
     assert sorted(m.rcpt_tos[0] for m in smtp.messages) == ["fine@example.org", "later@example.org"]
 
 
-def test_5xx_fails_with_the_reason_and_disables_after_the_threshold(svc, smtp):
+def test_5xx_fails_with_the_reason_and_disables_after_the_threshold(tmp_path, smtp):
     clock = Clock()
-    digests = Digests(svc, smtp_config(smtp.port, bounce_threshold=3), clock=clock)
-    add_subscribers(digests, ["gone@example.org", "ok@example.org"])
+    svc = make_service(tmp_path, smtp_config(smtp.port, bounce_threshold=3), clock)
+    digests = Digests(svc)
+    add_subscribers(svc, ["gone@example.org", "ok@example.org"])
     smtp.reply_rcpt["gone@example.org"] = ["550 5.1.1 no such user"]
     for n, day in enumerate(DAYS[1:4], 1):
         clock.now = clock.now.replace(day=day.day)
@@ -99,9 +95,10 @@ def test_5xx_fails_with_the_reason_and_disables_after_the_threshold(svc, smtp):
     assert len(smtp.to("ok@example.org")) == 4
 
 
-def test_a_delivery_forgives_earlier_bounces(svc, smtp):
-    digests = Digests(svc, smtp_config(smtp.port), clock=Clock())
-    add_subscribers(digests, ["flaky@example.org"])
+def test_a_delivery_forgives_earlier_bounces(tmp_path, smtp):
+    svc = make_service(tmp_path, smtp_config(smtp.port), Clock())
+    digests = Digests(svc)
+    add_subscribers(svc, ["flaky@example.org"])
     smtp.reply_rcpt["flaky@example.org"] = ["552 5.2.2 mailbox full", None]
     digests.run(today=DAYS[1])
     assert svc.store.get_subscriber_by_email("flaky@example.org").bounces == 1
@@ -110,7 +107,7 @@ def test_a_delivery_forgives_earlier_bounces(svc, smtp):
     assert sub.bounces == 0 and sub.status == "active" and len(smtp.messages) == 1
 
 
-def test_starttls_with_authentication(svc, tmp_path):
+def test_starttls_with_authentication(tmp_path):
     import ssl
 
     cert, key = self_signed(tmp_path)
@@ -120,8 +117,9 @@ def test_starttls_with_authentication(svc, tmp_path):
     try:
         config = smtp_config(server.port)
         config.smtp.starttls, config.smtp.ca_file, config.smtp.user, config.smtp.password = True, str(cert), "mailer", "s3cret"
-        digests = Digests(svc, config, clock=Clock())
-        add_subscribers(digests, ["tls@example.org"])
+        svc = make_service(tmp_path, config, Clock())
+        digests = Digests(svc)
+        add_subscribers(svc, ["tls@example.org"])
         assert digests.run(today=DAYS[1])["send"]["sent"] == 1
         assert server.wait_for(1)[0].rcpt_tos == ["tls@example.org"]
         # wrong password: a configuration error, not the subscriber's fault; nothing is lost
@@ -139,11 +137,12 @@ def test_starttls_with_authentication(svc, tmp_path):
         server.stop()
 
 
-def test_abandoned_claims_are_resent_but_live_ones_are_left_alone(svc, smtp):
+def test_abandoned_claims_are_resent_but_live_ones_are_left_alone(tmp_path, smtp):
     clock = Clock()
-    digests = Digests(svc, smtp_config(smtp.port, claim_lease_minutes=15), clock=clock)
-    add_subscribers(digests, ["dead@example.org", "alive@example.org", "old@example.org"])
-    digests.builder.build(DAYS[1])
+    svc = make_service(tmp_path, smtp_config(smtp.port, claim_lease_minutes=15), clock)
+    digests = Digests(svc)
+    add_subscribers(svc, ["dead@example.org", "alive@example.org", "old@example.org"])
+    svc.mail.build(DAYS[1])
     host = socket.gethostname()
     sleeper = subprocess.Popen(["sleep", "60"])
     gone = subprocess.Popen(["true"])
@@ -169,11 +168,12 @@ def test_abandoned_claims_are_resent_but_live_ones_are_left_alone(svc, smtp):
     assert outbox(svc.store, recipient="alive@example.org")[0][2] == "sent"
 
 
-def test_concurrent_senders_send_each_message_once(svc, smtp):
-    digests = Digests(svc, smtp_config(smtp.port), clock=Clock())
+def test_concurrent_senders_send_each_message_once(tmp_path, smtp):
+    svc = make_service(tmp_path, smtp_config(smtp.port), Clock())
+    digests = Digests(svc)
     emails = [f"reader{i}@example.org" for i in range(40)]
-    add_subscribers(digests, emails)
-    digests.builder.build(DAYS[1])
+    add_subscribers(svc, emails)
+    svc.mail.build(DAYS[1])
     threads = [threading.Thread(target=digests.send_pending) for _ in range(4)]
     for thread in threads:
         thread.start()
@@ -185,21 +185,23 @@ def test_concurrent_senders_send_each_message_once(svc, smtp):
     assert sorted(m.rcpt_tos[0] for m in received) == sorted(emails)
 
 
-def test_unsubscribing_between_build_and_send_cancels(svc, smtp):
-    digests = Digests(svc, smtp_config(smtp.port), clock=Clock())
-    (sid,) = add_subscribers(digests, ["leaving@example.org"])
-    digests.builder.build(DAYS[1])
+def test_unsubscribing_between_build_and_send_cancels(tmp_path, smtp):
+    svc = make_service(tmp_path, smtp_config(smtp.port), Clock())
+    digests = Digests(svc)
+    (sid,) = add_subscribers(svc, ["leaving@example.org"])
+    svc.mail.build(DAYS[1])
     sub = svc.store.get_subscriber(sid)
     assert svc.store.unsubscribe(sid, sub.token_epoch)
     assert digests.send_pending().sent == 0 and not smtp.messages
     assert outbox(svc.store)[0][2] == "cancelled"
 
 
-def test_weekly_digests_and_periods(svc, smtp):
+def test_weekly_digests_and_periods(tmp_path, smtp):
     config = smtp_config(smtp.port)
     config.digest.weekly_day = "wed"
-    digests = Digests(svc, config, clock=Clock())
-    add_subscribers(digests, ["weekly@example.org"], cadence="weekly", trending=False, categories="cs.IR")
+    svc = make_service(tmp_path, config, Clock())
+    digests = Digests(svc)
+    add_subscribers(svc, ["weekly@example.org"], cadence="weekly", trending=False, categories="cs.IR")
     assert digests.run(today=DAYS[1])["build"]["periods"] == {"daily": "2024-05-28"}  # Tuesday: not yet
     first = digests.run(today=DAYS[2])  # Wednesday: due
     assert first["build"]["periods"]["weekly"] == "2024-W22" and first["send"]["sent"] == 1

@@ -10,12 +10,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from papersift.config import Config
+from papersift.config import Settings
 from papersift.digest import Digests
 from papersift.errors import BadInput, BadToken, ExpiredToken
 from papersift.formats.rss_atom import xml_text
-from papersift.service.digests import due_periods
-from papersift.service.subscriptions import clean_choices
+from papersift.service import clean_choices, due_periods
 from papersift.service.tokens import Signer
 from papersift.store import open_store
 from papersift.store.sqlite import MIGRATIONS, SCHEMA_VERSION
@@ -66,7 +65,7 @@ def test_choices_are_cleaned_and_deduplicated():
 
 
 def test_which_digests_are_due():
-    config = Config()  # weekly on Mondays
+    config = Settings()  # weekly on Mondays
     monday = date(2026, 11, 23)
     week = {(monday + timedelta(days=i)).strftime("%a"): due_periods(monday + timedelta(days=i), config)
             for i in range(7)}
@@ -80,12 +79,12 @@ def test_which_digests_are_due():
 
 
 def test_seven_bit_rendering_for_servers_without_8bitmime(tmp_path):
-    svc = make_service(tmp_path)
-    digests = Digests(svc, smtp_config(1), clock=Clock())
-    (sid,) = add_subscribers(digests, ["seven@example.org"])
+    svc = make_service(tmp_path, smtp_config(1), Clock())
+    digests = Digests(svc)
+    (sid,) = add_subscribers(svc, ["seven@example.org"])
     svc.store._db.execute("UPDATE papers SET data = json_set(data, '$.title', 'Caf\u00e9 \u2014 \u00fcber graphs')"
                           " WHERE id = '2405.10001'")
-    digests.builder.build(DAYS[1])
+    svc.mail.build(DAYS[1])
     message = svc.store.claim("t", "9999")
     sub = svc.store.get_subscriber(sid)
     seven = digests.renderer.render(message, sub, eight_bit=False)

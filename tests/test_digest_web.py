@@ -18,10 +18,11 @@ import httpx
 import pytest
 from markupsafe import escape
 
-from papersift.config import Config, DigestConfig, SMTPConfig
+from papersift.config import DigestSettings, Settings, SMTPSettings
+from papersift.digest import Digests
 from papersift.model import FeedEntry, Paper
 from papersift.server.app import create_app
-from papersift.service.digests import due_periods
+from papersift.service import due_periods
 from papersift.service.tokens import Signer, signing_key
 
 from .helpers import running_server
@@ -35,7 +36,6 @@ from .web_support import (
     XSS_TITLE,
     assert_html_error,
     build_service,
-    community,
     csrf_of,
     sign_up,
 )
@@ -57,15 +57,15 @@ def topic_papers() -> list[Paper]:
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("digest-web")
-    svc = build_service(tmp)
+    smtp = SMTPServer().start()
+    svc = build_service(tmp, settings=Settings(
+        smtp=SMTPSettings(host="127.0.0.1", port=smtp.port, starttls=False, sender="papersift <digest@papers.example.org>",
+                          unsubscribe_mailto="unsubscribe@papers.example.org"),
+        digest=DigestSettings(retry_base_seconds=0)))
     svc.store.upsert_papers(topic_papers())
     svc.indexes_lexical_only().sync_lexical()
-    smtp = SMTPServer().start()
-    config = Config(smtp=SMTPConfig(host="127.0.0.1", port=smtp.port, starttls=False,
-                                    sender="papersift <digest@papers.example.org>",
-                                    unsubscribe_mailto="unsubscribe@papers.example.org"),
-                    digest=DigestConfig(retry_base_seconds=0))
-    app = create_app(community(svc), background=False, config=config)
+    config = svc.settings
+    app = create_app(svc, background=False)
     try:
         with running_server(app) as base:
             config.base_url = base  # links in emails point at this running site
@@ -74,7 +74,7 @@ def env(tmp_path_factory):
                             'sender = "papersift <digest@papers.example.org>"\n'
                             'unsubscribe_mailto = "unsubscribe@papers.example.org"\n')
             yield {"base": base, "svc": svc, "smtp": smtp, "config": config, "toml": toml,
-                   "digests": app.state.digests}
+                   "digests": Digests(svc)}
     finally:
         smtp.stop()
 
@@ -236,7 +236,7 @@ def test_hostile_metadata_is_text_in_every_part_of_the_digest(env):
     confirm(env, address)
     sub = store.get_subscriber_by_email(address)
     assert sub.topics == [("author", XSS_AUTHOR)]
-    assert digests.builder.build(date.fromisoformat(DAY), only={sub.id}).built == 1
+    assert env["svc"].mail.build(date.fromisoformat(DAY), only={sub.id}).built == 1
     digests.send_pending()
     _wait_for_mail(env, address, 2)
     mail = env["smtp"].to(address)[-1]
@@ -401,7 +401,7 @@ def test_subscribe_page_prefills_from_email_me_links(env):
 
 def test_without_smtp_the_site_says_digests_are_off(tmp_path):
     svc = build_service(tmp_path, lines=50)
-    with running_server(create_app(community(svc), background=False, config=Config())) as base:
+    with running_server(create_app(svc, background=False)) as base:
         with httpx.Client(base_url=base, timeout=30) as client:
             page = client.get("/subscribe")
             assert page.status_code == 200 and "not set up on this site" in page.text

@@ -38,7 +38,7 @@ from papersift.store import open_store
 from .disk_support import SmallDisk, hf_lines, no_wal_slack
 from .helpers import running_server
 from .smtp_support import free_port
-from .web_support import assert_html_error, community, csrf_of, sign_up
+from .web_support import assert_html_error, csrf_of, sign_up, site_service
 
 FULL = re.compile(r"^error: the disk holding (\S+) is full \(\d+ MB free\): free some space; ")
 
@@ -152,7 +152,7 @@ def _web_save(client: httpx.Client, paper_id: str) -> httpx.Response:
 
 def test_server_writes_on_a_full_disk_are_507_and_work_again_once_there_is_room(small_disk, caplog):
     db = small_disk.path / "site.db"
-    svc = community(Papersift(db, embedder=False))
+    svc = site_service(db)
     svc.store.upsert_papers(papers(0, 6))
     ids = [p.id for p in papers(0, 6)]
     reader = svc.accounts.create_user("reader@example.com", "long enough pw", "Reader")

@@ -15,7 +15,7 @@ from papersift.server.app import create_app
 from tests.fakes.server import FakeHTTP, fixture
 
 from .helpers import running_server
-from .web_support import XSS_DAY, XSS_ID, build_service, community
+from .web_support import XSS_DAY, XSS_ID, build_service
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -32,12 +32,12 @@ expect = sync_api.expect
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    svc = build_service(tmp_path_factory.mktemp("e2e"), lines=1500)
     arxiv = FakeHTTP()
     arxiv.script("/oai", fixture("oai_getrecord.xml"), query={"identifier": "oai:arXiv.org:2503.11731"})
     arxiv.script("/oai", fixture("oai_id_does_not_exist.xml"))
+    svc = build_service(tmp_path_factory.mktemp("e2e"), lines=1500, arxiv_oai_url=arxiv.url + "/oai")
     try:
-        with running_server(create_app(community(svc, arxiv_oai_url=arxiv.url + "/oai"), background=False)) as base:
+        with running_server(create_app(svc, background=False)) as base:
             yield base
     finally:
         arxiv.close()

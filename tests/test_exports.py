@@ -217,7 +217,7 @@ def test_csv_keeps_carriage_returns():
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("exports")
-    svc = Papersift(tmp / "x.db", embedder=False).configure(password_hasher=FAST_HASHER)
+    svc = Papersift(tmp / "x.db", embedder=False, password_hasher=FAST_HASHER)
     day = "2024-05-27"
     papers = [Paper(id=f"2405.1000{i}", title=f"Quokka retrieval part {i}", authors=[f"Author {i}"],
                     abstract="Quokka retrieval, done carefully.", categories=["cs.IR"],

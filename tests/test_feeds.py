@@ -12,11 +12,10 @@ import feedparser
 import httpx
 import pytest
 
-from papersift.config import Config
 from papersift.server.app import create_app
 
 from .helpers import running_server
-from .web_support import ORG, XSS_DAY, XSS_ID, XSS_TITLE, assert_html_error, build_service, community
+from .web_support import ORG, XSS_DAY, XSS_ID, XSS_TITLE, assert_html_error, build_service
 
 FEEDS = [
     "/feeds/daily",
@@ -33,9 +32,9 @@ FEEDS = [
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    svc = build_service(tmp_path_factory.mktemp("feeds"))
-    config = Config(base_url="https://papers.example.org")  # links use it, whatever host served the feed
-    app = create_app(community(svc), background=False, config=config)
+    # links use base_url, whatever host served the feed
+    svc = build_service(tmp_path_factory.mktemp("feeds"), base_url="https://papers.example.org")
+    app = create_app(svc, background=False)
     with running_server(app) as base, httpx.Client(base_url=base, timeout=30) as client:
         yield client
 

@@ -217,24 +217,22 @@ def test_private_feed_lists_the_recommendations_and_is_revocable(recs_site, brow
         assert stranger.get(newer).status_code == 404
 
 
-def test_the_digest_has_a_for_you_section_that_sends_each_paper_once(recs_site, browser):
+def test_the_digest_has_a_for_you_section_that_sends_each_paper_once(recs_site, browser, monkeypatch):
     from datetime import date
     from email import message_from_bytes, policy
 
-    from papersift.config import Config, DigestConfig
     from papersift.digest.render import Renderer
-    from papersift.service.tokens import Signer
 
     client, user = browser
     svc = recs_site["svc"]
+    monkeypatch.setattr(svc.settings, "base_url", "https://papers.example.org")  # email links need one
     liked = _liked(svc, _week(svc))
     _post(client, "/for-you/start", "/for-you/start/papers", {"paper": liked})
     store = svc.store
     sub = store.create_subscriber(user.email, "daily", False, [], user.id, "nonce")
     assert store.confirm_subscriber(sub.id, "nonce")
-    config = Config(base_url="https://papers.example.org", digest=DigestConfig(for_you_count=5))
-    builder = svc.digest_builder(config)
-    assert builder.build(date(2024, 7, 22), only={sub.id}).built == 1  # Monday: Fri 19 to Mon 22 July
+    assert svc.settings.digest.for_you_count == 5
+    assert svc.mail.build(date(2024, 7, 22), only={sub.id}).built == 1  # Monday: Fri 19 to Mon 22 July
     message = store.claim("test", "2100-01-01T00:00:00Z")
     assert message is not None and message.subscriber_id == sub.id
     picks = message.payload["for_you"]
@@ -243,11 +241,11 @@ def test_the_digest_has_a_for_you_section_that_sends_each_paper_once(recs_site, 
     assert len(picks) == 5 and {e["id"] for e in picks} <= window and not {e["id"] for e in picks} & set(liked)
     titles = [store.get_paper(p).title for p in liked]
     assert all(any(t in e["why"][0] for t in titles) for e in picks)
-    body = Renderer(store, config, Signer("k")).render(message, store.get_subscriber(sub.id))
+    body = Renderer(svc.mail).render(message, store.get_subscriber(sub.id))
     text = message_from_bytes(body, policy=policy.default).get_body(("plain",)).get_content()
     assert "FOR YOU" in text and text.count("   Why: close to") == 5
     # the next day's digest never repeats a paper already sent
-    assert builder.build(date(2024, 7, 23), only={sub.id}).built == 1  # Mon 22 and Tue 23: overlaps
+    assert svc.mail.build(date(2024, 7, 23), only={sub.id}).built == 1  # Mon 22 and Tue 23: overlaps
     second = store.claim("test", "2100-01-01T00:00:00Z")
     assert second.payload["for_you"] and not {e["id"] for e in second.payload["for_you"]} & {e["id"] for e in picks}
 
@@ -303,7 +301,7 @@ def test_the_cold_start_reports_hidden_papers_missing_and_stores_no_signal_for_t
 
     from .web_support import FAST_HASHER
 
-    svc = Papersift(tmp_path / "p.db", embedder=False).configure(password_hasher=FAST_HASHER)
+    svc = Papersift(tmp_path / "p.db", embedder=False, password_hasher=FAST_HASHER)
     at = "2024-07-22T09:00:00Z"
     ids = [f"2407.9990{i}" for i in range(4)]
     svc.store.upsert_papers([Paper(id=pid, title=f"Quokka paper {i}", authors=["Ada Quokka"], source="hf-jsonl",

@@ -25,16 +25,17 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from papersift.digest import Digests, clean_choices
+from papersift.digest import Digests
 from papersift.errors import NotFound
 from papersift.index.query import Filters
 from papersift.model import FeedEntry, Paper
 from papersift.server.app import create_app
+from papersift.service import clean_choices
 
 from .digest_support import smtp_config
 from .helpers import running_server
 from .smtp_support import SMTPServer
-from .web_support import assert_html_error, build_service, community, log_in
+from .web_support import assert_html_error, build_service, log_in
 
 FIRST_DAY = date(2025, 6, 2)  # a Monday after every feed day of the sample
 PASSWORD = "correct horse battery"
@@ -72,7 +73,7 @@ def pair_papers(p: Pair) -> list[Paper]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("front-door")
-    svc = community(build_service(tmp, lines=300))
+    svc = build_service(tmp, lines=300)
     admin = svc.accounts.create_user("admin@example.org", PASSWORD, "Admin", is_admin=True)
     user = svc.accounts.create_user("reader@example.org", PASSWORD, "Reader")
     app = create_app(svc, background=False)
@@ -216,34 +217,80 @@ def test_rss_atom(site, p, path):
 
 
 # ---- email digests
-def test_digest(site, p, tmp_path):
+@pytest.fixture
+def mail(site, monkeypatch):
+    """The site's own service with email switched on (a local SMTP server): it reads its settings
+    as it goes, so the email interface on it sends through that server."""
     smtp = SMTPServer().start()
+    email = smtp_config(smtp.port)
+    for name in ("base_url", "smtp"):
+        monkeypatch.setattr(site["svc"].settings, name, getattr(email, name))
     try:
-        digests = Digests(site["svc"], smtp_config(smtp.port))
-        today = date.fromisoformat(p.day)  # a Monday: the daily digest covers Friday to Monday
-
-        def subscribe(address: str) -> int:
-            sub = digests.subscriptions.subscribe(address, clean_choices("daily", True, organizations=p.org)).subscriber
-            assert digests.store.confirm_subscriber(sub.id, sub.confirm_nonce)
-            return sub.id
-
-        def digest_to(address: str) -> str:
-            (mail,) = [m for m in smtp.to(address) if "Confirm" not in m.message["Subject"]]
-            return mail.part("plain") + mail.part("html")
-
-        subscribe("before@example.org")
-        digests.run(today=today)
-        assert p.hidden in digest_to("before@example.org") and p.other in digest_to("before@example.org")
-        built = subscribe("built@example.org")  # built while visible, sent after it was hidden
-        assert digests.builder.build(today, only={built}).built == 1
-        hide(site, p.hidden)
-        subscribe("after@example.org")
-        digests.run(today=today)
-        for address in ("after@example.org", "built@example.org"):
-            mail = digest_to(address)
-            assert p.other in mail and p.hidden not in mail, address
+        yield Digests(site["svc"]), smtp
     finally:
         smtp.stop()
+
+
+def subscribe(svc, address: str, org: str) -> int:
+    sub = svc.mail.subscriptions.subscribe(address, clean_choices("daily", True, organizations=org)).subscriber
+    assert svc.store.confirm_subscriber(sub.id, sub.confirm_nonce)
+    return sub.id
+
+
+def digest_to(smtp: SMTPServer, address: str, part: str | None = None) -> str:
+    """The digest's text (``part``: only that one, plain or html) to ``address``; there must be one."""
+    (mail,) = [m for m in smtp.to(address) if "Confirm" not in m.message["Subject"]]
+    return mail.part(part) if part else mail.part("plain") + mail.part("html")
+
+
+def test_digest(site, p, mail):
+    digests, smtp = mail
+    svc, today = site["svc"], date.fromisoformat(p.day)  # a Monday: the daily digest covers Friday to Monday
+    subscribe(svc, f"before-{p.word}@example.org", p.org)
+    digests.run(today=today)
+    assert p.hidden in digest_to(smtp, f"before-{p.word}@example.org")
+    assert p.other in digest_to(smtp, f"before-{p.word}@example.org")
+    built = subscribe(svc, f"built-{p.word}@example.org", p.org)  # built while visible, sent after it was hidden
+    assert svc.mail.build(today, only={built}).built == 1
+    hide(site, p.hidden)
+    subscribe(svc, f"after-{p.word}@example.org", p.org)
+    digests.run(today=today)
+    for address in (f"after-{p.word}@example.org", f"built-{p.word}@example.org"):
+        text = digest_to(smtp, address)
+        assert p.other in text and p.hidden not in text, address
+
+
+def _upvotes_line(text: str, pid: str) -> str:
+    """The plain-text line with the upvotes of ``pid``'s entry (two lines below its link)."""
+    lines = text.splitlines()
+    (at,) = [i for i, line in enumerate(lines) if line.strip().endswith(f"/papers/{pid}")]
+    return lines[at + 1]
+
+
+def test_digest_papers_are_shown_as_the_front_door_decides(site, p, mail):
+    """What an email shows is the service's answer at sending time, by the rule every way out uses:
+    a paper hidden after its digest was built is left out, and the upvotes are the displayed ones
+    (the source's, plus local votes, none of a hidden user's): the number the API shows."""
+    digests, smtp = mail
+    svc, today = site["svc"], date.fromisoformat(p.day)
+    fan = svc.accounts.create_user(f"fan-{p.word}@example.org", PASSWORD, "Fan")
+    troll = svc.accounts.create_user(f"troll-{p.word}@example.org", PASSWORD, "Troll")
+    for voter in (fan, troll):
+        svc.actions.vote(voter, p.other)
+    svc.accounts.set_hidden(None, troll.email, True)
+    displayed = svc.paper(p.other).upvotes
+    assert displayed == 2 + 1  # the source's 2 (pair_papers) and the fan's vote; the hidden troll's not
+    address = f"reader-{p.word}@example.org"
+    assert svc.mail.build(today, only={subscribe(svc, address, p.org)}).built == 1  # both papers chosen
+    hide(site, p.hidden)
+
+    shown = svc.mail.digest_papers().get([p.hidden, p.other])  # the front door's answer for a send run
+    assert list(shown) == [p.other] and shown[p.other].upvotes == displayed
+    assert digests.send_pending().sent >= 1
+    assert p.hidden not in digest_to(smtp, address)
+    assert _upvotes_line(digest_to(smtp, address, "plain"), p.other).endswith(f" · {displayed} upvotes")
+    api = site["anon"].get(f"/api/v1/papers/{p.other}").json()["upvotes"]
+    assert api == displayed
 
 
 # ---- command line
@@ -327,3 +374,21 @@ def test_a_running_server_keeps_one_thread_per_numeric_kernel(site):
 
     numpy_blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas" and "numpy" in lib["filepath"]]
     assert numpy_blas and all(lib["num_threads"] == 1 for lib in numpy_blas), numpy_blas
+
+
+def test_the_interfaces_reach_nothing_behind_the_front_door():
+    """The import contract (pyproject.toml) keeps the interfaces' imports to ``papersift.service``;
+    this keeps their attribute access off what the service holds behind it (its store, its corpus)."""
+    import ast
+    from pathlib import Path
+
+    import papersift
+
+    root = Path(papersift.__file__).parent
+    found = []
+    for folder in ("api", "web", "digest", "mcp", "cli", "server"):
+        for path in (root / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Attribute) and node.attr in ("store", "corpus"):
+                    found.append(f"{path.relative_to(root)}:{node.lineno} .{node.attr}")
+    assert found == []

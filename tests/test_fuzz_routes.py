@@ -24,7 +24,7 @@ from tests.fakes.server import FakeHTTP, Reply, fixture
 from tests.helpers import running_server
 from tests.library_corpus import ADVERSARIAL
 from tests.smtp_support import SMTPServer
-from tests.web_support import build_service, community, csrf_of, log_in, sign_up
+from tests.web_support import build_service, csrf_of, log_in, sign_up, site_service
 
 EDGE_VALUES = [
     "0001-01-01", "9999-12-31", "9999-12-30", "0000-00-00", "2024-02-30", "2024-13-01", "10000-01-01",
@@ -115,10 +115,10 @@ def site(tmp_path_factory):
     arxiv.script("/oai", Reply(200, {"Content-Type": "text/xml"}, fixture("oai_id_does_not_exist.xml")))
     svc = build_service(tmp, lines=300)
     svc.close()
-    svc = Papersift(tmp / "site.db")  # the default embedder: hybrid and dense search are swept too
+    # the default embedder: hybrid and dense search are swept too
+    svc = hub = site_service(tmp / "site.db", None, smtp_config(smtp.port), arxiv_oai_url=arxiv.url + "/oai")
     svc.index()
-    hub = community(svc, arxiv_oai_url=arxiv.url + "/oai")
-    app = create_app(svc, background=False, config=smtp_config(smtp.port))
+    app = create_app(svc, background=False)
     try:
         with running_server(app) as base:
             yield Site(base, hub, tmp)

@@ -24,17 +24,17 @@ import feedparser
 import httpx
 import pytest
 
-from papersift.config import Config, SMTPConfig
+from papersift.config import Settings, SMTPSettings
 from papersift.digest import Digests
 from papersift.model import FeedEntry, Paper
 from papersift.server.app import create_app
-from papersift.service.digests import due_periods
+from papersift.service import due_periods
 from papersift.service.tokens import Signer, signing_key
 
 from .digest_support import DAYS, Clock, add_subscribers, make_service, outbox, smtp_config
 from .helpers import running_server
 from .smtp_support import SMTPServer, free_port
-from .web_support import assert_html_error, community, csrf_of
+from .web_support import assert_html_error, csrf_of, site_service
 
 BASE = "https://papers.example.org"
 FEED_DAY = "2024-05-28"
@@ -58,12 +58,10 @@ def feed_papers() -> list[Paper]:
 
 @pytest.fixture(scope="module")
 def feed_site(tmp_path_factory):
-    from papersift.service import Papersift
-
-    svc = Papersift(tmp_path_factory.mktemp("feeds") / "feeds.db", embedder=False)
+    svc = site_service(tmp_path_factory.mktemp("feeds") / "feeds.db", base_url=BASE)
     svc.store.upsert_papers(feed_papers())
     svc.indexes_lexical_only().sync_lexical()
-    app = create_app(community(svc), background=False, config=Config(base_url=BASE))
+    app = create_app(svc, background=False)
     with running_server(app) as base, httpx.Client(base_url=base, timeout=30) as client:
         yield client
     svc.close()
@@ -151,13 +149,12 @@ def test_feed_titles_and_links_from_the_query_stay_text(feed_site, fmt):
 # ---------------------------------------------------------------- items 4 and 11c: link tokens
 @pytest.fixture(scope="module")
 def link_site(tmp_path_factory):
-    svc = make_service(tmp_path_factory.mktemp("links"))
-    config = Config(smtp=SMTPConfig(host="127.0.0.1", port=free_port(), starttls=False,
-                                    sender="papersift <digest@papers.example.org>"))
-    app = create_app(community(svc), background=False, config=config)
+    svc = make_service(tmp_path_factory.mktemp("links"), Settings(smtp=SMTPSettings(
+        host="127.0.0.1", port=free_port(), starttls=False, sender="papersift <digest@papers.example.org>")))
+    app = create_app(svc, background=False)
     with running_server(app) as base:
-        config.base_url = base  # the links the renderer signs point at this site
-        yield {"base": base, "svc": svc, "digests": app.state.digests}
+        svc.settings.base_url = base  # the links the renderer signs point at this site
+        yield {"base": base, "svc": svc, "digests": Digests(svc)}
     svc.close()
 
 
@@ -205,7 +202,7 @@ def test_well_signed_tokens_with_impossible_payloads_are_the_bad_link_page(link_
 
 def test_one_click_unsubscribe_is_idempotent(link_site):
     digests, store = link_site["digests"], link_site["svc"].store
-    (sid,) = add_subscribers(digests, ["twice@example.org"])
+    (sid,) = add_subscribers(link_site["svc"], ["twice@example.org"])
     sub = store.get_subscriber(sid)
     unsubscribe, manage = digests.renderer.link("unsubscribe", sub), digests.renderer.link("manage", sub)
     one_click = {"content": b"List-Unsubscribe=One-Click",
@@ -225,7 +222,7 @@ def test_one_click_unsubscribe_is_idempotent(link_site):
         assert_html_error(mail_client.get(manage), 410)  # the manage link died with the epoch
         # subscribing again (after the resend pause): the old link must not undo the new subscription
         store._db.execute("UPDATE outbox SET created_at = '2000-01-01T00:00:00Z' WHERE subscriber_id = ?", (sid,))
-        digests.subscriptions.subscribe("twice@example.org", sub_choices())
+        link_site["svc"].mail.subscriptions.subscribe("twice@example.org", sub_choices())
         assert store.get_subscriber(sid).status == "pending"
         for response in (mail_client.get(unsubscribe), mail_client.post(unsubscribe, **one_click)):
             assert_html_error(response, 410)
@@ -234,14 +231,14 @@ def test_one_click_unsubscribe_is_idempotent(link_site):
 
 
 def sub_choices():
-    from papersift.service.subscriptions import clean_choices
+    from papersift.service import clean_choices
 
     return clean_choices("daily", True)
 
 
 # ---------------------------------------------------------------- item 11a: the whole-feed link
 def test_the_whole_feed_link_names_the_digests_own_period():
-    config = Config()  # weekly on Mondays
+    config = Settings()  # weekly on Mondays
     tuesday, monday = date(2024, 8, 20), date(2024, 8, 19)  # 2024-W34
     (daily, weekly) = due_periods(tuesday, config)
     assert (daily.key, daily.feed_path) == ("2024-08-20", "/papers/date/2024-08-20")
@@ -252,11 +249,12 @@ def test_the_whole_feed_link_names_the_digests_own_period():
 
 
 def test_the_sent_digests_link_their_own_day_and_week(tmp_path):
-    svc, smtp = make_service(tmp_path), SMTPServer().start()
+    smtp = SMTPServer().start()
+    svc = make_service(tmp_path, smtp_config(smtp.port), Clock())
     try:
-        digests = Digests(svc, smtp_config(smtp.port), clock=Clock())
-        add_subscribers(digests, ["day@example.org"], cadence="daily")
-        add_subscribers(digests, ["week@example.org"], cadence="weekly")
+        digests = Digests(svc)
+        add_subscribers(svc, ["day@example.org"], cadence="daily")
+        add_subscribers(svc, ["week@example.org"], cadence="weekly")
         result = digests.run(today=DAYS[1])  # Tuesday 28 May 2024, ISO week 22
         assert result["send"]["sent"] == 2, result
         for address, path, heading in (("day@example.org", "/papers/date/2024-05-28", "Tue 28 May 2024"),
@@ -271,11 +269,12 @@ def test_the_sent_digests_link_their_own_day_and_week(tmp_path):
 
 
 def test_a_queued_digest_with_an_old_feed_path_links_its_own_period(tmp_path):
-    svc, smtp = make_service(tmp_path), SMTPServer().start()
+    smtp = SMTPServer().start()
+    svc = make_service(tmp_path, smtp_config(smtp.port), Clock())
     try:
-        digests = Digests(svc, smtp_config(smtp.port), clock=Clock())
-        add_subscribers(digests, ["old@example.org"])
-        digests.builder.build(DAYS[1])
+        digests = Digests(svc)
+        add_subscribers(svc, ["old@example.org"])
+        svc.mail.build(DAYS[1])
         # what a digest built by the previous release holds: the window's first day
         svc.store._db.execute("UPDATE outbox SET payload = json_set(payload, '$.feed_path', '/papers/date/2024-05-27')"
                               " WHERE kind = 'digest'")
@@ -294,16 +293,15 @@ def cli(db: Path, toml: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_send_fails_and_status_explains_when_the_smtp_server_is_down(tmp_path):
-    svc = make_service(tmp_path)
     stopped = SMTPServer().start()
     port = stopped.port
     stopped.stop()  # the server was there, and now it is down: the port is closed
+    svc = make_service(tmp_path, smtp_config(port))
     smtp = None
     toml = tmp_path / "papersift.toml"
     toml.write_text(f'base_url = "{BASE}"\n[smtp]\nhost = "127.0.0.1"\nport = {port}\nstarttls = false\n'
                     'sender = "papersift <digest@papers.example.org>"\n[digest]\nretry_base_seconds = 600\n')
-    digests = Digests(svc, smtp_config(port))
-    add_subscribers(digests, ["down1@example.org", "down2@example.org"])
+    add_subscribers(svc, ["down1@example.org", "down2@example.org"])
     try:
         proc = cli(svc.db, toml, "send", "--date", "2024-05-28")
         assert proc.returncode == 1, (proc.returncode, proc.stdout, proc.stderr)

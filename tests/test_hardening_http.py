@@ -20,7 +20,7 @@ from papersift.server.app import MAX_BODY_BYTES, create_app
 from papersift.web.pages import whole_number
 
 from .helpers import running_server
-from .web_support import ORG, XSS_ID, assert_html_error, build_service, community, csrf_of, sign_up
+from .web_support import ORG, XSS_ID, assert_html_error, build_service, csrf_of, sign_up
 
 PID = "2405.15738"  # ConvLLaVA, in the real sample
 LAB = ["2405.99902", "2405.99903", "2405.99904"]  # planted: "quokka retrieval"
@@ -32,7 +32,7 @@ NOT_DECIMAL = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isdigit() and
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     svc = build_service(tmp_path_factory.mktemp("hardening-http"))
-    hub = community(svc)
+    hub = svc
     voter = hub.accounts.create_user("voter@example.com", "long enough pw", "Voter")
     _, token = hub.accounts.create_token(voter, "tests")
     with running_server(create_app(svc, background=False)) as base:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from papersift.service.accounts import SESSION_LIFETIME
+from papersift.config import load_settings
+from papersift.service import SESSION_LIFETIME
 from papersift.web.render import paper_url
-from papersift.web.session import COOKIE_SECURE_ENV, CSRF_COOKIE, MAX_FORM_BYTES, SESSION_COOKIE
+from papersift.web.session import CSRF_COOKIE, MAX_FORM_BYTES, SESSION_COOKIE
 
 from .test_session_redirects import PASSWORD, small_site
 from .web_support import XSS_ID, csrf_of, form_token
@@ -18,9 +19,14 @@ EMAIL = "redirect@example.com"  # the account small_site creates
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    with small_site(tmp_path_factory.mktemp("session")) as base:
-        yield base
+def served(tmp_path_factory):
+    with small_site(tmp_path_factory.mktemp("session")) as (svc, base):
+        yield svc, base
+
+
+@pytest.fixture(scope="module")
+def site(served):
+    return served[1]
 
 
 def cookies_set(response: httpx.Response) -> dict[str, str]:
@@ -91,11 +97,11 @@ def test_the_session_cookie_and_logging_out(site):
     ("0", True, False), ("false", True, False), ("no", True, False), ("off", True, False), ("OFF", True, False),
     (None, True, True), (None, False, False), ("auto", True, True), ("auto", False, False),
 ])
-def test_cookie_secure_setting(site, monkeypatch, mode, https, secure):
-    if mode is None:
-        monkeypatch.delenv(COOKIE_SECURE_ENV, raising=False)
-    else:
-        monkeypatch.setenv(COOKIE_SECURE_ENV, mode)  # read per request; the server runs in this process
+def test_cookie_secure_setting(served, monkeypatch, mode, https, secure):
+    svc, site = served
+    env = {} if mode is None else {"PAPERSIFT_COOKIE_SECURE": mode}
+    # the variable as the settings read it, given to the running site (it asks its service's settings)
+    monkeypatch.setattr(svc.settings, "cookie_secure", load_settings(env=env).cookie_secure)
     proto = {"X-Forwarded-Proto": "https"} if https else {}
     with httpx.Client(base_url=site, timeout=60) as c:
         anonymous = c.get("/login", headers=proto)
@@ -112,9 +118,8 @@ def test_cookie_secure_setting(site, monkeypatch, mode, https, secure):
 
 
 @pytest.mark.parametrize("option,https,secure", [("true", False, True), ("false", True, False), ("auto", True, True)])
-def test_cookie_secure_app_option(tmp_path, monkeypatch, option, https, secure):
-    monkeypatch.delenv(COOKIE_SECURE_ENV, raising=False)
-    with small_site(tmp_path, cookie_secure=option) as base, httpx.Client(base_url=base, timeout=60) as c:
+def test_cookie_secure_app_option(tmp_path, option, https, secure):
+    with small_site(tmp_path, cookie_secure=option) as (_, base), httpx.Client(base_url=base, timeout=60) as c:
         response = log_in(c, **({"X-Forwarded-Proto": "https"} if https else {}))
         assert ("secure" in attributes(cookies_set(response)[SESSION_COOKIE])) is secure
 

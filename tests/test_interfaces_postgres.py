@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import pytest
 
-from papersift.config import Config, DigestConfig, SMTPConfig
+from papersift.config import DigestSettings, Settings, SMTPSettings
+from papersift.digest import Digests
 from papersift.server.app import create_app
 from papersift.service import Papersift
 from tests.fakes.server import FakeHTTP, fixture
@@ -50,7 +51,7 @@ from .test_web_accounts import (  # noqa: F401
     test_submit_a_paper_by_arxiv_id,
     test_vote_without_js_is_a_form_post_and_idempotent,
 )
-from .web_support import HF_ARCHIVE, community, planted_papers, require_archive
+from .web_support import FAST_HASHER, HF_ARCHIVE, planted_papers, require_archive
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +80,7 @@ def pg_site(url: str, index_dir, tmp, lines: int = 3000) -> Papersift:
     """web_support.build_service on PostgreSQL: the same sample and planted papers."""
     require_archive()
     sample = head_jsonl(HF_ARCHIVE, tmp / "hf.jsonl", lines)
-    svc = Papersift(url, index_dir=index_dir, embedder=False)
+    svc = Papersift(url, index_dir=index_dir, embedder=False, settings=Settings(), password_hasher=FAST_HASHER)
     svc.ingest_file("hf-daily", sample)
     svc.store.upsert_papers(planted_papers())
     svc.indexes_lexical_only().sync_lexical()
@@ -122,13 +123,16 @@ def env(request, tmp_path_factory, pg_database, index_env):
     arxiv.script("/oai", fixture("oai_getrecord.xml"), query={"identifier": "oai:arXiv.org:2503.11731"})
     arxiv.script("/oai", fixture("oai_getrecord_old_id.xml"), query={"identifier": "oai:arXiv.org:hep-th/9901001"})
     arxiv.script("/oai", fixture("oai_id_does_not_exist.xml"))
-    hub = community(svc, arxiv_oai_url=arxiv.url + "/oai")
     smtp = SMTPServer().start()
-    config = Config(smtp=SMTPConfig(host="127.0.0.1", port=smtp.port, starttls=False,
-                                    sender="papersift <digest@papers.example.org>",
-                                    unsubscribe_mailto="unsubscribe@papers.example.org"),
-                    digest=DigestConfig(retry_base_seconds=0))
-    app = create_app(hub, background=False, config=config)
+    # the shared site, switched to this module's fake arXiv and SMTP server (it reads its settings as it goes)
+    config = svc.settings
+    config.arxiv_oai_url = arxiv.url + "/oai"
+    config.smtp = SMTPSettings(host="127.0.0.1", port=smtp.port, starttls=False,
+                               sender="papersift <digest@papers.example.org>",
+                               unsubscribe_mailto="unsubscribe@papers.example.org")
+    config.digest = DigestSettings(retry_base_seconds=0)
+    hub = svc
+    app = create_app(hub, background=False)
     tmp = tmp_path_factory.mktemp("pg-digest")
     try:
         with running_server(app) as base:
@@ -138,7 +142,7 @@ def env(request, tmp_path_factory, pg_database, index_env):
                             'sender = "papersift <digest@papers.example.org>"\n'
                             'unsubscribe_mailto = "unsubscribe@papers.example.org"\n')
             yield {"base": base, "svc": svc, "hub": hub, "arxiv": arxiv, "smtp": smtp, "config": config,
-                   "toml": toml, "digests": app.state.digests}
+                   "toml": toml, "digests": Digests(hub)}
     finally:
         arxiv.close()
         smtp.stop()

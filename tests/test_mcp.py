@@ -33,7 +33,7 @@ from papersift.mcp.shapes import md_text
 from papersift.server.app import create_app
 
 from .helpers import running_server
-from .web_support import XSS_ID, build_service, community
+from .web_support import XSS_ID, build_service
 
 PUBLIC = {"search_papers", "get_paper", "similar_papers", "daily_papers", "trending_papers"}
 PERSONAL = {"whoami", "my_library", "my_recommendations", "save_paper", "upvote_paper", "paper_feedback"}
@@ -53,7 +53,7 @@ class Site:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("mcp")
-    svc = community(build_service(tmp, lines=3000))  # the first papers with code come after line 2600
+    svc = build_service(tmp, lines=3000)  # the first papers with code come after line 2600
     user = svc.accounts.create_user("reader@example.org", "correct horse battery", "Reader")
     _, token = svc.accounts.create_token(user, "mcp test")
     _, admin_token = svc.accounts.create_token(svc.accounts.create_user("admin@example.org", "correct horse battery",

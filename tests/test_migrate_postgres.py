@@ -24,7 +24,7 @@ from papersift.service import Papersift
 from papersift.service.tokens import SECRET_NAME
 from papersift.store import open_store
 
-from .digest_support import DAYS, Clock, add_subscribers, corpus, smtp_config
+from .digest_support import DAYS, Clock, add_subscribers, corpus, open_again, smtp_config
 from .helpers import head_jsonl
 from .pg_support import raw_rows
 from .smtp_support import SMTPServer
@@ -73,9 +73,10 @@ def build_old_site(tmp, shared_data) -> dict:
                                             for pid in ids])
     smtp = SMTPServer().start()
     try:
-        digests = Digests(svc, smtp_config(smtp.port), clock=Clock())
-        add_subscribers(digests, ["reader@example.org", "other@example.org"], categories="cs.IR")
-        report = digests.run(today=DAYS[1])
+        mailer = open_again(svc.db, smtp_config(smtp.port), Clock())  # the same site, with email on
+        add_subscribers(mailer, ["reader@example.org", "other@example.org"], categories="cs.IR")
+        report = Digests(mailer).run(today=DAYS[1])
+        mailer.close()
         assert report["send"]["sent"] == 2 and len(smtp.wait_for(2)) == 2
     finally:
         smtp.stop()

@@ -20,7 +20,7 @@ from papersift.service import Papersift
 from tests.fakes.server import Reply
 
 from .helpers import running_server
-from .web_support import community, csrf_of, sign_up
+from .web_support import csrf_of, sign_up, site_service
 
 NO_SUCH_ARXIV = "http://export.arxiv.invalid/oai"
 NO_NETWORK = "cannot reach export.arxiv.invalid: no network (name resolution failed)"
@@ -61,8 +61,7 @@ def test_a_stop_ends_the_wait_for_a_retry(tmp_path, fake_http):
 
 
 def test_submitting_a_new_paper_offline_answers_at_once(tmp_path):
-    svc = Papersift(tmp_path / "site.db", embedder=False)
-    community(svc, arxiv_oai_url=NO_SUCH_ARXIV)
+    svc = site_service(tmp_path / "site.db", arxiv_oai_url=NO_SUCH_ARXIV)
     with running_server(create_app(svc, background=False)) as base, httpx.Client(base_url=base, timeout=60) as c:
         assert sign_up(c, "offline@example.com").status_code == 303
         token = csrf_of(c.get("/submit").text)

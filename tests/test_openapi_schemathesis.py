@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from papersift.server.app import create_app
 from papersift.service import Papersift
 from tests.helpers import running_server
-from tests.web_support import build_service, community
+from tests.web_support import build_service
 
 CHECKS = [not_a_server_error, response_schema_conformance]
 _TOKEN: dict[str, str] = {}
@@ -37,7 +37,7 @@ STATUSES: dict[str, set[int]] = {}  # "GET /api/v1/search" -> the statuses seen
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    svc = community(build_service(tmp_path_factory.mktemp("openapi"), lines=400))
+    svc = build_service(tmp_path_factory.mktemp("openapi"), lines=400)
     user = svc.accounts.create_user("schema@example.org", "correct horse battery", name="Schema Reader")
     _, secret = svc.accounts.create_token(user, "schemathesis")
     _TOKEN["Authorization"] = f"Bearer {secret}"

@@ -12,7 +12,7 @@ from papersift.server.app import create_app
 from papersift.store.sqlite import SQLiteStore
 
 from .helpers import running_server
-from .web_support import build_service, community, form_token, sign_up
+from .web_support import build_service, form_token, sign_up
 
 DAY = "2024-05-28"
 PAPER = "2405.17247"
@@ -21,7 +21,6 @@ PAPER = "2405.17247"
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     svc = build_service(tmp_path_factory.mktemp("page-cache"))
-    community(svc)
     renders = []
     real_feed = svc.catalog.feed
 

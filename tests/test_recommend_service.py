@@ -132,7 +132,7 @@ def test_the_model_learns_from_the_background_not_from_the_period_alone(recs_sit
     last_day = _week(svc)[-1:]
     kept = [(p, e) for p, e in svc.store.feed_entries("2024-05-01", "2024-07-22")
             if e.day < "2024-07-22" or p.id in last_day]
-    quiet = Papersift(tmp_path / "q.db", index_dir=tmp_path / "idx").configure(password_hasher=FAST_HASHER)
+    quiet = Papersift(tmp_path / "q.db", index_dir=tmp_path / "idx", password_hasher=FAST_HASHER)
     quiet.store.upsert_papers([dataclasses.replace(p, source="hf-jsonl", observed_at=e.captured_at, feed_entry=e)
                                for p, e in kept])
     name = svc.indexes.embedder.name
@@ -244,7 +244,7 @@ def test_signals_table_migration_and_rules(tmp_path):
 
 
 def test_without_an_embedder_the_list_is_empty_with_a_reason(tmp_path):
-    svc = Papersift(tmp_path / "p.db", embedder=False).configure(password_hasher=FAST_HASHER)
+    svc = Papersift(tmp_path / "p.db", embedder=False, password_hasher=FAST_HASHER)
     at = "2024-07-22T09:00:00Z"
     svc.store.upsert_papers([Paper(id=f"2407.9990{i}", title=f"Paper {i}", abstract="Words about graphs.",
                                    source="hf-jsonl", observed_at=at,

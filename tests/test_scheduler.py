@@ -14,8 +14,7 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from papersift.config import Config, load_config
-from papersift.digest import Digests
+from papersift.config import Settings, load_settings
 from papersift.errors import BadInput
 from papersift.server.scheduler import Scheduler, latest_moment, next_moment
 from tests.fakes.server import fixture
@@ -43,15 +42,15 @@ def test_moments_in_a_time_zone():
 
 
 def test_jobs_run_once_per_moment_and_catch_up_after_downtime(tmp_path):
-    svc = make_service(tmp_path)
-    config = Config()
+    config = Settings()
     config.schedule.harvest_times = ["06:00", "18:00"]
     config.digest.send_time = "07:00"
+    svc = make_service(tmp_path, config)
     clock = Clock(utc(2024, 5, 28, 6, 30))
     calls = []
 
     def scheduler() -> Scheduler:
-        s = Scheduler(svc, config, None, clock=clock)
+        s = Scheduler(svc, None, clock=clock)
         for job in s.jobs:
             job.action = (lambda name: (lambda: calls.append((name, clock.now)) or {}))(job.name)
         return s
@@ -77,7 +76,7 @@ def test_jobs_run_once_per_moment_and_catch_up_after_downtime(tmp_path):
 def test_a_failing_job_is_logged_and_the_loop_goes_on(tmp_path, caplog):
     svc = make_service(tmp_path)
     clock = Clock(utc(2024, 5, 28, 7, 30))
-    s = Scheduler(svc, Config(), None, clock=clock)
+    s = Scheduler(svc, None, clock=clock)
     s.jobs[0].action = lambda: 1 / 0
     ran = s.run_pending()
     assert "division by zero" in ran["harvest"]["error"] and ran["digest"] == {"skipped": "email is not configured"}
@@ -89,7 +88,7 @@ def test_config_file_and_environment(tmp_path):
     file.write_text('base_url = "https://papers.example.org/"\n[smtp]\nhost = "mail.example.org"\nport = 2525\n'
                     'sender = "p <d@example.org>"\n[digest]\nsend_time = "06:15"\ntimezone = "Europe/Paris"\n'
                     '[schedule]\nharvest_times = ["05:00"]\n')
-    config = load_config(file, env={"PAPERSIFT_SMTP_PORT": "587", "PAPERSIFT_SMTP_STARTTLS": "false",
+    config = load_settings(file, env={"PAPERSIFT_SMTP_PORT": "587", "PAPERSIFT_SMTP_STARTTLS": "false",
                                     "PAPERSIFT_SCHEDULE_HARVEST_TIMES": "04:00, 16:00",
                                     "PAPERSIFT_DIGEST_BOUNCE_THRESHOLD": "5"})
     assert config.base_url == "https://papers.example.org" and config.smtp.host == "mail.example.org"
@@ -104,10 +103,10 @@ def test_config_file_and_environment(tmp_path):
                          ({"PAPERSIFT_BASE_URL": ""}, "set base_url too"),
                          ({"PAPERSIFT_SMTP_SENDER": "nobody"}, "smtp.sender")]:
         with pytest.raises(BadInput, match=message):
-            load_config(file, env=env)
+            load_settings(file, env=env)
     with pytest.raises(BadInput, match="config file not found"):
-        load_config(tmp_path / "missing.toml", env={})
-    assert load_config(env={}).smtp.host == "" or os.path.exists("papersift.toml")
+        load_settings(tmp_path / "missing.toml", env={})
+    assert load_settings(env={}).smtp.host == "" or os.path.exists("papersift.toml")
 
 
 def test_papersift_run_serves_harvests_and_sends_the_digest(tmp_path, fake_http):
@@ -115,10 +114,9 @@ def test_papersift_run_serves_harvests_and_sends_the_digest(tmp_path, fake_http)
     smtp = SMTPServer().start()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    svc = make_service(tmp_path)  # an existing site with one confirmed weekly subscriber due today
     weekday = datetime.now(timezone.utc).strftime("%a").lower()
-    config = smtp_config(smtp.port, weekly_day=weekday)
-    add_subscribers(Digests(svc, config), ["weekly@example.org"], cadence="weekly")
+    svc = make_service(tmp_path, smtp_config(smtp.port, weekly_day=weekday))  # a site with a weekly subscriber
+    add_subscribers(svc, ["weekly@example.org"], cadence="weekly")
     svc.close()
     (tmp_path / "papersift.toml").write_text(
         f'base_url = "{base}"\n[smtp]\nhost = "127.0.0.1"\nport = {smtp.port}\nstarttls = false\n'

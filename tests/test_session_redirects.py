@@ -12,12 +12,11 @@ import httpx
 import pytest
 
 from papersift.server.app import create_app
-from papersift.service import Papersift
 from papersift.web.render import paper_url, slug
 from papersift.web.session import safe_next
 
 from .helpers import running_server
-from .web_support import XSS_ID, community, csrf_of, form_token, planted_papers
+from .web_support import XSS_ID, csrf_of, form_token, planted_papers, site_service
 
 HOSTILE = [
     "//evil.example", "//evil.example/papers/2405.1", "///evil.example", "////evil.example",
@@ -62,20 +61,20 @@ PASSWORD = "correct horse battery"
 
 
 @contextmanager
-def small_site(folder: Path, **app_options):
-    """A small real site without ../shared/data (the planted papers), with one account."""
-    svc = Papersift(folder / "site.db", embedder=False)
+def small_site(folder: Path, **settings):
+    """A small real site without ../shared/data (the planted papers), with one account; ``settings``:
+    what differs from the defaults (e.g. ``cookie_secure``)."""
+    svc = site_service(folder / "site.db", **settings)
     svc.store.upsert_papers(planted_papers())
     svc.indexes_lexical_only().sync_lexical()
-    hub = community(svc)
-    hub.accounts.create_user("redirect@example.com", PASSWORD, "redirect")
-    with running_server(create_app(svc, background=False, **app_options)) as base:
-        yield base
+    svc.accounts.create_user("redirect@example.com", PASSWORD, "redirect")
+    with running_server(create_app(svc, background=False)) as base:
+        yield svc, base
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    with small_site(tmp_path_factory.mktemp("redirects")) as base:
+    with small_site(tmp_path_factory.mktemp("redirects")) as (_, base):
         yield base
 
 

@@ -66,6 +66,21 @@ def test_feed_entries_and_nearest_days(store):
     assert store.latest_feed_day() == "2024-05-29"
 
 
+def test_ties_come_in_id_order_on_every_backend(store):
+    """Rows that tie on the order asked for (a day's feed rows of one rank, or of none; papers published
+    at the same moment) come by paper id, whatever order they were written in, on both backends."""
+    written = ["2405.00003", "2405.00001", "2405.00002"]
+    store.upsert_papers([Paper(id=pid, title=pid, source="hf-jsonl", observed_at="2024-06-01T00:00:00Z",
+                               published="2024-05-20T00:00:00Z", feed_entry=FeedEntry(day="2024-05-27"))
+                         for pid in written])
+    store.upsert_papers([hf("2405.00009", "2024-05-27", 1), hf("2405.00008", "2024-05-27", 1)])  # both rank 0
+    assert [p.id for p, _ in store.feed_entries("2024-05-27", "2024-05-27")] == [
+        "2405.00001", "2405.00002", "2405.00003", "2405.00008", "2405.00009"]  # no rank first, as SQLite sorts
+    assert [p.id for p, _ in store.feed_rows("2024-05-27", "2024-05-27")] == [
+        "2405.00001", "2405.00002", "2405.00003", "2405.00008", "2405.00009"]
+    assert [p.id for p in store.papers_published_between("2024-05-20", "2024-05-20")] == sorted(written)
+
+
 def test_changes_feed_and_watermarks(store):
     store.upsert_papers([hf(f"2405.0000{i}", "2024-05-27", i) for i in range(1, 6)])
     assert [p.id for _, p in store.iter_changes(3)] == ["2405.00004", "2405.00005"]

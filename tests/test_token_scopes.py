@@ -32,7 +32,7 @@ from papersift.store import open_store
 
 from .helpers import running_server
 from .pg_support import integrity_errors
-from .web_support import FAST_HASHER, build_service, community, csrf_of, log_in
+from .web_support import FAST_HASHER, build_service, csrf_of, log_in
 
 PID = "2405.99902"  # one of web_support's planted papers
 WRITES = {("post", "/api/v1/papers/{paper_id}/vote"), ("delete", "/api/v1/papers/{paper_id}/vote"),
@@ -94,7 +94,7 @@ def test_accounts_refuse_a_read_only_token_for_a_write(store):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("scopes")
-    svc = community(build_service(tmp, lines=50))
+    svc = build_service(tmp, lines=50)
     user = svc.accounts.create_user("reader@example.org", PASSWORD, "Reader")
     _, read_secret = svc.accounts.create_token(user, "read only", "read")
     _, write_secret = svc.accounts.create_token(user, "read and write")

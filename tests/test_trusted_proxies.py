@@ -15,7 +15,7 @@ from papersift.cli.common import server_config
 from papersift.server.app import create_app
 from papersift.service.accounts import MAX_FAILURES
 from tests.helpers import running_server
-from tests.web_support import build_service, community, csrf_of
+from tests.web_support import build_service, csrf_of
 
 EMAIL, PASSWORD = "reader@example.org", "correct horse battery"
 
@@ -27,7 +27,7 @@ def serving(app, trusted: str = "127.0.0.1"):
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     svc = build_service(tmp_path_factory.mktemp("proxy"), lines=50)
-    hub = community(svc)
+    hub = svc
     hub.accounts.create_user(EMAIL, PASSWORD)
     yield create_app(svc, background=False)
     svc.close()

@@ -27,10 +27,8 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from papersift.digest import Digests
 from papersift.model import FeedEntry, Paper
-from papersift.service import Papersift
-from papersift.service.subscriptions import clean_choices
+from papersift.service import Papersift, clean_choices
 
 from .digest_support import DAYS, corpus, smtp_config
 from .helpers import wait_until_answers
@@ -215,17 +213,16 @@ def test_two_senders_one_killed_mid_send_deliver_each_digest_exactly_once(pg_ser
     server.hold = Hold(number=HOLD_AT)
     try:
         config = smtp_config(server.port, claim_lease_minutes=LEASE_MINUTES)
-        svc = Papersift(pg_url, index_dir=tmp_path / "idx", embedder=False)
+        svc = Papersift(pg_url, index_dir=tmp_path / "idx", embedder=False, settings=config)
         svc.store.upsert_papers(corpus())
         svc.indexes_lexical_only().sync_lexical()
-        digests = Digests(svc, config)
         emails = [f"reader{i}@example.org" for i in range(SUBSCRIBERS)]
         for address in emails:
-            sub = digests.subscriptions.subscribe(address, clean_choices("daily", True, "")).subscriber
+            sub = svc.mail.subscriptions.subscribe(address, clean_choices("daily", True, "")).subscriber
             assert svc.store.confirm_subscriber(sub.id, sub.confirm_nonce)
         db = pg_url.rsplit("/", 1)[1]
         pg_server.admin("UPDATE outbox SET status = 'cancelled' WHERE kind = 'confirm'", db=db)  # not this test's mail
-        built = digests.builder.build(DAYS[1])
+        built = svc.mail.build(DAYS[1])
         assert built.as_dict()["built"] == SUBSCRIBERS
         svc.store.close()
         config_file = tmp_path / "papersift.toml"

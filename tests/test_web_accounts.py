@@ -16,19 +16,18 @@ from papersift.server.app import create_app
 from tests.fakes.server import FakeHTTP, fixture
 
 from .helpers import running_server
-from .web_support import assert_html_error, build_service, community, csrf_of, form_token, log_in, sign_up
+from .web_support import assert_html_error, build_service, csrf_of, form_token, log_in, sign_up
 
 DAY = "2024-05-28"
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    svc = build_service(tmp_path_factory.mktemp("web-accounts"))
     arxiv = FakeHTTP()
     arxiv.script("/oai", fixture("oai_getrecord.xml"), query={"identifier": "oai:arXiv.org:2503.11731"})
     arxiv.script("/oai", fixture("oai_getrecord_old_id.xml"), query={"identifier": "oai:arXiv.org:hep-th/9901001"})
     arxiv.script("/oai", fixture("oai_id_does_not_exist.xml"))
-    hub = community(svc, arxiv_oai_url=arxiv.url + "/oai")
+    svc = hub = build_service(tmp_path_factory.mktemp("web-accounts"), arxiv_oai_url=arxiv.url + "/oai")
     try:
         with running_server(create_app(svc, background=False)) as base:
             yield {"base": base, "svc": svc, "hub": hub, "arxiv": arxiv}

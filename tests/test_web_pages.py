@@ -12,13 +12,13 @@ from papersift.server.app import create_app
 from papersift.web.render import marked
 
 from .helpers import running_server
-from .web_support import ORG, XSS_AUTHOR, XSS_DAY, XSS_ID, XSS_ORG, assert_html_error, build_service, community
+from .web_support import ORG, XSS_AUTHOR, XSS_DAY, XSS_ID, XSS_ORG, assert_html_error, build_service
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     svc = build_service(tmp_path_factory.mktemp("web-pages"))
-    app = create_app(community(svc), background=False)
+    app = create_app(svc, background=False)
 
     def boom():  # an unexpected error: proves the catch-all answers (and logs) without a trace
         raise RuntimeError("kaboom")

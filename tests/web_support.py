@@ -8,6 +8,7 @@ create many accounts; the code path is the production one.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 
+from papersift.config import Settings
 from papersift.model import FeedEntry, Paper
 from papersift.service import Papersift
 
@@ -53,19 +55,24 @@ def planted_papers() -> list[Paper]:
     return [hostile] + lab
 
 
-def build_service(tmp: Path, lines: int = 3000) -> Papersift:
+def build_service(tmp: Path, lines: int = 3000, embedder: str | bool | None = False, **settings) -> Papersift:
+    """A site's service on a real sample, with a light password hasher; ``settings``: what differs from
+    the defaults (e.g. ``arxiv_oai_url``, or ``settings=`` a whole Settings)."""
     require_archive()
     sample = head_jsonl(HF_ARCHIVE, tmp / "hf.jsonl", lines)
-    svc = Papersift(tmp / "site.db", embedder=False)
+    svc = site_service(tmp / "site.db", embedder, **settings)
     svc.ingest_file("hf-daily", sample)
     svc.store.upsert_papers(planted_papers())
     svc.indexes_lexical_only().sync_lexical()
     return svc
 
 
-def community(svc: Papersift, **kw) -> Papersift:
-    """The service with a light password hasher (and e.g. ``arxiv_oai_url``) for tests."""
-    return svc.configure(password_hasher=FAST_HASHER, **kw)
+def site_service(db: Path | str, embedder: str | bool | None = False, settings: Settings | None = None,
+                 **overrides) -> Papersift:
+    """The service a test site serves: ``settings`` (default: the defaults, never this machine's
+    environment or papersift.toml) with ``overrides``, and a light password hasher."""
+    chosen = dataclasses.replace(settings or Settings(), **overrides)
+    return Papersift(db, embedder=embedder, settings=chosen, password_hasher=FAST_HASHER)
 
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

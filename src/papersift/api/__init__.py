@@ -10,8 +10,7 @@ from papersift.api.hf import make_hf_router
 from papersift.api.models import PREFIX
 from papersift.api.recommendations import IMPORT_PATH, make_router as make_recommendation_router
 from papersift.api.routes import health_router, make_read_router
-from papersift.service import Papersift
-from papersift.service.personal import LIBRARY_MAX_BYTES
+from papersift.service import LIBRARY_MAX_BYTES, Papersift
 
 __all__ = ["PREFIX", "make_api_router", "LARGER_BODIES"]
 

@@ -18,8 +18,7 @@ from papersift.api.models import DAY_EXAMPLE, ERRORS, MONTH_EXAMPLE, PAPER_ID, P
 from papersift.errors import BadInput
 from papersift.formats.exports import FORMATS, render
 from papersift.index.query import Filters
-from papersift.service import Papersift
-from papersift.service.exports import MAX_PAPERS, ExportTarget
+from papersift.service import MAX_PAPERS, ExportTarget, Papersift
 
 Format = Literal["bibtex", "ris", "csl-json", "csv"]
 FORMAT = Query("bibtex", description="bibtex (.bib), ris (.ris), csl-json (.json) or csv (.csv)")

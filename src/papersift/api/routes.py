@@ -45,7 +45,7 @@ def health_router(service: Papersift) -> APIRouter:
     router = APIRouter(tags=["papers"])
 
     def health() -> dict:
-        return {"status": "ok", "papers": service.store.count_papers(), "index": service.index_status()}
+        return {"status": "ok", "papers": service.count_papers(), "index": service.index_status()}
 
     for path in ("/api/health", PREFIX + "/health"):
         router.add_api_route(path, health, methods=["GET"], response_model=Health, summary="Liveness and paper count")

@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from papersift.cli.common import JsonOpt, app, emit, open_service, out
+from papersift.cli.common import JsonOpt, app, emit, open_service, out, settings
 from papersift.errors import BadInput
 
 admin_app = typer.Typer(help="Website accounts and moderation.", no_args_is_help=True)
@@ -37,7 +37,7 @@ def admin_create_user(
     as_json: bool = JsonOpt,
 ):
     """Create a website account (the first admin: --admin). The password is prompted for."""
-    svc = open_service(embedder=False)
+    svc = open_service(settings(), embedder=False)
     user = svc.accounts.create_user(email, _read_password(password_stdin), name, is_admin=admin)
     emit({"id": user.id, "email": user.email, "name": user.name, "is_admin": user.is_admin}, as_json,
          lambda d: _say(f"created {'admin' if d['is_admin'] else 'user'} {d['email']} ({d['name']})"))
@@ -46,7 +46,7 @@ def admin_create_user(
 @admin_app.command("set-admin")
 def admin_set_admin(email: str, revoke: bool = typer.Option(False, "--revoke", help="Take admin rights away.")):
     """Give (or with --revoke take away) administrator rights."""
-    user = open_service(embedder=False).accounts.set_admin(email, not revoke)
+    user = open_service(settings(), embedder=False).accounts.set_admin(email, not revoke)
     _say(f"{user.email}: {'admin' if user.is_admin else 'not admin'}")
 
 
@@ -62,7 +62,7 @@ def admin_create_token(
     """Create an API token for a user and print it (it is shown only this once)."""
     if read_only and scope not in (None, "read"):
         raise BadInput(f"--read-only and --scope {scope[:20]} disagree: give one of them")
-    accounts = open_service(embedder=False).accounts
+    accounts = open_service(settings(), embedder=False).accounts
     _, secret = accounts.create_token(accounts.user_by_email(email), name, "read" if read_only else scope or "write")
     print(secret)  # plain print: nothing may wrap or colour the secret a script reads
 
@@ -70,12 +70,12 @@ def admin_create_token(
 @admin_app.command("hide-user")
 def admin_hide_user(email: str, restore: bool = typer.Option(False, "--restore", help="Undo: let them log in.")):
     """Disable an account: no log-in, sessions and tokens stop working, votes stop counting."""
-    user = open_service(embedder=False).accounts.set_hidden(None, email, not restore)
+    user = open_service(settings(), embedder=False).accounts.set_hidden(None, email, not restore)
     _say(f"{user.email}: {'hidden' if user.hidden else 'active'}")
 
 
 @admin_app.command("hide-paper")
 def admin_hide_paper(paper_id: str, restore: bool = typer.Option(False, "--restore", help="Undo: show it again.")):
     """Hide a paper from the feed, search and its page (admins still see it)."""
-    paper = open_service(embedder=False).actions.hide_paper(None, paper_id, not restore)
+    paper = open_service(settings(), embedder=False).actions.hide_paper(None, paper_id, not restore)
     _say(f"{paper.id}: {'visible' if restore else 'hidden'}")

@@ -1,16 +1,27 @@
-"""What every command shares: the root ``app``, the global options, output, progress, serving, errors.
+"""What every command shares: the root ``app``, the global options, settings, output, progress,
+serving, errors.
 
 The topic modules (``papers``, ``serve``, ``admin``, ``digest``) import from here and register
 their commands on :data:`app`; this module imports none of them, so there is no cycle.
 Heavy imports (the service, uvicorn) wait until a command needs them: ``--help`` stays quick.
+
+The global options (``--db``, ``--config``) are taken before the subcommand or after it:
+:func:`command` gives every subcommand them too. Their values travel in the invocation's context
+(the root's values in ``ctx.meta``, then, while the command runs, the merged values in a context
+variable), and :func:`settings` turns them, with the command's own options that set a setting
+(``--trusted-proxies``, ``--hf-url``...), into the one :class:`~papersift.config.Settings`.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import sys
 from contextlib import contextmanager
-from typing import Optional
+from contextvars import ContextVar
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Callable, Optional
 
 import typer
 from rich.console import Console
@@ -18,43 +29,108 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from papersift.errors import BadInput, Conflict, PapersiftError
 
-app = typer.Typer(help="papersift: harvest, search and rank research papers.", no_args_is_help=True,
+if TYPE_CHECKING:
+    from papersift.config import Settings
+    from papersift.service import Papersift
+
+app = typer.Typer(help="papersift: harvest, search and rank research papers. Settings: papersift.toml and "
+                       "PAPERSIFT_* variables (docs/CONFIGURATION.md).", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
 out = Console()
 err = Console(stderr=True)
-STATE: dict = {"db": None, "config": None}  # the global options, set before any command runs
+GIVEN = "papersift.global-options"  # where the root's global options wait in the context's meta
+GLOBAL_HELP = {"db": "Database file, or a postgresql:// URL (default data/papersift.db).",
+               "config": "Config file (default ./papersift.toml when present)."}
+_given: ContextVar[dict[str, str]] = ContextVar("papersift_global_options")  # set while a command runs
 
 JsonOpt = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
-TRUSTED_PROXIES_ENV = "PAPERSIFT_TRUSTED_PROXIES"
 TrustedProxiesOpt = typer.Option(
-    "127.0.0.1", "--trusted-proxies", envvar=TRUSTED_PROXIES_ENV,
+    None, "--trusted-proxies", show_default="127.0.0.1",
     help="Addresses whose X-Forwarded-For/-Proto headers are believed (comma-separated; '*' trusts "
          "everyone: only behind a proxy that overwrites them). Others' headers are ignored.")
 
 
+def _package_version() -> str:
+    try:
+        return version("papersift")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        out.print(f"papersift {_package_version()}", markup=False, highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
-def global_options(db: Optional[str] = typer.Option(None, "--db", envvar="PAPERSIFT_DB",
-                                                    help="Database file, or a postgresql:// URL (default data/papersift.db)."),
-                   config: Optional[str] = typer.Option(None, "--config", envvar="PAPERSIFT_CONFIG",
-                                                        help="Config file (default ./papersift.toml when present).")):
-    STATE["db"] = db
-    STATE["config"] = config
+def global_options(ctx: typer.Context,
+                   db: Optional[str] = typer.Option(None, "--db", help=GLOBAL_HELP["db"]),
+                   config: Optional[str] = typer.Option(None, "--config", help=GLOBAL_HELP["config"]),
+                   show_version: bool = typer.Option(False, "--version", is_eager=True, callback=_show_version,
+                                                     help="Print papersift's version and exit.")):
+    ctx.meta[GIVEN] = {name: value for name, value in (("db", db), ("config", config)) if value is not None}
 
 
-def read_config():
-    """The configuration the global ``--config`` names (or the default file and environment)."""
-    from papersift.config import load_config
+def _taking_global_options(fn: Callable) -> Callable:
+    """``fn`` as a command that also takes ``--db`` and ``--config`` (after the subcommand: they win
+    over the same option before it)."""
+    if getattr(fn, "takes_global_options", False):
+        return fn
+    extra = {"papersift_ctx": (typer.Context, inspect.Parameter.empty)} | {
+        f"papersift_{name}": (Optional[str], typer.Option(None, f"--{name}", help=f"{text} Also before the command."))
+        for name, text in GLOBAL_HELP.items()}
 
-    return load_config(STATE["config"])
+    @functools.wraps(fn)
+    def command(*args, papersift_ctx: typer.Context, **kwargs):
+        given = dict(papersift_ctx.meta.get(GIVEN, {}))
+        for name in GLOBAL_HELP:
+            value = kwargs.pop(f"papersift_{name}")
+            if value is not None:
+                given[name] = value
+        token = _given.set(given)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _given.reset(token)
+
+    signature = inspect.signature(fn, eval_str=True)
+    command.__signature__ = signature.replace(parameters=[*signature.parameters.values(), *(
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default)
+        for name, (kind, default) in extra.items())])
+    command.__annotations__ = {**fn.__annotations__, **{name: kind for name, (kind, _) in extra.items()}}
+    command.takes_global_options = True
+    return command
 
 
-def open_service(embedder=None, follower: bool = False):
-    """The front door on the global ``--db``; ``embedder=False`` for commands that never embed;
+def command():
+    """The ``papersift`` command: typer's, every subcommand also taking the global options."""
+    groups = [app]
+    while groups:
+        group = groups.pop()
+        for info in group.registered_commands:
+            info.callback = _taking_global_options(info.callback)
+        groups.extend(info.typer_instance for info in group.registered_groups)
+    return typer.main.get_command(app)
+
+
+def settings(**options) -> Settings:
+    """This invocation's settings: defaults < the config file < ``PAPERSIFT_*`` < the global options
+    and ``options`` (the command's own options that set a setting; None: not given). A command
+    calls it once and passes the result on."""
+    from papersift.config import load_settings
+
+    given = _given.get({})
+    return load_settings(given.get("config"), options={"db": given.get("db"), **options})
+
+
+def open_service(config: Settings, embedder: str | bool | None = None, follower: bool = False) -> Papersift:
+    """The front door with these settings; ``embedder=False`` for commands that never embed;
     ``follower``: open the indexes read-only (another process keeps them current)."""
     from papersift.service import Papersift
 
-    return Papersift(STATE["db"], embedder=embedder, follower=follower)
+    return Papersift(settings=config, embedder=embedder, follower=follower)
 
 
 @contextmanager
@@ -162,7 +238,7 @@ def main() -> None:
     is down), 2 bad input, usage or a known failure such as a taken port or an unreachable source (one
     ``error:`` line), 130 interrupted."""
     try:
-        result = app(standalone_mode=False)
+        result = command()(standalone_mode=False)
     except PapersiftError as exc:
         err.print(f"error: {exc.message}", markup=False, highlight=False, soft_wrap=True)  # one line
         sys.exit(2)

@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from papersift.cli.common import JsonOpt, app, emit, err, open_service, out, progress, read_config
+from papersift.cli.common import JsonOpt, app, emit, err, open_service, out, progress, settings
 
 digest_app = typer.Typer(help="Email digests (configuration: papersift.toml, docs/DIGESTS.md).", no_args_is_help=True)
 app.add_typer(digest_app, name="digest")
@@ -26,11 +26,10 @@ def digest_send(
 ):
     """One digest run, for cron: build the digests due today into the outbox, then send what is due."""
     from papersift.digest import Digests
-    from papersift.feed.daily import parse_period
+    from papersift.service import parse_period
 
-    config = read_config()
     day = parse_period("date", date).start if date else None  # the feed's own date rule and message
-    digests = Digests(open_service(embedder=False), config)
+    digests = Digests(open_service(settings(), embedder=False))
     with progress("building digests") as advance:
         result = digests.run(today=day, limit=limit, dry_run=dry_run, progress=advance)
 
@@ -83,11 +82,11 @@ def _waiting_line(row: dict) -> str:
 @digest_app.command("status")
 def digest_status(as_json: bool = JsonOpt):
     """Subscribers by status, the outbox by state, and why the waiting messages have not gone out."""
-    store = open_service(embedder=False).store
-    counts = store.outbox_counts()
-    waiting = [_waiting_row(m) for m in store.waiting_messages(WAITING_SHOWN)]
+    outbox = open_service(settings(), embedder=False).mail.outbox
+    counts = outbox.counts()
+    waiting = [_waiting_row(m) for m in outbox.waiting(WAITING_SHOWN)]
     total = counts.get("pending", 0) + counts.get("sending", 0)
-    data = {"subscribers": store.count_subscribers(), "outbox": counts, "waiting": waiting,
+    data = {"subscribers": outbox.subscriber_counts(), "outbox": counts, "waiting": waiting,
             "waiting_not_shown": max(0, total - len(waiting))}
 
     def table(d):

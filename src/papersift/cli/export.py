@@ -14,12 +14,12 @@ from typing import Optional
 
 import typer
 
-from papersift.cli.common import app, err, open_service
+from papersift.cli.common import app, err, open_service, settings
 from papersift.errors import BadInput, DiskFull, is_disk_full
 
 
 def _target(query, day, week, month, library, paper_id, sort, limit, mode):
-    from papersift.service.exports import ExportTarget
+    from papersift.service import ExportTarget
 
     chosen = [name for name, value in (("--query", query), ("--day", day), ("--week", week), ("--month", month),
                                         ("--library", library), ("--id", paper_id)) if value is not None]
@@ -58,7 +58,7 @@ def export(
 
     check_format(fmt)  # a typo costs nothing
     target = _target(query, day, week, month, library, paper_id, sort, limit, mode)
-    svc = open_service(embedder=None if target.kind == "search" and target.mode != "bm25" else False)
+    svc = open_service(settings(), embedder=None if target.kind == "search" and target.mode != "bm25" else False)
     viewer = svc.accounts.user_by_email(library) if library is not None else None
     selection = svc.exports.select(viewer, target)
     body, _, filename = render_papers(selection.papers, fmt, selection.stem)

@@ -14,23 +14,24 @@ from typing import Optional
 
 import typer
 
-from papersift.cli.common import app, open_service
-
-TOKEN_ENV = "PAPERSIFT_TOKEN"
+from papersift.cli.common import app, open_service, settings
 
 
 @app.command("mcp")
 def mcp_stdio(
-    token: Optional[str] = typer.Option(None, "--token", envvar=TOKEN_ENV, show_envvar=True,
+    token: Optional[str] = typer.Option(None, "--token",
                                         help="An API token: act as its reader (library, recommendations, save, "
-                                             "upvote). Prefer the variable: a command line is visible to others."),
+                                             "upvote). Prefer the variable PAPERSIFT_TOKEN: a command line is "
+                                             "visible to others."),
     no_embed: bool = typer.Option(False, "--no-embed", help="Keyword search only (no embedding model)."),
 ):
     """Serve the MCP tools (search, papers, feeds, and with a token your library) over stdio."""
     from papersift.mcp import build_server
     from papersift.server.indexer import BackgroundIndexer
 
-    svc = open_service(embedder=False if no_embed else None, follower=True)
+    config = settings(token=token)
+    token = config.token or None
+    svc = open_service(config, embedder=False if no_embed else None, follower=True)
     follow = None
     try:
         if token:

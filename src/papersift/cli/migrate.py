@@ -33,7 +33,7 @@ def migrate_cmd(
     interruption: it continues where it stopped. The search indexes are not copied: run
     `papersift index` on the target machine with PAPERSIFT_INDEX_DIR set. Exit 2 when a count differs.
     """
-    from papersift.store.migrate import NOT_COPIED, migrate_sqlite_to_postgres
+    from papersift.service import migrate_store
 
     with _bar() as bar:
         tasks: dict[str, int] = {}
@@ -43,11 +43,11 @@ def migrate_cmd(
                 tasks[name] = bar.add_task(name, total=total)
             bar.advance(tasks[name], done)
 
-        reports = migrate_sqlite_to_postgres(source, target, batch=batch, progress=advance)
+        reports, not_copied = migrate_store(source, target, batch=batch, progress=advance)
     rows = [{"table": r.name, "source": r.source, "target": r.target, "copied now": r.copied, "read": r.read,
              "ok": r.ok}
             for r in reports]
-    emit({"tables": rows, "not_copied": NOT_COPIED}, as_json, _show)
+    emit({"tables": rows, "not_copied": not_copied}, as_json, _show)
     if not all(r.ok for r in reports):
         bad = ", ".join(f"{r.name} ({r.source} in SQLite, {r.target} in PostgreSQL)" for r in reports if not r.ok)
         err.print(f"error: the counts differ: {bad}", markup=False, highlight=False, soft_wrap=True)

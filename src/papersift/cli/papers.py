@@ -14,7 +14,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from papersift.cli.common import JsonOpt, app, emit, err, open_service, out, progress
+from papersift.cli.common import JsonOpt, app, emit, err, open_service, out, progress, settings
 from papersift.errors import BadInput
 from papersift.index.query import Filters
 
@@ -36,12 +36,12 @@ def _report(report, as_json: bool) -> None:
 @app.command()
 def init():
     """Create (or migrate) the database."""
-    svc = open_service(embedder=False)
-    out.print(f"database ready: {svc.db} (schema v{svc.store.schema_version()}, {svc.store.count_papers()} papers)")
+    svc = open_service(settings(), embedder=False)
+    out.print(f"database ready: {svc.db} (schema v{svc.schema_version()}, {svc.count_papers()} papers)")
 
 
 def _ingest(kind: str, path: Path, limit: Optional[int], as_json: bool):
-    svc = open_service(embedder=False)
+    svc = open_service(settings(), embedder=False)
     with progress(f"ingest {path.name}") as advance:
         report = svc.ingest_file(kind, path, limit=limit, progress=advance)
     _report(report, as_json)
@@ -77,8 +77,8 @@ def harvest(
     set_spec: str = typer.Option("cs", "--set", help="arXiv OAI set, e.g. cs or cs:cs:LG."),
     days: int = typer.Option(3, help="Hugging Face: how many recent days to fetch."),
     limit: Optional[int] = typer.Option(None, help="arXiv: stop after N pages."),
-    arxiv_url: Optional[str] = typer.Option(None, envvar="PAPERSIFT_ARXIV_OAI_URL", help="OAI-PMH endpoint."),
-    hf_url: Optional[str] = typer.Option(None, envvar="PAPERSIFT_HF_URL", help="Hugging Face base URL."),
+    arxiv_url: Optional[str] = typer.Option(None, help="OAI-PMH endpoint (the arxiv_oai_url setting)."),
+    hf_url: Optional[str] = typer.Option(None, help="Hugging Face base URL (the hf_url setting)."),
     as_json: bool = JsonOpt,
 ):
     """Fetch new papers from the live sources (resumes an interrupted arXiv harvest)."""
@@ -88,15 +88,14 @@ def harvest(
         raise BadInput(f"unknown source {source!r}: use arxiv, hf or all")
     if days < 1 or days > 366:
         raise BadInput("--days must be between 1 and 366")
-    svc = open_service(embedder=False)
+    svc = open_service(settings(hf_url=hf_url, arxiv_oai_url=arxiv_url), embedder=False)
     reports = {}
     if source in ("hf", "all"):
         with progress("Hugging Face days", total=days) as advance:
-            reports["hf"] = svc.harvest_hf(days_back(days), base_url=hf_url, progress=advance)
+            reports["hf"] = svc.harvest_hf(days_back(days), progress=advance)
     if source in ("arxiv", "all"):
         with progress("arXiv OAI-PMH") as advance:
-            reports["arxiv"] = svc.harvest_arxiv(from_date, until, set_spec, base_url=arxiv_url,
-                                                 max_pages=limit, progress=advance)
+            reports["arxiv"] = svc.harvest_arxiv(from_date, until, set_spec, max_pages=limit, progress=advance)
     if as_json:
         emit({k: r.as_dict() for k, r in reports.items()}, True)
     else:
@@ -113,7 +112,7 @@ def index(
     as_json: bool = JsonOpt,
 ):
     """Bring the search indexes up to date with the store (incremental)."""
-    svc = open_service(embedder=False if no_embed else None)
+    svc = open_service(settings(), embedder=False if no_embed else None)
     with progress("indexing") as advance:
         result = svc.index(progress=advance, limit=limit, rebuild=rebuild, embed=not no_embed)
     emit(result, as_json, lambda d: out.print(
@@ -157,7 +156,7 @@ def search(
     as_json: bool = JsonOpt,
 ):
     """Search papers. Syntax: words, "exact phrase", -exclude, author:NAME, cat:cs.LG, org:NAME."""
-    svc = open_service(embedder=False if mode == "bm25" else None)
+    svc = open_service(settings(), embedder=False if mode == "bm25" else None)
     res = svc.search(query, _filters(date_from, date_to, category, org, has_code), mode=mode, sort=sort,
                      page=page, per_page=per_page)
     data = {"query": res.query, "mode": res.mode, "sort": res.sort, "page": res.page, "per_page": res.per_page,
@@ -168,14 +167,14 @@ def search(
 @app.command()
 def similar(paper_id: str, k: int = typer.Option(10, help="How many."), as_json: bool = JsonOpt):
     """Papers similar to a paper in the store."""
-    rows = _hit_rows(open_service().similar(paper_id, k=k))
+    rows = _hit_rows(open_service(settings()).similar(paper_id, k=k))
     emit({"id": paper_id, "results": rows}, as_json, lambda d: _hits_table(d["results"], f"similar to {paper_id}"))
 
 
 @app.command()
 def show(paper_id: str, as_json: bool = JsonOpt):
     """One paper with all its fields and their sources."""
-    paper = open_service(embedder=False).paper(paper_id)
+    paper = open_service(settings(), embedder=False).paper(paper_id)
     emit(paper.to_dict(), as_json, lambda d: out.print_json(json.dumps(d, default=str)))
 
 
@@ -192,7 +191,7 @@ def daily(
     """The Daily Papers feed for a day, week or month."""
     from papersift.formats.json_api import feed_page_json
 
-    feed = open_service(embedder=False).daily(date, week, month, sort=sort, page=page, limit=limit)
+    feed = open_service(settings(), embedder=False).daily(date, week, month, sort=sort, page=page, limit=limit)
 
     def table(d):
         t = Table(title=f"{d['period']['label']} ({d['total']} papers, {d['sort']})")

@@ -1,7 +1,9 @@
 """Turning an outbox row into the email that goes out: templates, links, headers.
 
 A digest row holds paper ids per section; the paper details (title, authors, upvotes...) are
-read at sending time, so the database keeps ~1 KB per digest instead of the ~40 KB message.
+read at sending time, so the database keeps ~1 KB per digest instead of the ~40 KB message. Which
+of them show and with what upvotes is the front door's rule (``Mail.digest_papers``), read then
+too: a paper hidden since the digest was built stays out.
 The Message-ID was fixed when the row was made: a retry after a crash is the same message.
 
 Two Jinja2 environments: HTML with autoescaping (everything harvested is untrusted), plain
@@ -22,11 +24,9 @@ from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from papersift.config import Config
+from papersift.config import Settings
 from papersift.model import OutboxMessage, Paper, Subscriber
-from papersift.service.digests import feed_path
-from papersift.service.tokens import Signer
-from papersift.store.protocol import Store
+from papersift.service import DigestPapers, Mail, feed_path
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MANY_AUTHORS = 5
@@ -94,17 +94,13 @@ class Item:
 
 
 class Renderer:
-    def __init__(self, store: Store, config: Config, signer: Signer):
-        self.store, self.config, self.signer = store, config, signer
-        # Papers read during one send run: most subscribers share the trending papers, and
-        # decoding each paper once instead of once per message halves the rendering time.
-        # (The dict is replaced, never cleared: a concurrent render keeps its own reference.)
-        self._papers: dict[str, tuple[Paper, int]] = {}
-        self._hidden: set[str] | None = None
+    def __init__(self, mail: Mail):
+        self.mail = mail
+        self.config: Settings = mail.settings
+        self._papers: DigestPapers | None = None  # one send run's papers (Mail.digest_papers)
 
     def start_run(self) -> None:
-        self._papers = {}
-        self._hidden = None  # papers an admin hid after the digest was built are left out
+        self._papers = self.mail.digest_papers()  # papers an admin hid after the digest was built stay out
 
     # ---- links
     @property
@@ -113,10 +109,7 @@ class Renderer:
 
     def link(self, purpose: str, subscriber: Subscriber, value: str | None = None) -> str:
         """A signed link; unsubscribe/manage links carry the subscriber's current epoch."""
-        lifetime = (self.config.digest.confirm_hours * 3600 if purpose == "confirm"
-                    else self.config.digest.link_days * 86400)
-        token = self.signer.sign(purpose, subscriber.id, value if value is not None else str(subscriber.token_epoch),
-                                 lifetime)
+        token = self.mail.link_token(purpose, subscriber, value)
         path = {"confirm": "/subscribe/confirm/", "unsubscribe": "/unsubscribe/", "manage": "/subscription/"}[purpose]
         return self.base + path + token
 
@@ -168,29 +161,20 @@ class Renderer:
         return self._compose(subject, _text.get_template("confirm.txt").render(**context),
                              _html.get_template("confirm.html").render(**context), policy)
 
-    def _load(self, ids: list[str]) -> dict[str, tuple[Paper, int]]:
-        cache, hidden = self._papers, self._hidden
-        if hidden is None:
-            hidden = self._hidden = self.store.hidden_paper_ids()
-        missing = [pid for pid in ids if pid not in cache]
-        if missing:
-            if len(cache) > 20_000:
-                cache = self._papers = {}
-            papers = self.store.get_papers(missing)
-            votes = self.store.vote_counts(papers)
-            cache.update({pid: (p, (p.upvotes or 0) + votes.get(pid, 0)) for pid, p in papers.items()})
-        return {pid: cache[pid] for pid in ids if pid in cache and pid not in hidden}
-
     def items(self, entries: list[dict]) -> list[Item]:
-        found = self._load([e["id"] for e in entries])
+        papers = self._papers
+        if papers is None:  # a message rendered outside a send run (a preview)
+            papers = self._papers = self.mail.digest_papers()
+        found = papers.get([e["id"] for e in entries])
         out = []
         for entry in entries:
-            if entry["id"] not in found:  # vanished since the digest was built: leave it out
+            if entry["id"] not in found:  # hidden or vanished since the digest was built: leave it out
                 continue
-            paper, upvotes = found[entry["id"]]
+            card = found[entry["id"]]
+            paper = card.paper
             out.append(Item(
                 paper=paper, title=clean_text(paper.title) or paper.id, organization=clean_text(paper.organization),
-                upvotes=upvotes,
+                upvotes=card.upvotes,
                 url=self.base + paper_path(paper.id),
                 org_url=self.base + "/orgs/" + quote(paper.organization, safe="") if paper.organization else None,
                 arxiv_url=f"https://arxiv.org/abs/{paper.id}" if ":" not in paper.id else None,

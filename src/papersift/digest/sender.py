@@ -39,11 +39,11 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parseaddr
 from typing import Callable, Iterable
 
-from papersift.config import Config
+from papersift.config import Settings
 from papersift.digest.render import Renderer
 from papersift.errors import BadInput
 from papersift.model import OutboxMessage
-from papersift.store.protocol import Store
+from papersift.service import Outbox
 
 log = logging.getLogger("papersift.digest")
 MESSAGES_PER_CONNECTION = 100  # many servers cap a session; reconnecting now and then is cheap
@@ -115,9 +115,9 @@ class SendReport:
 
 
 class Sender:
-    def __init__(self, store: Store, config: Config, renderer: Renderer,
+    def __init__(self, outbox: Outbox, config: Settings, renderer: Renderer,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
-        self.store, self.config, self.renderer, self.clock = store, config, renderer, clock
+        self.outbox, self.config, self.renderer, self.clock = outbox, config, renderer, clock
         pid = os.getpid()
         self.owner = f"{socket.gethostname()}|{pid}|{_process_start(pid)}|{secrets.token_hex(4)}"
 
@@ -136,11 +136,11 @@ class Sender:
     def recover(self) -> int:
         now = self.clock()
         count = 0
-        for message in self.store.abandoned_claims():
+        for message in self.outbox.abandoned_claims():
             if self._abandoned(message, now):
                 log.warning("outbox %s (%s) was left mid-send by %s: sending again", message.id,
                             message.recipient, message.claimed_by)
-                self.store.release(message.id, message.claimed_by, "sender stopped while sending; resent", _iso(now))
+                self.outbox.release(message.id, message.claimed_by, "sender stopped while sending; resent", _iso(now))
                 count += 1
         return count
 
@@ -206,11 +206,11 @@ class Sender:
         used = tried = 0
         try:
             while limit is None or tried < limit:
-                message = self.store.claim(self.owner, _iso(self.clock()), only)
+                message = self.outbox.claim(self.owner, _iso(self.clock()), only)
                 if message is None:
                     break
                 tried += 1
-                subscriber = self.store.get_subscriber(message.subscriber_id)
+                subscriber = self.outbox.subscriber(message.subscriber_id)
                 try:
                     if conn is None or used >= MESSAGES_PER_CONNECTION:
                         conn = _quit(conn)
@@ -245,10 +245,10 @@ class Sender:
                     continue
                 except ConfigFailure as exc:
                     conn = None
-                    self.store.release(message.id, self.owner, str(exc), _iso(self.clock()))
+                    self.outbox.release(message.id, self.owner, str(exc), _iso(self.clock()))
                     report.errors.append(str(exc))
                     raise BadInput(str(exc)) from None
-                self.store.mark_sent(message.id, self.owner, reply, _iso(self.clock()))
+                self.outbox.mark_sent(message.id, self.owner, reply, _iso(self.clock()))
                 report.sent += 1
                 report.message_ids.append(message.message_id)
         finally:
@@ -261,12 +261,12 @@ class Sender:
             self._failed(message, f"gave up after {message.attempts} attempts; last error: {error}", False, report)
             return
         delay = min(digest.retry_base_seconds * 2 ** (message.attempts - 1), digest.retry_max_seconds)
-        self.store.release(message.id, self.owner, error, _iso(self.clock() + timedelta(seconds=delay)))
+        self.outbox.release(message.id, self.owner, error, _iso(self.clock() + timedelta(seconds=delay)))
         report.retry += 1
         log.info("outbox %s to %s: %s; retry in %.0f s", message.id, message.recipient, error, delay)
 
     def _failed(self, message: OutboxMessage, error: str, bounce: bool, report: SendReport) -> None:
-        disabled = self.store.mark_failed(message.id, self.owner, error, bounce,
+        disabled = self.outbox.mark_failed(message.id, self.owner, error, bounce,
                                           self.config.digest.bounce_threshold, _iso(self.clock()))
         report.failed += 1
         report.disabled += int(disabled)

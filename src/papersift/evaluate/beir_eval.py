@@ -8,12 +8,12 @@ Queries are plain text here (BEIR queries are sentences, not query syntax).
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import time
 from pathlib import Path
 from typing import Callable
 
+from papersift.config import environment_value
 from papersift.errors import BadInput
 from papersift.evaluate.metrics import evaluate
 from papersift.index.query import plain_query
@@ -26,7 +26,7 @@ Progress = Callable[[int], None] | None
 
 
 def cache_root() -> Path:
-    return Path(os.environ.get("PAPERSIFT_CACHE") or Path.home() / ".cache" / "papersift")
+    return Path(environment_value("cache") or Path.home() / ".cache" / "papersift")
 
 
 def corpus_file(folder: Path) -> Path:

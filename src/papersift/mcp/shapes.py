@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from papersift.feed.daily import FeedItem, FeedPage
 from papersift.model import Paper
+from papersift.service import FeedItem, FeedPage
 
 LIST_AUTHORS = 8  # authors shown in a list entry (get_paper gives them all)
 EXCERPT_CHARS = 400  # the abstract's opening in a list entry

@@ -22,7 +22,6 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from papersift.api import LARGER_BODIES as API_LARGER_BODIES, make_api_router
-from papersift.config import Config, load_config
 from papersift.digest import Digests
 from papersift.errors import PapersiftError
 from papersift.mcp import HttpEndpoint
@@ -38,6 +37,7 @@ from papersift.server.middleware import (
     NoSniff,
     too_large_message,
 )
+from papersift.server.scheduler import Scheduler
 from papersift.service import Papersift
 from papersift.web import LARGER_BODIES as WEB_LARGER_BODIES, error_page, mount_website
 
@@ -56,12 +56,11 @@ def _is_api(request: Request) -> bool:
     return path == "/api" or path.startswith("/api/") or path in ("/openapi.json", "/mcp")
 
 
-def create_app(service: Papersift, background: bool = True, website: bool = True, cookie_secure: str = "auto",
-               config: Config | None = None, scheduler=None) -> FastAPI:
-    """``service``: the front door every route calls; ``website``: also serve the HTML pages;
-    ``cookie_secure``: auto|true|false (see web/session.py); ``config``: email, links and schedule
-    (``load_config()`` if not given); ``scheduler``: started and stopped with the app (``papersift run``)."""
-    config = config or load_config()
+def create_app(service: Papersift, background: bool = True, website: bool = True,
+               scheduler: Scheduler | None = None) -> FastAPI:
+    """``service``: the front door every route calls, with the settings it was built with (email,
+    links, cookies); ``website``: also serve the HTML pages; ``background``: run the indexer;
+    ``scheduler``: started and stopped with the app (``papersift run``)."""
     mcp = HttpEndpoint(service)  # the MCP tools over streamable HTTP at /mcp (docs/MCP.md)
     configure_logging()  # after the MCP SDK has put its rich handler on the root logger: see server/logs.py
 
@@ -93,12 +92,11 @@ def create_app(service: Papersift, background: bool = True, website: bool = True
     app.add_middleware(NoSniff)
     app.add_middleware(RequestIds)  # outermost: every answer, a 413 or a 500 included, carries the id
 
-    app.state.config = config
     app.state.service = service
     app.include_router(make_api_router(service))
     app.router.routes.append(mcp.route)
     if website:
-        mount_website(app, service, cookie_secure, Digests(service, config))
+        mount_website(app, service, send_soon=Digests(service).send_soon)
     return app
 
 

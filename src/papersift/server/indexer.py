@@ -35,7 +35,7 @@ class BackgroundIndexer:
 
     def __init__(self, service: Papersift, interval: float = 5.0):
         self.service = service
-        self.interval = FOLLOW_SECONDS if service.corpus.follower else interval
+        self.interval = FOLLOW_SECONDS if service.follower else interval
         self.full_disk_retry = FULL_DISK_RETRY_SECONDS
         self.disk_full = False  # logged once when it starts, once when indexing goes on again
         self._stop = threading.Event()
@@ -46,7 +46,7 @@ class BackgroundIndexer:
         # the first request's thread and this thread each built their own Indexes at the same time:
         # two copies of every vector in RAM, and the searcher kept the copy this thread never updated.
         try:
-            self.service.corpus.searcher.warm_up()  # the property opens them
+            self.service.warm_up()
         except Exception as exc:  # serve anyway; the thread retries, and logs again if it fails again
             if not self._full_disk(exc):
                 log.exception("opening or warming up the indexes failed")
@@ -75,7 +75,7 @@ class BackgroundIndexer:
     def _round(self) -> bool:
         """One catch-up; True when there is more to do at once."""
         indexes = self.service.indexes
-        if self.service.corpus.follower:
+        if self.service.follower:
             indexes.refresh()
             return False
         indexes.sync_lexical()

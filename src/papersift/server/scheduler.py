@@ -24,16 +24,18 @@ poll, and the loop below is short enough to read whole and to test with a fake c
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from zoneinfo import ZoneInfo
 
-from papersift.config import Config, parse_time
+from papersift.config import parse_time
 from papersift.errors import PapersiftError
 from papersift.service import Papersift, days_back
+
+if TYPE_CHECKING:
+    from papersift.digest import Digests
 
 log = logging.getLogger("papersift.scheduler")
 
@@ -73,9 +75,12 @@ class Job:
 
 
 class Scheduler:
-    def __init__(self, service: Papersift, config: Config, digests=None,
+    def __init__(self, service: Papersift, digests: Digests | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
-        self.service, self.store, self.config, self.digests, self.clock = service, service.store, config, digests, clock
+        """The schedule and the email settings are the service's; ``digests``: the email interface
+        (None: harvests only)."""
+        self.service, self.config, self.digests, self.clock = service, service.settings, digests, clock
+        config = self.config
         self.zone = config.zone
         self.jobs = [
             Job("harvest", [parse_time(t, "schedule.harvest_times") for t in config.schedule.harvest_times],
@@ -90,10 +95,8 @@ class Scheduler:
     def harvest(self) -> dict:
         schedule, report = self.config.schedule, {}
         sources = {
-            "hf": ("Hugging Face", lambda: self.service.harvest_hf(
-                days_back(schedule.hf_days), base_url=os.environ.get("PAPERSIFT_HF_URL"), stop=self._stop)),
-            "arxiv": ("arXiv", lambda: self.service.harvest_arxiv(
-                set_spec=schedule.arxiv_set, base_url=os.environ.get("PAPERSIFT_ARXIV_OAI_URL"), stop=self._stop)),
+            "hf": ("Hugging Face", lambda: self.service.harvest_hf(days_back(schedule.hf_days), stop=self._stop)),
+            "arxiv": ("arXiv", lambda: self.service.harvest_arxiv(set_spec=schedule.arxiv_set, stop=self._stop)),
         }
         for name, (label, run) in sources.items():
             if name not in schedule.sources or self._stop.is_set():
@@ -120,7 +123,7 @@ class Scheduler:
             if not job.times or self._stop.is_set():
                 continue
             due = latest_moment(job.times, self.zone, now)
-            cursor = self.store.get_cursor(f"schedule:{job.name}") or {}
+            cursor = self.service.job_record(job.name)
             if due is None or cursor.get("for", "") >= _iso(due):
                 continue
             log.info("running %s (scheduled for %s)", job.name, _iso(due))
@@ -132,8 +135,8 @@ class Scheduler:
             if self._stop.is_set():  # cut short by a shutdown: not done, so the next start runs it
                 return ran
             # recorded after the run: a crash mid-job runs it again on restart (jobs are idempotent)
-            self.store.set_cursor(f"schedule:{job.name}", {"for": _iso(due), "finished": _iso(self.clock()),
-                                                          "result": _short(result)})
+            self.service.record_job(job.name, {"for": _iso(due), "finished": _iso(self.clock()),
+                                               "result": _short(result)})
             ran[job.name] = result
         if self.digests is not None and self.config.email_enabled and "digest" not in ran:
             poll = timedelta(seconds=self.config.digest.poll_seconds)

@@ -9,25 +9,23 @@ process dies its lock goes with it, and the worker uvicorn starts in its place t
 Everything else a request needs is in the database, so any worker can answer any request: sessions
 and CSRF tokens, log-in throttling, votes (one row per user and paper), the outbox.
 
-The command line passes its choices in the environment (``PAPERSIFT_DB``, ``PAPERSIFT_INDEX_DIR``
-and the ``PAPERSIFT_WORKER_*`` variables below), because uvicorn gives the factory no arguments.
+The command line hands its settings and choices over through the environment
+(``config.hand_to_workers``), because uvicorn gives the factory no arguments: every worker runs with
+the settings the command resolved, options after the subcommand included.
 """
 
 from __future__ import annotations
 
 import fcntl
-import os
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from papersift.config import load_config
+from papersift.config import from_parent
 from papersift.server.app import create_app
 from papersift.server.memory import cap_malloc_arenas
 from papersift.service import Papersift
 
-NO_EMBED = "PAPERSIFT_WORKER_NO_EMBED"  # "1": lexical search only
-SCHEDULED = "PAPERSIFT_WORKER_SCHEDULED"  # "1": the indexer worker also runs harvests and digests
 _held = []  # the indexer lock's file, kept open (and so locked) while the process lives
 
 
@@ -45,18 +43,20 @@ def take_indexer_lock(index_dir: Path) -> bool:
 
 
 def make_app() -> FastAPI:
+    """``choices``: ``no_embed`` (lexical search only) and ``scheduled`` (the indexer worker also runs
+    harvests and digests)."""
     cap_malloc_arenas()  # before this process has threads: see server/memory.py
-    config = load_config()
-    probe = Papersift(embedder=False)  # only to learn where the indexes are (given, env or default)
+    settings, choices = from_parent()
+    probe = Papersift(embedder=False, settings=settings)  # only to learn where the indexes are
     index_dir = probe.index_dir
     probe.close()
     indexer = take_indexer_lock(index_dir)
-    service = Papersift(index_dir=index_dir, embedder=False if os.environ.get(NO_EMBED) == "1" else None,
-                        follower=not indexer)
+    service = Papersift(index_dir=index_dir, embedder=False if choices.get("no_embed") else None,
+                        settings=settings, follower=not indexer)
     scheduler = None
-    if indexer and os.environ.get(SCHEDULED) == "1":
+    if indexer and choices.get("scheduled"):
         from papersift.digest import Digests
         from papersift.server.scheduler import Scheduler
 
-        scheduler = Scheduler(service, config, Digests(service, config))
-    return create_app(service, config=config, scheduler=scheduler)
+        scheduler = Scheduler(service, Digests(service))
+    return create_app(service, scheduler=scheduler)

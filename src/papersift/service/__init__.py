@@ -1,67 +1,99 @@
 """The front door: the one object that every interface calls.
 
-The CLI, the HTTP server, the JSON API, the website, RSS/Atom, the digests (and the MCP server
-to come) go through :class:`Papersift` and nothing below it. It owns the corpus (the store, its
-indexes and the searcher), accounts, votes, the library and moderation. Its read methods take the
+The CLI, the HTTP server, the JSON API, the website, RSS/Atom, the email digests and the MCP server
+go through :class:`Papersift` and nothing below it; this package is all they import of it (the
+names they need are re-exported below). It owns the corpus (the store, its indexes and the
+searcher), accounts, votes, the library, moderation and email. Its read methods take the
 **viewer** (``None`` for anonymous, a :class:`~papersift.model.User`, or an admin) and decide in
-one place what that viewer may see:
+one place (``catalog.py``) what that viewer may see:
 
 * papers an admin hid are left out everywhere (404 when asked for by id); admins still see them;
 * displayed upvotes are the source's plus this site's votes, and votes of hidden users do not
-  count: one number on every page, feed, API answer and command;
+  count: one number on every page, feed, API answer, email and command;
 * saved / voted marks are the viewer's own (``catalog``'s views).
 
 The viewer-blind parts (``corpus``: ingest, harvest, index, raw search) stay inside the service
 package. Everything that returns cards for pages (votes, saves, snippets) is on ``catalog``;
 writes by a person (vote, save, submit, hide) are on ``actions``; log-in, sessions and tokens on
-``accounts``; email subscriptions on ``papersift.service.subscriptions``; signals ("more",
-"not for me"), their export and deletion, and recommendations on ``for_you``.
+``accounts``; subscriptions, digests and the outbox on ``mail``; signals ("more", "not for me"),
+their export and deletion, and recommendations on ``for_you``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import threading
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable, Iterable
 
-from papersift.feed.daily import FeedPage
+from argon2 import PasswordHasher
+
+from papersift.config import Settings, load_settings
+from papersift.errors import BadInput
+from papersift.feed.daily import (
+    FeedItem,
+    FeedPage,
+    Period,
+    parse_period,
+    period_for_date,
+    period_for_month,
+    period_for_week,
+)
 from papersift.index.query import Filters
 from papersift.model import Paper, User
 from papersift.search.searcher import Hit, SearchResults
-from papersift.service.accounts import Accounts
+from papersift.service.accounts import SESSION_LIFETIME, Accounts
 from papersift.service.actions import Actions
-from papersift.service.catalog import Catalog
-from papersift.service.corpus import Corpus, IngestReport, days_back, default_db
-from papersift.service.exports import Exports
-from papersift.service.personal import Personal
+from papersift.service.catalog import Card, Catalog, check_page
+from papersift.service.corpus import Corpus, IngestReport, Progress, days_back
+from papersift.service.digests import BuildReport, due_periods, feed_path
+from papersift.service.exports import MAX_PAPERS, MAX_RESULTS, Exports, ExportTarget
+from papersift.service.mail import DigestPapers, Mail, Outbox
+from papersift.service.personal import LIBRARY_MAX_BYTES, MAX_PICKS, Personal
 from papersift.service.recommendations import Recommendations
+from papersift.service.subscriptions import CADENCES, Choices, Outcome, Subscriptions, clean_choices
 
-__all__ = ["Papersift", "Corpus", "IngestReport", "days_back", "default_db"]
+__all__ = [
+    "Papersift", "Corpus", "IngestReport", "days_back", "migrate_store",
+    # what the interfaces show and take, re-exported so that they import nothing else of the service
+    "Card", "check_page", "FeedItem", "FeedPage", "Period", "parse_period", "period_for_date", "period_for_week",
+    "period_for_month", "ExportTarget", "MAX_PAPERS", "MAX_RESULTS", "LIBRARY_MAX_BYTES", "MAX_PICKS",
+    "SESSION_LIFETIME", "CADENCES", "Choices", "Outcome", "Subscriptions", "clean_choices", "BuildReport",
+    "due_periods", "feed_path", "Mail", "Outbox", "DigestPapers",
+]
 
 Viewer = User | None  # None: anonymous
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 class Papersift:
     def __init__(self, db: str | Path | None = None, index_dir: str | Path | None = None,
-                 embedder: str | None | bool = None, *, password_hasher=None, arxiv_oai_url: str | None = None,
-                 follower: bool = False):
-        """``db``: a SQLite path or URL (``PAPERSIFT_DB`` by default); ``index_dir``: where the derived
-        indexes live (beside the database file by default); ``embedder``: a spec for load_embedder,
-        None for the default, False for keyword search only; ``follower``: a web worker beside the
-        machine's indexer process (indexes read-only, following its commits)."""
-        self.corpus = Corpus(db, index_dir, embedder, follower=follower)
-        self.store = self.corpus.store
+                 embedder: str | bool | None = None, *, settings: Settings | None = None, follower: bool = False,
+                 password_hasher: PasswordHasher | None = None, clock: Clock = utc_now):
+        """``settings``: every setting (``load_settings()`` when not given: defaults, papersift.toml, the
+        environment); ``db`` and ``index_dir`` override its own; ``embedder``: a spec for load_embedder,
+        None for the configured one, False for keyword search only; ``follower``: a web worker beside the
+        machine's indexer process (indexes read-only, following its commits); ``password_hasher``: argon2
+        parameters (tests use a lighter cost); ``clock``: now, for subscriptions, email links and the outbox."""
+        settings = settings if settings is not None else load_settings()
+        if db is not None or index_dir is not None:
+            settings = dataclasses.replace(settings, db=str(db or settings.db),
+                                           index_dir=str(index_dir or settings.index_dir))
+        self.settings = settings
+        self.corpus = Corpus(embedder=embedder, follower=follower, settings=settings)
+        self.store = self.corpus.store  # for tests and tools at the shell; interfaces call the methods below
         self.catalog = Catalog(self.corpus)
         self.for_you = Recommendations(self.corpus, self.catalog)  # signals and recommendations
         self.exports = Exports(self.catalog)  # which papers an export holds (formats.exports writes the file)
         self.personal = Personal(self.corpus, self.catalog)  # cold start, the private feed, one signal
-        self.configure(password_hasher=password_hasher, arxiv_oai_url=arxiv_oai_url)
-
-    def configure(self, password_hasher=None, arxiv_oai_url: str | None = None) -> "Papersift":
-        """Set the password hasher (tests use a lighter argon2 cost) and the arXiv endpoint that
-        submissions fetch from; returns the service."""
         self.accounts = Accounts(self.store, password_hasher)
-        self.actions = Actions(self.corpus, self.catalog, arxiv_oai_url)
-        return self
+        self.actions = Actions(self.corpus, self.catalog, settings)
+        self.mail = Mail(self.corpus, self.catalog, settings, self.for_you.digest_picks, clock)
 
     # ---- the corpus: where the papers and indexes are, and how papers get in
     @property
@@ -76,35 +108,54 @@ class Papersift:
     def indexes(self):
         return self.corpus.indexes
 
+    @property
+    def follower(self) -> bool:
+        """Whether another process on this machine keeps the indexes current (this one follows)."""
+        return self.corpus.follower
+
+    def warm_up(self) -> None:
+        """Open the indexes (and the model) and run one query through them, before serving."""
+        self.corpus.searcher.warm_up()
+
     def indexes_lexical_only(self):
         return self.corpus.indexes_lexical_only()
 
-    def ingest_records(self, *args, **kwargs) -> IngestReport:
-        return self.corpus.ingest_records(*args, **kwargs)
+    def count_papers(self) -> int:
+        return self.store.count_papers()
 
-    def ingest_file(self, *args, **kwargs) -> IngestReport:
-        return self.corpus.ingest_file(*args, **kwargs)
+    def schema_version(self) -> int:
+        return self.store.schema_version()
 
-    def harvest_arxiv(self, *args, **kwargs) -> IngestReport:
-        return self.corpus.harvest_arxiv(*args, **kwargs)
+    def ingest_records(self, rows: Iterable[tuple[int, Paper | BadInput]], limit: int | None = None,
+                       progress: Progress = None, batch: int = 500) -> IngestReport:
+        return self.corpus.ingest_records(rows, limit=limit, progress=progress, batch=batch)
 
-    def harvest_hf(self, *args, **kwargs) -> IngestReport:
-        return self.corpus.harvest_hf(*args, **kwargs)
+    def ingest_file(self, kind: str, path: str | Path, limit: int | None = None, progress: Progress = None,
+                    index: bool = True) -> IngestReport:
+        return self.corpus.ingest_file(kind, path, limit=limit, progress=progress, index=index)
 
-    def index(self, *args, **kwargs) -> dict[str, int]:
-        return self.corpus.index(*args, **kwargs)
+    def harvest_arxiv(self, from_date: str | None = None, until_date: str | None = None,
+                      set_spec: str | None = "cs", base_url: str | None = None, max_pages: int | None = None,
+                      progress: Progress = None, stop: threading.Event | None = None) -> IngestReport:
+        """``base_url``: the OAI-PMH endpoint (default: the ``arxiv_oai_url`` setting, else arXiv's)."""
+        return self.corpus.harvest_arxiv(from_date, until_date, set_spec, base_url or self.settings.arxiv_oai_url,
+                                         max_pages=max_pages, progress=progress, stop=stop)
 
-    def load_initial_papers(self, **kwargs) -> str:
+    def harvest_hf(self, days: Iterable[str], base_url: str | None = None, progress: Progress = None,
+                   stop: threading.Event | None = None) -> IngestReport:
+        """``base_url``: Hugging Face (default: the ``hf_url`` setting, else huggingface.co)."""
+        return self.corpus.harvest_hf(days, base_url or self.settings.hf_url or None, progress=progress, stop=stop)
+
+    def index(self, progress: Progress = None, limit: int | None = None, rebuild: bool = False,
+              embed: bool = True) -> dict[str, int]:
+        return self.corpus.index(progress=progress, limit=limit, rebuild=rebuild, embed=embed)
+
+    def load_initial_papers(self, days: int = 7, limit: int | None = None, progress: Progress = None) -> str:
         """The quick start's first load (live Hugging Face, else the local archive); the message to show."""
         from papersift.service.bootstrap import load_initial_papers
 
-        return load_initial_papers(self.corpus, **kwargs)
-
-    def digest_builder(self, config):
-        """Chooses each subscriber's papers for a period into the outbox (the email interface sends them)."""
-        from papersift.service.digests import DigestBuilder
-
-        return DigestBuilder(self.corpus, config, self.for_you.digest_picks)
+        return load_initial_papers(self.corpus, days=days, limit=limit, progress=progress,
+                                   hf_url=self.settings.hf_url or None, shared_data=self.settings.shared_data)
 
     def index_status(self) -> dict:
         """This process's role for the indexes and how far behind the store they are (for health checks;
@@ -116,6 +167,13 @@ class Papersift:
             status["lexical_behind"] = indexes.pending_lexical()
             status["vectors_behind"] = indexes.pending_vectors() if indexes.vectors is not None else None
         return status
+
+    # ---- the scheduler's memory: when each job last ran
+    def job_record(self, name: str) -> dict:
+        return self.store.get_cursor(f"schedule:{name}") or {}
+
+    def record_job(self, name: str, record: dict) -> None:
+        self.store.set_cursor(f"schedule:{name}", record)
 
     def close(self) -> None:
         self.corpus.close()
@@ -141,3 +199,11 @@ class Papersift:
 
 def _with_upvotes(hit: Hit, upvotes: int) -> Hit:
     return dataclasses.replace(hit, paper=dataclasses.replace(hit.paper, upvotes=upvotes))
+
+
+def migrate_store(source: str, target: str, batch: int, progress: Callable[[str, int, int], None] | None = None):
+    """Copy the SQLite store ``source`` into the PostgreSQL database ``target`` (store/migrate.py):
+    one report per table, and what is not copied and why. Imported here: psycopg is needed only then."""
+    from papersift.store.migrate import NOT_COPIED, migrate_sqlite_to_postgres
+
+    return migrate_sqlite_to_postgres(source, target, batch=batch, progress=progress), NOT_COPIED

@@ -7,19 +7,17 @@ is harmless and the count stays exact under concurrent clicks.
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from papersift.config import Settings
 from papersift.errors import BadInput, Conflict, Forbidden
 from papersift.ids import parse_arxiv_id
 from papersift.ingest.arxiv import DEFAULT_OAI_URL
 from papersift.model import FeedEntry, Paper, User
 from papersift.service.catalog import Catalog
 from papersift.service.corpus import Corpus
-
-OAI_URL_ENV = "PAPERSIFT_ARXIV_OAI_URL"  # the same variable `papersift harvest` reads
 
 
 @dataclass
@@ -37,9 +35,10 @@ class Submission:
 
 
 class Actions:
-    def __init__(self, service: Corpus, catalog: Catalog, arxiv_oai_url: str | None = None):
-        self.service, self.catalog, self.store = service, catalog, service.store
-        self._oai_url = arxiv_oai_url
+    def __init__(self, service: Corpus, catalog: Catalog, settings: Settings):
+        """``settings.arxiv_oai_url``: where submissions fetch from (the setting `papersift harvest` uses
+        too; empty: arXiv's own)."""
+        self.service, self.catalog, self.store, self.settings = service, catalog, service.store, settings
         # one submission at a time, so "already on today's feed" cannot be raced past
         self._submit_lock = threading.Lock()
 
@@ -47,9 +46,8 @@ class Actions:
     def vote(self, user: User, paper_id: str, on: bool = True) -> VoteState:
         paper = self.catalog.visible_paper(paper_id, user)
         self.store.set_vote(user.id, paper.id, on)
-        local = self.store.vote_counts([paper.id]).get(paper.id, 0)
         voted = bool(self.store.user_votes(user.id, [paper.id]))
-        return VoteState(paper.id, voted, (paper.upvotes or 0) + local)
+        return VoteState(paper.id, voted, self.catalog.displayed_upvotes([paper])[paper.id])
 
     def save(self, user: User, paper_id: str, on: bool = True) -> bool:
         """Add to (or remove from) the user's library; return whether it is saved now."""
@@ -69,7 +67,7 @@ class Actions:
     # ---- submissions
     @property
     def oai_url(self) -> str:
-        return self._oai_url or os.environ.get(OAI_URL_ENV) or DEFAULT_OAI_URL
+        return self.settings.arxiv_oai_url or DEFAULT_OAI_URL
 
     def submit(self, user: User, raw_id: str) -> Submission:
         """Put an arXiv paper on today's feed, credited to ``user``; fetch it if it is new here."""

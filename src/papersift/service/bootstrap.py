@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from papersift.config import environment_value
 from papersift.errors import BadInput, PapersiftError
 from papersift.service.corpus import Corpus, days_back
 
 ARCHIVE = "hf-daily-papers-2024-2026.jsonl.gz"
 
 
-def shared_data_dir() -> Path | None:
-    """``../shared/data`` beside the checkout (where the project's real data lives), or
-    ``PAPERSIFT_SHARED_DATA``."""
-    if "PAPERSIFT_SHARED_DATA" in os.environ:
-        given = Path(os.environ["PAPERSIFT_SHARED_DATA"])
+def shared_data_dir(setting: str | None = None) -> Path | None:
+    """The ``shared_data`` setting (None: from the environment), else ``../shared/data`` beside the
+    checkout (where the project's real data lives)."""
+    setting = environment_value("shared_data") if setting is None else setting
+    if setting:
+        given = Path(setting)
         return given if (given / ARCHIVE).is_file() else None
     here = Path(__file__).resolve()
     for parent in [Path.cwd() / "x", *here.parents]:
@@ -26,14 +27,14 @@ def shared_data_dir() -> Path | None:
 
 
 def load_initial_papers(svc: Corpus, days: int = 7, limit: int | None = None, progress=None,
-                        hf_url: str | None = None) -> str:
+                        hf_url: str | None = None, shared_data: str | None = None) -> str:
     try:
         report = svc.harvest_hf(days_back(days), base_url=hf_url, progress=progress)
         if report.read:
             return f"loaded {report.read} papers from Hugging Face Daily Papers (last {days} days)"
     except PapersiftError:
         pass  # offline: fall back to the archive
-    data = shared_data_dir()
+    data = shared_data_dir(shared_data)
     if data is None:
         raise BadInput(
             "no papers to start with: the live sources are unreachable and ../shared/data/"

@@ -10,8 +10,10 @@ Two things separate these from the corpus's viewer-blind reads:
   marked so they can restore them. Search results are filtered after ranking, so a page that
   contained a hidden paper has one result fewer; the total leaves hidden matches out.
 
-The JSON API reads papers, search results and similar papers through here too, so a number or
-a hidden paper is the same on a page and in the API.
+The JSON API reads papers, search results and similar papers through here too, and so do the
+digests (what they choose, and how their papers look when the email is rendered), so a number or a
+hidden paper is the same on a page, in the API and in an email. The rule is written once:
+:meth:`Catalog.displayed_upvotes` and :meth:`Catalog.visible`.
 """
 
 from __future__ import annotations
@@ -136,15 +138,27 @@ class Catalog:
     def _excluded(viewer: User | None, hidden: set[str]) -> set[str]:
         return set() if viewer is not None and viewer.is_admin else hidden
 
+    def visible(self, papers: Iterable[Paper], viewer: User | None, hidden: set[str] | None = None) -> list[Paper]:
+        """The papers ``viewer`` may see: those an admin hid are left out, except for admins."""
+        excluded = self._excluded(viewer, self.hidden_ids() if hidden is None else hidden)
+        return [p for p in papers if p.id not in excluded]
+
+    def displayed_upvotes(self, papers: Iterable[Paper]) -> dict[str, int]:
+        """Each paper's displayed upvotes: the source's plus this site's votes (the store counts no
+        vote of a hidden user)."""
+        papers = list(papers)
+        votes = self.store.vote_counts(p.id for p in papers)
+        return {p.id: (p.upvotes or 0) + votes.get(p.id, 0) for p in papers}
+
     def cards(self, papers: Iterable[Paper], viewer: User | None, hidden: set[str] | None = None,
               snippets: dict[str, dict[str, str]] | None = None) -> list[Card]:
         hidden = self.hidden_ids() if hidden is None else hidden
-        papers = [p for p in papers if p.id not in self._excluded(viewer, hidden)]
+        papers = self.visible(papers, viewer, hidden)
         ids = [p.id for p in papers]
-        votes = self.store.vote_counts(ids)
+        upvotes = self.displayed_upvotes(papers)
         voted, saved = self._marks(viewer, ids)
         feedback = self._feedback(viewer, ids)
-        return [Card(p, (p.upvotes or 0) + votes.get(p.id, 0), p.num_comments or 0, p.id in voted,
+        return [Card(p, upvotes[p.id], p.num_comments or 0, p.id in voted,
                      p.id in saved, p.id in hidden, (snippets or {}).get(p.id, {}),
                      feedback=frozenset(feedback.get(p.id, ()))) for p in papers]
 

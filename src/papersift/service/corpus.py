@@ -7,14 +7,13 @@ builds its viewer-aware answers from. Interfaces never call it directly.
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
-from papersift.config import index_dir_setting
+from papersift.config import Settings, load_settings
 from papersift.errors import BadInput, DiskFull, NotFound, Unavailable
 from papersift.feed.daily import FeedPage, daily_papers, parse_period, period_for_date
 from papersift.index.indexes import Indexes
@@ -27,17 +26,12 @@ from papersift.model import Paper, UpsertResult, normalize_paper_id
 from papersift.search.searcher import MODES, Searcher, SearchResults
 from papersift.store import Store, default_index_dir, open_store
 
-DEFAULT_DB = "data/papersift.db"
 Progress = Callable[[int], None] | None
 
 FILE_KINDS = {
     "hf-daily": hf.parse_hf_jsonl,
     "arxiv-jsonl": arxiv.parse_arxiv_jsonl,
 }
-
-
-def default_db() -> str:
-    return os.environ.get("PAPERSIFT_DB") or DEFAULT_DB
 
 
 @dataclass
@@ -62,16 +56,20 @@ class IngestReport:
 
 class Corpus:
     def __init__(self, db: str | Path | None = None, index_dir: str | Path | None = None,
-                 embedder: str | None | bool = None, follower: bool = False):
-        """``embedder``: a spec for load_embedder, None for the default, False for lexical only;
-        ``follower``: another process on this machine keeps the indexes current (``serve --workers``):
-        open them read-only and follow its commits (``indexes.refresh()``)."""
+                 embedder: str | None | bool = None, follower: bool = False, *, settings: Settings | None = None):
+        """``db`` and ``index_dir`` override ``settings`` (``load_settings()`` when not given: defaults,
+        papersift.toml, the environment); ``embedder``: a spec for load_embedder, None for the
+        configured one, False for lexical only; ``follower``: another process on this machine keeps
+        the indexes current (``serve --workers``): open them read-only and follow its commits
+        (``indexes.refresh()``)."""
+        settings = settings if settings is not None else load_settings()
         self.follower = follower
-        self.db = str(db or default_db())
-        self.store: Store = open_store(self.db)
-        # given > PAPERSIFT_INDEX_DIR > the store's default (beside a SQLite file)
-        self.index_dir = Path(index_dir or index_dir_setting() or default_index_dir(self.db))
-        self._embedder_spec = embedder
+        self.db = str(db or settings.db)
+        self.store: Store = open_store(self.db, pool_size=settings.db_pool_size, pool_timeout=settings.db_pool_timeout)
+        # given > the index_dir setting > the store's default (beside a SQLite file)
+        self.index_dir = Path(index_dir or settings.index_dir or default_index_dir(self.db))
+        self._embedder_spec = settings.embedder if embedder is None else embedder
+        self._threads, self._cache = settings.threads, settings.cache
         self._indexes: Indexes | None = None
         self._searcher: Searcher | None = None
         self._opening = threading.RLock()
@@ -87,7 +85,7 @@ class Corpus:
                 if self._embedder_spec is not False:
                     from papersift.index.embedder import load_embedder
 
-                    embedder = load_embedder(self._embedder_spec or None)
+                    embedder = load_embedder(self._embedder_spec or None, threads=self._threads, cache=self._cache)
                 self._indexes = Indexes(self.store, self.index_dir, embedder, read_only=self.follower)
         return self._indexes
 

@@ -11,8 +11,8 @@ Per period everything shared is computed once (trending, the candidate pool, top
 matches, one lexical query per distinct saved search), then each subscriber's digest is a
 few set operations: 10,000 subscribers cost little more than one.
 
-Sections. "Trending": the period's feed ranked by trending (source + local votes, hidden
-papers left out). "For your topics": pool papers matching the subscriber's categories,
+Sections. "Trending": the period's feed ranked by trending (displayed upvotes, hidden papers
+left out: the catalog's rule, as on the website). "For your topics": pool papers matching the subscriber's categories,
 organisations, authors or saved searches, ranked by how many topics they match, then
 upvotes, then newest. "For you": a signed-in subscriber's recommendations from the pool
 (service/recommendations.py), with why. A paper sent before, or already in an earlier section,
@@ -28,13 +28,13 @@ from datetime import date, timedelta
 from email.utils import parseaddr
 from typing import Callable
 
-from papersift.config import WEEKDAYS, Config
+from papersift.config import WEEKDAYS, Settings
 from papersift.errors import BadInput
 from papersift.feed.daily import Period, daily_papers
 from papersift.index.query import Filters, parse_query
 from papersift.model import Paper, Subscriber
 from papersift.search.searcher import Searcher
-from papersift.service.catalog import CommunityFeedStore
+from papersift.service.catalog import Catalog, CommunityFeedStore
 from papersift.service.corpus import Corpus
 
 # (user id, candidate ids, last day, k, hidden ids) -> [(paper id, why)]: service/recommendations.py
@@ -52,7 +52,7 @@ class DigestPeriod:
     feed_path: str  # the website page of this period ("see the whole feed")
 
 
-def due_periods(today: date, config: Config) -> list[DigestPeriod]:
+def due_periods(today: date, config: Settings) -> list[DigestPeriod]:
     """The digests due on ``today`` (a calendar day in the digest time zone)."""
     periods = []
     if today.weekday() < 5:
@@ -101,11 +101,11 @@ def topic_label(kind: str, value: str) -> str:
 class PeriodPlan:
     """Everything about one period that does not depend on the subscriber."""
 
-    def __init__(self, service: Corpus, period: DigestPeriod, config: Config, searcher: Callable[[], Searcher],
+    def __init__(self, catalog: Catalog, period: DigestPeriod, config: Settings, searcher: Callable[[], Searcher],
                  recommend: Recommend | None = None):
-        self.service, self.store, self.period, self.config = service, service.store, period, config
+        self.store, self.period, self.config = catalog.store, period, config
         self._searcher, self._recommend = searcher, recommend
-        self.hidden = hidden = self.store.hidden_paper_ids()
+        self.hidden = hidden = catalog.hidden_ids()
         start, end = period.start.isoformat(), period.end.isoformat()
         # the feed's own ranking, on the same view the website shows (local votes, no hidden papers)
         feed_view = CommunityFeedStore(self.store, hidden)
@@ -115,9 +115,8 @@ class PeriodPlan:
         pool: dict[str, Paper] = {p.id: p for p, _ in self.store.feed_entries(start, end)}
         for paper in self.store.papers_published_between(start, end):
             pool.setdefault(paper.id, paper)
-        self.pool = {pid: p for pid, p in pool.items() if pid not in hidden}
-        votes = self.store.vote_counts(self.pool)
-        self.upvotes = {pid: (p.upvotes or 0) + votes.get(pid, 0) for pid, p in self.pool.items()}
+        self.pool = {p.id: p for p in catalog.visible(pool.values(), None, hidden)}
+        self.upvotes = catalog.displayed_upvotes(self.pool.values())
         self._index: dict[tuple[str, str], list[str]] = {}
         for pid, paper in self.pool.items():
             for cat in paper.categories or []:
@@ -182,21 +181,21 @@ def _newest_first(published: str | None) -> tuple:
     return tuple(-ord(c) for c in (published or ""))
 
 
-def new_message_id(kind: str, subscriber_id: int, config: Config) -> str:
+def new_message_id(kind: str, subscriber_id: int, config: Settings) -> str:
     """Unique, and fixed for the row's lifetime (a resend carries the same Message-ID)."""
     return f"<papersift.{kind}.{subscriber_id}.{secrets.token_hex(10)}@{sender_domain(config.smtp.sender)}>"
 
 
 class DigestBuilder:
-    def __init__(self, service: Corpus, config: Config, recommend: Recommend | None = None):
-        self.service, self.store, self.config = service, service.store, config
+    def __init__(self, corpus: Corpus, catalog: Catalog, config: Settings, recommend: Recommend | None = None):
+        self.corpus, self.catalog, self.store, self.config = corpus, catalog, corpus.store, config
         self._searcher: Searcher | None = None
         self._recommend = recommend
 
     def searcher(self) -> Searcher:
         # one lexical-only searcher per run: saved searches never need the embedding model
         if self._searcher is None:
-            self._searcher = Searcher(self.service.indexes_lexical_only())
+            self._searcher = Searcher(self.corpus.indexes_lexical_only())
         return self._searcher
 
     def build(self, today: date, dry_run: bool = False, progress: Callable[[int], None] | None = None,
@@ -214,7 +213,7 @@ class DigestBuilder:
             report.existing += len(subscribers) - len(todo)
             if not todo:
                 continue
-            plan = PeriodPlan(self.service, period, self.config, self.searcher, self._recommend)
+            plan = PeriodPlan(self.catalog, period, self.config, self.searcher, self._recommend)
             for subscriber in todo:
                 choice = plan.choose(subscriber)
                 if progress:

@@ -33,13 +33,14 @@ def _sqlite_path(target: str | Path) -> str:
     return text
 
 
-def open_store(target: str | Path) -> Store:
-    """A path or ``sqlite:///path`` opens SQLite; ``postgresql://`` (or ``postgres://``) PostgreSQL."""
+def open_store(target: str | Path, *, pool_size: int | None = None, pool_timeout: float | None = None) -> Store:
+    """A path or ``sqlite:///path`` opens SQLite; ``postgresql://`` (or ``postgres://``) PostgreSQL, with
+    ``pool_size`` connections waited for at most ``pool_timeout`` seconds (None: the settings' defaults)."""
     if is_server_url(target):
         # imported here: psycopg is needed only by those who use a server
         from papersift.store.postgres import PostgresStore
 
-        return PostgresStore(str(target))
+        return PostgresStore(str(target), max_size=pool_size, timeout=pool_timeout)
     return SQLiteStore(_sqlite_path(target))
 
 

@@ -33,8 +33,8 @@ import psycopg
 from psycopg import sql
 
 from papersift.errors import BadInput
-from papersift.store.postgres_community import author_key
 from papersift.store.postgres_pool import first_line
+from papersift.store.postgres_schema import author_key
 
 BATCH = 2000
 CURSOR_PREFIX = "migrate:"

@@ -15,7 +15,6 @@ after the server is back works instead of the one after the next pause.
 from __future__ import annotations
 
 import logging
-import os
 import select
 import threading
 import time
@@ -27,11 +26,9 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from papersift.errors import BadInput, DiskFull, Unavailable
+from papersift.config import environment_value
+from papersift.errors import DiskFull, Unavailable
 
-POOL_MAX = 10  # connections per process; the server's max_connections bounds the sum over processes
-POOL_TIMEOUT = 5.0  # seconds a call waits for a free connection before answering "busy" (503)
-POOL_SIZE_ENV, POOL_TIMEOUT_ENV = "PAPERSIFT_DB_POOL_SIZE", "PAPERSIFT_DB_POOL_TIMEOUT"
 CONNECT_TIMEOUT = 5  # seconds to establish one connection (an unreachable host fails, not hangs)
 # How long the pool retries (with growing pauses) to replace a connection before it gives up on
 # that attempt and lets the next call start a fresh one.
@@ -49,17 +46,10 @@ logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
 
 def pool_settings(env: Mapping[str, str] | None = None) -> tuple[int, float]:
     """(connections per process, seconds to wait for one) from PAPERSIFT_DB_POOL_SIZE and
-    PAPERSIFT_DB_POOL_TIMEOUT, else the defaults: a deployment keeps workers x pool size below
-    the server's max_connections."""
-    env = os.environ if env is None else env
-    try:
-        size = int(env.get(POOL_SIZE_ENV) or POOL_MAX)
-        timeout = float(env.get(POOL_TIMEOUT_ENV) or POOL_TIMEOUT)
-    except ValueError:
-        raise BadInput(f"{POOL_SIZE_ENV} must be a whole number and {POOL_TIMEOUT_ENV} a number of seconds") from None
-    if not (1 <= size <= 1000 and 0 < timeout <= 600):
-        raise BadInput(f"{POOL_SIZE_ENV} must be 1..1000 and {POOL_TIMEOUT_ENV} in (0, 600] seconds")
-    return size, timeout
+    PAPERSIFT_DB_POOL_TIMEOUT, else the defaults (papersift.config declares and checks both): a deployment
+    keeps workers x pool size below the server's max_connections. For a store opened without them
+    (``open_store`` is given the settings' values)."""
+    return environment_value("db_pool_size", env), environment_value("db_pool_timeout", env)
 
 
 def describe(url: str) -> str:

@@ -24,11 +24,30 @@ schema as it was.
 
 from __future__ import annotations
 
+import string
+
 import psycopg
 
 from papersift.errors import BadInput
 
 T = 'text COLLATE "C"'  # see the module docstring: byte order, as SQLite
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def author_key(name: str) -> str:
+    """How an author name is kept in ``author_keys`` and matched: ASCII letters folded, as
+    SQLite's COLLATE NOCASE does (and as migration 2 fills the column with lower() under "C")."""
+    return name.translate(_ASCII_LOWER)
+
+# A user's mark on a paper (votes and saves have the same columns): one per (user, paper),
+# numbered in insertion order
+_MARKS = f"""(
+        user_id bigint NOT NULL REFERENCES users(id),
+        paper_id {T} NOT NULL REFERENCES papers(id),
+        created_at {T} NOT NULL,
+        n bigint GENERATED ALWAYS AS IDENTITY,
+        PRIMARY KEY (user_id, paper_id)
+    )"""
 
 MIGRATIONS = [
     # 1: papers, feed rows, cursors, watermarks, embeddings
@@ -106,21 +125,9 @@ MIGRATIONS = [
     );
     CREATE TABLE login_failures (key {T} NOT NULL, at {T} NOT NULL);
     CREATE INDEX login_failures_key ON login_failures(key, at);
-    CREATE TABLE votes (
-        user_id bigint NOT NULL REFERENCES users(id),
-        paper_id {T} NOT NULL REFERENCES papers(id),
-        created_at {T} NOT NULL,
-        n bigint GENERATED ALWAYS AS IDENTITY,
-        PRIMARY KEY (user_id, paper_id)
-    );
+    CREATE TABLE votes {_MARKS};
     CREATE INDEX votes_paper ON votes(paper_id);
-    CREATE TABLE saves (
-        user_id bigint NOT NULL REFERENCES users(id),
-        paper_id {T} NOT NULL REFERENCES papers(id),
-        created_at {T} NOT NULL,
-        n bigint GENERATED ALWAYS AS IDENTITY,
-        PRIMARY KEY (user_id, paper_id)
-    );
+    CREATE TABLE saves {_MARKS};
     CREATE TABLE hidden_papers (
         paper_id {T} PRIMARY KEY REFERENCES papers(id),
         hidden_by bigint REFERENCES users(id),

@@ -2,8 +2,9 @@
 
 `PaperStore` is what ingest, the indexes, search and the feed need; `CommunityStore` is
 accounts and what users do to papers; `DigestStore` is subscriptions and the outbox. `Store`
-is all three: what a backend implements. SQLite (`store/sqlite*.py`) is the default; a
-PostgreSQL backend is a second set of files implementing `Store`, selected by URL in
+is all three: what a backend implements. The queries are written once per concern (papers.py,
+community.py, signals.py, digests.py, over the dialect in sql.py); SQLite (sqlite.py) is the
+default backend and PostgreSQL (postgres.py) the other, selected by URL in
 :func:`papersift.store.open_store`. Code above the store depends on these protocols only, so
 every method it calls is declared here (``tests/test_lower_layers.py`` checks SQLite has them all).
 """
@@ -142,7 +143,7 @@ class CommunityStore(Protocol):
 
 
 class DigestStore(Protocol):
-    """Subscriptions, the outbox and the papers each subscriber has been sent (store/sqlite_digest.py).
+    """Subscriptions, the outbox and the papers each subscriber has been sent (store/digests.py).
 
     The outbox's rules live here, so every backend keeps them: one digest per (subscriber, kind,
     period); a digest's papers are recorded as sent in the same transaction that makes its row

@@ -7,6 +7,8 @@ outside ``/api``.
 
 from __future__ import annotations
 
+from typing import Callable
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -28,12 +30,11 @@ __all__ = ["mount_website", "error_page", "LARGER_BODIES"]
 LARGER_BODIES = {"/for-you/start/library": UPLOAD_BYTES}
 
 
-def mount_website(app: FastAPI, service: Papersift, cookie_secure: str = "auto", digests=None) -> None:
-    """``digests``: subscriptions and the confirmation mail (see ``subscribe.DigestHooks``);
-    ``app.state.config`` gives links their base URL."""
+def mount_website(app: FastAPI, service: Papersift, send_soon: Callable[[int | None], None] | None = None) -> None:
+    """``send_soon``: sends one outbox message at once (a confirmation mail; see ``subscribe.send_soon``).
+    Everything else, the settings included (links' base URL, cookies), comes from ``service``."""
     app.state.service = service
-    app.state.cookie_secure = cookie_secure
-    app.state.digests = digests
+    app.state.send_soon = send_soon
     app.state.anonymous_pages = AnonymousPages()
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(forms_router)  # POST routes first: /papers/ID/vote before GET /papers/ID

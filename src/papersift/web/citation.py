@@ -17,12 +17,7 @@ from fastapi import Request
 
 from papersift.formats.citation import date_parts, doi, is_arxiv, one_line, pdf_url, split_name
 from papersift.model import Paper
-
-
-def site_base(request: Request) -> str:
-    """Absolute links: the configured base_url, else the address this request came to."""
-    config = getattr(request.app.state, "config", None)
-    return (config.base_url if config and config.base_url else str(request.base_url)).rstrip("/")
+from papersift.web.session import site_base
 
 
 def citation_meta(request: Request, paper: Paper) -> list[tuple[str, str]]:

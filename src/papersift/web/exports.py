@@ -24,10 +24,9 @@ from papersift.errors import NotFound
 from papersift.formats import sitemap
 from papersift.formats.exports import render
 from papersift.model import normalize_paper_id
-from papersift.service.exports import MAX_RESULTS, ExportTarget
-from papersift.web.citation import site_base
+from papersift.service import MAX_RESULTS, ExportTarget
 from papersift.web.pages import FEED_SORTS, feed_sort, int_param, search_args, whole_number
-from papersift.web.session import login_redirect, service, viewer
+from papersift.web.session import login_redirect, service, site_base, viewer
 
 router = APIRouter(include_in_schema=False)
 CACHE_SECONDS = 900

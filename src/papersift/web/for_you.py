@@ -14,10 +14,9 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from papersift.errors import BadInput, PapersiftError
-from papersift.service.personal import MAX_PICKS
+from papersift.service import MAX_PICKS
 from papersift.web.posted import handled_in_thread
 from papersift.web.render import paper_url, render, slug
-from papersift.web.rss_atom import site_base
 from papersift.web.session import (
     field,
     login_redirect,
@@ -26,6 +25,7 @@ from papersift.web.session import (
     require_user,
     safe_next,
     service,
+    site_base,
     viewer,
 )
 

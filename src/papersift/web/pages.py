@@ -14,10 +14,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from papersift.errors import BadInput
-from papersift.feed.daily import Period, parse_period, period_for_date, period_for_month, period_for_week
 from papersift.index.query import Filters
 from papersift.model import normalize_paper_id
-from papersift.service.catalog import check_page
+from papersift.service import (
+    Period,
+    check_page,
+    parse_period,
+    period_for_date,
+    period_for_month,
+    period_for_week,
+)
 from papersift.web.page_cache import anonymous_pages
 from papersift.web.render import alternates, paper_url, render, url_with
 from papersift.web.session import service, viewer

@@ -25,10 +25,10 @@ from fastapi.responses import Response
 
 from papersift.errors import BadInput, NotFound
 from papersift.formats import rss_atom as feeds
-from papersift.service.catalog import Card
+from papersift.service import Card
 from papersift.web.pages import FEED_PER_PAGE, period_title, search_args
 from papersift.web.render import url_with
-from papersift.web.session import service
+from papersift.web.session import service, site_base
 
 router = APIRouter(include_in_schema=False)
 FEED_ITEMS = 50
@@ -41,12 +41,6 @@ def _split(name: str) -> tuple[str, str]:
         if name.endswith("." + fmt) and len(name) > len(fmt) + 1:
             return name[: -len(fmt) - 1], fmt
     raise NotFound(f"no feed {name[:80]!r}: feed addresses end in .atom or .rss")
-
-
-def site_base(request: Request) -> str:
-    """Absolute links: the configured base_url, else the address this request came to."""
-    config = getattr(request.app.state, "config", None)
-    return (config.base_url if config and config.base_url else str(request.base_url)).rstrip("/")
 
 
 def _entry(base: str, card: Card) -> feeds.Entry:

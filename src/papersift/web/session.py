@@ -1,9 +1,9 @@
 """Who is asking: the session cookie, CSRF tokens, and safe redirects.
 
 * ``papersift_session``: a random session id (the store keeps its hash). HttpOnly,
-  SameSite=Lax, Secure when the request came over https (``PAPERSIFT_COOKIE_SECURE`` =
-  ``auto`` (default) | ``true`` | ``false``; behind a TLS-terminating proxy run uvicorn with
-  ``--proxy-headers`` or set ``true``).
+  SameSite=Lax, Secure when the request came over https (the ``cookie_secure`` setting,
+  ``PAPERSIFT_COOKIE_SECURE`` = ``auto`` (default) | ``true`` | ``false``; behind a
+  TLS-terminating proxy run uvicorn with ``--proxy-headers`` or set ``true``).
 * CSRF: a logged-in user's forms carry their session's token; anonymous forms (log in, sign
   up) carry a random token that must equal the ``papersift_csrf`` cookie (double submit). Every
   POST is checked, in :func:`read_form`, before anything else happens. A second, independent
@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -26,14 +25,12 @@ from starlette.exceptions import HTTPException
 
 from papersift.errors import BadInput, Forbidden, TooLarge, Unauthorized
 from papersift.model import User
-from papersift.service import Papersift
-from papersift.service.accounts import SESSION_LIFETIME
+from papersift.service import SESSION_LIFETIME, Papersift
 
 SESSION_COOKIE = "papersift_session"
 CSRF_COOKIE = "papersift_csrf"
 UPLOAD_BYTES = 5 * 1024 * 1024 + 64 * 1024  # a library file (ingest/library.py's 5 MB) and the form around it
 MAX_FORM_BYTES = 64 * 1024
-COOKIE_SECURE_ENV = "PAPERSIFT_COOKIE_SECURE"
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -63,12 +60,15 @@ def service(request: Request) -> Papersift:
     return request.app.state.service
 
 
+def site_base(request: Request) -> str:
+    """Absolute links: the configured base_url, else the address this request came to."""
+    return (service(request).settings.base_url or str(request.base_url)).rstrip("/")
+
+
 def cookie_secure(request: Request) -> bool:
-    mode = (os.environ.get(COOKIE_SECURE_ENV) or getattr(request.app.state, "cookie_secure", "auto")).lower()
-    if mode in ("1", "true", "yes", "on"):
-        return True
-    if mode in ("0", "false", "no", "off"):
-        return False
+    mode = service(request).settings.cookie_secure  # auto, true or false (papersift.config checked it)
+    if mode != "auto":
+        return mode == "true"
     return request.url.scheme == "https"
 
 
@@ -135,8 +135,7 @@ def _origin(url: str | None) -> tuple[str, str, int] | None:
 def _site_origins(request: Request) -> set:
     """This site as the app sees it: the scheme (X-Forwarded-Proto counts from --trusted-proxies only)
     and the Host header, and the configured ``base_url`` (a proxy that rewrites Host)."""
-    config = getattr(request.app.state, "config", None)
-    return {_origin(str(request.base_url)), _origin(getattr(config, "base_url", None))} - {None}
+    return {_origin(str(request.base_url)), _origin(service(request).settings.base_url or None)} - {None}
 
 
 def check_origin(request: Request) -> None:

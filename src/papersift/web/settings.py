@@ -11,12 +11,20 @@ from starlette.datastructures import FormData
 
 from papersift.errors import BadInput, Unauthorized
 from papersift.model import User
-from papersift.service.subscriptions import CADENCES, Choices
+from papersift.service import CADENCES, Choices
 from papersift.web.pages import whole_number
 from papersift.web.posted import handled_in_thread
 from papersift.web.render import render
 from papersift.web.session import field, login_redirect, redirect, require_user, service, viewer
-from papersift.web.subscribe import choices_from, digests, email_enabled, form_values, posted_values, require_email
+from papersift.web.subscribe import (
+    choices_from,
+    email_enabled,
+    form_values,
+    posted_values,
+    require_email,
+    send_soon,
+    subscriptions,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -56,7 +64,7 @@ def revoke_token(request: Request, form: FormData, token_id: str):  # the form i
 
 def settings_context(request: Request, user: User) -> dict:
     """What settings.html needs for its digest section."""
-    sub = digests(request).subscriptions.for_user(user)
+    sub = subscriptions(request).for_user(user)
     choices = Choices(sub.cadence, sub.trending, sub.topics) if sub else None
     return {"subscription": sub, "digest_enabled": email_enabled(request), "cadences": CADENCES,
             "digest_values": form_values(choices, user.email), "digest_error": None,
@@ -69,7 +77,7 @@ def settings_digest(request: Request, form: FormData, tasks: BackgroundTasks):
     user = viewer(request).user
     if user is None:
         raise Unauthorized("log in first")
-    subs = digests(request).subscriptions
+    subs = subscriptions(request)
     if field(form, "action", 20) == "unsubscribe":
         subs.unsubscribe_user(user)
         return redirect(request, "/settings?digest=unsubscribed#digest")
@@ -79,6 +87,6 @@ def settings_digest(request: Request, form: FormData, tasks: BackgroundTasks):
         outcome = subs.subscribe(user.email, choices_from(values), user)
     except BadInput as exc:
         return settings_page(request, user, 400, digest_values=values, digest_error=exc.message)
-    tasks.add_task(digests(request).send_soon, outcome.outbox_id)
+    tasks.add_task(send_soon(request), outcome.outbox_id)
     notice = "saved" if outcome.changed and outcome.subscriber.status == "active" else "check-inbox"
     return redirect(request, f"/settings?digest={notice}#digest")

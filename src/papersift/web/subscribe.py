@@ -16,40 +16,38 @@ URL is the authority. Every other form carries the CSRF token (``session.read_fo
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Callable
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from starlette.datastructures import FormData
 
-from papersift.config import Config
 from papersift.errors import BadInput, NotFound
 from papersift.model import Subscriber
-from papersift.service.subscriptions import CADENCES, Choices, Subscriptions, clean_choices
+from papersift.service import CADENCES, Choices, Subscriptions, clean_choices
 from papersift.web.posted import handled_in_thread
 from papersift.web.render import render
-from papersift.web.session import field, viewer
+from papersift.web.session import field, service, viewer
 
 router = APIRouter(include_in_schema=False)
 TOPIC_FIELDS = (("categories", "category", 300), ("organizations", "organization", 5000),
                 ("authors", "author", 5000), ("searches", "search", 5000))
 
 
-class DigestHooks(Protocol):
-    """What the subscription pages need of the digests (the server passes ``digest.Digests``;
-    the website never imports the email interface)."""
-
-    config: Config
-    subscriptions: Subscriptions
-
-    def send_soon(self, outbox_id: int | None) -> None: ...
+SendSoon = Callable[[int | None], None]  # send one outbox message now (None: nothing to send)
 
 
-def digests(request: Request) -> DigestHooks:
-    return request.app.state.digests
+def subscriptions(request: Request) -> Subscriptions:
+    return service(request).mail.subscriptions
+
+
+def send_soon(request: Request) -> SendSoon:
+    """How a confirmation mail goes out at once: the server passes the email interface's
+    ``send_soon`` (the website never imports it); without one the scheduler or cron sends it."""
+    return getattr(request.app.state, "send_soon", None) or (lambda outbox_id: None)
 
 
 def email_enabled(request: Request) -> bool:
-    return digests(request).config.email_enabled
+    return service(request).mail.email_enabled
 
 
 def require_email(request: Request) -> None:
@@ -109,18 +107,18 @@ def subscribe(request: Request, form: FormData, tasks: BackgroundTasks):
         choices = choices_from(values)
         # linked to the account only when it is the account's own address
         owner = user if user and user.email.lower() == values["email"].strip().lower() else None
-        outcome = digests(request).subscriptions.subscribe(values["email"], choices, owner)
+        outcome = subscriptions(request).subscribe(values["email"], choices, owner)
     except BadInput as exc:
         return _page(request, "subscribe.html", 400, values=values, error=exc.message, action="/subscribe",
                      title="Get trending papers by email")
-    tasks.add_task(digests(request).send_soon, outcome.outbox_id)
+    tasks.add_task(send_soon(request), outcome.outbox_id)
     return _page(request, "subscribe_sent.html", email=outcome.subscriber.email, title="Check your inbox")
 
 
 # ---- confirm
 @router.get("/subscribe/confirm/{token}")
 def confirm_page(request: Request, token: str):
-    sub = digests(request).subscriptions.check_confirm(token)
+    sub = subscriptions(request).check_confirm(token)
     return _page(request, "subscription_action.html", sub=sub, step="confirm", title="Confirm your subscription",
                  summary=summary(sub))
 
@@ -128,7 +126,7 @@ def confirm_page(request: Request, token: str):
 @router.post("/subscribe/confirm/{token}")
 @handled_in_thread()
 def confirm(request: Request, form: FormData, token: str):  # the form is read for its CSRF check
-    subs = digests(request).subscriptions
+    subs = subscriptions(request)
     sub = subs.confirm(token)
     return _page(request, "subscription_action.html", sub=sub, step="confirmed", title="You are subscribed",
                  summary=summary(sub), manage_url="/subscription/" + subs.link_token(sub, "manage"))
@@ -137,7 +135,7 @@ def confirm(request: Request, form: FormData, token: str):  # the form is read f
 # ---- unsubscribe: one click, no CSRF (the signed token is the authority)
 @router.get("/unsubscribe/{token}")
 def unsubscribe_page(request: Request, token: str):
-    sub = digests(request).subscriptions.check_unsubscribe(token)
+    sub = subscriptions(request).check_unsubscribe(token)
     if sub.status == "unsubscribed":  # opened again after unsubscribing: say so, no button
         return _page(request, "subscription_action.html", sub=sub, step="unsubscribed",
                      title="You are unsubscribed", summary=summary(sub))
@@ -148,7 +146,7 @@ def unsubscribe_page(request: Request, token: str):
 @router.post("/unsubscribe/{token}")
 def unsubscribe(request: Request, token: str):
     # RFC 8058: the body is "List-Unsubscribe=One-Click"; it is not needed to act, so not read
-    sub = digests(request).subscriptions.unsubscribe(token)
+    sub = subscriptions(request).unsubscribe(token)
     return _page(request, "subscription_action.html", sub=sub, step="unsubscribed", title="You are unsubscribed",
                  summary=summary(sub))
 
@@ -156,7 +154,7 @@ def unsubscribe(request: Request, token: str):
 # ---- manage through a signed link
 def _manage_page(request: Request, token: str, sub: Subscriber, status: int = 200, values: dict | None = None,
                  error: str | None = None, saved: bool = False):
-    subs = digests(request).subscriptions
+    subs = subscriptions(request)
     return _page(request, "manage.html", status, sub=sub, error=error, saved=saved, action=f"/subscription/{token}",
                  values=values or form_values(Choices(sub.cadence, sub.trending, sub.topics), sub.email),
                  unsubscribe_url="/unsubscribe/" + subs.link_token(sub, "unsubscribe"), title="Your subscription")
@@ -164,13 +162,13 @@ def _manage_page(request: Request, token: str, sub: Subscriber, status: int = 20
 
 @router.get("/subscription/{token}")
 def manage_page(request: Request, token: str):
-    return _manage_page(request, token, digests(request).subscriptions.check_link(token, "manage"))
+    return _manage_page(request, token, subscriptions(request).check_link(token, "manage"))
 
 
 @router.post("/subscription/{token}")
 @handled_in_thread()
 def manage(request: Request, form: FormData, token: str):
-    subs = digests(request).subscriptions
+    subs = subscriptions(request)
     sub = subs.check_link(token, "manage")
     values = posted_values(form) | {"email": sub.email}
     try:

@@ -1,14 +1,16 @@
-"""PostgreSQL tables of the email digests: subscribers, their topics, the outbox, sent papers, secrets.
+"""The email digests' tables: subscribers, their topics, the outbox, sent papers, secrets. The
+queries, written once for both backends (sql.py says what differs between them).
 
-A mixin of :class:`~papersift.store.postgres.PostgresStore`, the counterpart of
-``sqlite_digest.py`` (its docstring states the outbox rules; the schema is migration 3 in
-postgres_schema.py). What changes with several senders on several machines:
+The delivery guarantees are SQL constraints and single statements inside write transactions, so
+they hold across threads, processes and machines:
 
-* A claim picks its row with ``SELECT ... FOR UPDATE OF o SKIP LOCKED``: a row another sender is
-  claiming is skipped, not waited for, and once that claim commits the row is 'sending', which
-  no other claim matches. Two senders never take the same message.
-* A secret is ``INSERT ... ON CONFLICT DO NOTHING`` then read: two first users agree on one value.
-* The unique (subscriber, kind, period) and (subscriber, paper) keys do the rest, as in SQLite.
+* ``UNIQUE (subscriber_id, kind, period_key)``: a digest is built once per period.
+* ``sent_papers`` rows are written in the transaction that makes the outbox row, and its primary key
+  (subscriber, paper) means a paper can be in only one digest per subscriber.
+* A claim moves one row from 'pending' to 'sending' in a write transaction, its SELECT taking the
+  row lock the dialect gives (``claiming``: SKIP LOCKED on PostgreSQL): two senders never take the
+  same row. Moving on from 'sending' requires being the claim's owner.
+* A secret is an insert that skips a taken name, then a read: two first users agree on one value.
 """
 
 from __future__ import annotations
@@ -16,16 +18,17 @@ from __future__ import annotations
 import json
 from typing import Callable, Iterable
 
-from psycopg import errors
-
 from papersift.errors import Conflict
 from papersift.model import OutboxMessage, Subscriber
+from papersift.store.sql import Connection, Queries
 
 _SUB_COLUMNS = ("id, email, cadence, trending, status, user_id, confirm_nonce, token_epoch, bounces, "
                 "created_at, confirmed_at, status_reason")
 _OUT_COLUMNS = ("id, subscriber_id, kind, period_key, recipient, message_id, payload, status, attempts, "
                 "next_attempt_at, claimed_by, claimed_at, last_error, smtp_reply, created_at, sent_at")
-# Which kinds of mail a subscriber in each state may still receive (as sqlite_digest._DELIVERABLE).
+_TOPIC_COLUMNS = (("subscriber_id", "bigint"), ("kind", "text"), ("value", "text"))
+_SENT_COLUMNS = (("subscriber_id", "bigint"), ("paper_id", "text"), ("outbox_id", "bigint"))
+# Which kinds of mail a subscriber in each state may still receive.
 _DELIVERABLE = {"digest": ("active",), "confirm": ("pending",), "manage": ("active", "pending")}
 
 
@@ -41,28 +44,27 @@ def _message(row) -> OutboxMessage:
     return OutboxMessage(*values)
 
 
-class DigestTables:
-    """Queries on the digest tables (mixed into PostgresStore)."""
+class DigestTables(Queries):
+    """Queries on the digest tables (mixed into each backend's store)."""
 
     # ---- secrets
     def get_secret(self, name: str, make: Callable[[], str]) -> str:
-        value = self._value("SELECT value FROM secrets WHERE name = %s", (name,))
+        value = self._value("SELECT value FROM secrets WHERE name = ?", (name,))
         if value is not None:
             return value
         with self._transaction() as conn:
-            conn.execute("INSERT INTO secrets(name, value, created_at) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+            conn.execute(self.dialect.ignoring("INSERT INTO secrets(name, value, created_at) VALUES (?, ?, ?)"),
                          (name, make(), self._now()))
-        return self._value("SELECT value FROM secrets WHERE name = %s", (name,))
+        return self._value("SELECT value FROM secrets WHERE name = ?", (name,))
 
     # ---- subscribers
     def _subscribers(self, where: str, args: tuple) -> list[Subscriber]:
         rows = self._all(f"SELECT {_SUB_COLUMNS} FROM subscribers WHERE {where} ORDER BY id", args)
         topics: dict[int, list[tuple[str, str]]] = {r[0]: [] for r in rows}
-        if topics:
-            for sid, kind, value in self._all("SELECT subscriber_id, kind, value FROM subscriber_topics"
-                                              " WHERE subscriber_id = ANY(%s) ORDER BY subscriber_id, n",
-                                              (list(topics),)):
-                topics[sid].append((kind, value))
+        for sid, kind, value in self._rows_among("SELECT subscriber_id, kind, value FROM subscriber_topics WHERE",
+                                                 "subscriber_id", list(topics),
+                                                 tail=f" ORDER BY subscriber_id, {self.dialect.insertion_order}"):
+            topics[sid].append((kind, value))
         return [_subscriber(r, topics[r[0]]) for r in rows]
 
     def _one_subscriber(self, where: str, args: tuple) -> Subscriber | None:
@@ -74,32 +76,27 @@ class DigestTables:
         now = self._now()
         with self._transaction() as conn:
             try:
-                sid = conn.execute(
-                    "INSERT INTO subscribers(email, user_id, cadence, trending, confirm_nonce, created_at, updated_at)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
-                    (email, user_id, cadence, trending, confirm_nonce, now, now)).fetchone()[0]
-            except errors.UniqueViolation:
+                sid = self.dialect.inserted_id(
+                    conn, "INSERT INTO subscribers(email, user_id, cadence, trending, confirm_nonce, created_at,"
+                    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)", (email, user_id, cadence, trending, confirm_nonce, now, now))
+            except self.dialect.duplicate:
                 raise Conflict(f"{email} already has a subscription") from None
             self._write_topics(conn, sid, topics)
         return self.get_subscriber(sid)
 
-    @staticmethod
-    def _write_topics(conn, subscriber_id: int, topics: list[tuple[str, str]]) -> None:
-        conn.execute("DELETE FROM subscriber_topics WHERE subscriber_id = %s", (subscriber_id,))
-        unique = list(dict.fromkeys(topics))  # as INSERT OR IGNORE: a repeated topic is kept once, first place
-        if unique:
-            conn.execute("INSERT INTO subscriber_topics(subscriber_id, kind, value)"
-                         " SELECT %s, k, v FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS t(k, v, i)"
-                         " ORDER BY i", (subscriber_id, [k for k, _ in unique], [v for _, v in unique]))
+    def _write_topics(self, conn: Connection, subscriber_id: int, topics: list[tuple[str, str]]) -> None:
+        conn.execute("DELETE FROM subscriber_topics WHERE subscriber_id = ?", (subscriber_id,))
+        self.dialect.insert_many(conn, "subscriber_topics", _TOPIC_COLUMNS,
+                                 [(subscriber_id, kind, value) for kind, value in topics])
 
     def get_subscriber(self, subscriber_id: int) -> Subscriber | None:
-        return self._one_subscriber("id = %s", (subscriber_id,))
+        return self._one_subscriber("id = ?", (subscriber_id,))
 
     def get_subscriber_by_email(self, email: str) -> Subscriber | None:
-        return self._one_subscriber("lower(email) = lower(%s)", (email,))
+        return self._one_subscriber(self.dialect.nocase("email"), (email,))
 
     def subscriber_for_user(self, user_id: int) -> Subscriber | None:
-        return self._one_subscriber("user_id = %s", (user_id,))
+        return self._one_subscriber("user_id = ?", (user_id,))
 
     def update_subscriber(self, subscriber_id: int, *, cadence: str | None = None, trending: bool | None = None,
                           topics: list[tuple[str, str]] | None = None, status: str | None = None,
@@ -108,7 +105,7 @@ class DigestTables:
         changes = [(col, val) for col, val in (("cadence", cadence), ("trending", trending), ("status", status),
                                               ("confirm_nonce", confirm_nonce), ("user_id", user_id))
                    if val is not None]
-        sets = [f"{col} = %s" for col, _ in changes] + ["updated_at = %s"]  # column names are fixed above
+        sets = [f"{col} = ?" for col, _ in changes] + ["updated_at = ?"]  # column names are fixed above
         values = [v for _, v in changes] + [self._now()]
         if status is not None:
             sets.append("status_reason = NULL")
@@ -117,7 +114,7 @@ class DigestTables:
         if bump_epoch:
             sets.append("token_epoch = token_epoch + 1")
         with self._transaction() as conn:
-            conn.execute(f"UPDATE subscribers SET {', '.join(sets)} WHERE id = %s", (*values, subscriber_id))
+            conn.execute(f"UPDATE subscribers SET {', '.join(sets)} WHERE id = ?", (*values, subscriber_id))
             if topics is not None:
                 self._write_topics(conn, subscriber_id, topics)
         return self.get_subscriber(subscriber_id)
@@ -126,8 +123,8 @@ class DigestTables:
         now = self._now()
         with self._transaction() as conn:
             return conn.execute(
-                "UPDATE subscribers SET status = 'active', confirm_nonce = NULL, confirmed_at = %s, updated_at = %s,"
-                " bounces = 0, status_reason = NULL WHERE id = %s AND confirm_nonce = %s AND status = 'pending'",
+                "UPDATE subscribers SET status = 'active', confirm_nonce = NULL, confirmed_at = ?, updated_at = ?,"
+                " bounces = 0, status_reason = NULL WHERE id = ? AND confirm_nonce = ? AND status = 'pending'",
                 (now, now, subscriber_id, nonce)).rowcount > 0
 
     def unsubscribe(self, subscriber_id: int, epoch: int) -> bool:
@@ -135,32 +132,29 @@ class DigestTables:
         with self._transaction() as conn:
             changed = conn.execute(
                 "UPDATE subscribers SET status = 'unsubscribed', token_epoch = token_epoch + 1, confirm_nonce = NULL,"
-                " updated_at = %s, status_reason = 'unsubscribed by link' WHERE id = %s AND token_epoch = %s"
+                " updated_at = ?, status_reason = 'unsubscribed by link' WHERE id = ? AND token_epoch = ?"
                 " AND status IN ('pending', 'active', 'disabled')", (now, subscriber_id, epoch)).rowcount > 0
             if changed:
-                conn.execute("UPDATE outbox SET status = 'cancelled', last_error = 'unsubscribed'"
-                             " WHERE subscriber_id = %s AND status = 'pending'", (subscriber_id,))
+                self._cancel_pending(conn, subscriber_id, "unsubscribed")
         return changed
 
     def active_subscribers(self, cadences: Iterable[str]) -> list[Subscriber]:
         cadences = list(cadences)
         if not cadences:
             return []
-        return self._subscribers("status = 'active' AND cadence = ANY(%s)", (cadences,))
+        among, args = self.dialect.among("cadence", cadences)
+        return self._subscribers(f"status = 'active' AND {among}", tuple(args))
 
     def count_subscribers(self) -> dict[str, int]:
         return dict(self._all("SELECT status, COUNT(*) FROM subscribers GROUP BY status"))
 
     def sent_paper_ids(self, subscriber_id: int, paper_ids: Iterable[str]) -> set[str]:
-        ids = list(dict.fromkeys(paper_ids))
-        if not ids:
-            return set()
-        return {r[0] for r in self._all("SELECT paper_id FROM sent_papers WHERE subscriber_id = %s"
-                                        " AND paper_id = ANY(%s)", (subscriber_id, ids))}
+        return {r[0] for r in self._rows_among("SELECT paper_id FROM sent_papers WHERE subscriber_id = ? AND", "paper_id",
+                                               paper_ids, (subscriber_id,))}
 
     # ---- the outbox
     def outbox_subscribers(self, kind: str, period_key: str) -> set[int]:
-        return {r[0] for r in self._all("SELECT subscriber_id FROM outbox WHERE kind = %s AND period_key = %s",
+        return {r[0] for r in self._all("SELECT subscriber_id FROM outbox WHERE kind = ? AND period_key = ?",
                                         (kind, period_key))}
 
     def enqueue(self, subscriber_id: int, kind: str, period_key: str, recipient: str, message_id: str,
@@ -168,88 +162,89 @@ class DigestTables:
         now = now or self._now()
         with self._transaction() as conn:
             # next_attempt_at '' sorts before every time: a new message is due at once, whatever the clock
-            row = conn.execute(
-                "INSERT INTO outbox(subscriber_id, kind, period_key, recipient, message_id, payload,"
-                " next_attempt_at, created_at) VALUES (%s, %s, %s, %s, %s, %s, '', %s) ON CONFLICT DO NOTHING"
-                " RETURNING id", (subscriber_id, kind, period_key, recipient, message_id, json.dumps(payload),
-                                  now)).fetchone()
-            if row is None:
-                return None
-            ids = list(dict.fromkeys(paper_ids))
-            if ids:
-                conn.execute("INSERT INTO sent_papers(subscriber_id, paper_id, outbox_id)"
-                             " SELECT %s, p, %s FROM unnest(%s::text[]) AS p ON CONFLICT DO NOTHING",
-                             (subscriber_id, row[0], ids))
-            return row[0]
+            oid = self.dialect.inserted_id(conn, self.dialect.ignoring(
+                "INSERT INTO outbox(subscriber_id, kind, period_key, recipient, message_id, payload, next_attempt_at,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, '', ?)"),
+                (subscriber_id, kind, period_key, recipient, message_id, json.dumps(payload), now))
+            if oid is not None:
+                self.dialect.insert_many(conn, "sent_papers", _SENT_COLUMNS,
+                                         [(subscriber_id, pid, oid) for pid in dict.fromkeys(paper_ids)])
+            return oid
 
     def last_enqueued_at(self, subscriber_id: int, kinds: Iterable[str]) -> str | None:
-        return self._value("SELECT MAX(created_at) FROM outbox WHERE subscriber_id = %s AND kind = ANY(%s)",
-                           (subscriber_id, list(kinds)))
+        among, args = self.dialect.among("kind", list(kinds))
+        return self._value(f"SELECT MAX(created_at) FROM outbox WHERE subscriber_id = ? AND {among}",
+                           (subscriber_id, *args))
 
     def claim(self, owner: str, now: str, ids: Iterable[int] | None = None) -> OutboxMessage | None:
-        only = list(ids) if ids is not None else None
-        where, args = "o.status = 'pending' AND o.next_attempt_at <= %s", [now]
-        if only is not None:
+        where, args = "o.status = 'pending' AND o.next_attempt_at <= ?", [now]
+        if ids is not None:
+            only = list(ids)
             if not only:
                 return None
-            where += " AND o.id = ANY(%s)"
-            args.append(only)
+            among, only_args = self.dialect.among("o.id", only)
+            where, args = f"{where} AND {among}", args + only_args
         with self._transaction() as conn:
             while True:
                 row = conn.execute(
                     f"SELECT o.id, o.kind, s.status FROM outbox o JOIN subscribers s ON s.id = o.subscriber_id"
-                    f" WHERE {where} ORDER BY o.next_attempt_at, o.id LIMIT 1 FOR UPDATE OF o SKIP LOCKED",
+                    f" WHERE {where} ORDER BY o.next_attempt_at, o.id LIMIT 1{self.dialect.claiming('o')}",
                     args).fetchone()
                 if row is None:
                     return None
                 oid, kind, sub_status = row
                 if sub_status not in _DELIVERABLE.get(kind, ()):
-                    conn.execute("UPDATE outbox SET status = 'cancelled', last_error = %s WHERE id = %s",
+                    conn.execute("UPDATE outbox SET status = 'cancelled', last_error = ? WHERE id = ?",
                                  (f"subscriber is {sub_status}", oid))
                     continue
-                return _message(conn.execute(
-                    "UPDATE outbox SET status = 'sending', claimed_by = %s, claimed_at = %s, attempts = attempts + 1"
-                    f" WHERE id = %s RETURNING {_OUT_COLUMNS}", (owner, now, oid)).fetchone())
+                conn.execute("UPDATE outbox SET status = 'sending', claimed_by = ?, claimed_at = ?,"
+                             " attempts = attempts + 1 WHERE id = ?", (owner, now, oid))
+                return _message(conn.execute(f"SELECT {_OUT_COLUMNS} FROM outbox WHERE id = ?", (oid,)).fetchone())
 
     def abandoned_claims(self) -> list[OutboxMessage]:
         return [_message(r) for r in self._all(f"SELECT {_OUT_COLUMNS} FROM outbox WHERE status = 'sending' ORDER BY id")]
 
     def release(self, message_id: int, owner: str, error: str, next_attempt_at: str) -> None:
         with self._transaction() as conn:
-            conn.execute("UPDATE outbox SET status = 'pending', claimed_by = NULL, claimed_at = NULL, last_error = %s,"
-                         " next_attempt_at = %s WHERE id = %s AND status = 'sending' AND claimed_by = %s",
+            conn.execute("UPDATE outbox SET status = 'pending', claimed_by = NULL, claimed_at = NULL, last_error = ?,"
+                         " next_attempt_at = ? WHERE id = ? AND status = 'sending' AND claimed_by = ?",
                          (error[:1000], next_attempt_at, message_id, owner))
 
     def mark_sent(self, message_id: int, owner: str, reply: str, now: str) -> None:
         with self._transaction() as conn:
-            row = conn.execute("UPDATE outbox SET status = 'sent', sent_at = %s, smtp_reply = %s, last_error = NULL"
-                               " WHERE id = %s AND status = 'sending' AND claimed_by = %s RETURNING subscriber_id",
-                               (now, reply[:1000], message_id, owner)).fetchone()
-            if row:  # delivered: the address works, earlier bounces are forgiven
-                conn.execute("UPDATE subscribers SET bounces = 0 WHERE bounces > 0 AND id = %s", (row[0],))
+            if conn.execute("UPDATE outbox SET status = 'sent', sent_at = ?, smtp_reply = ?, last_error = NULL"
+                            " WHERE id = ? AND status = 'sending' AND claimed_by = ?",
+                            (now, reply[:1000], message_id, owner)).rowcount:
+                # delivered: the address works, earlier bounces are forgiven
+                conn.execute("UPDATE subscribers SET bounces = 0 WHERE bounces > 0 AND id ="
+                             " (SELECT subscriber_id FROM outbox WHERE id = ?)", (message_id,))
 
     def mark_failed(self, message_id: int, owner: str, error: str, bounce: bool, bounce_threshold: int,
                     now: str) -> bool:
         with self._transaction() as conn:
-            row = conn.execute("UPDATE outbox SET status = 'failed', last_error = %s, sent_at = NULL"
-                               " WHERE id = %s AND status = 'sending' AND claimed_by = %s RETURNING subscriber_id",
-                               (error[:1000], message_id, owner)).fetchone()
-            if row is None or not bounce:
+            failed = conn.execute("UPDATE outbox SET status = 'failed', last_error = ?, sent_at = NULL"
+                                  " WHERE id = ? AND status = 'sending' AND claimed_by = ?",
+                                  (error[:1000], message_id, owner)).rowcount
+            if not failed or not bounce:
                 return False
-            sid = row[0]
-            conn.execute("UPDATE subscribers SET bounces = bounces + 1, updated_at = %s WHERE id = %s", (now, sid))
+            sid = conn.execute("SELECT subscriber_id FROM outbox WHERE id = ?", (message_id,)).fetchone()[0]
+            conn.execute("UPDATE subscribers SET bounces = bounces + 1, updated_at = ? WHERE id = ?", (now, sid))
             disabled = conn.execute(
-                "UPDATE subscribers SET status = 'disabled', status_reason = %s WHERE id = %s AND bounces >= %s"
+                "UPDATE subscribers SET status = 'disabled', status_reason = ? WHERE id = ? AND bounces >= ?"
                 " AND status IN ('active', 'pending')",
                 (f"{bounce_threshold} permanent delivery failures in a row; last: {error[:300]}", sid,
                  bounce_threshold)).rowcount > 0
             if disabled:
-                conn.execute("UPDATE outbox SET status = 'cancelled', last_error = 'address disabled'"
-                             " WHERE subscriber_id = %s AND status = 'pending'", (sid,))
+                self._cancel_pending(conn, sid, "address disabled")
             return disabled
 
+    @staticmethod
+    def _cancel_pending(conn: Connection, subscriber_id: int, why: str) -> None:
+        conn.execute("UPDATE outbox SET status = 'cancelled', last_error = ? WHERE subscriber_id = ? AND status = 'pending'",
+                     (why, subscriber_id))
+
     def get_message(self, message_id: int) -> OutboxMessage | None:
-        row = self._one(f"SELECT {_OUT_COLUMNS} FROM outbox WHERE id = %s", (message_id,))
+        row = self._one(f"SELECT {_OUT_COLUMNS} FROM outbox WHERE id = ?", (message_id,))
         return _message(row) if row else None
 
     def outbox_counts(self) -> dict[str, int]:
@@ -257,5 +252,5 @@ class DigestTables:
 
     def waiting_messages(self, limit: int = 20) -> list[OutboxMessage]:
         rows = self._all(f"SELECT {_OUT_COLUMNS} FROM outbox WHERE status IN ('pending', 'sending')"
-                         " ORDER BY last_error IS NULL, next_attempt_at, id LIMIT %s", (limit,))
+                         " ORDER BY last_error IS NULL, next_attempt_at, id LIMIT ?", (limit,))
         return [_message(r) for r in rows]

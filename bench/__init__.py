@@ -1,0 +1,1 @@
+"""papersift's benchmarks, one entry point: ``python -m bench list | run NAME [ARGS] | check`` (docs/BENCHMARKS.md)."""

@@ -1,0 +1,196 @@
+"""The SQLite schema, as versioned migrations (the runner is in sqlite.py, on ``PRAGMA user_version``).
+
+The steps mirror PostgreSQL's (postgres_schema.py): version N means the same tables on both backends,
+so a later feature adds one step to each, with the same number. Each entry migrates the schema from
+version i to i+1. Append, never edit: databases in use were made by these exact statements. The
+runner splits a step on semicolons, so none may stand inside a statement.
+"""
+
+from __future__ import annotations
+
+# 1: papers, feed rows, cursors, watermarks, embeddings
+PAPERS_SCHEMA = """
+    CREATE TABLE papers (
+        id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        title TEXT,
+        published TEXT,
+        organization TEXT,
+        upvotes INTEGER,
+        has_code INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX papers_seq ON papers(seq);
+    CREATE INDEX papers_published ON papers(published);
+    CREATE TABLE feed_entries (
+        paper_id TEXT NOT NULL REFERENCES papers(id),
+        day TEXT NOT NULL,
+        upvotes INTEGER,
+        num_comments INTEGER,
+        rank INTEGER,
+        submitted_by TEXT,
+        captured_at TEXT,
+        PRIMARY KEY (paper_id, day)
+    );
+    CREATE INDEX feed_entries_day ON feed_entries(day);
+    CREATE TABLE cursors (name TEXT PRIMARY KEY, value TEXT, updated_at TEXT NOT NULL);
+    CREATE TABLE watermarks (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+    CREATE TABLE embeddings (
+        paper_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        text_hash TEXT NOT NULL,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (model, paper_id)
+    );
+    """
+
+# 2: the website (accounts, votes, saves, moderation) and the organisation / author listings. The
+# author rows of existing papers are filled from their JSON here; new and changed papers keep them
+# current in SQLiteStore._write_papers.
+COMMUNITY_SCHEMA = """
+    CREATE INDEX papers_organization ON papers(organization COLLATE NOCASE, published);
+    CREATE TABLE paper_authors (
+        paper_id TEXT NOT NULL REFERENCES papers(id),
+        position INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        PRIMARY KEY (paper_id, position)
+    );
+    CREATE INDEX paper_authors_name ON paper_authors(name COLLATE NOCASE);
+    INSERT INTO paper_authors(paper_id, position, name)
+        SELECT p.id, j.key, j.value FROM papers p, json_each(p.data, '$.authors') j
+        WHERE j.type = 'text' AND j.value != '';
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        is_admin INTEGER NOT NULL DEFAULT 0,
+        hidden INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE sessions (
+        session_hash TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        csrf_token TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions(user_id);
+    CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT
+    );
+    CREATE TABLE login_failures (key TEXT NOT NULL, at TEXT NOT NULL);
+    CREATE INDEX login_failures_key ON login_failures(key, at);
+    CREATE TABLE votes (
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        paper_id TEXT NOT NULL REFERENCES papers(id),
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, paper_id)
+    );
+    CREATE INDEX votes_paper ON votes(paper_id);
+    CREATE TABLE saves (
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        paper_id TEXT NOT NULL REFERENCES papers(id),
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, paper_id)
+    );
+    CREATE TABLE hidden_papers (
+        paper_id TEXT PRIMARY KEY REFERENCES papers(id),
+        hidden_by INTEGER REFERENCES users(id),
+        hidden_at TEXT NOT NULL
+    )
+"""
+
+# 3: email digests (subscribers, topics, outbox, sent papers) and generated secrets
+DIGEST_SCHEMA = """
+    CREATE TABLE secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE TABLE subscribers (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        user_id INTEGER REFERENCES users(id),
+        cadence TEXT NOT NULL CHECK (cadence IN ('daily', 'weekly')),
+        trending INTEGER NOT NULL DEFAULT 1,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'active', 'unsubscribed', 'disabled')),
+        confirm_nonce TEXT,
+        token_epoch INTEGER NOT NULL DEFAULT 0,
+        bounces INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        confirmed_at TEXT,
+        updated_at TEXT NOT NULL,
+        status_reason TEXT
+    );
+    CREATE INDEX subscribers_status ON subscribers(status, cadence);
+    CREATE INDEX subscribers_user ON subscribers(user_id);
+    CREATE TABLE subscriber_topics (
+        subscriber_id INTEGER NOT NULL REFERENCES subscribers(id),
+        kind TEXT NOT NULL CHECK (kind IN ('category', 'organization', 'author', 'search')),
+        value TEXT NOT NULL,
+        PRIMARY KEY (subscriber_id, kind, value)
+    );
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        subscriber_id INTEGER NOT NULL REFERENCES subscribers(id),
+        kind TEXT NOT NULL,
+        period_key TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        message_id TEXT NOT NULL UNIQUE,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        claimed_by TEXT,
+        claimed_at TEXT,
+        last_error TEXT,
+        smtp_reply TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        UNIQUE (subscriber_id, kind, period_key)
+    );
+    CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+    CREATE TABLE sent_papers (
+        subscriber_id INTEGER NOT NULL REFERENCES subscribers(id),
+        paper_id TEXT NOT NULL,
+        outbox_id INTEGER NOT NULL REFERENCES outbox(id),
+        PRIMARY KEY (subscriber_id, paper_id)
+    ) WITHOUT ROWID
+"""
+
+# 4: the recommender's signals. One row per (user, paper, kind): a second click is a no-op, and
+# "more" and "not for me" on one paper can both exist.
+SIGNALS_SCHEMA = """
+    CREATE TABLE signals (
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        paper_id TEXT NOT NULL REFERENCES papers(id),
+        kind TEXT NOT NULL CHECK (kind IN ('more', 'not_for_me')),
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, paper_id, kind)
+    );
+    CREATE INDEX signals_paper ON signals(paper_id)
+"""
+
+# 5: the secret of each reader's private recommendations feed (only its hash, like API tokens). One
+# per reader: making a new one replaces (revokes) the old.
+FEED_TOKENS_SCHEMA = """
+    CREATE TABLE feed_tokens (
+        user_id INTEGER PRIMARY KEY REFERENCES users(id),
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+    )
+"""
+
+# 6: what an API token may do. Every token made before could vote and save: they stay "write".
+TOKEN_SCOPE_SCHEMA = """
+    ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'write' CHECK (scope IN ('read', 'write'))
+"""
+
+MIGRATIONS = [PAPERS_SCHEMA, COMMUNITY_SCHEMA, DIGEST_SCHEMA, SIGNALS_SCHEMA, FEED_TOKENS_SCHEMA, TOKEN_SCOPE_SCHEMA]
+SCHEMA_VERSION = len(MIGRATIONS)
