@@ -30,9 +30,9 @@ from bench import million_corpus
 from bench.common import DATA, load_queries, paired, percentile, workdir
 from papersift.evaluate.beir_eval import open_corpus, run_queries
 from papersift.evaluate.metrics import bootstrap_ci, ndcg_at_k, per_query
-from papersift.index.lexical import COMMON_SHARE, LexicalIndex, _dedup
-from papersift.index.query import ParsedQuery, parse_query
+from papersift.index.lexical.bm25 import COMMON_SHARE, LexicalIndex, _dedup
 from papersift.ingest import beir
+from papersift.query import ParsedQuery, parse_query
 from papersift.search.fusion import fuse
 from papersift.search.searcher import Searcher, filtered_dense
 from papersift.service import Papersift

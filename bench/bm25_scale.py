@@ -22,8 +22,8 @@ from tantivy import Occur, Query
 
 from bench import million_corpus
 from bench.common import load_queries, percentile, workdir
-from papersift.index.lexical import COMMON_SHARE, LexicalIndex
-from papersift.index.query import parse_query
+from papersift.index.lexical.bm25 import COMMON_SHARE, LexicalIndex
+from papersift.query import parse_query
 
 NEEDS = "the million-paper workdir (built first when missing)"
 

@@ -44,9 +44,9 @@ def bar() -> Progress:
 def default_model_name() -> str:
     """The name the server's default embedder caches vectors under (``Corpus.indexes`` calls
     ``load_embedder(None)``); read without loading the ONNX sessions."""
-    from papersift.index import embedder
+    from papersift.embed.load import DEFAULT_SPEC
 
-    spec = embedder.DEFAULT_SPEC
+    spec = DEFAULT_SPEC
     if spec != "minilm":  # the precomputed vectors are MiniLM int8: anything else would not match
         raise SystemExit(f"default embedder is {spec!r}; the vectors in {EMBEDDINGS} are for 'minilm'")
     return "all-MiniLM-L6-v2-int8"

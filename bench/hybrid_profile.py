@@ -29,8 +29,8 @@ from tantivy import Occur, Query
 from bench import million_corpus
 from bench.common import load_queries, percentile, workdir
 from bench.million_corpus import pick_filters
-from papersift.index.lexical import COMMON_SHARE
-from papersift.index.query import parse_query
+from papersift.index.lexical.bm25 import COMMON_SHARE
+from papersift.query import parse_query
 from papersift.search.fusion import fuse
 from papersift.search.searcher import filtered_dense
 from papersift.service import Papersift

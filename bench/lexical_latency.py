@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 from bench.common import DATA, dir_mb, load_queries, need_data, percentile
-from papersift.index.lexical import LexicalIndex
-from papersift.index.query import Filters, parse_query
+from papersift.index.lexical.bm25 import LexicalIndex
 from papersift.model import Paper
+from papersift.query import Filters, parse_query
 
 NEEDS = "../shared/data"
 FILTERS = Filters(date_from="2025-06-01", date_to="2025-12-31", categories=["cs.LG"])

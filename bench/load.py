@@ -50,7 +50,7 @@ MIXES = {
     "web_search": {"web_search": 1},
     "feed": {"home": 2, "week": 1, "month": 1},
     "paper": {"paper_page": 1},
-    # issue 12's mix: feed pages, paper pages, lexical search (no embedding: what more workers buy)
+    # the mix of the PostgreSQL comparison: feed pages, paper pages, lexical search (no embedding: what more workers buy)
     "team": {"home": 3, "week": 2, "month": 1, "paper_page": 4, "lexical_search": 4},
 }
 

@@ -29,7 +29,7 @@ from bench import million_corpus
 from bench.common import dir_mb, load_queries, percentile, rss_mb, workdir
 from bench.million_corpus import pick_filters
 from papersift.ids import paper_key
-from papersift.index.query import Filters, ParsedQuery, parse_query
+from papersift.query import Filters, ParsedQuery, parse_query
 from papersift.search.fusion import fuse
 from papersift.service import Papersift
 
@@ -167,7 +167,7 @@ def phase_tune(work: Path, n_queries: int = 200) -> dict:
     """Pick the graph's beam width, and how many of its best to rescore, on other queries than the reported
     ones: the titles of real papers drawn at random (seed 1), embedded as queries; dense recall@10 and
     @200 at depth 200 against exact, unfiltered."""
-    from papersift.index import ann
+    from papersift.index.vectors import hnsw
 
     svc = open_service(work)
     exact = Exact(work)
@@ -180,7 +180,7 @@ def phase_tune(work: Path, n_queries: int = 200) -> dict:
     out = {}
     settings = [(ef, 0) for ef in (96, 200, 300, 400, 600, 800)] + [(800, per_k) for per_k in (1, 2, 3)]
     for ef, per_k in settings:  # per_k: rescore only the walk's best per_k x 200 (0: all it returns)
-        ann.EF_SEARCH, ann.RESCORE_PER_K = ef, per_k
+        hnsw.EF_SEARCH, hnsw.RESCORE_PER_K = ef, per_k
         got, deep, times = [], [], []
         for vector, truth in zip(vectors, truths, strict=True):
             started = time.perf_counter()

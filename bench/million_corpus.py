@@ -42,7 +42,7 @@ from rich.text import Text
 from bench import million_synth as synth
 from bench.common import DATA, dir_mb, load_queries, need_data, peak_rss_mb, workdir
 from papersift.index.indexes import paper_text, text_hash
-from papersift.index.query import Filters, ParsedQuery
+from papersift.query import Filters, ParsedQuery
 from papersift.service import Papersift
 
 REAL_PAPERS = 80_317
@@ -198,7 +198,7 @@ def phase_lexical(svc: Papersift) -> dict:
 
 def phase_vectors(svc: Papersift, work: Path, real_ids: list[str], syn_ids: list[str], base: np.ndarray,
                   seed: int) -> dict:
-    from papersift.index.embedder import load_embedder
+    from papersift.embed.load import load_embedder
 
     model = load_embedder(None).name  # the default embedder's cache key; loading it embeds nothing
     real_vectors = np.load(DATA / "embeddings" / "papers-80k-minilm-int8.f16.npy")
@@ -260,7 +260,7 @@ def _check_cache(svc: Papersift, model: str, ids: list[str], seed: int, n: int =
 
 
 def phase_geometry(work: Path, n_real: int, base: np.ndarray, seed: int) -> dict:
-    from papersift.index.embedder import load_embedder
+    from papersift.embed.load import load_embedder
 
     vectors = np.load(work / "vectors.f16.npy", mmap_mode="r")
     family = np.concatenate([np.arange(n_real), base]).astype(np.int64)

@@ -33,7 +33,7 @@ import numpy as np
 
 from bench import million, million_corpus
 from bench.common import percentile, workdir
-from papersift.index.vector_file import VectorFile
+from papersift.index.vectors.vector_file import VectorFile
 
 NEEDS = "a vector row file: by default the million-paper workdir's (built first when missing)"
 DIM = 384

@@ -17,9 +17,9 @@ from pathlib import Path
 from bench.common import DATA
 from papersift.evaluate.beir_eval import open_corpus
 from papersift.evaluate.metrics import evaluate, ndcg_at_k, per_query
-from papersift.index.lexical import FieldWeights
-from papersift.index.query import plain_query
+from papersift.index.lexical.bm25 import FieldWeights
 from papersift.ingest import beir
+from papersift.query import plain_query
 from papersift.search.fusion import FusionParams, fuse
 from papersift.search.searcher import Searcher
 

@@ -1,4 +1,4 @@
-"""Tune the recommender's defaults on the non-held-out cutoffs of `papersift eval-recs` (issue 11).
+"""Tune the recommender's defaults on the non-held-out cutoffs of `papersift eval-recs`.
 
 Never run on T = 2026-03-01: that cutoff is reported once with the defaults this picks. Stage 1
 picks the model (where unseen papers come from, the embedding : words balance, C); stage 2, on

@@ -20,8 +20,8 @@ import numpy as np
 from bench.common import DATA, paired
 from papersift.evaluate.beir_eval import open_corpus, run_queries
 from papersift.evaluate.metrics import bootstrap_ci, ndcg_at_k, per_query
-from papersift.index.ann import GraphVectorIndex
-from papersift.index.vector import ExactVectorIndex
+from papersift.index.vectors.exact import ExactVectorIndex
+from papersift.index.vectors.hnsw import GraphVectorIndex
 from papersift.ingest import beir
 from papersift.search.searcher import Searcher
 

@@ -1,6 +1,10 @@
-"""The code's shape, checked in CI: no import cycle, no module over 400 lines, no function over 60.
+"""The code's shape, checked in CI: no import cycle and no function over 60 lines (failures), and a
+warning for a module over 400 lines.
 
-    .venv/bin/python scripts/check_shape.py        # exit 1 and a list when something is over
+    .venv/bin/python scripts/check_shape.py        # exit 1 and a list when a cycle or a long function is found
+
+The module cap is a prompt to look, not a target: a module is split where it holds two things, never
+to fit a line count, so a long module that holds one thing only prints a warning (exit 0).
 
 Import cycles are found on the real import graph (grimp, the library import-linter is built on),
 module to module, including imports inside functions: a late import that hides a cycle is still one.
@@ -64,14 +68,21 @@ def import_cycles(graph) -> list[list[str]]:
     return groups
 
 
-def oversized() -> list[str]:
+def long_modules() -> list[str]:
+    warnings = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        lines = len(path.read_text().splitlines())
+        if lines > MAX_MODULE_LINES:
+            warnings.append(f"warning: {path.relative_to(ROOT)}: {lines} lines (over {MAX_MODULE_LINES}: does it hold "
+                            "two things?)")
+    return warnings
+
+
+def long_functions() -> list[str]:
     problems = []
     for path in sorted(PACKAGE.rglob("*.py")):
         text = path.read_text()
         rel = path.relative_to(ROOT)
-        lines = len(text.splitlines())
-        if lines > MAX_MODULE_LINES:
-            problems.append(f"{rel}: {lines} lines (at most {MAX_MODULE_LINES})")
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 length = node.end_lineno - node.lineno + 1
@@ -83,11 +94,13 @@ def oversized() -> list[str]:
 def main() -> int:
     sys.path.insert(0, str(ROOT / "src"))
     graph = grimp.build_graph("papersift", include_external_packages=False)
-    problems = [f"import cycle: {' <-> '.join(group)}" for group in import_cycles(graph)] + oversized()
-    for problem in problems:
-        print(problem)
-    modules = len(graph.modules)
-    print(f"{modules} modules, {len(import_cycles(graph))} import cycles, {len(problems)} problems")
+    cycles = import_cycles(graph)
+    problems = [f"import cycle: {' <-> '.join(group)}" for group in cycles] + long_functions()
+    warnings = long_modules()
+    for line in problems + warnings:
+        print(line)
+    print(f"{len(graph.modules)} modules, {len(cycles)} import cycles, {len(problems)} problems, "
+          f"{len(warnings)} warnings")
     return 1 if problems else 0
 
 

@@ -21,6 +21,15 @@ import uvicorn
 # the data tests skip, and under CI=true they fail (tests/conftest.py).
 SHARED = (Path(os.environ["PAPERSIFT_SHARED_DATA"]) if "PAPERSIFT_SHARED_DATA" in os.environ
           else Path(__file__).resolve().parents[2] / "shared" / "data")
+# The small real sample committed beside the tests (tests/data/README.md, cut by scripts/cut_test_sample.py):
+# what a test that needs *some* real papers reads, so that it runs on any clone. The HF sample's first
+# 600 lines are the archive's first 600 lines, so ``head_jsonl(HF_SAMPLE, n)`` for n <= 600 reads
+# exactly what it read from the full archive.
+DATA = Path(__file__).resolve().parent / "data"
+HF_SAMPLE = DATA / "hf-daily-papers-sample.jsonl.gz"  # feed days 2024-05-27..07-22, 2025-03-04..10, 03-17..18
+ARXIV_SAMPLE = DATA / "arxiv-cs-sample.jsonl.gz"  # 400 listings spread over 2025-03..2026-04
+SCIFACT_SAMPLE = DATA / "scifact"  # 204 documents, 40 test queries with their judgements
+QUERIES_SAMPLE = DATA / "queries"  # the first 50 of each query workload
 
 
 def head_jsonl(src: Path, dst: Path, n: int) -> Path:

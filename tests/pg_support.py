@@ -158,7 +158,7 @@ def pg_url(pg_server):
     pg_server.drop_database(name)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.pg)])
 def store_url(request, tmp_path):
     """Where a store for this test lives, once per backend: a SQLite file, or a fresh PostgreSQL
     database. The store contract tests take this and open it with ``open_store``."""

@@ -1,8 +1,9 @@
 """The real site the recommendation tests share (tests/test_recommend_service.py, tests/test_for_you_web.py):
-the first 600 lines of the real HF archive (2024-05-27 to 2024-07-22) in a real SQLite file, with the
-default embedder and the vector index built the product's way (``svc.index()``). The store's embeddings
-cache is filled first from the shared folder's vectors of the same model, so indexing embeds only papers
-those vectors miss instead of all 600. ``recs_site`` is module-scoped: each module gets its own site.
+the first 600 lines of the real HF archive (2024-05-27 to 2024-07-22, the committed sample) in a real SQLite
+file, with the default embedder and the vector index built the product's way (``svc.index()``). Where the
+shared folder is present, the store's embeddings cache is filled first from its vectors of the same model,
+so indexing embeds only papers those vectors miss instead of all 600; on a clone without it, all 600.
+``recs_site`` is module-scoped: each module gets its own site.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ import pytest
 
 from papersift.evaluate.recs_data import VECTOR_IDS, VECTORS, read_vectors
 from papersift.index.indexes import paper_text, text_hash
-from papersift.server.app import create_app
 from papersift.service import Papersift
 
-from .helpers import SHARED, head_jsonl, running_server
-from .web_support import FAST_HASHER, HF_ARCHIVE, require_archive
+from .helpers import SHARED, head_jsonl
+from .web_support import FAST_HASHER, HF_ARCHIVE, served
 
 
 def _seed_embeddings(svc: Papersift) -> None:
@@ -35,17 +35,15 @@ def _seed_embeddings(svc: Papersift) -> None:
 
 @pytest.fixture(scope="module")
 def recs_site(tmp_path_factory):
-    require_archive()
     tmp = tmp_path_factory.mktemp("for-you")
     svc = Papersift(tmp / "p.db", index_dir=tmp / "idx", password_hasher=FAST_HASHER)
     svc.ingest_file("hf-daily", head_jsonl(HF_ARCHIVE, tmp / "hf.jsonl", 600))
     _seed_embeddings(svc)
     svc.index()
     assert len(svc.indexes.vectors) >= 550
-    with running_server(create_app(svc, background=False)) as base, \
+    with served(svc) as base, \
             httpx.Client(base_url=base, timeout=60) as client:
         yield {"svc": svc, "client": client, "base": base}
-    svc.close()
 
 
 def _vector(svc, pid) -> np.ndarray:

@@ -3,23 +3,20 @@
 import httpx
 import pytest
 
-from papersift.server.app import create_app
 from papersift.service import Papersift
 
-from .helpers import SHARED, head_jsonl, running_server
+from .helpers import HF_SAMPLE, head_jsonl
+from .web_support import served
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
-    if not (SHARED / "hf-daily-papers-2024-2026.jsonl.gz").exists():
-        pytest.skip("../shared/data/hf-daily-papers-2024-2026.jsonl.gz not found: API tests need the real sample")
     tmp = tmp_path_factory.mktemp("api")
-    sample = head_jsonl(SHARED / "hf-daily-papers-2024-2026.jsonl.gz", tmp / "hf.jsonl", 3000)
+    sample = head_jsonl(HF_SAMPLE, tmp / "hf.jsonl", 3000)
     svc = Papersift(tmp / "p.db", embedder=False)
     svc.ingest_file("hf-daily", sample)
-    with running_server(create_app(svc, background=False)) as base:
-        with httpx.Client(base_url=base, timeout=30) as client:
-            yield client
+    with served(svc) as base, httpx.Client(base_url=base, timeout=30) as client:
+        yield client
 
 
 def error_of(response, status):

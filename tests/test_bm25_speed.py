@@ -10,9 +10,9 @@ import threading
 import pytest
 
 from papersift.errors import BadInput
-from papersift.index.lexical import COMMON_MIN_DOCS, COMMON_SHARE, LexicalIndex
-from papersift.index.query import Filters, parse_query
+from papersift.index.lexical.bm25 import COMMON_MIN_DOCS, COMMON_SHARE, LexicalIndex
 from papersift.model import Paper
+from papersift.query import Filters, parse_query
 from papersift.search.searcher import Searcher, _in_background
 
 

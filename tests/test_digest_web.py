@@ -411,6 +411,7 @@ def test_without_smtp_the_site_says_digests_are_off(tmp_path):
             assert "not set up on this site" in response.text
 
 
+@pytest.mark.slow
 def test_cli_errors_exit_2(env, tmp_path):
     def run(*args, config: Path | None = None):
         environ = {**os.environ, "PAPERSIFT_DB": str(env["svc"].db)}

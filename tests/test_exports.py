@@ -305,6 +305,7 @@ def run_cli(db, *args):
                           env=env, timeout=300)
 
 
+@pytest.mark.slow
 def test_cli_export_writes_files_and_exits_2_on_bad_arguments(hub):
     svc, _, _, tmp = hub
     db = svc.db

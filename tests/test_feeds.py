@@ -12,10 +12,7 @@ import feedparser
 import httpx
 import pytest
 
-from papersift.server.app import create_app
-
-from .helpers import running_server
-from .web_support import ORG, XSS_DAY, XSS_ID, XSS_TITLE, assert_html_error, build_service
+from .web_support import ORG, XSS_DAY, XSS_ID, XSS_TITLE, assert_html_error, served_site
 
 FEEDS = [
     "/feeds/daily",
@@ -33,9 +30,8 @@ FEEDS = [
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     # links use base_url, whatever host served the feed
-    svc = build_service(tmp_path_factory.mktemp("feeds"), base_url="https://papers.example.org")
-    app = create_app(svc, background=False)
-    with running_server(app) as base, httpx.Client(base_url=base, timeout=30) as client:
+    with served_site(tmp_path_factory.mktemp("feeds"), base_url="https://papers.example.org") as (_, base), \
+            httpx.Client(base_url=base, timeout=30) as client:
         yield client
 
 

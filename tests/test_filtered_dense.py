@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from papersift.ids import paper_key
-from papersift.index.query import Filters, ParsedQuery, parse_query
+from papersift.query import Filters, ParsedQuery, parse_query
 from papersift.search import searcher as searcher_module
 from papersift.search.fusion import FusionParams
 from papersift.search.searcher import Searcher, filtered_dense
@@ -32,7 +32,7 @@ QUERIES = SHARED / "queries" / "computer_science_ai_search_queries.json"
 
 
 @pytest.fixture(scope="module")
-def svc(tmp_path_factory):
+def svc(tmp_path_factory, shared_data):
     if not (ARXIV.exists() and HF.exists() and QUERIES.exists()):
         pytest.skip("../shared/data not found: the filtered dense tests need the real arXiv and HF files")
     tmp = tmp_path_factory.mktemp("filtered-dense")

@@ -1,4 +1,4 @@
-"""The "For you" website (issue 11): the page with why, the feedback buttons, the cold start from
+"""The "For you" website: the page with why, the feedback buttons, the cold start from
 picked papers, an author and each library format, the signals page (delete one, export, forget
 all) and the private feed, through a real server on 127.0.0.1 with a real browser-like client
 (cookies, CSRF tokens read from the pages, forms posted as a browser posts them).

@@ -1,4 +1,4 @@
-"""Moderation through every way out (issue 9): a paper an admin hid is absent for anonymous and
+"""Moderation through every way out: a paper an admin hid is absent for anonymous and
 normal users in the JSON API, the website, RSS/Atom, email digests and the CLI, while admins still
 see it where that helps them; and the votes of a user an admin hid count nowhere.
 
@@ -27,8 +27,8 @@ import pytest
 
 from papersift.digest import Digests
 from papersift.errors import NotFound
-from papersift.index.query import Filters
 from papersift.model import FeedEntry, Paper
+from papersift.query import Filters
 from papersift.server.app import create_app
 from papersift.service import clean_choices
 

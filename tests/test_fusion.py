@@ -160,7 +160,7 @@ def searcher(tmp_path_factory):
 
 
 def test_hybrid_rank_is_default_fusion_of_the_two_legs(searcher):
-    from papersift.index.query import parse_query
+    from papersift.query import parse_query
 
     query = parse_query("graph networks for molecules")
     ranking, _, mode = searcher.rank(query, mode="hybrid", k=10)

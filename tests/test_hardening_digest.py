@@ -1,4 +1,4 @@
-"""Issue 8, the digest and feed items, against real parts (a uvicorn server, SQLite files, aiosmtpd,
+"""Hardening, the digest and feed items, against real parts (a uvicorn server, SQLite files, aiosmtpd,
 `papersift digest` in its own process, feedparser):
 
 * item 4: a non-ASCII or out-of-range digest link token is the site's 400 page, never a 500;

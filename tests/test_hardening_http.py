@@ -1,4 +1,4 @@
-"""Issue 8, the HTTP layer: Unicode digits in page numbers, request body caps (Content-Length
+"""Hardening, the HTTP layer: Unicode digits in page numbers, request body caps (Content-Length
 and chunked) with the token checked before the body, no third-party script (no Swagger page),
 HEAD and OPTIONS everywhere, nosniff on every response, and one upvote count and one notion of
 "hidden" across the pages and the JSON API. A real site over a real uvicorn on 127.0.0.1."""
@@ -16,11 +16,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from papersift.errors import BadInput
-from papersift.server.app import MAX_BODY_BYTES, create_app
+from papersift.server.app import MAX_BODY_BYTES
 from papersift.web.pages import whole_number
 
-from .helpers import running_server
-from .web_support import ORG, XSS_ID, assert_html_error, build_service, csrf_of, sign_up
+from .web_support import ORG, XSS_ID, assert_html_error, csrf_of, served_site, sign_up
 
 PID = "2405.15738"  # ConvLLaVA, in the real sample
 LAB = ["2405.99902", "2405.99903", "2405.99904"]  # planted: "quokka retrieval"
@@ -31,13 +30,11 @@ NOT_DECIMAL = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isdigit() and
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    svc = build_service(tmp_path_factory.mktemp("hardening-http"))
-    hub = svc
-    voter = hub.accounts.create_user("voter@example.com", "long enough pw", "Voter")
-    _, token = hub.accounts.create_token(voter, "tests")
-    with running_server(create_app(svc, background=False)) as base:
-        with httpx.Client(base_url=base, timeout=30) as client:
-            yield {"base": base, "client": client, "hub": hub, "voter": voter, "token": token}
+    with served_site(tmp_path_factory.mktemp("hardening-http")) as (hub, base), \
+            httpx.Client(base_url=base, timeout=30) as client:
+        voter = hub.accounts.create_user("voter@example.com", "long enough pw", "Voter")
+        _, token = hub.accounts.create_token(voter, "tests")
+        yield {"base": base, "client": client, "hub": hub, "voter": voter, "token": token}
 
 
 def api_error(response: httpx.Response, status: int) -> dict:

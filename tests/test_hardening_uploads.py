@@ -26,17 +26,16 @@ from papersift.model import Paper
 from papersift.server.app import create_app
 from papersift.service import Papersift
 
-from .helpers import running_server, wait_until_answers
+from .helpers import wait_until_answers
 from .library_corpus import ADVERSARIAL, arxiv_ids, zotero_bibtex
-from .web_support import build_service, form_token, log_in, sign_up
+from .web_support import form_token, log_in, served_site, sign_up
 
 SMALL = 24_000  # bytes of each hostile file here; bench/library_import.py runs them at 4 MB
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    svc = build_service(tmp_path_factory.mktemp("uploads"), lines=200)
-    with running_server(create_app(svc, background=False)) as base:
+    with served_site(tmp_path_factory.mktemp("uploads"), lines=200) as (svc, base):
         client = httpx.Client(base_url=base, timeout=60)
         assert sign_up(client, "reader@example.org").status_code == 303
         _, secret = svc.accounts.create_token(svc.accounts.user_by_email("reader@example.org"), "tests")

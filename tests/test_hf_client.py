@@ -29,26 +29,21 @@ from papersift.search.searcher import Hit
 from papersift.server.app import create_app
 from papersift.service import Papersift
 
-from .helpers import SHARED, head_jsonl, running_server
-from .web_support import planted_papers
+from .helpers import HF_SAMPLE, head_jsonl, running_server
+from .web_support import planted_papers, served
 
-ARCHIVE = SHARED / "hf-daily-papers-2024-2026.jsonl.gz"
+ARCHIVE = HF_SAMPLE
 UNKNOWN = "2401.99999"
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    if not ARCHIVE.exists():
-        pytest.skip(f"{ARCHIVE} not found: the client tests need the real HF archive (../shared/data)")
     tmp = tmp_path_factory.mktemp("hf")
     svc = Papersift(tmp / "hf.db", embedder=False)
     svc.ingest_file("hf-daily", head_jsonl(ARCHIVE, tmp / "hf.jsonl", 3000))
     svc.indexes_lexical_only().sync_lexical()
-    try:
-        with running_server(create_app(svc, background=False, website=False)) as base:
-            yield {"svc": svc, "base": base, "api": HfApi(endpoint=base, token=False)}
-    finally:
-        svc.close()
+    with served(svc, website=False) as base:
+        yield {"svc": svc, "base": base, "api": HfApi(endpoint=base, token=False)}
 
 
 def stored(svc: Papersift, day_from: str, day_to: str) -> dict:

@@ -16,6 +16,8 @@ from papersift.ingest.jsonl import read_jsonl
 from papersift.model import Paper
 from tests.fakes.server import fixture
 
+from .helpers import ARXIV_SAMPLE, HF_SAMPLE, SCIFACT_SAMPLE
+
 HF_LINE = {
     "feed_date": "2024-05-27", "captured_at": "2024-06-02T01:07:21+08:00", "arxiv_id": "2405.15738",
     "title": "ConvLLaVA: Hierarchical Backbones as Visual\n  Encoder for Large Multimodal Models",
@@ -275,20 +277,32 @@ def test_read_jsonl_missing_file(tmp_path):
         read_jsonl(tmp_path / "nope.jsonl", hf.parse_hf_jsonl)
 
 
+def _assert_parse_cleanly(path, parse, lines: int) -> None:
+    reader = read_jsonl(path, parse)
+    rows = list(itertools.islice(reader, lines))
+    reader.close()
+    errors = [(n, r.message) for n, r in rows if isinstance(r, BadInput)]
+    assert len(rows) == lines and errors == []
+    for _, paper in rows:
+        assert paper.observed_at.endswith("Z") and len(paper.observed_at) == 20
+        assert paper.title and "\n" not in paper.title and "  " not in (paper.abstract or "")
+        assert paper.published is None or len(paper.published) == 20
+
+
+@pytest.mark.parametrize("path, parse, lines", [
+    (HF_SAMPLE, hf.parse_hf_jsonl, 692),
+    (ARXIV_SAMPLE, arxiv.parse_arxiv_jsonl, 400),
+], ids=["hf", "arxiv"])
+def test_the_real_sample_parses_cleanly(path, parse, lines):
+    _assert_parse_cleanly(path, parse, lines)
+
+
 @pytest.mark.parametrize("name, parse", [
     ("hf-daily-papers-2024-2026.jsonl.gz", hf.parse_hf_jsonl),
     ("arxiv-cs-2025-2026.jsonl.gz", arxiv.parse_arxiv_jsonl),
 ])
 def test_real_data_first_2000_lines_parse_cleanly(shared_data, name, parse):
-    reader = read_jsonl(shared_data / name, parse)
-    rows = list(itertools.islice(reader, 2000))
-    reader.close()
-    errors = [(n, r.message) for n, r in rows if isinstance(r, BadInput)]
-    assert len(rows) == 2000 and errors == []
-    for _, paper in rows:
-        assert paper.observed_at.endswith("Z") and len(paper.observed_at) == 20
-        assert paper.title and "\n" not in paper.title and "  " not in (paper.abstract or "")
-        assert paper.published is None or len(paper.published) == 20
+    _assert_parse_cleanly(shared_data / name, parse, 2000)
 
 
 # ---------------------------------------------------------------- BEIR
@@ -340,6 +354,18 @@ def test_beir_folder_shape_errors(tmp_path):
     (folder / "queries.jsonl").write_text('{"_id": "1"}\n')
     with pytest.raises(BadInput, match="line 1: query '1' has no text"):
         beir.read_beir_queries(folder)
+
+
+def test_the_real_scifact_sample():
+    """The committed slice (scripts/cut_test_sample.py): every judged document and query is in it."""
+    rows = list(beir.read_beir_corpus(SCIFACT_SAMPLE))
+    assert len(rows) == 204 and not [r for _, r in rows if isinstance(r, BadInput)]
+    ids = {r.id.removeprefix("scifact:") for _, r in rows}
+    queries = beir.read_beir_queries(SCIFACT_SAMPLE)
+    for split, count in (("test", 40), ("train", 61)):
+        qrels = beir.read_qrels(SCIFACT_SAMPLE, split)
+        assert len(qrels) == count and set(qrels) <= set(queries)
+        assert {d for docs in qrels.values() for d in docs} <= ids
 
 
 def test_real_beir_folders(shared_data):

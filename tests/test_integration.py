@@ -11,21 +11,20 @@ import time
 
 import pytest
 
-from papersift.index.query import Filters
 from papersift.model import Paper
+from papersift.query import Filters
 from papersift.service import Papersift
 from papersift.store import open_store
 
 from .helpers import SHARED, head_jsonl
 
+pytestmark = pytest.mark.slow  # the module's corpus: ~1,900 real papers embedded
 ARXIV = SHARED / "arxiv-cs-2025-2026.jsonl.gz"
 HF = SHARED / "hf-daily-papers-2024-2026.jsonl.gz"
 
 
 @pytest.fixture(scope="module")
-def svc(tmp_path_factory):
-    if not (ARXIV.exists() and HF.exists()):
-        pytest.skip("../shared/data not found: integration tests need the real arXiv and HF files")
+def svc(tmp_path_factory, shared_data):
     tmp = tmp_path_factory.mktemp("integration")
     service = Papersift(tmp / "p.db")
     service.ingest_file("arxiv-jsonl", ARXIV, limit=1200)
@@ -91,9 +90,7 @@ def test_new_papers_are_searchable_without_a_rebuild_and_survive_a_crash(svc):
     assert svc.search("zyzzyva retriever quokka", per_page=3).hits[0].paper.id == "2611.00001"
 
 
-def test_killed_ingest_resumes_without_duplicates(tmp_path):
-    if not ARXIV.exists():
-        pytest.skip("../shared/data not found")
+def test_killed_ingest_resumes_without_duplicates(tmp_path, shared_data):
     sample = head_jsonl(ARXIV, tmp_path / "a.jsonl", 6000)
     expected = {json.loads(line)["id"] for line in sample.read_text().splitlines()}
     assert len(expected) == 6000

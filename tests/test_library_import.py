@@ -1,4 +1,4 @@
-"""Reading library files for the cold start (issue 11): each format in its exporters' real syntax, and broken files."""
+"""Reading library files for the cold start: each format in its exporters' real syntax, and broken files."""
 
 from __future__ import annotations
 

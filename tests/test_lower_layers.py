@@ -17,7 +17,8 @@ import pytest
 
 from papersift.config import INDEX_DIR_ENV, index_dir_setting
 from papersift.errors import BadInput, Unavailable
-from papersift.index.vector import ExactVectorIndex, VectorIndex
+from papersift.index.vectors.exact import ExactVectorIndex
+from papersift.index.vectors.protocol import VectorIndex
 from papersift.ingest.http import RetryingClient, get_with_retries, retry_after_seconds
 from papersift.service.corpus import Corpus
 from papersift.store import SQLiteStore, default_index_dir, open_store

@@ -1,4 +1,4 @@
-"""The MCP server (issue 13) driven by the official SDK's own client, over both transports.
+"""The MCP server driven by the official SDK's own client, over both transports.
 
 * stdio: ``python -m papersift.cli mcp`` spawned as a real process by ``mcp.client.stdio``, with
   the token in ``PAPERSIFT_TOKEN`` when a test acts as a reader;
@@ -30,10 +30,8 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from papersift.mcp.shapes import md_text
-from papersift.server.app import create_app
 
-from .helpers import running_server
-from .web_support import XSS_ID, build_service
+from .web_support import XSS_ID, build_service, served
 
 PUBLIC = {"search_papers", "get_paper", "similar_papers", "daily_papers", "trending_papers"}
 PERSONAL = {"whoami", "my_library", "my_recommendations", "save_paper", "upvote_paper", "paper_feedback"}
@@ -59,7 +57,7 @@ def site(tmp_path_factory):
     _, admin_token = svc.accounts.create_token(svc.accounts.create_user("admin@example.org", "correct horse battery",
                                                                         "Admin", is_admin=True), "mcp admin")
     svc.actions.hide_paper(None, HIDDEN_ID, True)  # None: as the command line does
-    with running_server(create_app(svc, background=False)) as base:
+    with served(svc) as base:
         yield Site(svc, tmp, base, user, token, admin_token)
 
 

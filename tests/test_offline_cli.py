@@ -68,7 +68,7 @@ def test_index_says_at_once_that_another_process_writes_the_vectors(tmp_path):
     env = site(tmp_path)
     folder = tmp_path / "p.db.index" / "vectors"
     holder = subprocess.Popen(  # what a running server does: it opens the folder as its one writer
-        [sys.executable, "-c", "import sys; from papersift.index.vector_file import VectorFile; "
+        [sys.executable, "-c", "import sys; from papersift.index.vectors.vector_file import VectorFile; "
          f"v = VectorFile({str(folder)!r}, 384, 'any'); print(v.writable, flush=True); sys.stdin.read()"],
         env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:

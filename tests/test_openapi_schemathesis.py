@@ -27,8 +27,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from papersift.server.app import create_app
 from papersift.service import Papersift
-from tests.helpers import running_server
-from tests.web_support import build_service
+from tests.web_support import build_service, served
 
 CHECKS = [not_a_server_error, response_schema_conformance]
 _TOKEN: dict[str, str] = {}
@@ -41,11 +40,8 @@ def live(tmp_path_factory):
     user = svc.accounts.create_user("schema@example.org", "correct horse battery", name="Schema Reader")
     _, secret = svc.accounts.create_token(user, "schemathesis")
     _TOKEN["Authorization"] = f"Bearer {secret}"
-    try:
-        with running_server(create_app(svc, background=False)) as base:
-            yield base
-    finally:
-        svc.close()
+    with served(svc) as base:
+        yield base
 
 
 def _document() -> dict:

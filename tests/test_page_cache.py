@@ -8,11 +8,9 @@ import re
 import httpx
 import pytest
 
-from papersift.server.app import create_app
 from papersift.store.sqlite import SQLiteStore
 
-from .helpers import running_server
-from .web_support import build_service, form_token, sign_up
+from .web_support import build_service, form_token, served, sign_up
 
 DAY = "2024-05-28"
 PAPER = "2405.17247"
@@ -29,7 +27,7 @@ def env(tmp_path_factory):
         return real_feed(*args, **kwargs)
 
     svc.catalog.feed = counted_feed
-    with running_server(create_app(svc, background=False)) as base:
+    with served(svc) as base:
         yield {"base": base, "svc": svc, "renders": renders}
 
 

@@ -31,7 +31,7 @@ from papersift.store.postgres import PostgresStore, pool_settings
 from papersift.store.protocol import Store
 from papersift.store.sqlite import SCHEMA_VERSION as SQLITE_VERSION
 
-from .helpers import head_jsonl, running_server
+from .helpers import HF_SAMPLE, head_jsonl, running_server
 from .test_lower_layers import incompatibility, members
 
 
@@ -426,10 +426,11 @@ def test_index_dir_of_a_server_database_comes_from_configuration(tmp_path, monke
     assert default_index_dir("postgres://db.example.org/papers") == tmp_path / "idx"
 
 
-def test_the_command_line_on_a_postgresql_url(pg_url, shared_data, tmp_path):
+@pytest.mark.slow
+def test_the_command_line_on_a_postgresql_url(pg_url, tmp_path):
     """`papersift --db postgresql://...` as a user runs it: a real process each time; two index
     folders (two machines) over one database both find what one of them ingested."""
-    sample = head_jsonl(shared_data / "hf-daily-papers-2024-2026.jsonl.gz", tmp_path / "hf.jsonl", 300)
+    sample = head_jsonl(HF_SAMPLE, tmp_path / "hf.jsonl", 300)
 
     def cli(*args, index="a", env=None):
         env = {**os.environ, "PAPERSIFT_INDEX_DIR": str(tmp_path / index), **(env or {})}
@@ -457,13 +458,13 @@ def test_the_command_line_on_a_postgresql_url(pg_url, shared_data, tmp_path):
     assert "cannot connect to the PostgreSQL database 127.0.0.1" in nowhere.stderr and "secret" not in nowhere.stderr
 
 
-def test_vectors_live_in_the_database_and_a_second_machine_reuses_them(pg_url, shared_data, tmp_path):
+def test_vectors_live_in_the_database_and_a_second_machine_reuses_them(pg_url, tmp_path):
     """Machine a embeds (the real default model); machine b, with an empty index folder, fills
     its vector index from the embeddings stored in the database and embeds nothing."""
     from papersift.ingest.hf import parse_hf_jsonl
     from papersift.service import Corpus
 
-    sample = head_jsonl(shared_data / "hf-daily-papers-2024-2026.jsonl.gz", tmp_path / "hf.jsonl", 24)
+    sample = head_jsonl(HF_SAMPLE, tmp_path / "hf.jsonl", 24)
     a = Corpus(pg_url, index_dir=tmp_path / "a")
     a.store.upsert_papers([parse_hf_jsonl(json.loads(line)) for line in sample.read_text().splitlines()])
     assert a.index()["vectors"] == 24

@@ -1,4 +1,4 @@
-"""The recommender core (issue 11, part A) on a small real sample of arXiv listings, and
+"""The recommender core on a small real sample of arXiv listings, and
 `papersift eval-recs` as a user runs it.
 
 The sample's vectors are the shared folder's precomputed ones (the default model, the vectors
@@ -24,11 +24,10 @@ from papersift.errors import BadInput
 from papersift.evaluate.recs_data import ARXIV_FILE, VECTORS, read_vectors
 from papersift.model import Paper
 from papersift.recommend import FeatureSpace, Reader, Recommender, RecParams
-from papersift.recommend.diversity import mmr_order
-from papersift.recommend.explain import explain
 from papersift.recommend.features import paper_words
-from papersift.recommend.linear import ModelParams, ReaderModel, sample_unseen, train
-from papersift.recommend.prior import PriorParams, prior
+from papersift.recommend.ordering import PriorParams, mmr_order, prior
+from papersift.recommend.reader import ModelParams, ReaderModel, sample_unseen, train
+from papersift.recommend.recommender import explain
 
 from .helpers import SHARED
 
@@ -43,7 +42,7 @@ def _need_data():
 
 
 @pytest.fixture(scope="module")
-def sample():
+def sample(shared_data):
     _need_data()
     papers = []
     with gzip.open(ARXIV, "rt") as handle:
@@ -193,7 +192,7 @@ def _cli(*args):
 
 
 @pytest.mark.slow
-def test_eval_recs_runs_end_to_end_and_prints_the_table():
+def test_eval_recs_runs_end_to_end_and_prints_the_table(shared_data):
     _need_data()
     proc = _cli("--cutoff", "2025-04-15", "--limit", "4")
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -216,7 +215,8 @@ def test_eval_recs_bad_input_exits_2_with_a_message(args, message):
     assert message in proc.stderr + proc.stdout and "Traceback" not in proc.stderr
 
 
-def test_eval_recs_cutoff_outside_the_listings_exits_2():
+@pytest.mark.slow
+def test_eval_recs_cutoff_outside_the_listings_exits_2(shared_data):
     _need_data()
     proc = _cli("--cutoff", "2030-01-01", "--limit", "3")
     assert proc.returncode == 2, (proc.returncode, proc.stderr)

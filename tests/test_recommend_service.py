@@ -1,4 +1,4 @@
-"""Personal recommendations end to end (issue 11, part B): signals in the SQLite store, the front
+"""Personal recommendations end to end: signals in the SQLite store, the front
 door's ``for_you``, and the JSON API over a real server on 127.0.0.1.
 
 One real site (``recs_site``, tests/recs_support.py: 600 real HF papers, indexed the product's way).

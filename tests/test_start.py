@@ -10,9 +10,8 @@ import sys
 import time
 
 import httpx
-import pytest
 
-from .helpers import SHARED
+from .helpers import HF_SAMPLE
 
 
 def free_port() -> int:
@@ -28,11 +27,13 @@ def offline_env(tmp_path, **extra) -> dict:
 
 
 def test_start_offline_loads_the_shared_archive_and_serves(tmp_path):
-    if not (SHARED / "hf-daily-papers-2024-2026.jsonl.gz").exists():
-        pytest.skip("../shared/data/hf-daily-papers-2024-2026.jsonl.gz not found: the offline start needs it")
+    shared = tmp_path / "shared"  # the data folder the offline start reads, holding the committed sample
+    shared.mkdir()
+    (shared / "hf-daily-papers-2024-2026.jsonl.gz").symlink_to(HF_SAMPLE)
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "papersift.cli", "start", "--port", str(port), "--limit", "300",
-                             "--days", "2"], env=offline_env(tmp_path), stdout=subprocess.PIPE,
+                             "--days", "2"], env=offline_env(tmp_path, PAPERSIFT_SHARED_DATA=str(shared)),
+                            stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
         deadline, health = time.time() + 120, None

@@ -26,13 +26,11 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from papersift.errors import BadInput, Forbidden
-from papersift.server.app import create_app
 from papersift.service.accounts import Accounts, secret_hash
 from papersift.store import open_store
 
-from .helpers import running_server
 from .pg_support import integrity_errors
-from .web_support import FAST_HASHER, build_service, csrf_of, log_in
+from .web_support import FAST_HASHER, build_service, csrf_of, log_in, served
 
 PID = "2405.99902"  # one of web_support's planted papers
 WRITES = {("post", "/api/v1/papers/{paper_id}/vote"), ("delete", "/api/v1/papers/{paper_id}/vote"),
@@ -98,9 +96,8 @@ def site(tmp_path_factory):
     user = svc.accounts.create_user("reader@example.org", PASSWORD, "Reader")
     _, read_secret = svc.accounts.create_token(user, "read only", "read")
     _, write_secret = svc.accounts.create_token(user, "read and write")
-    with running_server(create_app(svc, background=False)) as base:
+    with served(svc) as base:
         yield {"svc": svc, "tmp": tmp, "base": base, "user": user, "read": read_secret, "write": write_secret}
-    svc.close()
 
 
 def _traces(svc, user) -> tuple:

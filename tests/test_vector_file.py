@@ -12,9 +12,9 @@ import shutil
 import numpy as np
 import pytest
 
-from papersift.index import vector_file
-from papersift.index.ann import GraphVectorIndex
-from papersift.index.vector_file import VectorFile
+from papersift.index.vectors import vector_file
+from papersift.index.vectors.hnsw import GraphVectorIndex
+from papersift.index.vectors.vector_file import VectorFile
 from papersift.model import Paper
 from papersift.service import Papersift
 

@@ -23,10 +23,11 @@ import faiss
 import numpy as np
 import pytest
 
-from papersift.index import ann
-from papersift.index.ann import GraphVectorIndex
-from papersift.index.vector import ExactVectorIndex, VectorIndex
-from papersift.index.vector_file import VectorFile
+from papersift.index.vectors import hnsw
+from papersift.index.vectors.exact import ExactVectorIndex
+from papersift.index.vectors.hnsw import GraphVectorIndex
+from papersift.index.vectors.protocol import VectorIndex
+from papersift.index.vectors.vector_file import VectorFile
 
 from .helpers import SHARED
 
@@ -36,7 +37,7 @@ N, QUERIES = 6_000, 40
 
 
 @pytest.fixture(scope="module")
-def real():
+def real(shared_data):
     if not (EMBEDDINGS.exists() and IDS.exists()):
         pytest.skip("../shared/data/embeddings not found: the vector index tests need the real vectors")
     matrix = np.load(EMBEDDINGS, mmap_mode="r")
@@ -73,7 +74,7 @@ def test_graph_index_satisfies_the_protocol(built):
 
 def test_unfiltered_search_finds_the_exact_neighbours_with_exact_scores(built, real):
     graph, exact = built
-    assert graph._graph is not None and graph._graph.ntotal >= N - ann.TAIL_MAX  # the graph path runs
+    assert graph._graph is not None and graph._graph.ntotal >= N - hnsw.TAIL_MAX  # the graph path runs
     recalls = []
     for query in real[2]:
         got, want = graph.search(query, 10), exact.search(query, 10)
@@ -118,22 +119,22 @@ def test_filtered_search_is_right_at_every_selectivity(built, real, passing):
     ids = real[0]
     rng = np.random.default_rng(passing)
     allowed = {ids[i] for i in rng.choice(N, passing, replace=False)}
-    old = ann.SUBSET_EXACT
-    ann.SUBSET_EXACT = 2_000 if passing == 4_000 else old
+    old = hnsw.SUBSET_EXACT
+    hnsw.SUBSET_EXACT = 2_000 if passing == 4_000 else old
     try:
         recalls = []
         for query in real[2]:
             got, want = graph.search(query, 10, allowed=allowed), exact.search(query, 10, allowed=allowed)
             assert {d for d, _ in got} <= allowed and len(got) == 10
             recalls.append(overlap(got, want))
-            if passing <= ann.GATHER_MAX:
+            if passing <= hnsw.GATHER_MAX:
                 assert [d for d, _ in got] == [d for d, _ in want]  # rescored directly: exact
                 stored = [float(exact.vector(d).astype(np.float16).astype(np.float32) @ query) for d, _ in got]
                 assert [s for _, s in got] == pytest.approx(stored, abs=1e-5)  # the float16 rows' own cosines
                 assert [s for _, s in got] == pytest.approx([s for _, s in want], abs=2e-3)
     finally:
-        ann.SUBSET_EXACT = old
-    assert np.mean(recalls) >= (1.0 if passing <= ann.GATHER_MAX else 0.95), recalls
+        hnsw.SUBSET_EXACT = old
+    assert np.mean(recalls) >= (1.0 if passing <= hnsw.GATHER_MAX else 0.95), recalls
 
 
 def test_the_code_scan_ranks_as_the_decoded_codes_do(built, real):
@@ -213,7 +214,7 @@ def test_bytes_past_the_last_commit_are_dropped(tmp_path):
 
 WRITER = textwrap.dedent("""
     import sys, numpy as np
-    from papersift.index.ann import GraphVectorIndex
+    from papersift.index.vectors.hnsw import GraphVectorIndex
     index = GraphVectorIndex(16, sys.argv[1], model="m", graph_min=500)
     start = index.seq
     for batch in range(start, 10_000):
@@ -252,7 +253,7 @@ def test_a_passing_set_given_as_keys_gives_the_same_answer(real, tmp_path, monke
     from papersift.ids import paper_key
 
     ids, vectors, queries = real
-    monkeypatch.setattr(ann, "RESORT_AFTER", 500)
+    monkeypatch.setattr(hnsw, "RESORT_AFTER", 500)
     index = GraphVectorIndex(384, tmp_path / "v", model="m", graph_min=1_000)
     index.add(ids[:2_000], vectors[:2_000], seq=1)
     allowed = set(ids[:2_000:7])

@@ -22,10 +22,10 @@ import numpy as np
 import pytest
 
 from papersift.ids import paper_key
-from papersift.index.ann import GraphVectorIndex
-from papersift.index.lexical import LexicalIndex
-from papersift.index.query import parse_query
+from papersift.index.lexical.bm25 import LexicalIndex
+from papersift.index.vectors.hnsw import GraphVectorIndex
 from papersift.model import FeedEntry, Paper
+from papersift.query import parse_query
 from papersift.server.workers import take_indexer_lock
 from papersift.store import open_store
 

@@ -1,8 +1,8 @@
 """Shared pieces of the website tests: a real site on a real sample, and a logged-in client.
 
-The site is a real SQLite file loaded with the first lines of the real Hugging Face archive,
-plus a few papers written here on purpose (hostile markup, organisations), served by uvicorn
-on 127.0.0.1. Passwords use argon2id with a lighter cost than production so that a test can
+The site is a real SQLite file loaded with the first lines of the real Hugging Face archive (its
+committed sample, tests/data/), plus a few papers written here on purpose (hostile markup,
+organisations), served by uvicorn on 127.0.0.1. Passwords use argon2id with a lighter cost than production so that a test can
 create many accounts; the code path is the production one.
 """
 
@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import pytest
 from argon2 import PasswordHasher
 
 from papersift.config import Settings
 from papersift.model import FeedEntry, Paper
+from papersift.server.app import create_app
 from papersift.service import Papersift
 
-from .helpers import SHARED, head_jsonl
+from .helpers import HF_SAMPLE, head_jsonl, running_server
 
-HF_ARCHIVE = SHARED / "hf-daily-papers-2024-2026.jsonl.gz"
+HF_ARCHIVE = HF_SAMPLE
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 XSS_ID = "2405.99901"
 XSS_DAY = "2024-05-27"
@@ -32,12 +34,6 @@ XSS_ABSTRACT = ("We study zanzibarian <img src=x onerror=alert(3)> bounds where 
 XSS_AUTHOR = "Eve <script>alert(4)</script> Hacker"
 XSS_ORG = "Evil & <b>Co</b>"
 ORG = "Example Lab"
-
-
-def require_archive() -> None:
-    if not HF_ARCHIVE.exists():
-        pytest.skip(f"{HF_ARCHIVE} not found: the website tests need a real sample of the HF archive "
-                    "(CI has ../shared/data beside the checkout)")
 
 
 def planted_papers() -> list[Paper]:
@@ -58,13 +54,31 @@ def planted_papers() -> list[Paper]:
 def build_service(tmp: Path, lines: int = 3000, embedder: str | bool | None = False, **settings) -> Papersift:
     """A site's service on a real sample, with a light password hasher; ``settings``: what differs from
     the defaults (e.g. ``arxiv_oai_url``, or ``settings=`` a whole Settings)."""
-    require_archive()
     sample = head_jsonl(HF_ARCHIVE, tmp / "hf.jsonl", lines)
     svc = site_service(tmp / "site.db", embedder, **settings)
     svc.ingest_file("hf-daily", sample)
     svc.store.upsert_papers(planted_papers())
     svc.indexes_lexical_only().sync_lexical()
     return svc
+
+
+@contextmanager
+def served(svc: Papersift, **app_options) -> Iterator[str]:
+    """``svc``'s app (no background workers) on uvicorn on 127.0.0.1; yields its base URL and closes
+    ``svc`` afterwards. ``app_options``: what ``create_app`` takes besides (e.g. ``website=False``)."""
+    try:
+        with running_server(create_app(svc, background=False, **app_options)) as base:
+            yield base
+    finally:
+        svc.close()
+
+
+@contextmanager
+def served_site(tmp: Path, lines: int = 3000, **settings) -> Iterator[tuple[Papersift, str]]:
+    """The test site: ``build_service(tmp, lines, **settings)`` served (``served``); yields the service
+    and the base URL. A module-scoped ``site`` fixture is usually this plus the accounts it needs."""
+    with served(svc := build_service(tmp, lines, **settings)) as base:
+        yield svc, base
 
 
 def site_service(db: Path | str, embedder: str | bool | None = False, settings: Settings | None = None,

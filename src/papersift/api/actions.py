@@ -13,6 +13,8 @@ itself, after :func:`caller` (a declared body parameter would be read, and buffe
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from fastapi import APIRouter, Path, Query, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
@@ -26,6 +28,7 @@ from papersift.service import Papersift
 
 MAX_LIMIT = 100
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
+Body = TypeVar("Body", bound=BaseModel)
 # Declares the bearer scheme in the OpenAPI document; it checks nothing (auto_error=False): each
 # route calls token_user itself, so that a missing token is our JSON 401, not FastAPI's 403.
 BEARER = Security(HTTPBearer(auto_error=False, description="an API token from /settings or "
@@ -37,15 +40,16 @@ class SubmitBody(BaseModel):
     arxiv_id: str = Field(..., description="arXiv id: 2405.15738, arXiv:2405.15738v2, an abs URL, hep-th/9901001")
 
 
-async def read_json(request: Request, model: type[BaseModel]) -> BaseModel:
+async def read_json(request: Request, model: type[Body]) -> Body:
     """The body as ``model``: a 400 naming the bad field, for broken JSON too."""
     body = await request.body()  # the app's body cap applies here (api/middleware.py)
     try:
         return model.model_validate_json(body or b"{}")
     except ValidationError as exc:
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ())) or "body"
-        raise BadInput(f"{where}: {first.get('msg', 'invalid JSON body')}") from None
+        errors = exc.errors()
+        loc, msg = (errors[0]["loc"], errors[0]["msg"]) if errors else ((), "invalid JSON body")
+        where = ".".join(str(p) for p in loc) or "body"
+        raise BadInput(f"{where}: {msg}") from None
 
 
 def _paper_json(paper) -> dict:

@@ -1,4 +1,4 @@
-"""Exports on the JSON API (issue 13): ``GET /api/v1/export/...?format=bibtex|ris|csl-json|csv``.
+"""Exports on the JSON API: ``GET /api/v1/export/...?format=bibtex|ris|csl-json|csv``.
 
 The same targets and files as the website's ``/export/...`` downloads (``formats/exports.py`` writes
 them, the front door picks the papers: hidden ones never leave): one paper, a search's results, a
@@ -8,7 +8,7 @@ Content-Type and a ``Content-Disposition`` file name; the OpenAPI document decla
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
@@ -17,7 +17,7 @@ from papersift.api.actions import token_user
 from papersift.api.models import DAY_EXAMPLE, ERRORS, MONTH_EXAMPLE, PAPER_ID, PREFIX, WEEK_EXAMPLE
 from papersift.errors import BadInput
 from papersift.formats.exports import FORMATS, render
-from papersift.index.query import Filters
+from papersift.query import Filters
 from papersift.service import MAX_PAPERS, ExportTarget, Papersift
 
 Format = Literal["bibtex", "ris", "csl-json", "csv"]
@@ -27,7 +27,7 @@ FILE = {200: {"description": "The file", "content": {
     spec.content_type.split(";")[0]: {"schema": {"type": "array", "items": {"type": "object"}} if name == "csl-json"
                                       else {"type": "string"}} for name, spec in FORMATS.items()}}}
 DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_ROUTE = {"response_class": Response, "responses": FILE}
+_ROUTE: dict[str, Any] = {"response_class": Response, "responses": FILE}
 
 
 def _file(rendered) -> Response:

@@ -9,7 +9,7 @@ date or parameter (the client raises ``BadRequestError``), 404 for an unknown pa
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 from fastapi import APIRouter, Path, Query
 from fastapi.exceptions import RequestValidationError
@@ -93,7 +93,7 @@ def daily_items(service: Papersift, date, week, month, sort: str, p: int, limit:
 
 def make_hf_router(service: Papersift) -> APIRouter:
     router = APIRouter(route_class=HFRoute, tags=["Hugging Face compatible"], responses=HF_ERRORS)
-    common = {"response_model_exclude_none": True}
+    common: dict[str, Any] = {"response_model_exclude_none": True}
 
     @router.get("/api/daily_papers", response_model=list[HFItem], **common,
                 summary="Daily Papers as Hugging Face serves them (a list of items with a nested paper)")
@@ -114,7 +114,7 @@ def make_hf_router(service: Papersift) -> APIRouter:
                 summary="Search papers (papersift's query syntax; without q: the latest feed, trending)")
     def search(q: Optional[str] = Query(None, max_length=2000, examples=["diffusion"]),
                limit: int = Query(50, ge=1, le=MAX_LIMIT)):
-        if not (q or "").strip():
+        if q is None or not q.strip():
             return [hf_feed_item(it) for it in service.daily(sort="trending", limit=limit).items]
         return [hf_search_item(hit) for hit in service.search(q, per_page=limit).hits]
 

@@ -6,7 +6,7 @@ papersift has no value for are left out of an answer, as HF leaves them out.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from pydantic import BaseModel, Field
 
@@ -17,7 +17,8 @@ class HFErrorBody(BaseModel):
     error: str
 
 
-HF_ERRORS = {"4XX": {"model": HFErrorBody, "description": "Bad date or parameter (400), unknown paper (404)"}}
+HF_ERRORS: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": HFErrorBody, "description": "Bad date or parameter (400), unknown paper (404)"}}
 
 
 class HFAuthor(BaseModel):

@@ -8,13 +8,13 @@ checks the document against live answers). Errors are ``{"error": {"code", "mess
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
 PREFIX = "/api/v1"
 # Examples in the document: what a generated client shows and what schemathesis tries first
-PAPER_ID = {"description": "arXiv id in any common spelling (2405.15738, arXiv:2405.15738v2, hep-th/9901001)",
+PAPER_ID: dict[str, Any] = {"description": "arXiv id in any common spelling (2405.15738, arXiv:2405.15738v2, hep-th/9901001)",
             "examples": ["2405.15738"]}
 DAY_EXAMPLE, WEEK_EXAMPLE, MONTH_EXAMPLE = ["2024-05-27"], ["2024-W22"], ["2024-05"]
 
@@ -29,8 +29,9 @@ class ErrorBody(BaseModel):
 
 
 # "4XX" instead of FastAPI's default 422: bad input is a 400 here, and every 4xx has this shape
-ERRORS = {"4XX": {"model": ErrorBody, "description": "Bad input (400), no token (401), a read-only token on a write "
-                                                   "(403), not found (404), ..."}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorBody, "description": "Bad input (400), no token (401), a read-only token on a write "
+                                              "(403), not found (404), ..."}}
 
 
 class IndexStatus(BaseModel):

@@ -26,7 +26,7 @@ from papersift.api.models import (
     SimilarOut,
 )
 from papersift.formats.json_api import feed_page_json, hit_json, search_json
-from papersift.index.query import Filters
+from papersift.query import Filters
 from papersift.service import Papersift
 
 MAX_QUERY_LENGTH = 2000

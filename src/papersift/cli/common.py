@@ -21,7 +21,7 @@ import sys
 from contextlib import contextmanager
 from contextvars import ContextVar
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Callable, Literal, Optional
 
 import typer
 from rich.console import Console
@@ -96,11 +96,13 @@ def _taking_global_options(fn: Callable) -> Callable:
             _given.reset(token)
 
     signature = inspect.signature(fn, eval_str=True)
-    command.__signature__ = signature.replace(parameters=[*signature.parameters.values(), *(
+    # typer reads the parameters from __signature__; mypy does not model attributes set on a function
+    command.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), *(
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default)
         for name, (kind, default) in extra.items())])
     command.__annotations__ = {**fn.__annotations__, **{name: kind for name, (kind, _) in extra.items()}}
-    command.takes_global_options = True
+    command.takes_global_options = True  # type: ignore[attr-defined]  # as above
     return command
 
 
@@ -110,8 +112,9 @@ def command():
     while groups:
         group = groups.pop()
         for info in group.registered_commands:
-            info.callback = _taking_global_options(info.callback)
-        groups.extend(info.typer_instance for info in group.registered_groups)
+            if info.callback is not None:
+                info.callback = _taking_global_options(info.callback)
+        groups.extend(info.typer_instance for info in group.registered_groups if info.typer_instance is not None)
     return typer.main.get_command(app)
 
 
@@ -125,7 +128,7 @@ def settings(**options) -> Settings:
     return load_settings(given.get("config"), options={"db": given.get("db"), **options})
 
 
-def open_service(config: Settings, embedder: str | bool | None = None, follower: bool = False) -> Papersift:
+def open_service(config: Settings, embedder: str | Literal[False] | None = None, follower: bool = False) -> Papersift:
     """The front door with these settings; ``embedder=False`` for commands that never embed;
     ``follower``: open the indexes read-only (another process keeps them current)."""
     from papersift.service import Papersift

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from papersift.cli.common import JsonOpt, app, emit, err, open_service, out, progress, settings
 from papersift.errors import BadInput
-from papersift.index.query import Filters
+from papersift.query import Filters
 
 ingest_app = typer.Typer(help="Load papers from files.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")

@@ -1,4 +1,4 @@
-"""``papersift eval-recs``: the recommender's offline evaluation (author-as-user, issue 11).
+"""``papersift eval-recs``: the recommender's offline evaluation (author-as-user).
 
 The logic is in :mod:`papersift.evaluate.recs`; this module parses options, shows a progress bar
 and prints the tables (one per variant of the protocol) and the paired test.

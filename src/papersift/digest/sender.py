@@ -42,7 +42,7 @@ from typing import Callable, Iterable
 from papersift.config import Settings
 from papersift.digest.render import Renderer
 from papersift.errors import BadInput
-from papersift.model import OutboxMessage
+from papersift.model import OutboxMessage, Subscriber
 from papersift.service import Outbox
 
 log = logging.getLogger("papersift.digest")
@@ -137,7 +137,7 @@ class Sender:
         now = self.clock()
         count = 0
         for message in self.outbox.abandoned_claims():
-            if self._abandoned(message, now):
+            if message.claimed_by is not None and self._abandoned(message, now):  # a claim names its sender
                 log.warning("outbox %s (%s) was left mid-send by %s: sending again", message.id,
                             message.recipient, message.claimed_by)
                 self.outbox.release(message.id, message.claimed_by, "sender stopped while sending; resent", _iso(now))
@@ -158,14 +158,14 @@ class Sender:
             return conn
         except smtplib.SMTPAuthenticationError as exc:
             raise ConfigFailure(f"SMTP authentication failed for {smtp.user}: {exc.smtp_code} "
-                                f"{exc.smtp_error.decode(errors='replace')}") from None
+                                f"{_reply_text(exc.smtp_error)}") from None
         except smtplib.SMTPNotSupportedError:
             raise ConfigFailure(f"{smtp.host}:{smtp.port} does not offer STARTTLS (set smtp.starttls = false "
                                 "only for a server on this machine or a trusted network)") from None
         except ssl.SSLError as exc:
             raise ConfigFailure(f"TLS with {smtp.host}:{smtp.port} failed: {exc}") from None
         except smtplib.SMTPResponseException as exc:
-            raise TemporaryFailure(f"connect: {exc.smtp_code} {exc.smtp_error.decode(errors='replace')}") from None
+            raise TemporaryFailure(f"connect: {exc.smtp_code} {_reply_text(exc.smtp_error)}") from None
         except (OSError, smtplib.SMTPException) as exc:
             raise Unreachable(f"cannot connect to {smtp.host}:{smtp.port}: {exc}") from None
 
@@ -213,14 +213,12 @@ class Sender:
                 subscriber = self.outbox.subscriber(message.subscriber_id)
                 try:
                     if conn is None or used >= MESSAGES_PER_CONNECTION:
-                        conn = _quit(conn)
+                        _quit(conn)
+                        conn = None  # nothing is left to quit if the next connection fails
                         conn, used = self._connect(), 0
                     used += 1
-                    try:
-                        data = self.renderer.render(message, subscriber, self.clock(), conn.has_extn("8bitmime"))
-                    except Exception as exc:  # a bug or bad data: do not retry forever, keep the reason
-                        log.exception("cannot render outbox message %s", message.id)
-                        self._failed(message, f"could not build the message: {exc}", False, report)
+                    data = self._render(message, subscriber, conn.has_extn("8bitmime"), report)
+                    if data is None:
                         continue
                     try:
                         reply = self._transmit(conn, message, data)
@@ -229,11 +227,13 @@ class Sender:
                             raise
                         # a reused connection the server had closed (idle timeout, session cap):
                         # one immediate try on a fresh one before backing off
-                        conn = _quit(conn)
+                        _quit(conn)
+                        conn = None
                         conn, used = self._connect(), 1
                         reply = self._transmit(conn, message, data)
                 except TemporaryFailure as exc:
-                    conn = _quit(conn)
+                    _quit(conn)
+                    conn = None
                     self._retry(message, str(exc), report)
                     if isinstance(exc, Unreachable):
                         report.unreachable = True
@@ -255,6 +255,18 @@ class Sender:
             _quit(conn)
         return report
 
+    def _render(self, message: OutboxMessage, subscriber: Subscriber | None, eight_bit: bool,
+                report: SendReport) -> bytes | None:
+        """The message as bytes; None when it cannot be built (it has failed then, with the reason)."""
+        try:
+            if subscriber is None:
+                raise LookupError(f"subscriber {message.subscriber_id} no longer exists")
+            return self.renderer.render(message, subscriber, self.clock(), eight_bit)
+        except Exception as exc:  # a bug or bad data: do not retry forever, keep the reason
+            log.exception("cannot render outbox message %s", message.id)
+            self._failed(message, f"could not build the message: {exc}", False, report)
+            return None
+
     def _retry(self, message: OutboxMessage, error: str, report: SendReport) -> None:
         digest = self.config.digest
         if message.attempts >= digest.max_attempts:
@@ -275,9 +287,12 @@ class Sender:
                     " (address disabled)" if disabled else "")
 
 
+def _reply_text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+
+
 def _fail(code: int, reply: bytes | str, stage: str, bounce: bool):
-    text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
-    error = f"{stage}: {code} {text}".strip()
+    error = f"{stage}: {code} {_reply_text(reply)}".strip()
     if 400 <= code < 500 or code == -1:
         raise TemporaryFailure(error)
     raise PermanentFailure(error, bounce=bounce and 500 <= code < 600)
@@ -289,4 +304,3 @@ def _quit(conn: smtplib.SMTP | None) -> None:
             conn.quit()
         except (OSError, smtplib.SMTPException):
             conn.close()
-    return None

@@ -1,0 +1,1 @@
+"""Measurements the CLI runs: `papersift eval` (retrieval quality on BEIR folders) and `papersift eval-recs`."""

@@ -11,13 +11,13 @@ import hashlib
 import re
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Literal
 
 from papersift.config import environment_value
 from papersift.errors import BadInput
 from papersift.evaluate.metrics import evaluate
-from papersift.index.query import plain_query
 from papersift.ingest import beir
+from papersift.query import plain_query
 from papersift.search.fusion import FusionParams
 from papersift.search.searcher import MODES, Searcher
 from papersift.service.corpus import Corpus
@@ -44,7 +44,7 @@ def _digest(path: Path) -> str:
     return sha.hexdigest()[:16]
 
 
-def open_corpus(folder: Path, embedder: str | None | bool = None, progress: Progress = None,
+def open_corpus(folder: Path, embedder: str | Literal[False] | None = None, progress: Progress = None,
                 lexical_weights=None) -> tuple[Corpus, str]:
     """A service over the corpus alone (built once, then reused); returns it and the namespace."""
     folder = Path(folder)

@@ -7,29 +7,30 @@ queries without any relevant judgement are left out, as in BEIR.
 from __future__ import annotations
 
 import math
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Hashable, Iterable, Mapping, Sequence, TypeVar
 
 import numpy as np
 
 Qrels = Mapping[str, Mapping[str, int]]
 Run = Mapping[str, Sequence[str]]  # query id -> ranked doc ids, best first
+Doc = TypeVar("Doc", bound=Hashable)  # a document: its id, or its row (the recommendation evaluation)
 
 
-def ndcg_at_k(ranked: Sequence[str], judged: Mapping[str, int], k: int) -> float:
+def ndcg_at_k(ranked: Sequence[Doc], judged: Mapping[Doc, int], k: int) -> float:
     dcg = sum(judged.get(doc, 0) / math.log2(i + 2) for i, doc in enumerate(ranked[:k]) if judged.get(doc, 0) > 0)
     ideal = sorted((g for g in judged.values() if g > 0), reverse=True)[:k]
     idcg = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
     return dcg / idcg if idcg > 0 else 0.0
 
 
-def recall_at_k(ranked: Sequence[str], judged: Mapping[str, int], k: int, min_grade: int = 1) -> float:
+def recall_at_k(ranked: Sequence[Doc], judged: Mapping[Doc, int], k: int, min_grade: int = 1) -> float:
     relevant = {d for d, g in judged.items() if g >= min_grade}
     if not relevant:
         return 0.0
     return len(relevant.intersection(ranked[:k])) / len(relevant)
 
 
-def mrr_at_k(ranked: Sequence[str], judged: Mapping[str, int], k: int, min_grade: int = 1) -> float:
+def mrr_at_k(ranked: Sequence[Doc], judged: Mapping[Doc, int], k: int, min_grade: int = 1) -> float:
     for i, doc in enumerate(ranked[:k]):
         if judged.get(doc, 0) >= min_grade:
             return 1.0 / (i + 1)
@@ -52,7 +53,7 @@ def per_query(run: Run, qrels: Qrels, metric: Callable[[Sequence[str], Mapping[s
     }
 
 
-def bootstrap_ci(values: Sequence[float], resamples: int = 2000, seed: int = 0,
+def bootstrap_ci(values: Iterable[float], resamples: int = 2000, seed: int = 0,
                  level: float = 0.95) -> tuple[float, float, float]:
     """(mean, low, high): percentile bootstrap over queries, seeded so reports are reproducible."""
     data = np.asarray(list(values), dtype=np.float64)

@@ -1,4 +1,4 @@
-"""`papersift eval-recs`: the author-as-user evaluation of the recommender (issue 11).
+"""`papersift eval-recs`: the author-as-user evaluation of the recommender.
 
 No public per-reader ratings exist here, so an author plays the reader: their papers before the
 cutoff T are what they liked, and the papers they list in the 30 days after T are what a good
@@ -83,7 +83,7 @@ def _shared_index(setup: Setup) -> dict[str, list[int]]:
 def run_users(setup: Setup, users: list[EvalUser], methods: dict[str, Method], progress: Progress = None) -> dict:
     """{variant: {method: [per-user scores]}} for both variants of the protocol."""
     by_author = _shared_index(setup)
-    per_user = {v: {m: [] for m in methods} for v in VARIANTS}
+    per_user: dict[str, dict[str, list[dict[str, float]]]] = {v: {m: [] for m in methods} for v in VARIANTS}
     for i, user in enumerate(users):
         profile = setup.space.rows(user.profile)
         case = Case(i, user, profile, simulated_negatives(setup, user, profile))

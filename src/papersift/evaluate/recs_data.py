@@ -1,4 +1,4 @@
-"""The author-as-user protocol's data (issue 11): papers with listing dates, their precomputed
+"""The author-as-user protocol's data: papers with listing dates, their precomputed
 vectors, and the users a cutoff date defines.
 
 A user is a normalised author name with at least 5 papers listed before the cutoff T and at

@@ -1,4 +1,4 @@
-"""Everything `papersift eval-recs` ranks with: the baselines the issue lists, and the product's
+"""Everything `papersift eval-recs` ranks with: the baselines, and the product's
 recommender with its ablations. Each method turns one user into their window papers best first
 (rows of the evaluation's feature space). Author names reach no method: BM25's index has no
 authors field filled, both tf-idf vocabularies read title and abstract only.
@@ -16,9 +16,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
 from papersift.evaluate.recs_data import EvalUser
-from papersift.index.lexical import FieldWeights, LexicalIndex
-from papersift.index.query import plain_query
+from papersift.index.lexical.bm25 import FieldWeights, LexicalIndex
 from papersift.model import Paper
+from papersift.query import plain_query
 from papersift.recommend import Reader, Recommender, RecParams
 from papersift.recommend.features import FeatureSpace, paper_words
 
@@ -163,8 +163,8 @@ class ProductMethods:
 
         def product(case: Case) -> np.ndarray:
             ids = self.setup.space.ids
-            reader = Reader(positives=[ids[r] for r in case.profile],
-                            negatives=[ids[r] for r in case.negatives] if negatives else [])
+            reader = Reader(positives=tuple(ids[r] for r in case.profile),
+                            negatives=tuple(ids[r] for r in case.negatives) if negatives else ())
             key = (case.index, params.model, negatives, params.seed)
             started = time.perf_counter()
             if key not in self._models:

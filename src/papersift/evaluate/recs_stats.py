@@ -1,4 +1,4 @@
-"""Per-user scores, their macro means with bootstrap CIs, and the paired test of issue 11.
+"""Per-user scores, their macro means with bootstrap CIs, and the paired test.
 
 The per-user metrics are metrics.py's (as BEIR computes them); MRR runs over the whole ranking.
 """
@@ -22,7 +22,7 @@ def user_scores(ranked: Sequence[int], relevant: set[int]) -> dict[str, float]:
 
 def summarise(per_user: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, dict[str, float]]]:
     """{method: {metric: {mean, ci_low, ci_high}}}, macro over users."""
-    report = {}
+    report: dict[str, dict[str, dict[str, float]]] = {}
     for method, rows in per_user.items():
         report[method] = {}
         for metric in METRIC_NAMES:

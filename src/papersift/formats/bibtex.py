@@ -103,7 +103,7 @@ def _fields(paper: Paper, abstract: bool) -> list[tuple[str, str]]:
         fields += [("eprint", paper.id), ("archivePrefix", "arXiv")]
         if paper.categories:
             fields.append(("primaryClass", tex(paper.categories[0])))
-        fields += [("doi", doi(paper)), ("url", abs_url(paper))]
+        fields += [(name, value) for name, value in (("doi", doi(paper)), ("url", abs_url(paper))) if value is not None]
     else:  # a corpus document: its id is the only pointer back
         fields.append(("note", tex(paper.id)))
     if abstract and one_line(paper.abstract):

@@ -18,6 +18,7 @@ that day, else the day's midnight, so ``submitted_at.date()`` is always the feed
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from papersift.feed.daily import FeedItem
 from papersift.model import Paper
@@ -29,8 +30,10 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|])")
 
 def hf_time(value: str | None) -> str | None:
     """``2025-03-13T17:59:06Z`` -> ``2025-03-13T17:59:06.000Z`` (a day alone: its midnight)."""
-    if not value:
-        return None
+    return _hf_stamp(value) if value else None
+
+
+def _hf_stamp(value: str) -> str:
     if len(value) == 10:
         return f"{value}T00:00:00.000Z"
     base = value[:-1] if value.endswith("Z") else value.split("+")[0]
@@ -38,7 +41,8 @@ def hf_time(value: str | None) -> str | None:
 
 
 def _feed_time(day: str, captured_at: str | None) -> str:
-    return hf_time(captured_at if captured_at and captured_at.startswith(day) else day)
+    """When a paper reached the feed of ``day`` (never empty): its capture that day, else the day's midnight."""
+    return _hf_stamp(captured_at if captured_at and captured_at.startswith(day) else day)
 
 
 def hf_user(login: str | None) -> dict | None:
@@ -60,7 +64,7 @@ def hf_paper(paper: Paper, day: str | None = None, captured_at: str | None = Non
     """The ``paper`` object (and the whole answer of ``/api/papers/{id}``). ``day``: the feed day it
     was listed on (the newest of its feed days when not given)."""
     day = day or (paper.feed_days[-1] if paper.feed_days else None)
-    data = {
+    data: dict[str, Any] = {
         "id": paper.id,
         "authors": [{"name": name, "hidden": False} for name in paper.authors],
         "publishedAt": hf_time(paper.published),

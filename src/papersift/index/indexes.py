@@ -16,14 +16,14 @@ import os
 import shutil
 import threading
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeGuard
 
 import numpy as np
 
 from papersift.errors import as_disk_full
-from papersift.index.ann import GraphVectorIndex
-from papersift.index.lexical import LexicalIndex
-from papersift.index.vector import VectorIndex
+from papersift.index.lexical.bm25 import LexicalIndex
+from papersift.index.vectors.hnsw import GraphVectorIndex
+from papersift.index.vectors.protocol import VectorIndex
 from papersift.model import Paper
 from papersift.store.protocol import PaperStore
 
@@ -46,6 +46,12 @@ def text_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
+def _on_disk(vectors: VectorIndex | None) -> TypeGuard[GraphVectorIndex]:
+    """An index with its own position in the store's changes (``seq``) keeps its vectors on disk, as
+    GraphVectorIndex does; one without lives in RAM."""
+    return hasattr(vectors, "seq")
+
+
 class Indexes:
     """The lexical index on disk and the vector index in RAM, both derived from a store."""
 
@@ -53,7 +59,7 @@ class Indexes:
                  vector_index: Callable[[int], VectorIndex] | None = None, read_only: bool = False):
         """``vector_index`` makes the vector index for a dimension. The default keeps its vectors on disk
         in ``index_dir/vectors`` (:class:`GraphVectorIndex`); an index without a ``seq`` attribute
-        (e.g. :class:`~papersift.index.vector.ExactVectorIndex`) lives in RAM and is filled from the
+        (e.g. :class:`~papersift.index.vectors.exact.ExactVectorIndex`) lives in RAM and is filled from the
         store's cached embeddings at start-up. ``read_only``: another process on this machine keeps
         the folder current (the indexer of ``serve --workers``); this one follows with :meth:`refresh`."""
         self.store = store
@@ -128,16 +134,7 @@ class Indexes:
 
     def _open_vectors(self, factory: Callable[[int], VectorIndex] | None) -> VectorIndex:
         if factory is None:
-            vectors = GraphVectorIndex(self.embedder.dim, self.index_dir / "vectors", model=self.embedder.name,
-                                       read_only=self.read_only)
-            if vectors.writable and vectors.seq > self.store.max_seq():  # made from another database: start again
-                log.warning("the vector index in %s reaches store change %d but the database has only %d: it was "
-                            "made from another database; rebuilding it from this one", self.index_dir / "vectors",
-                            vectors.seq, self.store.max_seq())
-                vectors.close()
-                shutil.rmtree(self.index_dir / "vectors")
-                vectors = GraphVectorIndex(self.embedder.dim, self.index_dir / "vectors", model=self.embedder.name)
-            return vectors
+            return self._open_graph()
         vectors = factory(self.embedder.dim)
         if not hasattr(vectors, "seq"):
             ids, rows = [], []
@@ -146,6 +143,18 @@ class Indexes:
                 rows.append(vector)
             if ids:
                 vectors.add(ids, np.vstack(rows))
+        return vectors
+
+    def _open_graph(self) -> GraphVectorIndex:
+        vectors = GraphVectorIndex(self.embedder.dim, self.index_dir / "vectors", model=self.embedder.name,
+                                   read_only=self.read_only)
+        if vectors.writable and vectors.seq > self.store.max_seq():  # made from another database: start again
+            log.warning("the vector index in %s reaches store change %d but the database has only %d: it was "
+                        "made from another database; rebuilding it from this one", self.index_dir / "vectors",
+                        vectors.seq, self.store.max_seq())
+            vectors.close()
+            shutil.rmtree(self.index_dir / "vectors")
+            vectors = GraphVectorIndex(self.embedder.dim, self.index_dir / "vectors", model=self.embedder.name)
         return vectors
 
     def _vector_start(self) -> int:
@@ -183,23 +192,23 @@ class Indexes:
                 batch = embed_batch if done else 4096
         if chunk:
             embedded += self._embed_chunk(chunk, progress, stop) or 0
-        if hasattr(self.vectors, "catch_up_graph"):
+        if self.vectors is not None and hasattr(self.vectors, "catch_up_graph"):
             self.vectors.catch_up_graph()  # e.g. rows a restart left outside the saved graph
         return embedded
 
     def rebuild_vectors(self, progress: Progress = None) -> int:
         """Drop the on-disk vector index and rebuild it from the store's cached embeddings (papers
         without one are embedded); returns how many were embedded."""
-        if self.embedder is None or not hasattr(self.vectors, "seq"):
+        if self.embedder is None or not _on_disk(self.vectors):
             return 0
         self.vectors.close()
         shutil.rmtree(self.index_dir / "vectors", ignore_errors=True)
         self.store.set_watermark(self.vector_mark_name, 0)
-        self.vectors = self._open_vectors(None)
-        self.vectors.autosave = False  # one save at the end, not one per 20K rows of a growing graph
+        self.vectors = vectors = self._open_graph()
+        vectors.autosave = False  # one save at the end, not one per 20K rows of a growing graph
         embedded = self.sync_vectors(progress)
-        self.vectors.autosave = True
-        self.vectors.catch_up_graph(force=True)
+        vectors.autosave = True
+        vectors.catch_up_graph(force=True)
         return embedded
 
     def refresh(self) -> bool:
@@ -232,12 +241,12 @@ class Indexes:
             self.store.put_embeddings(self.embedder.name, [(pid, keys[pid], vectors[i]) for i, pid in enumerate(step)])
             known.update({pid: vectors[i] for i, pid in enumerate(step)})
         last = chunk[-1][0]
-        if hasattr(self.vectors, "seq"):
+        if _on_disk(self.vectors):
             if known:
                 self.vectors.add(list(known), np.vstack(list(known.values())), seq=last)
             else:
                 self.vectors.mark(last)
-        elif known:
+        elif known and self.vectors is not None:  # set whenever there is an embedder
             self.vectors.add(list(known), np.vstack(list(known.values())))
         self.store.set_watermark(self.vector_mark_name, last)
         return len(todo)

@@ -166,7 +166,7 @@ def parse_oai_record(body: bytes, arxiv_id: str, status: int = 200) -> Paper:
         raise BadInput(f"arXiv OAI-PMH error {code}: {message or 'no message'}")
     record = root.find(f"{OAI}GetRecord/{OAI}record")
     header = record.find(OAI + "header") if record is not None else None
-    if header is None:
+    if record is None or header is None:
         raise Unavailable(f"arXiv OAI-PMH GetRecord {arxiv_id}: no <record> in the response")
     if header.get("status") == "deleted":
         raise NotFound(f"arXiv paper {arxiv_id} has been withdrawn from OAI-PMH")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal, overload
 
 from papersift.errors import BadInput
 from papersift.ids import parse_arxiv_id
@@ -110,6 +110,10 @@ def count(value: Any, name: str) -> int | None:
     return value
 
 
+@overload
+def utc_timestamp(value: Any, name: str, required: Literal[True]) -> str: ...
+@overload
+def utc_timestamp(value: Any, name: str, required: bool = False) -> str | None: ...
 def utc_timestamp(value: Any, name: str, required: bool = False) -> str | None:
     """Any ISO 8601 date or time -> ``YYYY-MM-DDTHH:MM:SSZ`` in UTC.
 
@@ -141,6 +145,10 @@ def utc_timestamp(value: Any, name: str, required: bool = False) -> str | None:
         raise BadInput(f"{name} is out of range: {value!r:.60}") from None
 
 
+@overload
+def iso_day(value: Any, name: str, required: Literal[True] = True) -> str: ...
+@overload
+def iso_day(value: Any, name: str, required: bool) -> str | None: ...
 def iso_day(value: Any, name: str, required: bool = True) -> str | None:
     """A calendar day ``YYYY-MM-DD`` (feed days, listing days), checked to be a real date."""
     if value is None or value == "":

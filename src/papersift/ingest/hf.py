@@ -156,7 +156,7 @@ class HFDailyClient(LiveSource):
         """All papers on the feed of ``date`` (YYYY-MM-DD), in the API's order."""
         day = iso_day(date, "date")
         url = f"{self.base_url}/api/daily_papers"
-        fetched_at = utc_timestamp(datetime.now(timezone.utc), "fetched_at")
+        fetched_at = utc_timestamp(datetime.now(timezone.utc), "fetched_at", required=True)
         papers: list[Paper] = []
         seen: set[str] = set()
         position = 0

@@ -12,7 +12,7 @@ import gzip
 import json
 import zlib
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import IO, Any, Callable, Generator
 
 from papersift.errors import BadInput
 from papersift.model import Paper
@@ -38,7 +38,7 @@ class JsonlReader:
             self.total_bytes = self.path.stat().st_size
         except OSError as exc:
             raise BadInput(f"cannot read {self.path}: {exc.strerror or exc}") from None
-        self._raw = None
+        self._raw: IO[bytes] | None = None
         self._done = False
         self._rows = self._generate()
 
@@ -59,7 +59,7 @@ class JsonlReader:
     def close(self) -> None:
         self._rows.close()
 
-    def _generate(self) -> Iterator[tuple[int, Paper | BadInput]]:
+    def _generate(self) -> Generator[tuple[int, Paper | BadInput], None, None]:
         with open(self.path, "rb") as raw:
             self._raw = raw
             gzipped = raw.read(2) == b"\x1f\x8b"  # sniff: a mis-named file still reads right

@@ -1,6 +1,6 @@
 """Reading a reader's library file (BibTeX, RIS, CSL-JSON or a plain list) into arXiv ids.
 
-The cold start of issue 11: the arXiv papers of an exported Zotero/Mendeley library become a
+The cold start: the arXiv papers of an exported Zotero/Mendeley library become a
 reader's positives. A library is mostly not arXiv papers and often slightly broken, so nothing
 here fails on one bad entry: an entry without an arXiv id, or a block that cannot be parsed, is a
 ``(line, message)`` problem and the rest is still imported. Only a file that is not a library at
@@ -167,13 +167,14 @@ def _read_bibtex(text: str, out: LibraryImport) -> None:
     # asked once per block, that was quadratic (35 of 37 s of a 10,000-entry import)
     failed = {id(block) for block in library.failed_blocks}
     for block in library.blocks:
-        line = block.start_line + 1  # bibtexparser counts from 0
+        line = (block.start_line or 0) + 1  # bibtexparser counts from 0 (and always sets it on a parsed block)
         entry = getattr(block, "ignore_error_block", None) if id(block) in failed else block
         if isinstance(entry, Entry):  # a duplicate key or field: the entry itself is still good
             out.entry(entry.key, line, _bibtex_id(entry))
         elif id(block) in failed:
             reason = getattr(getattr(block, "error", None), "abort_reason", "") or "a syntax error"
-            first = block.raw.strip().splitlines()[0][:60] if block.raw.strip() else ""
+            raw = (block.raw or "").strip()
+            first = raw.splitlines()[0][:60] if raw else ""
             out.problem(line, f"line {line}: cannot read the entry {first!r}: {reason.strip()}")
 
 

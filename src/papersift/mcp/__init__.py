@@ -1,4 +1,4 @@
-"""The MCP server for AI agents (issue 13): one more sibling interface over the front door.
+"""The MCP server for AI agents: one more sibling interface over the front door.
 
 ``build_server(hub, token)`` gives the :class:`~mcp.server.mcpserver.MCPServer` (the official SDK)
 with every tool; ``papersift mcp`` runs it over stdio, and ``HttpEndpoint`` is the streamable

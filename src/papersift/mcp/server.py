@@ -8,7 +8,7 @@ call (``readers.py``).
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
@@ -78,18 +78,17 @@ class HttpEndpoint:
 
     def __init__(self, hub: Papersift):
         self.server = build_server(hub)
-        self._endpoint, self._runs = None, 0
-        self._fresh()
+        self._endpoint, self._runs = self._fresh(), 0
         # POST only: a stateless server has nothing to push, and the GET stream the SDK would open
         # instead would hold a connection forever (the spec's answer to GET is then 405)
         self.route = Route(PATH, endpoint=self._handle, methods=["POST"], include_in_schema=False)  # not JSON API
 
-    def _fresh(self) -> None:
-        """A new session manager and its endpoint (the SDK's manager runs once per instance)."""
+    def _fresh(self) -> Callable[..., Any]:
+        """A new session manager; its endpoint (the SDK's manager runs once per instance)."""
         sub = self.server.streamable_http_app(
             streamable_http_path=PATH, stateless_http=True, json_response=True,
             transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False))
-        self._endpoint = next(r for r in sub.routes if isinstance(r, Route) and r.path == PATH).endpoint
+        return next(r for r in sub.routes if isinstance(r, Route) and r.path == PATH).endpoint
 
     @property
     def _handle(self):
@@ -106,7 +105,7 @@ class HttpEndpoint:
         """Run the session manager for the app's lifetime (without it every call would fail); an app
         served again (a second uvicorn over the same app object, as tests do) gets a new one."""
         if self._runs:
-            self._fresh()
+            self._endpoint = self._fresh()
         self._runs += 1
         async with self.server.session_manager.run():
             yield

@@ -14,9 +14,9 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from papersift.index.query import Filters
 from papersift.mcp import shapes
 from papersift.mcp.readers import Readers, guarded, tool_description
+from papersift.query import Filters
 from papersift.service import Papersift
 
 MAX_QUERY = 2000  # as the JSON API's search

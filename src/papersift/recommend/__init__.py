@@ -1,4 +1,4 @@
-"""Personal recommendations (issue 11): a per-reader linear model over a paper's embedding and its
+"""Personal recommendations: a per-reader linear model over a paper's embedding and its
 tf-idf words, a prior for recency and community votes, diversity, and the reasons behind each pick.
 
 A band beside ``search/`` and ``feed/``: it reads papers and vectors handed to it (from the store's

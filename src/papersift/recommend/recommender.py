@@ -2,6 +2,8 @@
 
 Candidates are paper ids (e.g. today's, this week's feed); the reader is a :class:`Reader`.
 Everything a reader has acted on (liked, dismissed, saved, hidden) is left out of the results.
+Each pick comes with why, in terms a reader can check: the liked papers it is closest to (by
+meaning) and the words that weighed most in the reader's model for this paper.
 """
 
 from __future__ import annotations
@@ -11,12 +13,33 @@ from typing import Sequence
 
 import numpy as np
 
-from papersift.recommend.diversity import mmr_order
-from papersift.recommend.explain import Explanation, explain
 from papersift.recommend.features import FeatureSpace
-from papersift.recommend.linear import ModelParams, ReaderModel, sample_unseen, train
-from papersift.recommend.prior import PriorParams, prior
-from papersift.recommend.reader import Reader
+from papersift.recommend.ordering import PriorParams, mmr_order, prior
+from papersift.recommend.reader import ModelParams, Reader, ReaderModel, sample_unseen, train
+
+
+@dataclass
+class Explanation:
+    """Why a paper was picked: the liked papers closest to it, and its words that weighed most."""
+
+    liked: list[tuple[str, float]] = field(default_factory=list)  # (liked paper id, cosine similarity)
+    words: list[tuple[str, float]] = field(default_factory=list)  # (word or 2-gram, contribution)
+
+    def as_dict(self) -> dict:
+        return {"liked": [{"id": i, "similarity": round(s, 4)} for i, s in self.liked],
+                "words": [{"word": w, "weight": round(x, 4)} for w, x in self.words]}
+
+
+def explain(space: FeatureSpace, model: ReaderModel | None, row: int, liked_rows: np.ndarray,
+            top_liked: int = 3, top_words: int = 5) -> Explanation:
+    """The explanation of paper ``row`` for a reader whose liked papers are ``liked_rows``."""
+    liked: list[tuple[str, float]] = []
+    if len(liked_rows):
+        similarity = space.embeddings[liked_rows] @ space.embeddings[row]
+        for i in np.argsort(-similarity)[:top_liked]:
+            liked.append((space.ids[int(liked_rows[i])], float(similarity[i])))
+    words = model.word_contributions(space, row, top_words) if model is not None else []
+    return Explanation(liked, words)
 
 
 @dataclass(frozen=True)

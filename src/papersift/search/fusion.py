@@ -52,8 +52,8 @@ def fuse(lexical: Ranking, dense: Ranking, params: FusionParams = FusionParams()
                 fused[doc] = fused.get(doc, 0.0) + 2 * weight / (params.rrf_k + rank + 1)
         return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
     norm = _zscore if params.method == "zscore" else _minmax
-    fused = {}
-    floor = {}
+    parts_of: dict[str, dict[int, float]] = {}  # doc -> leg -> its weighted normalised score
+    floor: dict[int, float] = {}
     for ranking, weight, leg in ((lexical, params.lexical_weight, 0), (dense, 1 - params.lexical_weight, 1)):
         if not ranking:
             continue
@@ -61,6 +61,6 @@ def fuse(lexical: Ranking, dense: Ranking, params: FusionParams = FusionParams()
         # a document missing from one leg gets that leg's lowest normalised score
         floor[leg] = weight * float(values.min())
         for (doc, _), value in zip(ranking, values, strict=False):
-            fused.setdefault(doc, {})[leg] = weight * float(value)
-    scored = {doc: sum(parts.get(leg, floor[leg]) for leg in floor) for doc, parts in fused.items()}
+            parts_of.setdefault(doc, {})[leg] = weight * float(value)
+    scored = {doc: sum(parts.get(leg, floor[leg]) for leg in floor) for doc, parts in parts_of.items()}
     return sorted(scored.items(), key=lambda item: (-item[1], item[0]))

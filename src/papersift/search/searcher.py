@@ -12,14 +12,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 
-from papersift.errors import BadInput, NotFound
+from papersift.errors import BadInput, NotFound, Unavailable
 from papersift.index.indexes import Indexes, paper_text
-from papersift.index.query import Filters, ParsedQuery, parse_query
+from papersift.index.vectors.protocol import VectorIndex
 from papersift.model import Paper, normalize_paper_id
+from papersift.query import Filters, ParsedQuery, parse_query
 from papersift.search.fusion import FusionParams, fuse
 
 MODES = ("hybrid", "bm25", "dense")
@@ -183,7 +184,7 @@ def _in_background(call: Callable[[], T]) -> Callable[[], T]:
 
     A thread per call rather than a shared pool: a pool's queue would make a request wait behind
     other requests' BM25 legs under load, where running inline would not."""
-    box: dict[str, object] = {}
+    box: dict[str, Any] = {}  # "value" or "error"
 
     def run() -> None:
         try:
@@ -220,7 +221,7 @@ def filtered_dense(indexes: Indexes, vector: np.ndarray, depth: int, q: ParsedQu
     A narrow filter is answered by an exact scan of its passing set; a broad one by an exact scan of
     the whole index, post-filtered, widened until ``depth`` pass or the whole index was looked at.
     """
-    vectors, lexical = indexes.vectors, indexes.lexical
+    vectors, lexical = _vectors(indexes), indexes.lexical
     if not (_has_constraints(q) or (filters is not None and not filters.is_empty())):
         return vectors.search(vector, depth)
     passing = lexical.count_passing(q, filters)
@@ -237,6 +238,12 @@ def filtered_dense(indexes: Indexes, vector: np.ndarray, depth: int, q: ParsedQu
     return _widening(indexes, vector, depth, q, filters, wide)
 
 
+def _vectors(indexes: Indexes) -> VectorIndex:
+    if indexes.vectors is None:  # the searcher asks for dense results only when dense_available
+        raise Unavailable("semantic search needs the vector index, and these indexes have none")
+    return indexes.vectors
+
+
 def subset_plan(passing: int, wide: int, depth: int) -> bool:
     """True when listing the ``passing`` ids is cheaper than checking ``wide`` candidates."""
     return passing <= SUBSET_MAX and FETCH_US * passing <= CHECK_US * wide + FETCH_US * depth * OVERSAMPLE
@@ -248,13 +255,14 @@ def _widening(indexes: Indexes, vector: np.ndarray, depth: int, q: ParsedQuery, 
     # the k' can beat them, so the answer is exact; otherwise double k' (checking only new ids)
     checked: set[str] = set()
     allowed: set[str] = set()
+    vectors = _vectors(indexes)
     while True:
-        ranking = indexes.vectors.search(vector, wide)
+        ranking = vectors.search(vector, wide)
         fresh = [d for d, _ in ranking if d not in checked]
         checked.update(fresh)
         allowed |= indexes.lexical.filter_ids(fresh, q, filters)
         kept = [(d, s) for d, s in ranking if d in allowed]
-        size = len(indexes.vectors)
+        size = len(vectors)
         if len(kept) >= depth or wide >= size:
             return kept[:depth]
         wide = min(size, wide * 2)

@@ -6,7 +6,7 @@ cores then lost those cores to spinning teams: on the 80K load test (200 users, 
 p99 of ~1.45 s, against 0.38-0.77 s with one thread per kernel (docs/BENCHMARKS.md, "An id-only
 lexical index and one thread per kernel").
 faiss's OpenMP setting is per thread in libgomp, so the vector index also sets it on each searching
-thread (index/ann.py); a graph build there asks for its cores back.
+thread (index/vectors/hnsw.py); a graph build there asks for its cores back.
 """
 
 from __future__ import annotations

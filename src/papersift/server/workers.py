@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fcntl
 from pathlib import Path
+from typing import IO
 
 from fastapi import FastAPI
 
@@ -26,7 +27,7 @@ from papersift.server.app import create_app
 from papersift.server.memory import cap_malloc_arenas
 from papersift.service import Papersift
 
-_held = []  # the indexer lock's file, kept open (and so locked) while the process lives
+_held: list[IO] = []  # the indexer lock's file, kept open (and so locked) while the process lives
 
 
 def take_indexer_lock(index_dir: Path) -> bool:

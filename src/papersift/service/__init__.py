@@ -25,7 +25,7 @@ import dataclasses
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Literal
 
 from argon2 import PasswordHasher
 
@@ -40,8 +40,8 @@ from papersift.feed.daily import (
     period_for_month,
     period_for_week,
 )
-from papersift.index.query import Filters
 from papersift.model import Paper, User
+from papersift.query import Filters
 from papersift.search.searcher import Hit, SearchResults
 from papersift.service.accounts import SESSION_LIFETIME, Accounts
 from papersift.service.actions import Actions
@@ -73,7 +73,7 @@ def utc_now() -> datetime:
 
 class Papersift:
     def __init__(self, db: str | Path | None = None, index_dir: str | Path | None = None,
-                 embedder: str | bool | None = None, *, settings: Settings | None = None, follower: bool = False,
+                 embedder: str | Literal[False] | None = None, *, settings: Settings | None = None, follower: bool = False,
                  password_hasher: PasswordHasher | None = None, clock: Clock = utc_now):
         """``settings``: every setting (``load_settings()`` when not given: defaults, papersift.toml, the
         environment); ``db`` and ``index_dir`` override its own; ``embedder``: a spec for load_embedder,
@@ -161,8 +161,8 @@ class Papersift:
         """This process's role for the indexes and how far behind the store they are (for health checks;
         opens nothing: before the first search the lags are unknown)."""
         indexes = self.corpus.opened_indexes
-        status = {"role": "follower" if self.corpus.follower else "indexer", "lexical_behind": None,
-                  "vectors_behind": None}
+        status: dict[str, str | int | None] = {"role": "follower" if self.corpus.follower else "indexer",
+                                               "lexical_behind": None, "vectors_behind": None}
         if indexes is not None:
             status["lexical_behind"] = indexes.pending_lexical()
             status["vectors_behind"] = indexes.pending_vectors() if indexes.vectors is not None else None

@@ -102,7 +102,7 @@ class Accounts:
     def set_admin(self, email: str, is_admin: bool = True) -> User:
         user = self.user_by_email(email)
         self.store.update_user(user.id, is_admin=is_admin)
-        return self.store.get_user(user.id)
+        return self.user_by_email(email)  # as stored now
 
     def set_hidden(self, actor: User | None, email: str, hidden: bool) -> User:
         """Hide (disable) or restore a user; ``actor`` None means the command line."""
@@ -114,7 +114,7 @@ class Accounts:
         self.store.update_user(user.id, hidden=hidden)
         if hidden:  # log them out everywhere now, not when their session expires
             self.store.delete_user_sessions(user.id)
-        return self.store.get_user(user.id)
+        return self.user_by_email(email)  # as stored now
 
     def hidden_users(self) -> list[User]:
         return self.store.list_users(hidden=True)
@@ -145,7 +145,7 @@ class Accounts:
             raise TooManyAttempts(f"too many failed log-ins for {email} from your address: "
                                   f"wait {minutes} minutes and try again")
         user = self.store.get_user_by_email(email)
-        if not self._verify(user, password or ""):
+        if not self._verify(user, password or "") or user is None:  # verified first: the same time for an unknown email
             self.store.record_login_failure(key, _iso(now))
             raise Unauthorized("wrong email or password")
         if user.hidden:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from papersift.config import Settings
-from papersift.errors import BadInput, Conflict, Forbidden
+from papersift.errors import BadInput, Conflict, Forbidden, NotFound
 from papersift.ids import parse_arxiv_id
 from papersift.ingest.arxiv import DEFAULT_OAI_URL
 from papersift.model import FeedEntry, Paper, User
@@ -96,4 +96,7 @@ class Actions:
                 day=today, upvotes=0, num_comments=0, submitted_by=user.name, captured_at=stamp)))
             self.store.upsert_papers(records)
         self.service.indexes_lexical_only().sync_lexical()  # searchable now, not at the next sync
-        return Submission(self.store.get_paper(pid), today, fetched=len(records) == 2)
+        paper = self.store.get_paper(pid)
+        if paper is None:  # upserted just above: the checker cannot know
+            raise NotFound(f"{pid} is no longer stored")
+        return Submission(paper, today, fetched=len(records) == 2)

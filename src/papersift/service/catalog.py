@@ -26,8 +26,8 @@ from typing import Iterable
 
 from papersift.errors import BadInput, NotFound, PapersiftError
 from papersift.feed.daily import FeedPage
-from papersift.index.query import Filters, parse_query
 from papersift.model import FeedEntry, Paper, User
+from papersift.query import Filters, parse_query
 from papersift.search.searcher import MAX_PER_PAGE, Hit, SearchResults
 from papersift.service.corpus import Corpus
 from papersift.store.protocol import Store
@@ -165,7 +165,8 @@ class Catalog:
     def _feedback(self, viewer: User | None, ids: list[str]) -> dict[str, set[str]]:
         if viewer is None or not ids:
             return {}
-        wanted, marks = set(ids), {}
+        wanted = set(ids)
+        marks: dict[str, set[str]] = {}
         for kind, pid, _ in self.store.user_signals(viewer.id):
             if pid in wanted and kind in ("more", "not_for_me"):
                 marks.setdefault(pid, set()).add(kind)

@@ -11,18 +11,18 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Literal
 
 from papersift.config import Settings, load_settings
 from papersift.errors import BadInput, DiskFull, NotFound, Unavailable
 from papersift.feed.daily import FeedPage, daily_papers, parse_period, period_for_date
 from papersift.index.indexes import Indexes
-from papersift.index.query import Filters
-from papersift.index.vector_file import writer_lock_held
+from papersift.index.vectors.vector_file import writer_lock_held
 from papersift.ingest import arxiv, beir, hf
 from papersift.ingest.http import stoppable_sleep
 from papersift.ingest.jsonl import Unreadable, read_jsonl
 from papersift.model import Paper, UpsertResult, normalize_paper_id
+from papersift.query import Filters
 from papersift.search.searcher import MODES, Searcher, SearchResults
 from papersift.store import Store, default_index_dir, open_store
 
@@ -56,7 +56,7 @@ class IngestReport:
 
 class Corpus:
     def __init__(self, db: str | Path | None = None, index_dir: str | Path | None = None,
-                 embedder: str | None | bool = None, follower: bool = False, *, settings: Settings | None = None):
+                 embedder: str | Literal[False] | None = None, follower: bool = False, *, settings: Settings | None = None):
         """``db`` and ``index_dir`` override ``settings`` (``load_settings()`` when not given: defaults,
         papersift.toml, the environment); ``embedder``: a spec for load_embedder, None for the
         configured one, False for lexical only; ``follower``: another process on this machine keeps
@@ -83,7 +83,7 @@ class Corpus:
             if self._indexes is None:
                 embedder = None
                 if self._embedder_spec is not False:
-                    from papersift.index.embedder import load_embedder
+                    from papersift.embed.load import load_embedder
 
                     embedder = load_embedder(self._embedder_spec or None, threads=self._threads, cache=self._cache)
                 self._indexes = Indexes(self.store, self.index_dir, embedder, read_only=self.follower)

@@ -31,8 +31,8 @@ from typing import Callable
 from papersift.config import WEEKDAYS, Settings
 from papersift.errors import BadInput
 from papersift.feed.daily import Period, daily_papers
-from papersift.index.query import Filters, parse_query
 from papersift.model import Paper, Subscriber
+from papersift.query import Filters, parse_query
 from papersift.search.searcher import Searcher
 from papersift.service.catalog import Catalog, CommunityFeedStore
 from papersift.service.corpus import Corpus

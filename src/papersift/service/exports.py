@@ -19,8 +19,8 @@ import threading
 from dataclasses import dataclass
 
 from papersift.errors import BadInput, Unauthorized
-from papersift.index.query import Filters
 from papersift.model import Paper, User
+from papersift.query import Filters
 from papersift.search.searcher import MAX_PER_PAGE, MAX_RESULTS
 from papersift.service.catalog import Catalog
 
@@ -115,25 +115,31 @@ class Exports:
         raise BadInput(f"unknown export {str(target.kind)[:20]!r}: use one of {', '.join(KINDS)}")
 
     def _search(self, target: ExportTarget) -> Selection:
+        sort, limit = target.sort, target.limit
+        if sort is None or limit is None:
+            raise BadInput("a search export needs a sort and a limit: build it with ExportTarget.search")
         papers: list[Paper] = []
-        per_page = min(MAX_PER_PAGE, _PAGE, target.limit)
+        per_page = min(MAX_PER_PAGE, _PAGE, limit)
         page = 1
-        while len(papers) < target.limit and page * per_page <= MAX_RESULTS:
-            view = self.catalog.search(None, target.value, target.filters, sort=target.sort, page=page,
+        while len(papers) < limit and page * per_page <= MAX_RESULTS:
+            view = self.catalog.search(None, target.value, target.filters, sort=sort, page=page,
                                        per_page=per_page, mode=target.mode)
             papers += [dataclasses.replace(c.paper, upvotes=c.upvotes) for c in view.cards]
             if page * per_page >= view.results.total or not view.cards:
                 break
             page += 1
-        return Selection(_unique(papers)[: target.limit], file_stem("search", target.value),
+        return Selection(_unique(papers)[:limit], file_stem("search", target.value),
                          f"search {target.value.strip()[:100]!r}")
 
     def _period(self, target: ExportTarget) -> Selection:
-        args = {"date_": target.value} if target.kind == "date" else {target.kind: target.value}
+        if target.sort is None:
+            raise BadInput("a feed export needs a sort: build it with ExportTarget.period")
+        sort = target.sort
+        date_, week, month = (target.value if target.kind == kind else None for kind in ("date", "week", "month"))
         papers: list[Paper] = []
         page, label = 1, target.value
         while len(papers) < MAX_PAPERS:
-            feed = self.catalog.feed_page(None, sort=target.sort, page=page, limit=_PAGE, **args)
+            feed = self.catalog.feed_page(None, date_, week, month, sort=sort, page=page, limit=_PAGE)
             label = feed.period.label
             papers += [dataclasses.replace(it.paper, upvotes=it.upvotes) for it in feed.items]
             if page * _PAGE >= feed.total:

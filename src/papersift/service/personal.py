@@ -1,4 +1,4 @@
-"""The reader's side of recommendations (issue 11): the cold start, the private feed's token, and
+"""The reader's side of recommendations: the cold start, the private feed's token, and
 deleting one signal.
 
 Cold start: a new reader has no signal, and a list of recommendations needs at least one positive.
@@ -19,6 +19,7 @@ import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Sequence
 
 from papersift.errors import BadInput, NotFound, Unauthorized
 from papersift.ingest.library import MAX_BYTES as LIBRARY_MAX_BYTES, read_library
@@ -76,7 +77,7 @@ class Personal:
         self.corpus, self.catalog, self.store = corpus, catalog, corpus.store
 
     # ---- the cold start
-    def starters(self, viewer: User | None, categories: list[str] = (), k: int = 30) -> Starters:
+    def starters(self, viewer: User | None, categories: Sequence[str] = (), k: int = 30) -> Starters:
         """The most upvoted papers of the feed's last month, in ``categories`` if any are given."""
         latest = self.store.latest_feed_day()
         if latest is None:

@@ -1,4 +1,4 @@
-"""Personal recommendations through the front door (issue 11, part B): signals, the "For you"
+"""Personal recommendations through the front door: signals, the "For you"
 list, and the reader's own view of what is stored about them.
 
 Signals: upvotes and saves (already stored, read as they are), "more like this" and "not for me"
@@ -15,11 +15,11 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, AbstractSet
 
 import numpy as np
 
-from papersift.errors import BadInput, Unauthorized
+from papersift.errors import BadInput, Unauthorized, Unavailable
 from papersift.model import Paper, User
 from papersift.service.catalog import Catalog
 from papersift.service.corpus import Corpus
@@ -27,7 +27,7 @@ from papersift.store.protocol import SIGNAL_KINDS
 
 if TYPE_CHECKING:  # the recommender pulls in scikit-learn: loaded on the first list, not by every command
     from papersift.recommend import FeatureSpace, Reader
-    from papersift.recommend.explain import Explanation
+    from papersift.recommend.recommender import Explanation
 
 PERIOD_DAYS = {"day": 1, "today": 1, "week": 7, "month": 30}
 MAX_K = 50
@@ -143,16 +143,18 @@ class Recommendations:
     def reader(self, user: User, hidden: set[str]) -> Reader:
         from papersift.recommend import Reader
 
-        positives, negatives, saved = [], [], []
+        positives: list[str] = []
+        negatives: list[str] = []
+        saved: list[str] = []
         for kind, pid, _ in self.store.user_signals(user.id):
             (negatives if kind == "not_for_me" else positives).append(pid)
             if kind == "save":
                 saved.append(pid)
         sub = self.store.subscriber_for_user(user.id)
         topics = sub.topics if sub and sub.status == "active" else []
-        return Reader(positives=positives, negatives=negatives, seen=saved + sorted(hidden),
-                      followed_categories=[v for k, v in topics if k == "category"],
-                      followed_authors=[v for k, v in topics if k == "author"])
+        return Reader(positives=tuple(positives), negatives=tuple(negatives), seen=(*saved, *sorted(hidden)),
+                      followed_categories=tuple(v for k, v in topics if k == "category"),
+                      followed_authors=tuple(v for k, v in topics if k == "author"))
 
     # ---- the list
     def recommendations(self, viewer: User | None, period: str = "week", k: int = 10) -> ForYou:
@@ -222,7 +224,7 @@ class Recommendations:
             picks.append((rec.paper_id, _because(why)))
         return picks
 
-    def _listed(self, day_from: str, day_to: str, hidden: set[str] = frozenset()) -> list[str]:
+    def _listed(self, day_from: str, day_to: str, hidden: AbstractSet[str] = frozenset()) -> list[str]:
         """The ids listed in [day_from, day_to], feed order. Kept per change number: reading the
         feed rows was a fifth of a page's time, and only a written paper changes them."""
         key = (day_from, day_to, self.store.max_seq())
@@ -260,6 +262,8 @@ class Recommendations:
 
     def _with_vectors(self, ids: list[str]) -> tuple[list[Paper], list[np.ndarray]]:
         vectors = self.corpus.indexes.vectors
+        if vectors is None:  # each caller answers without the semantic index before it gets here
+            raise Unavailable("recommendations need the semantic index, and this server runs without an embedder")
         kept, rows = [], []
         for pid, paper in self.store.get_papers(dict.fromkeys(ids)).items() if ids else ():
             vector = vectors.vector(pid)

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from papersift.errors import BadInput, BadToken, Conflict, UsedToken
-from papersift.index.query import Filters, parse_query
 from papersift.model import TOPIC_KINDS, Subscriber, User
+from papersift.query import Filters, parse_query
 from papersift.service.accounts import clean_email
 from papersift.service.digests import new_message_id
 from papersift.service.tokens import Signer
@@ -160,8 +160,8 @@ class Subscriptions:
                                   now=_iso(self.clock()))
 
     # ---- links
-    def _subscriber(self, claim) -> Subscriber:
-        sub = self.store.get_subscriber(claim.subscriber_id)
+    def _subscriber(self, subscriber_id: int) -> Subscriber:
+        sub = self.store.get_subscriber(subscriber_id)
         if sub is None:
             raise BadToken("this link is for a subscription that no longer exists")
         return sub
@@ -169,7 +169,7 @@ class Subscriptions:
     def check_confirm(self, token: str) -> Subscriber:
         """The pending subscriber a confirmation link is for (before the button is pressed)."""
         claim = self.signer.verify(token, "confirm")
-        sub = self._subscriber(claim)
+        sub = self._subscriber(claim.subscriber_id)
         if sub.confirm_nonce != claim.value:
             if sub.status == "active":
                 raise UsedToken("this confirmation link has already been used: your subscription is active")
@@ -182,12 +182,12 @@ class Subscriptions:
         self.check_confirm(token)
         if not self.store.confirm_subscriber(claim.subscriber_id, claim.value):  # lost a race with a double click
             raise UsedToken("this confirmation link has already been used: your subscription is active")
-        return self.store.get_subscriber(claim.subscriber_id)
+        return self._subscriber(claim.subscriber_id)
 
     def check_link(self, token: str, purpose: str) -> Subscriber:
         """The subscriber of a manage or unsubscribe link that is still current."""
         claim = self.signer.verify(token, purpose)
-        sub = self._subscriber(claim)
+        sub = self._subscriber(claim.subscriber_id)
         if str(sub.token_epoch) != claim.value:
             if sub.status == "unsubscribed":
                 raise UsedToken(f"this link was already used: {sub.email} is unsubscribed. "
@@ -201,7 +201,7 @@ class Subscriptions:
         unsubscribed) instead of a 410. A stale link of a subscriber who subscribed again still
         fails: it must not undo the new subscription."""
         claim = self.signer.verify(token, "unsubscribe")
-        sub = self._subscriber(claim)
+        sub = self._subscriber(claim.subscriber_id)
         if sub.status == "unsubscribed":
             return sub
         return self.check_link(token, "unsubscribe")
@@ -209,10 +209,10 @@ class Subscriptions:
     def unsubscribe(self, token: str) -> Subscriber:
         sub = self.check_unsubscribe(token)
         if sub.status != "unsubscribed" and not self.store.unsubscribe(sub.id, sub.token_epoch):
-            sub = self.store.get_subscriber(sub.id)  # a concurrent click got there first
-            if sub is None or sub.status != "unsubscribed":
+            current = self.store.get_subscriber(sub.id)  # a concurrent click got there first
+            if current is None or current.status != "unsubscribed":
                 raise UsedToken("this link is out of date: use the one in your latest email")
-        return self.store.get_subscriber(sub.id)
+        return self._subscriber(sub.id)
 
     def update(self, token: str, choices: Choices) -> Subscriber:
         """Save new choices through a manage link (the owner proved the address by opening it)."""

@@ -10,7 +10,7 @@ machines), one row exists and exactly one click reports a change.
 from __future__ import annotations
 
 from contextlib import suppress
-from typing import Iterable
+from typing import Iterable, Sequence, overload
 
 from papersift.errors import Conflict, DiskFull
 from papersift.model import ApiToken, Paper, User
@@ -20,7 +20,11 @@ from papersift.store.sql import Queries
 USER_COLUMNS = "u.id, u.email, u.name, u.password_hash, u.is_admin, u.hidden, u.created_at"
 
 
-def user(row) -> User | None:
+@overload
+def user(row: None) -> None: ...
+@overload
+def user(row: Sequence) -> User: ...
+def user(row: Sequence | None) -> User | None:
     if row is None:
         return None
     uid, email, name, pw, admin, hidden, created = row[:7]
@@ -35,7 +39,7 @@ class CommunityTables(Queries):
         now = self._now()
         with self._transaction() as conn:
             try:
-                uid = self.dialect.inserted_id(
+                uid = self.dialect.new_id(
                     conn, "INSERT INTO users(email, name, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?)",
                     (email, name, password_hash, is_admin, now))
             except self.dialect.duplicate:
@@ -89,8 +93,8 @@ class CommunityTables(Queries):
     def create_api_token(self, token_hash: str, user_id: int, name: str, scope: str = "write") -> ApiToken:
         now = self._now()
         with self._transaction() as conn:
-            tid = self.dialect.inserted_id(conn, "INSERT INTO api_tokens(token_hash, user_id, name, created_at, scope)"
-                                           " VALUES (?, ?, ?, ?, ?)", (token_hash, user_id, name, now, scope))
+            tid = self.dialect.new_id(conn, "INSERT INTO api_tokens(token_hash, user_id, name, created_at, scope)"
+                                      " VALUES (?, ?, ?, ?, ?)", (token_hash, user_id, name, now, scope))
         return ApiToken(tid, user_id, name, now, scope=scope)
 
     def user_for_api_token(self, token_hash: str) -> User | None:

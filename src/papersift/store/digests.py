@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Callable, Iterable
 
-from papersift.errors import Conflict
+from papersift.errors import Conflict, NotFound
 from papersift.model import OutboxMessage, Subscriber
 from papersift.store.sql import Connection, Queries
 
@@ -76,13 +76,13 @@ class DigestTables(Queries):
         now = self._now()
         with self._transaction() as conn:
             try:
-                sid = self.dialect.inserted_id(
+                sid = self.dialect.new_id(
                     conn, "INSERT INTO subscribers(email, user_id, cadence, trending, confirm_nonce, created_at,"
                     " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)", (email, user_id, cadence, trending, confirm_nonce, now, now))
             except self.dialect.duplicate:
                 raise Conflict(f"{email} already has a subscription") from None
             self._write_topics(conn, sid, topics)
-        return self.get_subscriber(sid)
+        return self._stored_subscriber(sid)
 
     def _write_topics(self, conn: Connection, subscriber_id: int, topics: list[tuple[str, str]]) -> None:
         conn.execute("DELETE FROM subscriber_topics WHERE subscriber_id = ?", (subscriber_id,))
@@ -91,6 +91,12 @@ class DigestTables(Queries):
 
     def get_subscriber(self, subscriber_id: int) -> Subscriber | None:
         return self._one_subscriber("id = ?", (subscriber_id,))
+
+    def _stored_subscriber(self, subscriber_id: int) -> Subscriber:
+        found = self.get_subscriber(subscriber_id)
+        if found is None:
+            raise NotFound(f"no subscriber {subscriber_id}")
+        return found
 
     def get_subscriber_by_email(self, email: str) -> Subscriber | None:
         return self._one_subscriber(self.dialect.nocase("email"), (email,))
@@ -117,7 +123,7 @@ class DigestTables(Queries):
             conn.execute(f"UPDATE subscribers SET {', '.join(sets)} WHERE id = ?", (*values, subscriber_id))
             if topics is not None:
                 self._write_topics(conn, subscriber_id, topics)
-        return self.get_subscriber(subscriber_id)
+        return self._stored_subscriber(subscriber_id)
 
     def confirm_subscriber(self, subscriber_id: int, nonce: str) -> bool:
         now = self._now()

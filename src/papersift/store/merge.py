@@ -21,11 +21,13 @@ import copy
 
 from papersift.model import MERGED_FIELDS, Paper
 
-BIBLIOGRAPHIC = ["arxiv-oai", "arxiv-jsonl", "hf-api", "hf-jsonl", "beir", "submit"]
-COMMUNITY = [("hf-api", "hf-jsonl"), "submit"]
+# each list ranks sources, most trusted first; a tuple is sources of equal rank
+Ranking = list[str | tuple[str, ...]]
+BIBLIOGRAPHIC: Ranking = ["arxiv-oai", "arxiv-jsonl", "hf-api", "hf-jsonl", "beir", "submit"]
+COMMUNITY: Ranking = [("hf-api", "hf-jsonl"), "submit"]
 # `published`: OAI's `created` is the v1 submission date and HF carries the exact v1 time;
 # the listing archive only knows the announcement day, a day or more later.
-PUBLISHED = [("hf-api", "hf-jsonl", "arxiv-oai"), "arxiv-jsonl", "beir", "submit"]
+PUBLISHED: Ranking = [("hf-api", "hf-jsonl", "arxiv-oai"), "arxiv-jsonl", "beir", "submit"]
 
 _COMMUNITY_FIELDS = {
     "organization", "organization_id", "upvotes", "num_comments",
@@ -33,7 +35,7 @@ _COMMUNITY_FIELDS = {
 }
 
 
-def _ranks(order: list) -> dict[str, int]:
+def _ranks(order: Ranking) -> dict[str, int]:
     ranks: dict[str, int] = {}
     for position, group in enumerate(order):
         for name in group if isinstance(group, tuple) else (group,):

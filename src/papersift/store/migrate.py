@@ -196,7 +196,7 @@ class Migration:
                 conn.execute("DELETE FROM cursors WHERE name LIKE %s", (CURSOR_PREFIX + "%",))
         return reports
 
-    def copy_table(self, table: Table) -> int:
+    def copy_table(self, table: Table) -> tuple[int, int]:
         total = self.count_source(table.name)
         if not table.key:
             return self._copy_whole(table, total)
@@ -223,7 +223,7 @@ class Migration:
             self.progress(table.name, 0, 0)
         return read, inserted
 
-    def _copy_whole(self, table: Table, total: int) -> int:
+    def _copy_whole(self, table: Table, total: int) -> tuple[int, int]:
         """A table without a key: in one transaction, and only into an empty table (a re-run finds
         it full, because the earlier copy either committed whole or not at all)."""
         rows = _source_rows(self.src, table, None, None)

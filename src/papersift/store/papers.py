@@ -96,12 +96,13 @@ class PaperTables(Queries):
             existing = current.get(record.id) or (_paper(stored[record.id]) if record.id in stored else None)
             merged, changed = merge(existing, record)
             if changed:
-                if record.id in stored and record.id not in current:
+                if existing is not None and record.id not in current:  # stored before this chunk
                     authors_before[record.id] = existing.authors
                 current[record.id] = merged
                 last_change[record.id] = changes
                 changes += 1
-            entry_changed = record.feed_entry is not None and _newer_entry(record, entries, entry_writes)
+            entry_changed = record.feed_entry is not None and _newer_entry(record.id, record.feed_entry, entries,
+                                                                           entry_writes)
             if not changed and not entry_changed:
                 result.unchanged += 1
             elif existing is None:
@@ -175,7 +176,7 @@ class PaperTables(Queries):
         return [(Paper(id=r[0], upvotes=r[1], published=r[2]), FeedEntry(*r[3:])) for r in rows]
 
     def nearest_feed_days(self, day: str) -> tuple[str | None, str | None]:
-        row = self._one("SELECT (SELECT MAX(day) FROM feed_entries WHERE day < ?),"
+        row = self._single("SELECT (SELECT MAX(day) FROM feed_entries WHERE day < ?),"
                         " (SELECT MIN(day) FROM feed_entries WHERE day > ?)", (day, day))
         return row[0], row[1]
 
@@ -253,10 +254,10 @@ class PaperTables(Queries):
             last = rows[-1][0]
 
 
-def _newer_entry(record: Paper, entries: dict, writes: dict) -> bool:
-    """Note the record's feed row for writing when it is new, or changed and captured no earlier
+def _newer_entry(paper_id: str, entry: FeedEntry, entries: dict, writes: dict) -> bool:
+    """Note a record's feed row for writing when it is new, or changed and captured no earlier
     than the stored one; whether it was."""
-    key, new = (record.id, record.feed_entry.day), _entry_tuple(record.feed_entry)
+    key, new = (paper_id, entry.day), _entry_tuple(entry)
     row = entries.get(key)
     if row is not None and (row == new or (row[4] or "") > (new[4] or "")):
         return False

@@ -33,7 +33,7 @@ from papersift.store.papers import PaperTables, document
 from papersift.store.postgres_pool import Connections, describe, first_line, pool_settings
 from papersift.store.postgres_schema import PAPER_WRITE_LOCK, SCHEMA_VERSION, author_key, current_version, migrate
 from papersift.store.signals import SignalTables
-from papersift.store.sql import PostgresDialect
+from papersift.store.sql import Connection, PostgresDialect
 
 __all__ = ["PostgresStore", "SCHEMA_VERSION", "pool_settings"]
 
@@ -131,19 +131,19 @@ class PostgresStore(PaperTables, CommunityTables, SignalTables, DigestTables):
 
     def data_stamp(self) -> str:
         """Changes whenever anyone commits to the server: where its write-ahead log is inserted up to."""
-        return self._one("SELECT pg_current_wal_insert_lsn()::text")[0]
+        return self._single("SELECT pg_current_wal_insert_lsn()::text")[0]
 
     # ---- what PostgreSQL does its own way
-    def _lock_paper_writes(self, conn: _Connection) -> None:
+    def _lock_paper_writes(self, conn: Connection) -> None:
         # two harvesters cannot interleave their read-merge-write of the same paper (no lost merge),
         # and change numbers commit in the order they were taken
         conn.execute("SELECT pg_advisory_xact_lock(?)", (PAPER_WRITE_LOCK,))
 
-    def _take_seqs(self, conn: _Connection, count: int) -> list[int]:
+    def _take_seqs(self, conn: Connection, count: int) -> list[int]:
         # one statement's nextval calls need not come back in row order
         return sorted(r[0] for r in conn.execute("SELECT nextval('paper_changes') FROM generate_series(1, ?)", (count,)))
 
-    def _write_papers(self, conn: _Connection, papers: list[tuple[Paper, int]],
+    def _write_papers(self, conn: Connection, papers: list[tuple[Paper, int]],
                       authors_before: dict[str, list[str]]) -> None:
         now = self._now()
         rows = [(p.id, seq, document(p), p.title, p.published, p.organization, p.upvotes, p.has_code,

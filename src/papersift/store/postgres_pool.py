@@ -55,6 +55,7 @@ def pool_settings(env: Mapping[str, str] | None = None) -> tuple[int, float]:
 def describe(url: str) -> str:
     """``host:port/database`` of a URL, never its password (for messages and logs)."""
     parts = urlsplit(url)
+    port: int | str
     try:
         port = parts.port or 5432
     except ValueError:  # not a number: the URL check names the problem

@@ -14,9 +14,10 @@ both read ``NOT column`` the same way.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator, Protocol, Sequence
+from typing import Any, Iterable, Iterator, Protocol, Sequence, cast
 
 # (column, PostgreSQL type): the types say what the arrays of a bulk write are (SQLite ignores them)
 Columns = Sequence[tuple[str, str]]
@@ -74,8 +75,15 @@ class Dialect:
 
     def inserted_id(self, conn: Connection, insert: str, args: Sequence) -> int | None:
         """Run an insert into a table with an ``id`` key; the new row's id, None if it skipped."""
-        cur = conn.execute(insert, args)
+        cur = cast(sqlite3.Cursor, conn.execute(insert, args))  # this form runs on SQLite's connections alone
         return cur.lastrowid if cur.rowcount > 0 else None
+
+    def new_id(self, conn: Connection, insert: str, args: Sequence) -> int:
+        """Run an insert that cannot skip (a taken key raises) into a table with an ``id`` key; the new id."""
+        new = self.inserted_id(conn, insert, args)
+        if new is None:
+            raise RuntimeError(f"an insert that cannot skip a row skipped one: {insert}")
+        return new
 
     def insert_many(self, conn: Connection, table: str, columns: Columns, rows: list[tuple], *,
                     key: tuple[str, ...] = (), new: str | None = None) -> set:
@@ -161,6 +169,13 @@ class Queries:
     def _value(self, sql: str, args: Sequence = ()):
         row = self._one(sql, args)
         return row[0] if row else None
+
+    def _single(self, sql: str, args: Sequence = ()) -> tuple:
+        """The row of a query that always answers one (an aggregate without GROUP BY)."""
+        row = self._one(sql, args)
+        if row is None:
+            raise RuntimeError(f"no row from a query that always answers one: {sql}")
+        return row
 
     def _rows_among(self, select: str, column: str, values: Iterable, args: Sequence = (), tail: str = "",
                     conn: Connection | None = None) -> list[tuple]:

@@ -20,7 +20,7 @@ from papersift.store.community import CommunityTables
 from papersift.store.digests import DigestTables
 from papersift.store.papers import PaperTables, document
 from papersift.store.signals import SignalTables
-from papersift.store.sql import Dialect
+from papersift.store.sql import Connection, Dialect
 from papersift.store.sqlite_errors import cannot_write, disk_full, open_error, when_not_busy
 from papersift.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -49,7 +49,8 @@ class SQLiteStore(PaperTables, CommunityTables, SignalTables, DigestTables):
                            f"{exc.strerror or exc}") from None
         self._local = threading.local()
         self._write_lock = threading.Lock()
-        self._stamp_lock, self._stamp_conn = threading.Lock(), None
+        self._stamp_lock = threading.Lock()
+        self._stamp_conn: sqlite3.Connection | None = None
         self._migrate()
 
     # ---- connections: one per thread (the API server answers from a thread pool)
@@ -134,12 +135,12 @@ class SQLiteStore(PaperTables, CommunityTables, SignalTables, DigestTables):
         return self._db.execute("PRAGMA user_version").fetchone()[0]
 
     # ---- what SQLite does its own way
-    def _take_seqs(self, conn: sqlite3.Connection, count: int) -> list[int]:
+    def _take_seqs(self, conn: Connection, count: int) -> list[int]:
         # the write lock is held: nobody else numbers a change until this transaction ends
         last = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM papers").fetchone()[0]
         return list(range(last + 1, last + count + 1))
 
-    def _write_papers(self, conn: sqlite3.Connection, papers: list[tuple[Paper, int]],
+    def _write_papers(self, conn: Connection, papers: list[tuple[Paper, int]],
                       authors_before: dict[str, list[str]]) -> None:
         now = self._now()
         conn.executemany(_WRITE_PAPER, [(p.id, seq, document(p), p.title, p.published, p.organization, p.upvotes,

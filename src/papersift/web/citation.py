@@ -29,7 +29,8 @@ def citation_meta(request: Request, paper: Paper) -> list[tuple[str, str]]:
         day = "/".join(f"{p:02d}" for p in parts)
         tags += [("citation_publication_date", day), ("citation_online_date", day)]
     if is_arxiv(paper):
-        tags += [("citation_arxiv_id", paper.id), ("citation_doi", doi(paper)), ("citation_pdf_url", pdf_url(paper))]
+        tags += [(name, value) for name, value in (("citation_arxiv_id", paper.id), ("citation_doi", doi(paper)),
+                                                   ("citation_pdf_url", pdf_url(paper))) if value is not None]
     tags.append(("citation_abstract_html_url", site_base(request) + "/papers/" + quote(paper.id, safe="/:")))
     if one_line(paper.abstract):
         tags.append(("citation_abstract", one_line(paper.abstract)))

@@ -1,4 +1,4 @@
-"""The reader's "For you" pages (issue 11): recommendations with why, the feedback buttons every
+"""The reader's "For you" pages: recommendations with why, the feedback buttons every
 card carries, the cold start (pick papers, name an author, import a library file), and the signals
 page (every signal stored, delete one or all, export JSON, the private feed's link).
 

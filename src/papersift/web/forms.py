@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import FormData
 
 from papersift.errors import BadInput, Conflict, Forbidden, PapersiftError, TooManyAttempts, Unauthorized
+from papersift.model import User
 from papersift.web.pages import LIST_PER_PAGE, int_param
 from papersift.web.posted import handled_in_thread
 from papersift.web.render import paper_url, render, slug
@@ -156,7 +157,7 @@ def submit(request: Request, form: FormData):
 
 # ---- settings: API tokens
 # ---- admin
-def _require_admin(request: Request):
+def _require_admin(request: Request) -> User:
     user = require_user(request)
     if not user.is_admin:
         raise Forbidden("this page is for administrators")
@@ -167,10 +168,10 @@ def _require_admin(request: Request):
 def admin(request: Request):
     if viewer(request).user is None:
         return login_redirect(request)
-    _require_admin(request)
+    admin_user = _require_admin(request)
     hub = service(request)
     return render(request, "admin.html", hidden_users=hub.accounts.hidden_users(),
-                  hidden_papers=hub.catalog.hidden_papers(viewer(request).user))
+                  hidden_papers=hub.catalog.hidden_papers(admin_user))
 
 
 @router.post("/admin/users")

@@ -45,8 +45,9 @@ class AnonymousPages:
                 self._bodies.move_to_end(key)
         if body is None:
             response = render()
-            if response.status_code == 200 and current.csrf_token.encode() not in response.body:
-                self._keep(key, response.body)
+            page = bytes(response.body)  # a rendered page's body is bytes already (no copy); typed to allow a view
+            if response.status_code == 200 and current.csrf_token.encode() not in page:
+                self._keep(key, page)
             return response
         response = HTMLResponse(body, headers=SECURITY_HEADERS)
         current.apply(response, request)  # a first visit still gets its CSRF cookie

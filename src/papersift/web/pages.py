@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from papersift.errors import BadInput
-from papersift.index.query import Filters
 from papersift.model import normalize_paper_id
+from papersift.query import Filters
 from papersift.service import (
     Period,
     check_page,
@@ -190,8 +191,8 @@ def search(request: Request):
     state = search_state(params)
     q = state["q"]
     feed_query = {k: v for k, v in state.items() if v}
-    context = dict(state=state, view=None, error=None, page=1,
-                   feed_links=alternates("/feeds/search", f"Search: {q}", feed_query) if q.strip() else [])
+    context: dict[str, Any] = dict(state=state, view=None, error=None, page=1,
+                                   feed_links=alternates("/feeds/search", f"Search: {q}", feed_query) if q.strip() else [])
     try:
         q, filters, sort = search_args(params)
         page = int_param(params.get("page"), "page", high=1000 // SEARCH_PER_PAGE)

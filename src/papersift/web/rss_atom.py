@@ -18,6 +18,7 @@ secret is a 404, and the server's logs show its path as ``/for-you/feed/***.atom
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timezone
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -32,6 +33,7 @@ from papersift.web.session import service, site_base
 
 router = APIRouter(include_in_schema=False)
 FEED_ITEMS = 50
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # the time of an entry with neither date
 CACHE_SECONDS = 900
 PRIVATE_FEED = "/for-you/feed/"  # then the secret: the logs mask what follows (server/access_log.py)
 
@@ -49,7 +51,7 @@ def _entry(base: str, card: Card) -> feeds.Entry:
     published = feeds.parse_time(paper.published)
     updated = feeds.parse_time(card.feed_day) or published
     if updated is None or (published and published > updated):
-        updated = published or feeds.parse_time("1970-01-01")
+        updated = published or _EPOCH
     summary = " ".join((paper.abstract or "").split())
     if len(summary) > feeds.SUMMARY_CHARS:
         summary = summary[: summary.rfind(" ", 0, feeds.SUMMARY_CHARS)].rstrip(" ,;:.") + "\u2026"

@@ -25,7 +25,7 @@ alphabetic field with a value (``foo:bar``) is an error naming the fields, since
 searching for "foo bar" would hide the typo. Natural-language questions (punctuation, commas,
 question marks) parse as free terms.
 
-This module only parses; :mod:`papersift.index.lexical` turns the result into tantivy queries.
+This module only parses; :mod:`papersift.index.lexical.bm25` turns the result into tantivy queries.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from typing import Callable, Hashable
 
 import numpy as np
 
-from papersift.index.query import Filters, ParsedQuery
+from papersift.query import Filters, ParsedQuery
 
 
 def filter_key(q: ParsedQuery, filters: Filters | None) -> tuple[str, str]:

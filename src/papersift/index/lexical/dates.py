@@ -1,7 +1,4 @@
-"""Dates as tantivy holds them: the ``published`` value of a paper and the range query of a filter.
-
-Kept apart from :mod:`papersift.index.lexical` so that the lexical index stays one readable module.
-"""
+"""Dates as tantivy holds them: the ``published`` value of a paper and the range query of a filter."""
 
 from __future__ import annotations
 
@@ -10,7 +7,7 @@ from datetime import date, datetime, time as dtime, timedelta, timezone
 import tantivy
 from tantivy import Query
 
-from papersift.index.query import Filters
+from papersift.query import Filters
 
 # tantivy stores dates as i64 nanoseconds since 1970: these are the first and last instants it can
 # hold (about 1677-09-21 to 2262-04-11). Python dates run from year 1 to 9999, so every date that

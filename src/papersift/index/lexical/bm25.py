@@ -1,7 +1,7 @@
 """BM25 over tantivy: the lexical index, its constraint checks and its snippets.
 
 User text never reaches tantivy's query parser: every query is built from
-:class:`~papersift.index.query.ParsedQuery` with ``tantivy.Query`` constructors, and every
+:class:`~papersift.query.ParsedQuery` with ``tantivy.Query`` constructors, and every
 word goes through the same ``TextAnalyzer`` objects that are registered on the index, so the
 query side stems and folds exactly like the indexed side.
 
@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import tantivy
@@ -24,12 +24,12 @@ from tantivy import Occur, Query
 
 from papersift.errors import BadInput, DiskFull, Unavailable, as_disk_full, free_mb
 from papersift.ids import paper_key
-from papersift.index.filtering import date_range as _date_range
-from papersift.index.lexical_schema import FIELD_ANALYZER, INDEX_ANALYZERS, RANK_ANALYZERS, document, schema as _schema
-from papersift.index.passing import PassingSets, filter_key
-from papersift.index.query import Filters, ParsedQuery
-from papersift.index.snippet import render as _render
+from papersift.index.lexical.dates import date_range as _date_range
+from papersift.index.lexical.passing import PassingSets, filter_key
+from papersift.index.lexical.schema import FIELD_ANALYZER, INDEX_ANALYZERS, RANK_ANALYZERS, document, schema as _schema
+from papersift.index.lexical.snippets import render as _render
 from papersift.model import Paper
+from papersift.query import Filters, ParsedQuery
 
 SORTS = ("relevance", "date", "upvotes")
 TITLE_CHARS, ABSTRACT_CHARS = 1000, 300  # longest snippet per field
@@ -75,7 +75,7 @@ class LexicalIndex:
         self.common_share: float | None = COMMON_SHARE  # None: every abstract word ranks
         self.schema = _schema()
         self._index = self._open()
-        self._writer = None
+        self._writer: tantivy.IndexWriter | None = None
         self._lock = threading.Lock()
         self._passing = PassingSets()
         self._meta_stamp: int | None = None  # meta.json's mtime at the last reload()
@@ -198,7 +198,8 @@ class LexicalIndex:
             return None
         if len(tokens) == 1:
             return Query.term_query(self.schema, field, tokens[0])
-        return Query.phrase_query(self.schema, field, tokens)
+        # tantivy's stub takes a list invariant in its items (str or (position, str)): a list of str is one
+        return Query.phrase_query(self.schema, field, tokens)  # type: ignore[arg-type]
 
     def _weighted(self) -> list[tuple[str, float]]:
         return [("title", self.weights.title), ("abstract", self.weights.abstract), ("authors", self.weights.authors)]
@@ -282,7 +283,7 @@ class LexicalIndex:
         return [self._anywhere(t, scored=False) for t in q.excluded_terms + q.excluded_phrases]
 
     def _query(self, q: ParsedQuery, filters: Filters | None, ranked: bool = True,
-               extra: list[Query] = (), prune: bool = False) -> Query:
+               extra: Sequence[Query] = (), prune: bool = False) -> Query:
         must = list(extra) + self._required(q) + self._filters(filters)
         ranking = self._ranked(q, prune) if ranked else None
         excluded = self._excluded(q)
@@ -311,7 +312,7 @@ class LexicalIndex:
             raise BadInput("limit and offset must not be negative")
         query = self._query(q, filters, prune=prune)
         searcher = self._index.searcher()
-        kwargs = {"offset": offset}
+        kwargs: dict[str, Any] = {"offset": offset}
         if sort != "relevance":
             kwargs["order_by_field"] = "published" if sort == "date" else "upvotes"
         result = searcher.search(query, max(limit, 1), count=True, **kwargs)
@@ -320,7 +321,7 @@ class LexicalIndex:
             if sort == "date":
                 key = key / _NS_PER_DAY if key is not None else 0.0
             hits.append((searcher.doc(address)["id"][0], float(key or 0.0)))
-        return SearchHits(hits, result.count)
+        return SearchHits(hits, result.count)  # type: ignore[attr-defined]  # set with count=True; not in tantivy's stub
 
     def filter_ids(self, ids: list[str], q: ParsedQuery, filters: Filters | None = None) -> set[str]:
         """The given ids that exist and satisfy the query's required parts and the filters.
@@ -330,7 +331,7 @@ class LexicalIndex:
         ids: a term set over the integer keys was 7x slower at 1M papers.)
         """
         ids = _dedup(ids)
-        keys = {paper_key(pid): pid for pid in ids}
+        keys: dict[object, str] = {paper_key(pid): pid for pid in ids}  # looked up by what the fast field holds
         if not keys:
             return set()
         query = self._query(q, filters, ranked=False,
@@ -343,8 +344,8 @@ class LexicalIndex:
         """What a snippet highlights: free terms, phrases and title: values."""
         parts = [self._ranked(q)] + [self._anywhere(p) for p in q.phrases]
         parts += [self._text_query("title", v) for v in q.fields.get("title", [])]
-        parts = [(Occur.Should, p) for p in parts if p is not None]
-        return Query.boolean_query(parts) if parts else None
+        clauses = [(Occur.Should, p) for p in parts if p is not None]
+        return Query.boolean_query(clauses) if clauses else None
 
     def snippets(self, papers: Iterable[Paper], q: ParsedQuery) -> dict[str, dict[str, str]]:
         """id -> {"title": html, "abstract": html}: HTML-escaped text, matches in ``<mark>``.
@@ -362,7 +363,7 @@ class LexicalIndex:
         for paper in papers:
             texts = {"title": (paper.title or "").strip(), "abstract": (paper.abstract or "").strip()}
             doc = tantivy.Document(**{f: t for f, t in texts.items() if t}) if generators else None
-            out[paper.id] = {field: _render(generators[field].snippet_from_doc(doc) if generators else None,
+            out[paper.id] = {field: _render(generators[field].snippet_from_doc(doc) if doc is not None else None,
                                             texts[field], chars)
                              for field, chars in (("title", TITLE_CHARS), ("abstract", ABSTRACT_CHARS)) if texts[field]}
         return out
@@ -372,18 +373,18 @@ class LexicalIndex:
         """How many papers satisfy the query's required parts and the filters (free terms ignored):
         tantivy counts them from its posting lists (no document loaded); kept per filter too."""
         return self._passing.count(filter_key(q, filters), lambda: self._index.searcher().search(
-            self._query(q, filters, ranked=False), 1, count=True).count)
+            self._query(q, filters, ranked=False), 1, count=True).count)  # type: ignore[attr-defined]  # as in search
 
     def passing_keys(self, q: ParsedQuery, filters: Filters | None = None) -> np.ndarray:
         """The keys (:func:`papersift.ids.paper_key`) of every paper that satisfies the query's required
         parts and the filters, read from the fast field without loading a document; kept per filter
-        for a while (:class:`papersift.index.passing.PassingSets`)."""
+        for a while (:class:`papersift.index.lexical.passing.PassingSets`)."""
         return self._passing.get(filter_key(q, filters), lambda: self._list_passing_keys(q, filters))
 
     def _list_passing_keys(self, q: ParsedQuery, filters: Filters | None) -> np.ndarray:
         query = self._query(q, filters, ranked=False)
         searcher = self._index.searcher()
-        n = searcher.search(query, 1, count=True).count
+        n = searcher.search(query, 1, count=True).count  # type: ignore[attr-defined]  # as in search
         if n == 0:
             return np.zeros(0, dtype=np.int64)
         hits = searcher.search(query, n, count=False).hits

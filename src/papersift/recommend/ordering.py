@@ -1,6 +1,14 @@
-"""What every reader shares: fresher papers and papers the community voted for rank a little higher,
-and a followed category or author is a direct signal. Added to the reader model's standardised
-score, so each weight reads as "how many standard deviations of taste this is worth"."""
+"""How candidates are ordered beyond the reader's own model.
+
+The prior is what every reader shares: fresher papers and papers the community voted for rank a
+little higher, and a followed category or author is a direct signal. It is added to the reader
+model's standardised score, so each weight reads as "how many standard deviations of taste this is
+worth".
+
+Then maximal marginal relevance over embeddings: the top of a reader's list should not be ten
+papers on one sub-topic. Each next pick trades its relevance against its closeness to the
+papers already picked (Carbonell and Goldstein, 1998).
+"""
 
 from __future__ import annotations
 
@@ -49,3 +57,31 @@ def _follow_matches(space: FeatureSpace, rows: np.ndarray, reader: Reader) -> np
     return np.array([float(bool(cats.intersection(c.lower() for c in space.categories[r]))
                            or bool(names.intersection(_normal_name(a) for a in space.authors[r])))
                      for r in rows])
+
+
+def mmr_order(embeddings: np.ndarray, relevance: np.ndarray, balance: float, top: int) -> np.ndarray:
+    """Positions 0..n-1 reordered: the best ``top`` by MMR, then the rest by relevance.
+
+    ``embeddings`` are the candidates' unit vectors, ``relevance`` their scores, ``balance`` in
+    [0, 1] (1 = relevance only). Relevance is rescaled to [0, 1] over the top so the two terms
+    are comparable whatever the model's scale.
+    """
+    order = np.argsort(-relevance, kind="stable")
+    if balance >= 1.0 or len(order) < 3:
+        return order
+    head, tail = order[:top], order[top:]
+    rel = relevance[head]
+    span = rel.max() - rel.min()
+    rel = (rel - rel.min()) / span if span > 0 else np.ones_like(rel)
+    similarity = embeddings[head] @ embeddings[head].T
+    chosen = [0]  # the most relevant paper always leads
+    closest = similarity[0].copy()
+    left = np.ones(len(head), dtype=bool)
+    left[0] = False
+    for _ in range(len(head) - 1):
+        gain = np.where(left, balance * rel - (1.0 - balance) * closest, -np.inf)
+        pick = int(np.argmax(gain))
+        chosen.append(pick)
+        left[pick] = False
+        closest = np.maximum(closest, similarity[pick])
+    return np.concatenate([head[chosen], tail])

@@ -42,7 +42,7 @@ import os
 import secrets
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import IO, Callable, Iterator
 
 import numpy as np
 
@@ -71,6 +71,8 @@ def _fsync_dir(path: Path) -> None:
 class VectorFile:
     """Append rows, tombstone ids, ``commit(seq)``; read committed rows with :meth:`take` and :meth:`between`."""
 
+    _all: np.ndarray  # the committed rows kept in RAM (all_rows), set by forget_all_rows
+
     def __init__(self, folder: Path, dim: int, model: str, read_only: bool = False):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -95,7 +97,8 @@ class VectorFile:
         self.count, self.seq = manifest["rows"], manifest["seq"]
         self._ids_bytes = manifest["ids_bytes"]
         self.generation = manifest.get("generation")
-        self._rows_out = self._ids_out = None
+        self._rows_out: IO[bytes] | None = None
+        self._ids_out: IO[bytes] | None = None
         self._pending = 0
         if self.writable:
             self._truncate_to_committed()
@@ -143,7 +146,8 @@ class VectorFile:
         breaks = np.flatnonzero(np.diff(rows) != 1) + 1
         starts, ends = np.concatenate([[0], breaks]), np.concatenate([breaks, [len(rows)]])
         size, fd, out = self._row_bytes, self._fd, np.empty((len(rows), self.dim), dtype=ROW_TYPE)
-        base, view = out.ctypes.data, memoryview(out.reshape(-1).view(np.uint8))
+        # numpy's stubs give ndarray the buffer protocol (__buffer__) only for Python 3.12 and later
+        base, view = out.ctypes.data, memoryview(out.reshape(-1).view(np.uint8))  # type: ignore[arg-type]
         for at, want, offset in zip((starts * size).tolist(), ((ends - starts) * size).tolist(),
                                     (rows[starts] * size).tolist(), strict=True):
             # a long run is one call that may wait for the disk: os.preadv lets other threads run meanwhile
@@ -217,10 +221,10 @@ class VectorFile:
     # ---- writes
     def append(self, ids: list[str], vectors: np.ndarray) -> None:
         """Stage rows for these ids (visible after :meth:`commit`)."""
-        self._check_writable()
+        rows_out, _ = self._outputs()
         vectors = np.asarray(vectors, dtype=np.float32).reshape(len(ids), self.dim)
         with self._or_roll_back():
-            self._rows_out.write(np.ascontiguousarray(vectors, dtype=ROW_TYPE).tobytes())
+            rows_out.write(np.ascontiguousarray(vectors, dtype=ROW_TYPE).tobytes())
             self._write_ids("+", ids)
         self._pending += len(ids)
 
@@ -229,12 +233,12 @@ class VectorFile:
             self._write_ids("-", ids)
 
     def _write_ids(self, sign: str, ids: list[str]) -> None:
-        self._check_writable()
+        _, ids_out = self._outputs()
         for pid in ids:
             if not pid or "\n" in pid or "\r" in pid:
                 raise ValueError(f"paper id cannot be stored in the vector log: {pid!r}")
         data = "".join(f"{sign}{pid}\n" for pid in ids).encode("utf-8")
-        self._ids_out.write(data)
+        ids_out.write(data)
         self._ids_bytes += len(data)
 
     def _check_writable(self) -> None:
@@ -242,11 +246,18 @@ class VectorFile:
             raise Unavailable(f"another papersift process is updating the vector index in {self.folder}; "
                               "stop it (or wait for it) to index from here")
 
+    def _outputs(self) -> tuple[IO[bytes], IO[bytes]]:
+        """(rows, ids): the files a writer appends to, open whenever it is writable."""
+        self._check_writable()
+        if self._rows_out is None or self._ids_out is None:
+            raise Unavailable(f"the vector index in {self.folder} is not open for writing")
+        return self._rows_out, self._ids_out
+
     def commit(self, seq: int | None = None) -> None:
         """Make staged rows and deletions durable, then publish them with the new manifest."""
-        self._check_writable()
+        outputs = self._outputs()
         with self._or_roll_back():
-            for handle in (self._rows_out, self._ids_out):
+            for handle in outputs:
                 handle.flush()
                 os.fsync(handle.fileno())
             _write_manifest(self._manifest_path, {"format": FORMAT, "dim": self.dim, "model": self.model,
@@ -269,7 +280,8 @@ class VectorFile:
         except (OSError, DiskFull) as exc:  # DiskFull: the manifest's write_atomically has named it already
             for handle in (self._rows_out, self._ids_out):
                 try:
-                    handle.close()  # what is still buffered fails to flush again, and is dropped
+                    if handle is not None:
+                        handle.close()  # what is still buffered fails to flush again, and is dropped
                 except OSError:
                     pass
             manifest = self._read_manifest() or {"rows": 0, "ids_bytes": 0, "seq": 0}
@@ -305,7 +317,7 @@ def writer_lock_held(folder: Path) -> bool:
     return False  # closing the file let the lock go
 
 
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     """``write(tmp)`` beside ``path``, made durable, then renamed over it: a crash keeps the old file,
     and a write that fails (a full disk) leaves no partial file behind taking up the room."""
     tmp = path.with_suffix(".tmp")
@@ -341,7 +353,8 @@ def _upgrade_float32(vf: VectorFile) -> None:
     if (manifest.get("dim"), manifest.get("model")) != (vf.dim, vf.model) or old_rows.stat().st_size < rows * vf.dim * 4:
         return  # another model, or torn: the caller starts empty and rebuilds
     log.info("converting %s rows of %s to float16", f"{rows:,}", vf.folder)
-    floats = np.memmap(old_rows, dtype=np.float32, mode="r", shape=(rows, vf.dim)) if rows else None
+    floats = (np.memmap(old_rows, dtype=np.float32, mode="r", shape=(rows, vf.dim)) if rows
+              else np.zeros((0, vf.dim), dtype=np.float32))  # a memmap cannot map no rows
     tmp = vf._rows_path.with_suffix(".tmp")
     with open(tmp, "wb") as out:
         for start in range(0, rows, READ_BLOCK):

@@ -6,7 +6,7 @@ capped recall@10 at ~0.92 on these vectors, hnswlib has no int8 and would hold 1
 1M papers), and it filters during the graph walk (``IDSelectorBitmap``). At 1M x 384 the codes take
 384 MB and the graph (M=16) ~130 MB.
 
-Rows live in a :class:`~papersift.index.vector_file.VectorFile`: the graph covers the first
+Rows live in a :class:`~papersift.index.vectors.vector_file.VectorFile`: the graph covers the first
 ``graph.ntotal`` rows; newer rows (the "tail") are scanned exactly and merged, so a paper is
 searchable as soon as its row is committed; start-up replays the id log and loads the last saved
 graph, reading no row. Every candidate is rescored with its float16 row, so scores are exact cosines; filtered
@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import faiss
 import numpy as np
 
+from papersift.embed.encoders import threads
 from papersift.ids import paper_key
-from papersift.index.embedder import threads
-from papersift.index.vector_file import VectorFile, write_atomically
+from papersift.index.vectors.vector_file import VectorFile, write_atomically
 
 GRAPH_MIN = 20_000  # below this an exact scan (~2 ms) beats building and keeping a graph
 TAIL_MAX = 2_048  # rows scanned exactly before they are added to the graph
@@ -44,7 +44,7 @@ RESORT_AFTER = 20_000  # newer rows than the sorted key lookup that trigger a re
 
 
 class GraphVectorIndex:
-    """The :class:`~papersift.index.vector.VectorIndex` for large corpora, persistent in ``folder``."""
+    """The :class:`~papersift.index.vectors.protocol.VectorIndex` for large corpora, persistent in ``folder``."""
 
     def __init__(self, dim: int, folder: Path, model: str = "", graph_min: int = GRAPH_MIN, read_only: bool = False):
         """``read_only``: never take the folder's writer lock; follow the writer with :meth:`refresh`."""
@@ -224,10 +224,12 @@ class GraphVectorIndex:
             self.save_graph()
 
     def _new_graph(self):
-        graph = faiss.IndexHNSWSQ(self.dim, faiss.ScalarQuantizer.QT_8bit, M_LINKS, faiss.METRIC_INNER_PRODUCT)
+        # faiss's stub knows only the constructor that takes a ScalarQuantizer; faiss also takes its type
+        graph = faiss.IndexHNSWSQ(self.dim, faiss.ScalarQuantizer.QT_8bit, M_LINKS,  # type: ignore[arg-type]
+                                  faiss.METRIC_INNER_PRODUCT)
         graph.hnsw.efConstruction = EF_CONSTRUCTION
         # the per-dimension ranges come from a sample; a margin keeps later papers from clipping
-        codes = faiss.downcast_index(graph.storage)
+        codes: Any = faiss.downcast_index(graph.storage)  # the codes' own class (the stub says Index)
         codes.sq.rangestat = faiss.ScalarQuantizer.RS_minmax
         codes.sq.rangestat_arg = 0.1
         sample = np.concatenate([rows for _, rows in self._file.blocks(max(1, len(self._file) // 100_000))])
@@ -337,7 +339,7 @@ class GraphVectorIndex:
         10K rows at 1M papers; faiss's scan of all codes behind a bitmap selector took ~6 ms."""
         if len(rows) <= wanted:
             return rows
-        codes = faiss.downcast_index(self._graph.storage)
+        codes: Any = faiss.downcast_index(self._graph.storage)  # the codes' own class (the stub says Index)
         if codes.sq.qtype != faiss.ScalarQuantizer.QT_8bit or codes.code_size != self.dim:
             raise ValueError("the graph's codes are not 8-bit scalar-quantised")  # the only kind _new_graph makes
         # a view of the codes faiss holds (no copy); valid while the lock keeps the graph from growing
@@ -358,7 +360,7 @@ class GraphVectorIndex:
         # on the cores the requests need (80K load test p99 ~1.45 s before, docs/BENCHMARKS.md). libgomp keeps
         # this setting per thread: a build on another thread keeps its cores.
         faiss.omp_set_num_threads(1)
-        params = faiss.SearchParametersHNSW(efSearch=max(ef, k))
+        params = faiss.SearchParametersHNSW(efSearch=max(ef, k))  # type: ignore[attr-defined]  # missing from faiss's stub
         if selector is not None:
             params.sel = selector[0]
         _, labels = self._graph.search(query.reshape(1, -1), k, params=params)

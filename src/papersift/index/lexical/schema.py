@@ -7,9 +7,9 @@ import tantivy
 from tantivy import Filter, TextAnalyzerBuilder, Tokenizer
 
 from papersift.ids import paper_key
-from papersift.index.filtering import published_datetime
-from papersift.index.query import STOPWORDS
+from papersift.index.lexical.dates import published_datetime
 from papersift.model import Paper
+from papersift.query import STOPWORDS
 
 EN, NAME = "papersift_en", "papersift_name"
 

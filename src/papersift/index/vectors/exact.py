@@ -1,41 +1,17 @@
-"""Vector search: the `VectorIndex` protocol, and `ExactVectorIndex`, cosine search in RAM.
+"""`ExactVectorIndex`, cosine search in RAM: the reference vector index.
 
-The service's default is :class:`papersift.index.ann.GraphVectorIndex` (on disk, an HNSW graph over
-int8 codes, exact float rescoring). `ExactVectorIndex` is the reference: brute force, recall 1.0,
-filled from the store at start-up; benchmarks and tests compare the graph index with it, and
-:class:`papersift.index.indexes.Indexes` takes either (``vector_index=``), since search and similar
-only ever call the protocol's methods.
+Brute force, recall 1.0, filled from the store at start-up; benchmarks and tests compare the graph
+index (:mod:`papersift.index.vectors.hnsw`) with it.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Iterable, Protocol, runtime_checkable
+from typing import Iterable
 
 import numpy as np
 
 from papersift.ids import paper_key
-
-
-@runtime_checkable
-class VectorIndex(Protocol):
-    """Paper id -> one L2-normalised float32 vector of ``dim`` numbers; safe to search from
-    request threads while a background thread adds (the server embeds while it answers)."""
-
-    dim: int
-
-    def add(self, ids: Iterable[str], vectors: np.ndarray) -> None:
-        """Upsert: an id already present gets its new vector."""
-    def delete(self, ids: Iterable[str]) -> None:
-        """Forget these ids; unknown ids are ignored."""
-    def search(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
-        """At most ``k`` (id, cosine) best first; with ``allowed``, only ids in it."""
-    def search_keys(self, query: np.ndarray, k: int, keys: np.ndarray) -> list[tuple[str, float]]:
-        """``search`` among the papers whose :func:`papersift.ids.paper_key` is in ``keys``."""
-    def vector(self, paper_id: str) -> np.ndarray | None:
-        """The stored vector (a copy), None when the id is not indexed."""
-    def __len__(self) -> int:
-        """How many ids are indexed."""
 
 
 class ExactVectorIndex:
