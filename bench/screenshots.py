@@ -3,7 +3,7 @@
     python -m bench run screenshots [--workdir DIR] [--out docs/screenshots]
 
 On the 80K workdir (real organisations, code links and stars; built first when missing), which is only
-read. Drives Debian's /usr/bin/chromium through Playwright, like tests/test_e2e_browser.py.
+read. Drives Debian's /usr/bin/chromium through Playwright, like tests/system/test_e2e_browser.py.
 The result lists the files written.
 """
 

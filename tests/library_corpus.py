@@ -3,7 +3,7 @@ size, and hostile text that once froze the server (one regex or parser step per 
 from every position: quadratic). The tests use small sizes; the benchmark uses the 5 MB cap.
 
 Real-shaped: each entry is written as Zotero writes it (the fields and layout of the exports in
-``tests/test_library_import.py``), four arXiv preprints to one journal paper without an arXiv id.
+``tests/unit/test_library_import.py``), four arXiv preprints to one journal paper without an arXiv id.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The real site the recommendation tests share (tests/test_recommend_service.py, tests/test_for_you_web.py):
+"""The real site the recommendation tests share (tests/system/test_recommend_service.py, tests/interfaces/test_for_you_web.py):
 the first 600 lines of the real HF archive (2024-05-27 to 2024-07-22, the committed sample) in a real SQLite
 file, with the default embedder and the vector index built the product's way (``svc.index()``). Where the
 shared folder is present, the store's embeddings cache is filled first from its vectors of the same model,

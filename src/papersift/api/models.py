@@ -1,7 +1,7 @@
 """The typed shapes of papersift's own API (``/api/v1``): what the OpenAPI document declares.
 
 Every route names its response model, so FastAPI both documents the shape and checks each answer
-against it (a drifted shape is a logged 500, not a silent change; tests/test_openapi_schemathesis.py
+against it (a drifted shape is a logged 500, not a silent change; tests/interfaces/test_openapi_schemathesis.py
 checks the document against live answers). Errors are ``{"error": {"code", "message"}}`` on every
 4xx, declared once as ``ERRORS``.
 """

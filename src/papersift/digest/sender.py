@@ -22,7 +22,7 @@ our commit of 'sent' (a few hundred microseconds, no I/O but one SQLite write): 
 exactly there yields one duplicate, which carries the same Message-ID so clients can fold
 it. We chose at-least-once for that window because the alternative (never resend an
 abandoned claim) would lose every message whose transfer a crash interrupted, which is the
-far larger window. tests/test_digest_crash.py kills a real sender with SIGKILL while the
+far larger window. tests/system/test_digest_crash.py kills a real sender with SIGKILL while the
 SMTP server holds a message before answering, and checks that every message arrives once.
 """
 

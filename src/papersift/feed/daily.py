@@ -1,6 +1,6 @@
 """The Daily Papers feed: one day, one ISO week or one month, ranked.
 
-Trending (documented in docs/API.md, tested in tests/test_feed.py) is upvotes with time decay:
+Trending (documented in docs/API.md, tested in tests/unit/test_feed.py) is upvotes with time decay:
 
     trending = (upvotes + 1) / (age_hours + 2) ** GRAVITY
 

@@ -3,7 +3,7 @@
 Why our own writer and not ``bibtexparser.write_string``: bibtexparser 2.x writes each field's
 value verbatim (its default unparse stack only adds the enclosing braces), so what makes an entry
 correct is all ours anyway: LaTeX specials, brace balance, names that contain "and", unique keys.
-The library reads our output back in the tests (``tests/test_exports.py``).
+The library reads our output back in the tests (``tests/unit/test_exports.py``).
 
 Values are TeX-aware, because arXiv titles and abstracts *are* TeX ("$\\alpha$-divergence",
 "Schr\\"odinger"): a ``$...$`` pair stays math and a backslash command stays a command, while a

@@ -1,6 +1,6 @@
 """Merging one source's view of a paper into the stored record, field by field.
 
-Precedence (documented in docs/DATA.md, tested in tests/test_merge.py):
+Precedence (documented in docs/DATA.md, tested in tests/unit/test_merge.py):
 
 * Each field has a ranking of sources. A non-empty incoming value replaces the stored one
   when its source ranks higher, or ranks the same and was observed at the same time or later.

@@ -9,7 +9,7 @@ Writing: each batch of records is read with one query, merged in Python by the r
 (record by record, in order, a later record seeing the earlier ones), and written in bulk. Every
 change takes a number, as if the records were written one at a time: after n, [A, B, A'] leaves B at
 n+2 and A at n+3 (A's first number is used up), so ``max_seq`` and ``iter_changes`` agree across
-backends (tests/test_postgres_parity.py). The backend gives what truly differs: the numbers
+backends (tests/store/test_postgres_parity.py). The backend gives what truly differs: the numbers
 (``_take_seqs``), the lock that makes them commit in order (``_lock_paper_writes``) and the papers'
 own write with their authors (``_write_papers``), and the author match of a listing (``_by_author``).
 """

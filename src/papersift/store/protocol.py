@@ -6,7 +6,7 @@ is all three: what a backend implements. The queries are written once per concer
 community.py, signals.py, digests.py, over the dialect in sql.py); SQLite (sqlite.py) is the
 default backend and PostgreSQL (postgres.py) the other, selected by URL in
 :func:`papersift.store.open_store`. Code above the store depends on these protocols only, so
-every method it calls is declared here (``tests/test_lower_layers.py`` checks SQLite has them all).
+every method it calls is declared here (``tests/unit/test_lower_layers.py`` checks SQLite has them all).
 """
 
 from __future__ import annotations
