@@ -299,7 +299,7 @@ def test_the_cold_start_reports_hidden_papers_missing_and_stores_no_signal_for_t
     from papersift.model import FeedEntry, Paper
     from papersift.service import Papersift
 
-    from .web_support import FAST_HASHER
+    from ..web_support import FAST_HASHER
 
     svc = Papersift(tmp_path / "p.db", embedder=False, password_hasher=FAST_HASHER)
     at = "2024-07-22T09:00:00Z"
