@@ -90,7 +90,7 @@ case $command in
   run)
     if [ "$group" != core ]; then
       prepare "$group"
-      [ "$group" = postgres ] && start_postgres
+      [ "$group" = store ] && start_postgres
       cd "build/mutation/$group"
     fi
     [ $# -gt 0 ] || rm -rf mutants  # a fresh copy: mutmut reuses stale mutants otherwise
