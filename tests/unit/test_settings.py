@@ -55,6 +55,18 @@ def test_the_doc_command_writes_the_table(tmp_path):
     assert page.read_text(encoding="utf-8") == DOC.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("content, message", [(None, "No such file or directory"),
+                                              ("no table here\n", "no generated-table markers")])
+def test_the_doc_command_refuses_a_missing_file_or_one_without_the_markers(tmp_path, content, message):
+    page = tmp_path / "page.md"
+    if content is not None:
+        page.write_text(content, encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "papersift.config", "--doc", str(page)], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.count("\n") == 1
+
+
 def test_every_variable_the_code_names_is_declared():
     named = set()
     for path in SRC.rglob("*.py"):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from papersift.config.settings import CONFIG_ENV, DEFAULT_FILE, SECTIONS, Settings, declared, env_name
@@ -61,6 +62,13 @@ def main(argv: list[str]) -> int:
     if len(argv) == 1:
         print(settings_table())
         return 0
-    changed = write_doc(Path(argv[1]))
+    try:
+        changed = write_doc(Path(argv[1]))
+    except OSError as exc:
+        print(f"error: {exc.strerror or exc}: {argv[1]}", file=sys.stderr)
+        return 2
+    except BadInput as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(f"{argv[1]}: {'updated' if changed else 'already current'}")
     return 0
