@@ -89,3 +89,27 @@ def stop_process(proc: subprocess.Popen, seconds: float = 60) -> tuple[str, str]
     except subprocess.TimeoutExpired:
         proc.kill()
         return proc.communicate()
+
+
+TOPICS = ["protein folding with graph networks", "retrieval augmented generation for question answering",
+          "diffusion models for video synthesis", "reinforcement learning for robot grasping",
+          "speech recognition in noisy rooms", "graph neural networks for molecules",
+          "question answering over tables", "video transformers for action recognition",
+          "robot navigation with language instructions", "molecule generation with diffusion"]
+
+
+def topics_searcher(folder: Path):
+    """A searcher as the service builds it (the default fusion) over ten papers on ten overlapping topics,
+    alternately cs.LG and cs.CV, indexed with the real MiniLM vectors."""
+    from papersift.model import Paper
+    from papersift.search.searcher import Searcher
+    from papersift.service import Papersift
+
+    svc = Papersift(folder / "p.db")
+    svc.store.upsert_papers([
+        Paper(id=f"2405.{i + 10000:05d}", title=t.capitalize(), abstract=f"We study {t} and compare methods.",
+              categories=["cs.LG" if i % 2 else "cs.CV"], published="2024-05-20T00:00:00Z", source="arxiv-oai",
+              observed_at="2024-05-21T00:00:00Z")
+        for i, t in enumerate(TOPICS)])
+    svc.index()
+    return Searcher(svc.indexes)

@@ -13,7 +13,9 @@ from papersift.errors import BadInput
 from papersift.index.lexical.bm25 import COMMON_MIN_DOCS, COMMON_SHARE, LexicalIndex
 from papersift.model import Paper
 from papersift.query import Filters, parse_query
-from papersift.search.searcher import Searcher, _in_background
+from papersift.search.searcher import _in_background
+
+from ..helpers import topics_searcher
 
 
 def _corpus(n: int) -> list[Paper]:
@@ -108,21 +110,7 @@ def test_background_call_returns_its_value_or_raises_its_error():
 
 @pytest.fixture(scope="module")
 def searcher(tmp_path_factory):
-    from papersift.service import Papersift
-
-    svc = Papersift(tmp_path_factory.mktemp("overlap") / "p.db")
-    topics = ["protein folding with graph networks", "retrieval augmented generation for question answering",
-              "diffusion models for video synthesis", "reinforcement learning for robot grasping",
-              "speech recognition in noisy rooms", "graph neural networks for molecules",
-              "question answering over tables", "video transformers for action recognition",
-              "robot navigation with language instructions", "molecule generation with diffusion"]
-    svc.store.upsert_papers([
-        Paper(id=f"2405.{i + 10000:05d}", title=t.capitalize(), abstract=f"We study {t} and compare methods.",
-              categories=["cs.LG" if i % 2 else "cs.CV"], published="2024-05-20T00:00:00Z", source="arxiv-oai",
-              observed_at="2024-05-21T00:00:00Z")
-        for i, t in enumerate(topics)])
-    svc.index()
-    return Searcher(svc.indexes)
+    return topics_searcher(tmp_path_factory.mktemp("overlap"))
 
 
 QUERIES = [("graph networks for molecules", None), ("video diffusion", Filters(categories=["cs.CV"])),

@@ -10,6 +10,8 @@ from hypothesis import given, settings, strategies as st
 from papersift.search.fusion import FusionParams, fuse
 from papersift.search.searcher import DEFAULT_FUSION, SIMILAR_FUSION, Searcher
 
+from ..helpers import topics_searcher
+
 # the worked example of the tests below: "a" tops lexical, "b" tops dense, "c"/"d" are in one leg only
 LEXICAL = [("a", 4.0), ("b", 2.0), ("c", 0.0)]
 DENSE = [("b", 0.8), ("d", 0.6), ("a", 0.1)]
@@ -142,21 +144,7 @@ def test_fusion_matches_the_formula(lexical, dense, weight, method, depth):
 # ---- the searcher uses the tuned parameters (real store, real lexical index, real MiniLM vectors)
 @pytest.fixture(scope="module")
 def searcher(tmp_path_factory):
-    from papersift.model import Paper
-    from papersift.service import Papersift
-
-    svc = Papersift(tmp_path_factory.mktemp("fusion") / "p.db")
-    topics = ["protein folding with graph networks", "retrieval augmented generation for question answering",
-              "diffusion models for video synthesis", "reinforcement learning for robot grasping",
-              "speech recognition in noisy rooms", "graph neural networks for molecules",
-              "question answering over tables", "video transformers for action recognition",
-              "robot navigation with language instructions", "molecule generation with diffusion"]
-    svc.store.upsert_papers([
-        Paper(id=f"2405.{i + 10000:05d}", title=t.capitalize(), abstract=f"We study {t} and compare methods.",
-              published="2024-05-20T00:00:00Z", source="arxiv-oai", observed_at="2024-05-21T00:00:00Z")
-        for i, t in enumerate(topics)])
-    svc.index()
-    return Searcher(svc.indexes)  # as the service builds it: the default (tuned) fusion
+    return topics_searcher(tmp_path_factory.mktemp("fusion"))
 
 
 def test_hybrid_rank_is_default_fusion_of_the_two_legs(searcher):
