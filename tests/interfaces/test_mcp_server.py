@@ -10,6 +10,7 @@ checked against documents written out by hand.
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import date
 
 import httpx
@@ -19,7 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from papersift.mcp.readers import NEEDS_TOKEN
 from papersift.mcp.server import INSTRUCTIONS, argument_errors, build_server
-from papersift.mcp.shapes import feed_item, feed_json, markdown, md_text, paper_full
+from papersift.mcp.shapes import excerpt, feed_item, feed_json, links, markdown, md_text, paper_entry, paper_full
 from papersift.mcp.tools_personal import PersonalTools
 from papersift.mcp.tools_public import PublicTools
 from papersift.model import FeedEntry, Paper
@@ -102,6 +103,20 @@ def test_the_server_introduces_itself(svc):
     assert instructions == INSTRUCTIONS
 
 
+def test_where_nothing_configured_logging_the_sdk_logs_warnings_only(svc):
+    """`papersift mcp` (stdio) builds the server before anything sets up logging: at the SDK's default,
+    INFO, every tool call would be logged to stderr."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    root.handlers.clear()
+    try:
+        build_server(svc)
+        assert root.level == logging.WARNING
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
 def call(server, name: str, arguments: dict | None = None):
     async def body(client):
         return await client.call_tool(name, arguments or {})
@@ -146,6 +161,11 @@ def test_the_http_endpoint_is_stateless_json_on_post_only_on_any_host(svc):
             trending = http.post("/mcp", headers=MCP_HEADERS, json={"jsonrpc": "2.0", "id": 2, "method": "tools/call",
                                                                  "params": {"name": "trending_papers", "arguments": {}}})
             assert trending.status_code == 200 and not trending.json()["result"]["isError"], trending.text[:300]
+            for header in (f"Bearer {svc.tokens['read']}", f"bearer  {svc.tokens['read']}"):  # as the JSON API reads it
+                whoami = http.post("/mcp", headers=MCP_HEADERS | {"Authorization": header}, json={
+                    "jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}})
+                assert whoami.json()["result"]["structuredContent"]["scope"] == "read", whoami.text[:300]
+                assert http.get("/api/v1/me", headers={"Authorization": header}).status_code == 200
             assert http.get("/mcp").status_code == 405
             assert http.options("/mcp").headers["allow"] == "OPTIONS, POST"
             assert "/mcp" not in http.get("/openapi.json").json()["paths"]
@@ -208,3 +228,42 @@ def test_a_feed_as_json_names_its_period_its_neighbours_and_each_papers_day():
     assert edge["period"]["previous"] is None and edge["period"]["next"] == "0001-01-02"
     last = feed_json(FeedPage(Period("date", "9999-12-31", date(9999, 12, 31), date(9999, 12, 31)), "new", 1, 50, 0))
     assert last["period"]["previous"] == "9999-12-30" and last["period"]["next"] is None
+
+
+def test_a_list_entry_carries_what_decides_whether_to_open_a_paper():
+    nine = [f"Author {i}" for i in range(9)]
+    entry = paper_entry(Paper(id="2405.15738", title=None, authors=nine, abstract="word " * 200,
+                              categories=["cs.CV"], organization="Alibaba", github_repo="a/b",
+                              published="2024-05-24T17:59:00Z", upvotes=5))
+    assert entry == {"id": "2405.15738", "title": "", "authors": nine[:8], "more_authors": 1,
+                     "published": "2024-05-24", "upvotes": 5, "categories": ["cs.CV"], "organization": "Alibaba",
+                     "has_code": True, "abstract_excerpt": excerpt("word " * 200),
+                     "links": links(Paper(id="2405.15738", github_repo="a/b"))}
+    assert paper_entry(PAPER, upvotes=17)["upvotes"] == 17  # the feed's live count wins over the stored one
+    eight = paper_entry(Paper(id="2405.15738", authors=nine[:8]))
+    assert eight["authors"] == nine[:8] and "more_authors" not in eight
+    assert paper_entry(Paper(id="2405.15738"))["categories"] == []
+
+
+def test_an_excerpt_ends_on_a_whole_word():
+    assert excerpt(" a  b\nc ") == "a b c"
+    assert excerpt(None) == "" and excerpt("x" * 400) == "x" * 400  # exactly the limit: whole
+    long = "alpha beta gamma " * 30  # 510 characters
+    assert excerpt(long) == ("alpha beta gamma " * 24)[:400].rsplit(" ", 1)[0] + " …"
+    assert excerpt("one two three four", chars=12) == "one two …"
+
+
+@pytest.mark.parametrize("repo, page, expected", [
+    ("alibaba/conv-llava", "http://example.org/p", {"code": "https://github.com/alibaba/conv-llava",
+                                                   "project_page": "http://example.org/p"}),
+    ("http://gitlab.com/a/b", "https://example.org", {"code": "http://gitlab.com/a/b",
+                                                      "project_page": "https://example.org"}),
+    ("Owner_1/Repo.Name", " javascript:alert(1)", {"code": "https://github.com/Owner_1/Repo.Name"}),
+    ("see our repo", "ftp://example.org", {}),
+    (None, None, {}),
+])
+def test_links_are_http_only_and_a_bare_repo_is_on_github(repo, page, expected):
+    arxiv = {"arxiv": "https://arxiv.org/abs/2405.15738", "pdf": "https://arxiv.org/pdf/2405.15738"}
+    assert links(Paper(id="2405.15738", github_repo=repo, project_page=page)) == arxiv | expected
+    assert links(Paper(id="scifact:42", github_repo=repo, project_page=page)) == expected  # no arXiv page
+

@@ -9,6 +9,7 @@ takes back the vote and the save it added (displayed upvotes are shared by every
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import sqlite3
 
@@ -17,7 +18,10 @@ import pytest
 from papersift.errors import BadInput, NotFound, Unauthorized
 from papersift.index.indexes import paper_text, text_hash
 from papersift.model import FeedEntry, Paper
+from papersift.recommend.recommender import Explanation
 from papersift.service import Papersift
+from papersift.service.personal import token_hash as personal_token_hash
+from papersift.service.recommendations import Pick
 from papersift.store import open_store
 from papersift.store.sqlite import MIGRATIONS, SCHEMA_VERSION
 
@@ -257,3 +261,144 @@ def test_without_an_embedder_the_list_is_empty_with_a_reason(tmp_path):
     assert result.picks == [] and "without an embedder" in result.reason
     assert result.as_dict()["from"] == result.as_dict()["to"] == "2024-07-22"
     svc.close()
+
+
+# ---- the reader's own controls on a small site without an embedder: deleting one signal, the
+# private feed's link, the export (none of them needs vectors, so no shared site is built)
+PLAIN = [f"2407.9990{i}" for i in range(3)]
+
+
+@pytest.fixture
+def plain(tmp_path):
+    """A site of three papers on 2024-07-22 (the first without a title) and one reader: (svc, user)."""
+    svc = Papersift(tmp_path / "p.db", embedder=False, password_hasher=FAST_HASHER)
+    at = "2024-07-22T09:00:00Z"
+    svc.store.upsert_papers([Paper(id=pid, title=f"Paper {i}" if i else None, abstract="Words about graphs.",
+                                   source="hf-jsonl", observed_at=at,
+                                   feed_entry=FeedEntry(day="2024-07-22", upvotes=0, rank=i, captured_at=at))
+                             for i, pid in enumerate(PLAIN)])
+    yield svc, svc.accounts.create_user("plain@example.org", PASSWORD, "Plain")
+    svc.close()
+
+
+def test_the_signals_page_takes_back_an_upvote_and_a_save_one_at_a_time(plain):
+    svc, user = plain
+    other = svc.accounts.create_user("other@example.org", PASSWORD, "Other")
+    a, b = PLAIN[:2]
+    for uid in (user.id, other.id):
+        svc.store.set_vote(uid, a, True)
+        svc.store.set_saved(uid, a, True)
+    svc.for_you.feedback(user, b, "more")
+
+    def kinds(uid):
+        return sorted(k for k, _, _ in svc.store.user_signals(uid))
+
+    assert svc.personal.forget_signal(user, a, "upvote") is True
+    assert kinds(user.id) == ["more", "save"] and svc.store.vote_counts([a]) == {a: 1}  # the other reader's stays
+    assert svc.personal.forget_signal(user, a, "upvote") is False  # nothing left to delete
+    assert svc.personal.forget_signal(user, a, "save") is True
+    assert kinds(user.id) == ["more"] and svc.store.user_saves(user.id, [a]) == set()
+    assert svc.personal.forget_signal(user, a, "save") is False
+    assert svc.personal.forget_signal(user, b, "more") is True and kinds(user.id) == []
+    assert kinds(other.id) == ["save", "upvote"]
+
+
+def test_deleting_a_signal_of_an_unknown_kind_names_the_kinds_and_the_first_40_characters(plain):
+    svc, user = plain
+    with pytest.raises(BadInput) as bad:
+        svc.personal.forget_signal(user, PLAIN[0], "x" * 50)
+    assert bad.value.message == f"kind must be one of more, not_for_me, upvote, save, not {'x' * 40!r}"
+
+
+def test_a_feed_link_opens_its_readers_feed_until_revoked_and_says_which_404_it_is(plain):
+    svc, user = plain
+    personal = svc.personal
+    assert personal.feed_token_created(user) is None
+    secret = personal.new_feed_token(user)
+    assert len(secret) == 43 and personal.feed_reader(secret).id == user.id  # 32 random bytes, base64url
+    assert personal.feed_token_created(user).startswith("20")
+
+    def missing(secret):
+        with pytest.raises(NotFound) as gone:
+            personal.feed_reader(secret)
+        return gone.value.message
+
+    # too long or empty: refused before any lookup, even when the hash of it were stored
+    svc.store.set_feed_token(user.id, personal_token_hash("k" * 201))
+    assert missing("k" * 201) == missing("") == "there is no such feed"
+    svc.store.set_feed_token(user.id, personal_token_hash("k" * 200))  # 200 characters is still a link
+    assert personal.feed_reader("k" * 200).id == user.id
+    personal.revoke_feed_token(user)
+    assert missing("k" * 200) == missing(secret) == "there is no such feed: its link may have been revoked"
+    assert personal.feed_token_created(user) is None
+
+
+def test_a_feed_secret_with_a_lone_surrogate_is_hashed_not_a_server_error():
+    # a str from a URL may carry a lone surrogate: hashing it must not raise (strict UTF-8 would)
+    assert personal_token_hash("k\ud800") == hashlib.sha256(b"k\xed\xa0\x80").hexdigest()
+    assert personal_token_hash("k") == hashlib.sha256(b"k").hexdigest()
+
+
+def test_the_export_names_the_follows_and_an_untitled_paper_gets_an_empty_title(plain):
+    svc, user = plain
+    svc.for_you.feedback(user, PLAIN[0], "more")  # PLAIN[0] has no title
+    svc.store.create_subscriber(user.email, "daily", False, [("category", "cs.CL"), ("author", "Ada Lovelace")],
+                                user.id, "nonce")
+    export = svc.for_you.signals(user)
+    (at,) = [at for _, _, at in svc.store.user_signals(user.id)]
+    assert export == {"user": {"email": "plain@example.org", "name": "Plain"},
+                      "signals": [{"kind": "more", "paper_id": PLAIN[0], "title": "", "created_at": at}],
+                      "follows": [{"kind": "category", "value": "cs.CL"}, {"kind": "author", "value": "Ada Lovelace"}]}
+
+
+def test_a_digest_without_an_embedder_picks_nothing(plain):
+    svc, user = plain
+    svc.for_you.feedback(user, PLAIN[0], "more")
+    assert svc.for_you.digest_picks(user.id, PLAIN, "2024-07-22", 5, set()) == []
+
+
+def test_a_pick_as_json_rounds_the_score_and_names_a_liked_paper_it_has_no_title_for_by_its_id():
+    paper = Paper(id="2407.00001", title="A pick", published="2024-07-20T00:00:00Z")
+    why = Explanation([("2406.00001", 0.912345), ("2406.00002", 0.5)], [("graph", 0.333333)])
+    assert Pick(paper, 0.123456789, why).as_dict({"2406.00001": "Liked"}) == {
+        "id": "2407.00001", "title": "A pick", "published": "2024-07-20T00:00:00Z", "score": 0.1235,
+        "why": {"liked": [{"id": "2406.00001", "similarity": 0.9123, "title": "Liked"},
+                          {"id": "2406.00002", "similarity": 0.5, "title": ""}],
+                "words": [{"word": "graph", "weight": 0.3333}]},
+        "because": "close to “Liked”; “2406.00002” — words: graph"}
+
+
+# ---- the digest's picks on the shared site
+def test_a_digest_picks_k_papers_and_none_for_a_hidden_reader_k_below_one_or_no_positive(recs_site):
+    svc = recs_site["svc"]
+    week = _week(svc)
+    user = svc.accounts.create_user("digest-picks@example.org", PASSWORD, "Digest")
+    picks = svc.for_you.digest_picks
+
+    assert picks(user.id, week, "2024-07-22", 1, set()) == []  # no signal yet
+    svc.for_you.feedback(user, week[0], "not_for_me")
+    assert picks(user.id, week, "2024-07-22", 1, set()) == []  # a negative alone is no taste
+    svc.personal.seed_papers(user, _liked(svc, week))
+    (one,) = picks(user.id, week, "2024-07-22", 1, set())
+    assert one[0] in week and one[1].startswith("close to “")
+    assert picks(user.id, week, "2024-07-22", 0, set()) == picks(user.id, week, "2024-07-22", -1, set()) == []
+    # a day before any listed paper: no papers to learn the words on
+    assert picks(user.id, week, "2024-01-01", 3, set()) == []
+    assert picks(10**9, week, "2024-07-22", 3, set()) == []  # no such reader
+    svc.store.update_user(user.id, hidden=True)  # an admin hid the account: its digest has no For-you part
+    assert picks(user.id, week, "2024-07-22", 3, set()) == []
+
+
+def test_a_digest_names_an_untitled_liked_paper_by_its_id(recs_site):
+    svc = recs_site["svc"]
+    week = _week(svc)
+    source = svc.store.get_paper(_liked(svc, week)[0])
+    untitled = "2405.99902"  # the abstract of a liked paper, no title, not on the feed
+    svc.store.upsert_papers([Paper(id=untitled, abstract=source.abstract, published="2024-05-20T00:00:00Z",
+                                   source="hf-jsonl", observed_at="2024-05-20T09:00:00Z")])
+    svc.index()
+    assert svc.indexes.vectors.vector(untitled) is not None
+    user = svc.accounts.create_user("untitled@example.org", PASSWORD, "Untitled")
+    svc.personal.seed_papers(user, [untitled])
+    picks = svc.for_you.digest_picks(user.id, week, "2024-07-22", 3, set())
+    assert len(picks) == 3 and all(because.startswith(f"close to “{untitled}” — words: ") for _, because in picks)
