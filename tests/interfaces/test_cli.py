@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -182,3 +183,29 @@ def test_version():
 
     proc = _papersift("--version")
     assert proc.returncode == 0 and proc.stdout.strip() == f"papersift {version('papersift')}", proc.stderr
+
+
+def _on_a_terminal(db, *args, **env):
+    """The command as a person at a terminal sees it: rich draws its bars on stderr."""
+    env = {**os.environ, "PAPERSIFT_DB": str(db), "TTY_COMPATIBLE": "1", "COLUMNS": "200", **env}
+    env.pop("NO_COLOR", None)
+    proc = subprocess.run([sys.executable, "-m", "papersift.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", proc.stderr)  # the colours and cursor moves
+
+
+def test_progress_bars_show_a_total_and_a_rate_on_a_terminal_and_nothing_when_piped(tmp_path):
+    sample = head_jsonl(HF, tmp_path / "hf.jsonl", 200)
+    db = tmp_path / "p.db"
+    piped = run(db, "ingest", "hf-daily", str(sample))
+    assert piped.stderr == "" and piped.stdout.startswith("read 200:")  # no bar noise when not watched
+    assert run(db, "index", "--no-embed").stderr == ""
+    size = sample.stat().st_size
+    shown = _on_a_terminal(db, "ingest", "hf-daily", str(sample))  # the file's bytes: no second pass to count
+    assert f"{size / 1000:.1f} kB/{size / 1000:.1f} kB 100%" in shown and re.search(r" [0-9.]+ [kMG]?B/s ", shown)
+    assert f"{30:,}/{30:,}" in _on_a_terminal(db, "ingest", "hf-daily", str(sample), "--limit", "30")
+    # a new index folder: every paper waits for the lexical index, and the bar counts to them
+    papers = json.loads(run(db, "index", "--no-embed", "--json").stdout)["papers"]
+    shown = _on_a_terminal(db, "index", "--no-embed", PAPERSIFT_INDEX_DIR=str(tmp_path / "fresh"))
+    assert f"{papers:,}/{papers:,}" in shown and "100%" in shown and "papers/s" in shown and "/?" not in shown

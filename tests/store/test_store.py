@@ -98,6 +98,7 @@ def test_a_batch_that_changes_a_paper_twice_numbers_every_change(store):
     assert store.upsert_papers([a, b, a_again]).as_dict() == {"inserted": 2, "updated": 1, "unchanged": 0}
     assert store.max_seq() == 4
     assert [(seq, p.id) for seq, p in store.iter_changes(1)] == [(3, "2405.00002"), (4, "2405.00001")]
+    assert store.count_changes(1) == 2 and store.count_changes(0) == 3  # papers, not changes: A counts once
     assert store.get_paper("2405.00001").upvotes == 5
     store.upsert_papers([hf("2405.00003", "2024-05-28", 1)])
     assert store.max_seq() == 5 and [p.id for _, p in store.iter_changes(4)] == ["2405.00003"]

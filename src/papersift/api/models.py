@@ -44,10 +44,23 @@ class IndexStatus(BaseModel):
     vectors_behind: Optional[int] = None
 
 
+class SemanticCoverage(BaseModel):
+    """How much of the corpus semantic search covers: ``indexed`` papers have a vector, of ``papers``
+    in the store. ``complete`` is false while the background indexer is still catching up (the rest
+    are found by keyword meanwhile). ``indexed`` and ``complete`` are null on a server without an
+    embedder (``enabled`` false) and before this process opened its indexes."""
+
+    enabled: bool
+    indexed: Optional[int] = Field(None, ge=0)
+    papers: int = Field(..., ge=0)
+    complete: Optional[bool] = None
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     papers: int = Field(..., ge=0)
     index: IndexStatus
+    semantic: SemanticCoverage
 
 
 class PaperOut(BaseModel):

@@ -45,10 +45,13 @@ def health_router(service: Papersift) -> APIRouter:
     router = APIRouter(tags=["papers"])
 
     def health() -> dict:
-        return {"status": "ok", "papers": service.count_papers(), "index": service.index_status()}
+        coverage = service.semantic_coverage()
+        return {"status": "ok", "papers": coverage.papers, "index": service.index_status(),
+                "semantic": coverage.as_dict()}
 
     for path in ("/api/health", PREFIX + "/health"):
-        router.add_api_route(path, health, methods=["GET"], response_model=Health, summary="Liveness and paper count")
+        router.add_api_route(path, health, methods=["GET"], response_model=Health,
+                             summary="Liveness, paper count and semantic coverage")
     return router
 
 

@@ -21,11 +21,23 @@ import sys
 from contextlib import contextmanager
 from contextvars import ContextVar
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Callable, Literal, Optional
+from typing import TYPE_CHECKING, Callable, Iterator, Literal, Optional
 
 import typer
+from rich import filesize
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
 
 from papersift.errors import BadInput, Conflict, PapersiftError
 
@@ -136,14 +148,78 @@ def open_service(config: Settings, embedder: str | Literal[False] | None = None,
     return Papersift(settings=config, embedder=embedder, follower=follower)
 
 
+Total = int | Callable[[], int | None] | None  # a callable is asked only when a bar is shown
+
+
+class RateColumn(ProgressColumn):
+    """Items a second (``papers/s``); bytes a second for a bar counting bytes."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        if speed is None and task.completed and task.elapsed:  # one big step (a commit of 2,000): the mean
+            speed = task.completed / task.elapsed
+        if speed is None:
+            return Text("")
+        unit = task.fields.get("unit", "items")
+        if unit == "bytes":
+            return Text(f"{filesize.decimal(int(speed))}/s", style="progress.data.speed")
+        return Text(f"{speed:,.1f} {unit}/s", style="progress.data.speed")
+
+
+class CountColumn(ProgressColumn):
+    """Done of total (``5,471/12,166``; ``5,471/?`` while the total is unknown); sizes for bytes."""
+
+    def render(self, task: Task) -> Text:
+        if task.fields.get("unit") == "bytes":
+            total = filesize.decimal(int(task.total)) if task.total is not None else "?"
+            return Text(f"{filesize.decimal(int(task.completed))}/{total}", style="progress.download")
+        total = f"{int(task.total):,}" if task.total is not None else "?"
+        return Text(f"{int(task.completed):,}/{total}", style="progress.download")
+
+
+class Bars:
+    """Progress bars on stderr while a person watches (a terminal); nothing at all when the output is
+    piped or captured. Each bar shows done/total, percent, rate and time left once its total is known."""
+
+    def __init__(self, bar: Progress):
+        self.bar = bar
+        self.shown = not bar.disable
+
+    def add(self, label: str, total: Total = None, unit: str = "items") -> Advance:
+        """A bar; ``total`` a number or a callable run only when bars are shown (a count costs a query)."""
+        if callable(total):
+            total = total() if self.shown else None
+        return Advance(self.bar, self.bar.add_task(label, total=total, unit=unit))
+
+
+class Advance:
+    """What a service's ``progress`` argument calls: ``advance(n)``; ``start`` relabels the bar and sets
+    its total once it is known (e.g. after the data is loaded)."""
+
+    def __init__(self, bar: Progress, task: TaskID):
+        self.bar, self.task = bar, task
+
+    def __call__(self, n: int = 1) -> None:
+        self.bar.advance(self.task, n)
+
+    def start(self, label: str, total: int | None) -> None:
+        self.bar.reset(self.task, description=label, total=total)
+
+
 @contextmanager
-def progress(label: str, total: int | None = None):
-    """A rich progress bar when a person watches; silent when output is piped or --json."""
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+def progress_bars() -> Iterator[Bars]:
+    """The one place the CLI's progress bars are made (:class:`Bars`)."""
+    columns = [TextColumn("{task.description}"), BarColumn(), CountColumn(), TaskProgressColumn(), RateColumn(),
                TimeElapsedColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=err, disable=not err.is_terminal, transient=False) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
+        yield Bars(bar)
+
+
+@contextmanager
+def progress(label: str, total: Total = None, unit: str = "items") -> Iterator[Advance]:
+    """One progress bar (:func:`progress_bars`); ``unit``: what is counted (``papers``, ``bytes``...)."""
+    with progress_bars() as bars:
+        yield bars.add(label, total, unit)
 
 
 def emit(data, as_json: bool, table_fn=None) -> None:

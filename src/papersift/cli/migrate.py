@@ -9,15 +9,9 @@ not copied: they are derived, and the target machine builds its own with ``paper
 from __future__ import annotations
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from papersift.cli.common import JsonOpt, app, emit, err, out
-
-
-def _bar():
-    columns = [TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    return Progress(*columns, console=err, disable=not err.is_terminal)
+from papersift.cli.common import Advance, JsonOpt, app, emit, err, out, progress_bars
 
 
 @app.command("migrate")
@@ -35,13 +29,13 @@ def migrate_cmd(
     """
     from papersift.service import migrate_store
 
-    with _bar() as bar:
-        tasks: dict[str, int] = {}
+    with progress_bars() as bars:
+        tasks: dict[str, Advance] = {}
 
-        def advance(name: str, done: int, total: int) -> None:
+        def advance(name: str, done: int, total: int) -> None:  # a bar per table, made at its first rows
             if name not in tasks:
-                tasks[name] = bar.add_task(name, total=total)
-            bar.advance(tasks[name], done)
+                tasks[name] = bars.add(f"{name:<18}", total, unit="rows")
+            tasks[name](done)
 
         reports, not_copied = migrate_store(source, target, batch=batch, progress=advance)
     rows = [{"table": r.name, "source": r.source, "target": r.target, "copied now": r.copied, "read": r.read,

@@ -42,8 +42,13 @@ def init():
 
 def _ingest(kind: str, path: Path, limit: Optional[int], as_json: bool):
     svc = open_service(settings(), embedder=False)
-    with progress(f"ingest {path.name}") as advance:
-        report = svc.ingest_file(kind, path, limit=limit, progress=advance)
+    # with --limit the records are the total; else the file's bytes (counting a .gz's records reads it twice)
+    if limit is not None:
+        bar = progress(f"ingest {path.name}", limit, unit="records")
+    else:
+        bar = progress(f"ingest {path.name}", lambda: svc.file_size(kind, path), unit="bytes")
+    with bar as advance:
+        report = svc.ingest_file(kind, path, limit=limit, progress=advance, in_bytes=limit is None)
     _report(report, as_json)
     if report.stopped:  # what came before is stored and indexed, but the file was not read to its end
         line, why = report.stopped
@@ -91,10 +96,10 @@ def harvest(
     svc = open_service(settings(hf_url=hf_url, arxiv_oai_url=arxiv_url), embedder=False)
     reports = {}
     if source in ("hf", "all"):
-        with progress("Hugging Face days", total=days) as advance:
+        with progress("Hugging Face days", total=days, unit="days") as advance:
             reports["hf"] = svc.harvest_hf(days_back(days), progress=advance)
     if source in ("arxiv", "all"):
-        with progress("arXiv OAI-PMH") as advance:
+        with progress("arXiv OAI-PMH", unit="papers") as advance:  # arXiv says no total up front
             reports["arxiv"] = svc.harvest_arxiv(from_date, until, set_spec, max_pages=limit, progress=advance)
     if as_json:
         emit({k: r.as_dict() for k, r in reports.items()}, True)
@@ -113,7 +118,8 @@ def index(
 ):
     """Bring the search indexes up to date with the store (incremental)."""
     svc = open_service(settings(), embedder=False if no_embed else None)
-    with progress("indexing") as advance:
+    with progress("indexing", lambda: svc.papers_to_index(embed=not no_embed, rebuild=rebuild) if limit is None
+                  else None, unit="papers") as advance:
         result = svc.index(progress=advance, limit=limit, rebuild=rebuild, embed=not no_embed)
     emit(result, as_json, lambda d: out.print(
         f"indexed: {d['lexical']} lexical, {d['vectors']} embedded; {d['papers']} papers in store"))
@@ -219,7 +225,8 @@ def eval_cmd(
     from papersift.evaluate.beir_eval import evaluate_beir
 
     with progress(f"eval {path.name}") as advance:
-        report = evaluate_beir(path, mode=mode, split=split, limit=limit, progress=advance)
+        report = evaluate_beir(path, mode=mode, split=split, limit=limit, progress=advance,
+                               on_stage=lambda stage, total: advance.start(f"eval {path.name}: {stage}", total))
 
     def table(d):
         t = Table(title=f"{d['dataset']} {d['split']} ({d['mode']}, {d['queries']} queries)")

@@ -6,29 +6,13 @@ and prints the tables (one per variant of the protocol) and the paired test.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from papersift.cli.common import JsonOpt, app, emit, err, out
-
-
-@contextmanager
-def _user_progress():
-    """A bar whose total (the number of users) is known only once the data is loaded."""
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TimeRemainingColumn()]
-    with Progress(*columns, console=err, disable=not err.is_terminal) as bar:
-        task = bar.add_task("loading papers, vectors, tf-idf", total=None)
-
-        def start(total: int) -> None:
-            bar.update(task, description="ranking each user's window", total=total)
-
-        yield start, lambda n: bar.advance(task, n)
+from papersift.cli.common import JsonOpt, app, emit, out, progress
 
 
 @app.command("eval-recs")
@@ -43,8 +27,10 @@ def eval_recs(
     """Recommendations, author-as-user: nDCG@10, Recall@50, MRR with 95% CIs and a paired test."""
     from papersift.evaluate.recs import evaluate_recs
 
-    with _user_progress() as (start, advance):
-        report = evaluate_recs(cutoff, data_dir=data, limit=limit, seed=seed, progress=advance, on_start=start)
+    # the total (the number of users) is known once the data is loaded: the bar is relabelled then
+    with progress("loading papers, vectors, tf-idf", unit="users") as advance:
+        report = evaluate_recs(cutoff, data_dir=data, limit=limit, seed=seed, progress=advance,
+                               on_start=lambda total: advance.start("ranking each user's window", total))
     emit(report, as_json, _tables)
 
 

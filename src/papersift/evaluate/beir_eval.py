@@ -23,6 +23,7 @@ from papersift.search.searcher import MODES, Searcher
 from papersift.service.corpus import Corpus
 
 Progress = Callable[[int], None] | None
+Stage = Callable[[str, int | None], None] | None  # a new step and its total (None: not known up front)
 
 
 def cache_root() -> Path:
@@ -45,8 +46,9 @@ def _digest(path: Path) -> str:
 
 
 def open_corpus(folder: Path, embedder: str | Literal[False] | None = None, progress: Progress = None,
-                lexical_weights=None) -> tuple[Corpus, str]:
-    """A service over the corpus alone (built once, then reused); returns it and the namespace."""
+                lexical_weights=None, on_stage: Stage = None) -> tuple[Corpus, str]:
+    """A service over the corpus alone (built once, then reused); returns it and the namespace.
+    ``on_stage``: told when reading and embedding start, with the papers to embed as the total."""
     folder = Path(folder)
     if not folder.is_dir():
         raise BadInput(f"not a folder: {folder}")
@@ -56,6 +58,8 @@ def open_corpus(folder: Path, embedder: str | Literal[False] | None = None, prog
     work.mkdir(parents=True, exist_ok=True)
     svc = Corpus(work / "store.db", index_dir=work / "index", embedder=embedder)
     if svc.store.get_cursor("corpus-loaded") is None:
+        if on_stage:
+            on_stage("reading the corpus", None)
         report = svc.ingest_records(beir.read_beir_corpus(folder, namespace), progress=progress)
         if report.bad:
             line, message = report.bad[0]
@@ -68,6 +72,8 @@ def open_corpus(folder: Path, embedder: str | Literal[False] | None = None, prog
                                svc.indexes.embedder if embedder is not False else None, lexical_weights)
     svc.indexes.sync_lexical()
     if embedder is not False:
+        if on_stage:
+            on_stage("embedding", svc.indexes.papers_behind()[1])
         svc.indexes.sync_vectors(progress=progress)
     return svc, namespace
 
@@ -90,14 +96,17 @@ def run_queries(searcher: Searcher, queries: dict[str, str], namespace: str, mod
 
 def evaluate_beir(folder: str | Path, mode: str = "hybrid", split: str = "test", limit: int | None = None,
                   progress: Progress = None, fusion: FusionParams | None = None,
-                  embedder: str | None = None) -> dict:
+                  embedder: str | None = None, on_stage: Stage = None) -> dict:
+    """``progress`` counts records read, papers embedded, then queries run; ``on_stage`` says which, and
+    the total of each when it is known."""
     if mode not in MODES:
         raise BadInput(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
     if limit is not None and limit < 1:
         raise BadInput("--limit must be at least 1")
     folder = Path(folder)
     started = time.perf_counter()
-    svc, namespace = open_corpus(folder, embedder=False if mode == "bm25" else embedder, progress=progress)
+    svc, namespace = open_corpus(folder, embedder=False if mode == "bm25" else embedder, progress=progress,
+                                 on_stage=on_stage)
     qrels = beir.read_qrels(folder, split)
     queries = beir.read_beir_queries(folder)
     selected = {qid: queries[qid] for qid in qrels if qid in queries}
@@ -106,6 +115,8 @@ def evaluate_beir(folder: str | Path, mode: str = "hybrid", split: str = "test",
     if limit is not None:
         selected = dict(list(selected.items())[:limit])
     searcher = Searcher(svc.indexes, fusion) if fusion else svc.searcher
+    if on_stage:
+        on_stage("running queries", len(selected))
     run = run_queries(searcher, selected, namespace, mode, progress=progress)
     judged = {qid: qrels[qid] for qid in selected}
     return {

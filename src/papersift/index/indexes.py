@@ -169,6 +169,12 @@ class Indexes:
             return 0
         return self.store.max_seq() - self._vector_start()
 
+    def papers_behind(self) -> tuple[int, int]:
+        """Papers (not changes: a paper written twice counts once) that :meth:`sync_lexical` and
+        :meth:`sync_vectors` would go through now: what a progress bar counts to."""
+        vectors = 0 if self.embedder is None or self.read_only else self.store.count_changes(self._vector_start())
+        return self.store.count_changes(self.lexical_mark()), vectors
+
     def sync_vectors(self, progress: Progress = None, limit: int | None = None, batch: int = 256,
                      stop: threading.Event | None = None) -> int:
         """Embed papers changed since the watermark (only those whose text changed) and index them;

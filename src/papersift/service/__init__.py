@@ -46,7 +46,7 @@ from papersift.search.searcher import Hit, SearchResults
 from papersift.service.accounts import SESSION_LIFETIME, Accounts
 from papersift.service.actions import Actions
 from papersift.service.catalog import Card, Catalog, check_page
-from papersift.service.corpus import Corpus, IngestReport, Progress, days_back
+from papersift.service.corpus import Corpus, Coverage, IngestReport, Progress, days_back
 from papersift.service.digests import BuildReport, due_periods, feed_path
 from papersift.service.exports import MAX_PAPERS, MAX_RESULTS, Exports, ExportTarget
 from papersift.service.mail import DigestPapers, Mail, Outbox
@@ -55,7 +55,7 @@ from papersift.service.recommendations import Recommendations
 from papersift.service.subscriptions import CADENCES, Choices, Outcome, Subscriptions, clean_choices
 
 __all__ = [
-    "Papersift", "Corpus", "IngestReport", "days_back", "migrate_store",
+    "Papersift", "Corpus", "Coverage", "IngestReport", "days_back", "migrate_store",
     # what the interfaces show and take, re-exported so that they import nothing else of the service
     "Card", "check_page", "FeedItem", "FeedPage", "Period", "parse_period", "period_for_date", "period_for_week",
     "period_for_month", "ExportTarget", "MAX_PAPERS", "MAX_RESULTS", "LIBRARY_MAX_BYTES", "MAX_PICKS",
@@ -121,7 +121,12 @@ class Papersift:
         return self.corpus.indexes_lexical_only()
 
     def count_papers(self) -> int:
-        return self.store.count_papers()
+        return self.corpus.count_papers()
+
+    def semantic_coverage(self) -> Coverage:
+        """How much of the corpus semantic search covers while papers wait for their vectors (health,
+        the website's banner, For you, the CLI); cheap enough for every page, opens nothing."""
+        return self.corpus.coverage()
 
     def schema_version(self) -> int:
         return self.store.schema_version()
@@ -131,8 +136,16 @@ class Papersift:
         return self.corpus.ingest_records(rows, limit=limit, progress=progress, batch=batch)
 
     def ingest_file(self, kind: str, path: str | Path, limit: int | None = None, progress: Progress = None,
-                    index: bool = True) -> IngestReport:
-        return self.corpus.ingest_file(kind, path, limit=limit, progress=progress, index=index)
+                    index: bool = True, in_bytes: bool = False) -> IngestReport:
+        """``in_bytes``: ``progress`` counts bytes of :meth:`file_size` read, not records."""
+        return self.corpus.ingest_file(kind, path, limit=limit, progress=progress, index=index, in_bytes=in_bytes)
+
+    def file_size(self, kind: str, path: str | Path) -> int:
+        return self.corpus.file_size(kind, path)
+
+    def papers_to_index(self, embed: bool = True, rebuild: bool = False) -> int:
+        """How many papers :meth:`index` will go through (a progress bar's total)."""
+        return self.corpus.papers_to_index(embed=embed, rebuild=rebuild)
 
     def harvest_arxiv(self, from_date: str | None = None, until_date: str | None = None,
                       set_spec: str | None = "cs", base_url: str | None = None, max_pages: int | None = None,

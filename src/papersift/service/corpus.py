@@ -20,7 +20,7 @@ from papersift.index.indexes import Indexes
 from papersift.index.vectors.vector_file import writer_lock_held
 from papersift.ingest import arxiv, beir, hf
 from papersift.ingest.http import stoppable_sleep
-from papersift.ingest.jsonl import Unreadable, read_jsonl
+from papersift.ingest.jsonl import JsonlReader, Unreadable, read_jsonl
 from papersift.model import Paper, UpsertResult, normalize_paper_id
 from papersift.query import Filters
 from papersift.search.searcher import MODES, Searcher, SearchResults
@@ -54,6 +54,33 @@ class IngestReport:
                 f"{data['unchanged']} unchanged, {data['bad']} bad; {data['indexed']} indexed")
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """How much of the corpus semantic search covers: ``indexed`` papers with a vector of ``papers``
+    in the store; ``behind``: store changes the vector index has not absorbed yet. ``indexed`` and
+    ``behind`` are None when this server has no embedder or has not opened its indexes yet."""
+
+    enabled: bool  # an embedder is configured: semantic search exists on this server
+    papers: int
+    indexed: int | None = None
+    behind: int | None = None
+
+    @property
+    def complete(self) -> bool | None:
+        """Whether the vectors have caught up with the store (None: no semantic search, or not known
+        yet). Caught up is not ``indexed == papers``: a paper without title or abstract has no vector."""
+        return None if not self.enabled or self.behind is None else self.behind == 0
+
+    @property
+    def catching_up(self) -> bool:
+        """Papers are waiting for their vectors: search finds them by keyword only for now."""
+        return self.complete is False
+
+    def as_dict(self) -> dict:
+        return {"enabled": self.enabled, "indexed": self.indexed, "papers": self.papers,
+                "complete": self.complete}
+
+
 class Corpus:
     def __init__(self, db: str | Path | None = None, index_dir: str | Path | None = None,
                  embedder: str | Literal[False] | None = None, follower: bool = False, *, settings: Settings | None = None):
@@ -73,6 +100,7 @@ class Corpus:
         self._indexes: Indexes | None = None
         self._searcher: Searcher | None = None
         self._opening = threading.RLock()
+        self._counted: tuple[int, int] = (-1, 0)  # (store change, papers): a count per page is not free
 
     # ---- lazily opened parts (the CLI's `ingest` never needs the model)
     @property
@@ -104,6 +132,26 @@ class Corpus:
         if self._indexes is not None:
             self._indexes.close()  # saves the vector graph if it grew
         self.store.close()
+
+    def count_papers(self) -> int:
+        """Papers in the store, counted again only after a write (``max_seq`` is one index lookup; a
+        COUNT over 200K rows is not, and the coverage banner asks on every search page)."""
+        seq = self.store.max_seq()
+        counted_at, papers = self._counted
+        if seq != counted_at:
+            papers = self.store.count_papers()
+            self._counted = (seq, papers)
+        return papers
+
+    def coverage(self) -> Coverage:
+        """How far the vector index covers the store; opens nothing (loading the model is seconds):
+        before something opened the indexes (the server's indexer does at start) the rows are unknown."""
+        enabled = self._embedder_spec is not False
+        papers = self.count_papers()
+        indexes = self._indexes
+        if not enabled or indexes is None or indexes.vectors is None:
+            return Coverage(enabled, papers)
+        return Coverage(True, papers, indexed=len(indexes.vectors), behind=indexes.pending_vectors())
 
     # ---- ingestion
     def ingest_records(self, rows: Iterable[tuple[int, Paper | BadInput]], limit: int | None = None,
@@ -142,20 +190,29 @@ class Corpus:
                            "run the same command again once there is room (stored records stay as they are)") from None
 
     def ingest_file(self, kind: str, path: str | Path, limit: int | None = None,
-                    progress: Progress = None, index: bool = True) -> IngestReport:
-        path = Path(path)
-        if kind == "beir":
-            rows = beir.read_beir_corpus(path)
-        elif kind in FILE_KINDS:
-            if not path.is_file():
-                raise BadInput(f"no such file: {path}")
-            rows = read_jsonl(path, FILE_KINDS[kind])
-        else:
-            raise BadInput(f"unknown source kind {kind!r}")
-        report = self.ingest_records(rows, limit=limit, progress=progress)
+                    progress: Progress = None, index: bool = True, in_bytes: bool = False) -> IngestReport:
+        """``in_bytes``: ``progress`` counts the file's bytes read (of :meth:`file_size`) instead of records:
+        counting a gzipped file's records first would read it twice."""
+        rows = _file_rows(kind, path)
+        counted = _BytesRead(rows, progress) if in_bytes and progress is not None else None
+        report = self.ingest_records(rows, limit=limit, progress=counted or progress)
+        if counted is not None:
+            counted.finish()
         if index:
             report.indexed = self.indexes_lexical_only().sync_lexical()
         return report
+
+    def file_size(self, kind: str, path: str | Path) -> int:
+        """The bytes :meth:`ingest_file` will read (compressed ones for gzip): a progress bar's total."""
+        return _file_rows(kind, path).total_bytes
+
+    def papers_to_index(self, embed: bool = True, rebuild: bool = False) -> int:
+        """How many papers :meth:`index` goes through (each index's changed papers; all of them for the
+        vectors of a rebuild): the CLI's progress total. ``embed`` loads the model, as indexing will."""
+        if rebuild:
+            return self.store.count_papers() if embed else 0
+        lexical, vectors = self._indexes_to_sync(embed).papers_behind()
+        return lexical + (vectors if embed else 0)
 
     def indexes_lexical_only(self) -> Indexes:
         """The indexes without loading the embedding model (cheap catch-up after ingest)."""
@@ -235,9 +292,7 @@ class Corpus:
     # ---- indexing
     def index(self, progress: Progress = None, limit: int | None = None, rebuild: bool = False,
               embed: bool = True) -> dict[str, int]:
-        if embed and self._indexes is None and self._embedder_spec is not False and not self.follower:
-            self._refuse_a_second_vector_writer()
-        indexes = self.indexes if embed else self.indexes_lexical_only()
+        indexes = self._indexes_to_sync(embed)
         if rebuild:
             indexes.rebuild_lexical()
             lexical = len(indexes.lexical) if hasattr(indexes.lexical, "__len__") else indexes.lexical.count()
@@ -246,6 +301,11 @@ class Corpus:
             lexical = indexes.sync_lexical(progress)
             vectors = indexes.sync_vectors(progress, limit=limit) if embed else 0
         return {"lexical": lexical, "vectors": vectors, "papers": self.store.count_papers()}
+
+    def _indexes_to_sync(self, embed: bool) -> Indexes:
+        if embed and self._indexes is None and self._embedder_spec is not False and not self.follower:
+            self._refuse_a_second_vector_writer()
+        return self.indexes if embed else self.indexes_lexical_only()
 
     def _refuse_a_second_vector_writer(self) -> None:
         """Another process writing the vector folder (a running server keeps it current) would let
@@ -291,6 +351,33 @@ class Corpus:
             latest = store.latest_feed_day()
             period = parse_period("date", latest) if latest else period_for_date(datetime.now(timezone.utc).date())
         return daily_papers(store, period, sort=sort, page=page, limit=limit)
+
+
+def _file_rows(kind: str, path: str | Path) -> JsonlReader:
+    path = Path(path)
+    if kind == "beir":
+        return beir.read_beir_corpus(path)
+    if kind not in FILE_KINDS:
+        raise BadInput(f"unknown source kind {kind!r}")
+    if not path.is_file():
+        raise BadInput(f"no such file: {path}")
+    return read_jsonl(path, FILE_KINDS[kind])
+
+
+class _BytesRead:
+    """A records progress turned into the reader's bytes: ``progress`` gets the bytes read since its last call."""
+
+    def __init__(self, reader: JsonlReader, progress: Callable[[int], None]):
+        self.reader, self.progress, self.done = reader, progress, 0
+
+    def __call__(self, _records: int) -> None:
+        now = self.reader.bytes_read
+        if now > self.done:
+            self.progress(now - self.done)
+            self.done = now
+
+    def finish(self) -> None:  # the last buffered block: a file read to its end reports all its bytes
+        self(0)
 
 
 def _check_date(value: str) -> date:

@@ -181,8 +181,7 @@ class Recommendations:
         candidates = self._listed(start, latest, hidden)
         space = self._space_for((end - timedelta(days=BACKGROUND_DAYS)).isoformat(), latest, reader)
         if space is None or not len(space.rows(reader.positives)):
-            result.reason = ("too few papers are indexed around your liked ones to learn from yet: "
-                             "try again after the next harvest and indexing")
+            result.reason = self._too_few_reason()
             return result
         from papersift.recommend import Recommender
 
@@ -195,6 +194,17 @@ class Recommendations:
         if not result.picks:
             result.reason = f"nothing new for you between {start} and {latest}"
         return result
+
+    def _too_few_reason(self) -> str:
+        """Why no model could be fitted: the vectors still being made (a start, a big ingest) is
+        something to wait minutes for, not a harvest away."""
+        coverage = self.corpus.coverage()
+        if coverage.catching_up:
+            return (f"the semantic index is still being built ({coverage.indexed} of {coverage.papers} papers "
+                    "have their vectors so far): your recommendations appear once it has caught up, "
+                    "try again in a few minutes")
+        return ("too few papers are indexed around your liked ones to learn from yet: "
+                "try again after the next harvest and indexing")
 
     def digest_picks(self, user_id: int, candidates: list[str], day_to: str, k: int,
                      hidden: set[str]) -> list[tuple[str, str]]:

@@ -149,6 +149,9 @@ class PaperTables(Queries):
     def count_papers(self) -> int:
         return self._value("SELECT COUNT(*) FROM papers")
 
+    def count_changes(self, after_seq: int) -> int:
+        return self._value("SELECT COUNT(*) FROM papers WHERE seq > ?", (after_seq,))
+
     def max_seq(self) -> int:
         # the highest committed change (on PostgreSQL not the sequence's position: a rolled-back
         # write takes numbers too, and those name no change)

@@ -48,6 +48,8 @@ class PaperStore(Protocol):
     def iter_changes(self, after_seq: int, batch: int = 1000) -> Iterator[tuple[int, Paper]]:
         """Papers written after change number ``after_seq``, oldest change first."""
     def max_seq(self) -> int: ...
+    def count_changes(self, after_seq: int) -> int:
+        """How many papers ``iter_changes(after_seq)`` yields (a progress bar's total)."""
 
     # feed
     def feed_entries(self, day_from: str, day_to: str) -> list[tuple[Paper, FeedEntry]]: ...

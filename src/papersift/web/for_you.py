@@ -54,7 +54,7 @@ def for_you(request: Request, period: str | None = None):
     cards = {c.paper.id: c for c in hub.catalog.cards([p.paper for p in result.picks], current.user)}
     picks = [(cards[p.paper.id], p.as_dict(result.titles)) for p in result.picks if p.paper.id in cards]
     return render(request, "for_you.html", title="For you", result=result, picks=picks, period=chosen,
-                  periods=PERIODS, notice=request.query_params.get("notice"))
+                  periods=PERIODS, notice=request.query_params.get("notice"), coverage=hub.semantic_coverage())
 
 
 @router.post("/papers/{paper_id:path}/feedback")

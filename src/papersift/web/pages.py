@@ -206,8 +206,9 @@ def search(request: Request):
     except BadInput as exc:  # a malformed query: the form stays, with the reason
         context["error"] = exc.message
         context["feed_links"] = []
-        return render(request, "search.html", 400, **context)
-    return render(request, "search.html", **context)
+        return render(request, "search.html", 400, coverage=service(request).semantic_coverage(), **context)
+    # read after the search: its first run opens the indexes, and before that the coverage is unknown
+    return render(request, "search.html", coverage=service(request).semantic_coverage(), **context)
 
 
 @router.get("/papers/{paper_id:path}")
@@ -215,8 +216,10 @@ def paper(request: Request, paper_id: str):
     canonical = normalize_paper_id(paper_id)
     if canonical != paper_id:  # arXiv:2405.15738v2, abs URLs, versions: one URL per paper
         return RedirectResponse(paper_url(canonical), status_code=301)
-    view = service(request).catalog.paper(viewer(request).user, canonical)
-    return render(request, "paper.html", view=view, card=view.card, paper=view.card.paper)
+    hub = service(request)
+    view = hub.catalog.paper(viewer(request).user, canonical)
+    return render(request, "paper.html", view=view, card=view.card, paper=view.card.paper,
+                  coverage=hub.semantic_coverage())
 
 
 def _listing(request: Request, kind: str, name: str, page: str | None):
