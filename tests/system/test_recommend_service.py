@@ -303,11 +303,23 @@ def test_the_signals_page_takes_back_an_upvote_and_a_save_one_at_a_time(plain):
     assert kinds(other.id) == ["save", "upvote"]
 
 
-def test_deleting_a_signal_of_an_unknown_kind_names_the_kinds_and_the_first_40_characters(plain):
+def test_an_unknown_signal_kind_is_refused_naming_the_kinds_and_its_first_40_characters(plain):
     svc, user = plain
     with pytest.raises(BadInput) as bad:
         svc.personal.forget_signal(user, PLAIN[0], "x" * 50)
     assert bad.value.message == f"kind must be one of more, not_for_me, upvote, save, not {'x' * 40!r}"
+    with pytest.raises(BadInput) as bad:  # feedback stores only the signals kept in the signals table
+        svc.for_you.feedback(user, PLAIN[0], "x" * 50)
+    assert bad.value.message == f"kind must be one of more, not_for_me, not {'x' * 40!r}"
+
+
+def test_an_admin_may_give_feedback_on_a_paper_they_hid(plain):
+    svc, user = plain
+    svc.store.update_user(user.id, is_admin=True)
+    admin = svc.store.get_user(user.id)
+    svc.store.set_paper_hidden(PLAIN[1], True)
+    # admins see hidden papers everywhere; a reader does not (test_front_door_refuses_anonymous_and_bad_kinds)
+    assert svc.for_you.feedback(admin, PLAIN[1], "more") == {"id": PLAIN[1], "kind": "more", "on": True}
 
 
 def test_a_feed_link_opens_its_readers_feed_until_revoked_and_says_which_404_it_is(plain):
@@ -351,24 +363,68 @@ def test_the_export_names_the_follows_and_an_untitled_paper_gets_an_empty_title(
                       "follows": [{"kind": "category", "value": "cs.CL"}, {"kind": "author", "value": "Ada Lovelace"}]}
 
 
-def test_a_digest_without_an_embedder_picks_nothing(plain):
+def test_without_an_embedder_the_list_says_why_and_the_digest_picks_nothing(plain):
     svc, user = plain
     svc.for_you.feedback(user, PLAIN[0], "more")
+    reason = svc.for_you.recommendations(user, "day").reason
+    assert reason == "recommendations need the semantic index, and this server runs without an embedder"
     assert svc.for_you.digest_picks(user.id, PLAIN, "2024-07-22", 5, set()) == []
 
 
 def test_a_pick_as_json_rounds_the_score_and_names_a_liked_paper_it_has_no_title_for_by_its_id():
     paper = Paper(id="2407.00001", title="A pick", published="2024-07-20T00:00:00Z")
-    why = Explanation([("2406.00001", 0.912345), ("2406.00002", 0.5)], [("graph", 0.333333)])
-    assert Pick(paper, 0.123456789, why).as_dict({"2406.00001": "Liked"}) == {
+    liked = [("2406.00001", 0.912345), ("2406.00002", 0.5), ("2406.00003", 0.25)]
+    words = [("graph", 0.333333), ("tree", 0.2), ("path", 0.1), ("node", 0.05)]
+    assert Pick(paper, 0.123456789, Explanation(liked, words)).as_dict({"2406.00001": "Liked"}) == {
         "id": "2407.00001", "title": "A pick", "published": "2024-07-20T00:00:00Z", "score": 0.1235,
         "why": {"liked": [{"id": "2406.00001", "similarity": 0.9123, "title": "Liked"},
-                          {"id": "2406.00002", "similarity": 0.5, "title": ""}],
-                "words": [{"word": "graph", "weight": 0.3333}]},
-        "because": "close to “Liked”; “2406.00002” — words: graph"}
+                          {"id": "2406.00002", "similarity": 0.5, "title": ""},
+                          {"id": "2406.00003", "similarity": 0.25, "title": ""}],
+                "words": [{"word": "graph", "weight": 0.3333}, {"word": "tree", "weight": 0.2},
+                          {"word": "path", "weight": 0.1}, {"word": "node", "weight": 0.05}]},
+        # the reason in words names two liked papers and three words
+        "because": "close to “Liked”; “2406.00002” — words: graph, tree, path"}
+
+
+def test_the_list_refuses_a_bad_period_or_k_with_the_rule_and_says_when_the_feed_is_empty(plain, tmp_path):
+    svc, user = plain
+
+    def refused(period="week", k=10):
+        with pytest.raises(BadInput) as bad:
+            svc.for_you.recommendations(user, period, k)
+        return bad.value.message
+
+    assert refused("y" * 50) == f"period must be one of day, today, week, month, not {'y' * 40!r}"
+    assert refused(k=0) == refused(k=51) == "k must be between 1 and 50"
+    assert svc.for_you.recommendations(user, "week", 1).reason == (  # k=1 is fine
+        "no positive signal yet: upvote, save or mark “more like this” on a few papers and recommendations will follow")
+    empty = Papersift(tmp_path / "empty.db", embedder=False, password_hasher=FAST_HASHER)
+    try:
+        reader = empty.accounts.create_user("empty@example.org", PASSWORD, "Empty")
+        assert empty.for_you.recommendations(reader, "day").as_dict() == {
+            "period": "day", "from": None, "to": None, "reason": "there are no papers on the feed yet", "results": []}
+    finally:
+        empty.close()
+
+
+def test_signing_in_is_asked_for_in_words(plain):
+    svc, _ = plain
+    with pytest.raises(Unauthorized) as anonymous:
+        svc.for_you.recommendations(None)
+    assert anonymous.value.message == "recommendations and feedback need a signed-in reader (or an API token)"
+    with pytest.raises(Unauthorized) as anonymous:
+        svc.personal.new_feed_token(None)
+    assert anonymous.value.message == "this needs a signed-in reader (or an API token)"
 
 
 # ---- the digest's picks on the shared site
+def test_the_list_has_ten_papers_by_default(recs_site):
+    svc = recs_site["svc"]
+    user = svc.accounts.create_user("ten@example.org", PASSWORD, "Ten")
+    svc.personal.seed_papers(user, _liked(svc, _week(svc)))
+    assert len(svc.for_you.recommendations(user).picks) == 10
+
+
 def test_a_digest_picks_k_papers_and_none_for_a_hidden_reader_k_below_one_or_no_positive(recs_site):
     svc = recs_site["svc"]
     week = _week(svc)
@@ -402,3 +458,4 @@ def test_a_digest_names_an_untitled_liked_paper_by_its_id(recs_site):
     svc.personal.seed_papers(user, [untitled])
     picks = svc.for_you.digest_picks(user.id, week, "2024-07-22", 3, set())
     assert len(picks) == 3 and all(because.startswith(f"close to “{untitled}” — words: ") for _, because in picks)
+
