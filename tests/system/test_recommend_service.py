@@ -459,3 +459,131 @@ def test_a_digest_names_an_untitled_liked_paper_by_its_id(recs_site):
     picks = svc.for_you.digest_picks(user.id, week, "2024-07-22", 3, set())
     assert len(picks) == 3 and all(because.startswith(f"close to “{untitled}” — words: ") for _, because in picks)
 
+
+
+# ---- the list's other empty answers and the titles it names, on the shared site
+def test_a_liked_paper_without_a_vector_on_a_caught_up_index_says_too_few_are_indexed(recs_site):
+    # a paper with neither title nor abstract never gets a vector (nothing to embed), so a reader who
+    # likes only it has no row in the space to learn from; the index has caught up (index() ran, no
+    # change waits for a vector), so the answer is the "after the next harvest" one, word for word
+    svc = recs_site["svc"]
+    textless = "2405.99904"
+    svc.store.upsert_papers([Paper(id=textless, published="2024-05-20T00:00:00Z", source="hf-jsonl",
+                                   observed_at="2024-05-20T09:00:00Z")])
+    svc.index()
+    assert svc.indexes.vectors.vector(textless) is None and svc.indexes.pending_vectors() == 0
+    user = svc.accounts.create_user("textless@example.org", PASSWORD, "Textless")
+    svc.for_you.feedback(user, textless, "more")
+    result = svc.for_you.recommendations(user)
+    assert result.picks == [] and result.reason == (
+        "too few papers are indexed around your liked ones to learn from yet: "
+        "try again after the next harvest and indexing")
+
+
+def test_a_reader_who_liked_every_paper_of_the_day_hears_nothing_new_between_the_days(recs_site):
+    # every paper of the last day is the reader's own "more": none is left to recommend, and the
+    # reason names the period's days (the empty list alone would look like a fault)
+    svc = recs_site["svc"]
+    day = [p.id for p, _ in svc.store.feed_rows("2024-07-22", "2024-07-22")]
+    user = svc.accounts.create_user("everything@example.org", PASSWORD, "Everything")
+    for pid in day:
+        svc.for_you.feedback(user, pid, "more")
+    result = svc.for_you.recommendations(user, "day", k=50)
+    assert result.picks == [] and result.reason == "nothing new for you between 2024-07-22 and 2024-07-22"
+
+
+def test_the_list_names_an_untitled_liked_paper_with_an_empty_title_and_by_its_id(recs_site):
+    # the list's JSON gives a liked paper without a title the title "" (not a placeholder), and the
+    # reason in words names it by its id
+    svc = recs_site["svc"]
+    week = _week(svc)
+    source = svc.store.get_paper(_liked(svc, week)[0])
+    untitled = "2405.99903"  # the abstract of a liked paper, no title, not on the feed
+    svc.store.upsert_papers([Paper(id=untitled, abstract=source.abstract, published="2024-05-20T00:00:00Z",
+                                   source="hf-jsonl", observed_at="2024-05-20T09:00:00Z")])
+    svc.index()
+    user = svc.accounts.create_user("untitled-list@example.org", PASSWORD, "Untitled list")
+    svc.for_you.feedback(user, untitled, "more")
+    results = svc.for_you.recommendations(user, k=3).as_dict()["results"]
+    assert len(results) == 3
+    for rec in results:
+        assert rec["why"]["liked"] == [{"id": untitled, "similarity": rec["why"]["liked"][0]["similarity"],
+                                        "title": ""}]
+        assert rec["because"].startswith(f"close to “{untitled}” — words: ")
+
+
+def _blas_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+def test_a_list_sets_blas_to_one_thread_on_the_first_list_only(recs_site, monkeypatch):
+    # on 2 cores BLAS threads only fight the request threads, so the process's first list sets BLAS to
+    # one thread; and only the first: threadpool_limits scans the loaded libraries (~5 ms here, a tenth
+    # of a list), so it is not redone on every request
+    from threadpoolctl import threadpool_limits
+
+    from papersift.service import recommendations
+
+    svc = recs_site["svc"]
+    user = svc.accounts.create_user("blas@example.org", PASSWORD, "Blas")
+    svc.personal.seed_papers(user, _liked(svc, _week(svc)))
+    # as in a fresh process (earlier tests made lists already), with BLAS raised as a graph build leaves it
+    monkeypatch.setattr(recommendations, "_blas_limited", False)
+    threadpool_limits(limits=2, user_api="blas")
+    raised = _blas_threads()
+    try:
+        assert 2 in raised  # faiss's OpenMP build of OpenBLAS takes the raise (the pthreads builds stay at 1)
+        assert svc.for_you.recommendations(user, k=1).picks and set(_blas_threads()) == {1}
+        threadpool_limits(limits=2, user_api="blas")  # raised again after the first list
+        assert svc.for_you.recommendations(user, k=1).picks and _blas_threads() == raised
+    finally:
+        threadpool_limits(limits=1, user_api="blas")  # as the lists left it for the tests after this one
+
+
+def test_digests_for_more_windows_than_the_cache_holds_each_get_their_picks(recs_site):
+    # one feature space is kept per window (CACHED_SPACES = 8): a ninth window pushes the oldest out,
+    # never the one just fitted; each day's digest still gets its pick
+    svc = recs_site["svc"]
+    week = _week(svc)
+    user = svc.accounts.create_user("windows@example.org", PASSWORD, "Windows")
+    svc.personal.seed_papers(user, _liked(svc, week))
+    days = [f"2024-07-{d}" for d in range(10, 23)]  # 13 windows, each ending on another day
+    for day in days:  # a pool of the window's own papers (the space holds only those and the signals)
+        pool = [p.id for p, _ in svc.store.feed_rows("2024-07-01", day)]
+        (pick,) = svc.for_you.digest_picks(user.id, pool, day, 1, set())
+        assert pick[0] in pool
+
+
+def test_a_confirmed_subscriptions_followed_author_and_category_lift_their_papers_a_pending_one_does_not(recs_site):
+    # the reader's email follows count in the ranking only once the subscription is active
+    svc = recs_site["svc"]
+    user = svc.accounts.create_user("follows@example.org", PASSWORD, "Follows")
+    svc.personal.seed_papers(user, _liked(svc, _week(svc)))
+
+    def ranked():
+        return [p.paper.id for p in svc.for_you.recommendations(user, k=50).picks]
+
+    before = ranked()
+    last = svc.store.get_paper(before[-1])
+    sub = svc.store.create_subscriber(user.email, "daily", False, [("author", last.authors[0])], user.id, "nonce")
+    assert ranked() == before  # pending: not yet the reader's follows
+    assert svc.store.confirm_subscriber(sub.id, "nonce")
+    assert ranked().index(last.id) < len(before) - 1
+    # a followed category lifts its papers too (the HF sample has no categories: the last paper gets one)
+    svc.store.upsert_papers([dataclasses.replace(last, categories=["q-bio.ZZ"], source="hf-jsonl",
+                                                 observed_at="2024-07-23T09:00:00Z")])
+    svc.store.update_subscriber(sub.id, topics=[("category", "q-bio.ZZ")])
+    assert ranked().index(last.id) < len(before) - 1
+
+
+def test_a_digest_never_picks_a_hidden_paper_from_its_pool(recs_site):
+    # the digest's pool comes from its caller: the hidden ids it is given are kept off the picks
+    svc = recs_site["svc"]
+    week = _week(svc)
+    user = svc.accounts.create_user("digest-hidden@example.org", PASSWORD, "Digest hidden")
+    svc.personal.seed_papers(user, _liked(svc, week))
+    (best,) = svc.for_you.digest_picks(user.id, week, "2024-07-22", 1, set())
+    (other,) = svc.for_you.digest_picks(user.id, week, "2024-07-22", 1, {best[0]})
+    assert other[0] != best[0] and other[0] in week
