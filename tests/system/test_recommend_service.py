@@ -445,15 +445,20 @@ def test_a_digest_picks_k_papers_and_none_for_a_hidden_reader_k_below_one_or_no_
     assert picks(user.id, week, "2024-07-22", 3, set()) == []
 
 
+def _plant_untitled(svc, week, paper_id: str) -> str:
+    """A paper with a liked paper's abstract and no title, not on the feed, indexed with its vector."""
+    source = svc.store.get_paper(_liked(svc, week)[0])
+    svc.store.upsert_papers([Paper(id=paper_id, abstract=source.abstract, published="2024-05-20T00:00:00Z",
+                                   source="hf-jsonl", observed_at="2024-05-20T09:00:00Z")])
+    svc.index()
+    assert svc.indexes.vectors.vector(paper_id) is not None
+    return paper_id
+
+
 def test_a_digest_names_an_untitled_liked_paper_by_its_id(recs_site):
     svc = recs_site["svc"]
     week = _week(svc)
-    source = svc.store.get_paper(_liked(svc, week)[0])
-    untitled = "2405.99902"  # the abstract of a liked paper, no title, not on the feed
-    svc.store.upsert_papers([Paper(id=untitled, abstract=source.abstract, published="2024-05-20T00:00:00Z",
-                                   source="hf-jsonl", observed_at="2024-05-20T09:00:00Z")])
-    svc.index()
-    assert svc.indexes.vectors.vector(untitled) is not None
+    untitled = _plant_untitled(svc, week, "2405.99902")
     user = svc.accounts.create_user("untitled@example.org", PASSWORD, "Untitled")
     svc.personal.seed_papers(user, [untitled])
     picks = svc.for_you.digest_picks(user.id, week, "2024-07-22", 3, set())
@@ -496,12 +501,7 @@ def test_the_list_names_an_untitled_liked_paper_with_an_empty_title_and_by_its_i
     # the list's JSON gives a liked paper without a title the title "" (not a placeholder), and the
     # reason in words names it by its id
     svc = recs_site["svc"]
-    week = _week(svc)
-    source = svc.store.get_paper(_liked(svc, week)[0])
-    untitled = "2405.99903"  # the abstract of a liked paper, no title, not on the feed
-    svc.store.upsert_papers([Paper(id=untitled, abstract=source.abstract, published="2024-05-20T00:00:00Z",
-                                   source="hf-jsonl", observed_at="2024-05-20T09:00:00Z")])
-    svc.index()
+    untitled = _plant_untitled(svc, _week(svc), "2405.99903")
     user = svc.accounts.create_user("untitled-list@example.org", PASSWORD, "Untitled list")
     svc.for_you.feedback(user, untitled, "more")
     results = svc.for_you.recommendations(user, k=3).as_dict()["results"]
