@@ -71,3 +71,15 @@ def paper_key(paper_id: str) -> int:
     numbers instead of strings. (Two ids share a key with probability ~n^2 / 2^64: 3e-8 at 1M papers.)"""
     digest = hashlib.blake2b(paper_id.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big") >> 1
+
+
+# arXiv categories: an archive (cs, math, q-bio, astro-ph) and a subject class (CL, AG, NC, optics)
+_CATEGORY = re.compile(r"^[a-z]{1,12}(?:-[a-z]{2,8})?(?:\.[A-Za-z]{2,8}(?:-[A-Za-z]{2,8})?)?$", re.ASCII)
+
+
+def check_category(raw: str) -> str:
+    """An arXiv category name as given (``cs.CL``, ``math.AG``, ``q-bio.NC``, ``cs``), or BadInput."""
+    text = raw.strip() if isinstance(raw, str) else ""
+    if not _CATEGORY.match(text):
+        raise BadInput(f"{str(raw)[:40]!r} is not an arXiv category (e.g. cs.CL, math.AG, q-bio.NC, stat.ML)")
+    return text

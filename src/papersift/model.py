@@ -18,7 +18,7 @@ from papersift.ids import parse_arxiv_id
 MERGED_FIELDS = (
     "version", "title", "abstract", "authors", "categories", "published", "comment",
     "organization", "organization_id", "upvotes", "num_comments",
-    "github_repo", "github_stars", "project_page", "ai_summary",
+    "github_repo", "github_stars", "project_page", "ai_summary", "listed",
 )
 
 # Non-arXiv documents (BEIR corpora) get a namespaced id: ``scifact:4983``.
@@ -67,6 +67,9 @@ class Paper:
     project_page: str | None = None
     ai_summary: str | None = None
     feed_days: list[str] = field(default_factory=list)
+    # arXiv's listing days (ingest/schedule.py): the first announcement, and those of later versions
+    listed: str | None = None
+    replaced: list[str] = field(default_factory=list)
     # field -> {"source": name, "at": ISO time}; filled by the merge
     provenance: dict[str, dict[str, str]] = field(default_factory=dict)
     # only on incoming records: who says this, and when they said it
@@ -87,6 +90,7 @@ class Paper:
         # field by field, not dataclasses.asdict: its deep copy was ~5% of a loaded server's Python time
         data = {name: getattr(self, name) for name in _PUBLIC_FIELDS}
         data["authors"], data["categories"], data["feed_days"] = [*self.authors], [*self.categories], [*self.feed_days]
+        data["replaced"] = [*self.replaced]
         data["provenance"] = {key: dict(value) for key, value in self.provenance.items()}
         data["has_code"] = self.has_code
         data["url"] = f"https://arxiv.org/abs/{self.id}" if ":" not in self.id else None

@@ -194,6 +194,7 @@ def test_oai_pages_parse():
     assert (first.published, first.observed_at, first.source) == (
         "2025-03-14T00:00:00Z", "2025-03-18T00:00:00Z", "arxiv-oai")
     assert page1.papers[1].comment == "Work in progress"
+    assert first.listed == "2025-03-17" and first.replaced == []  # created on a Friday: Monday's listing, estimated
 
     page2 = arxiv.parse_oai_page(fixture("oai_page2.xml"))
     old, ir = page2.papers

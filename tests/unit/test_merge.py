@@ -3,7 +3,7 @@ import copy
 import pytest
 
 from papersift.model import FeedEntry, Paper
-from papersift.store.merge import BIBLIOGRAPHIC, COMMUNITY, PUBLISHED, _ranks, merge, source_rank
+from papersift.store.merge import BIBLIOGRAPHIC, COMMUNITY, LISTED, PUBLISHED, _ranks, merge, source_rank
 
 
 def rec(source, at, **fields):
@@ -53,8 +53,9 @@ def test_same_record_twice_is_unchanged_and_feed_days_union():
 
 def test_precedence_tables_match_docs_data_md():
     # docs/DATA.md "Merge precedence" documents these rankings, highest first
-    assert BIBLIOGRAPHIC == ["arxiv-oai", "arxiv-jsonl", "hf-api", "hf-jsonl", "beir", "submit"]
-    assert PUBLISHED == [("hf-api", "hf-jsonl", "arxiv-oai"), "arxiv-jsonl", "beir", "submit"]
+    assert BIBLIOGRAPHIC == ["arxiv-oai", "arxiv-jsonl", "arxiv-rss", "hf-api", "hf-jsonl", "beir", "submit"]
+    assert PUBLISHED == [("hf-api", "hf-jsonl", "arxiv-oai"), ("arxiv-jsonl", "arxiv-rss"), "beir", "submit"]
+    assert LISTED == [("arxiv-rss", "arxiv-jsonl"), "arxiv-oai"]
     assert COMMUNITY == [("hf-api", "hf-jsonl"), "submit"]
     assert source_rank("published", "hf-jsonl") == source_rank("published", "arxiv-oai") > source_rank(
         "published", "arxiv-jsonl") > source_rank("published", "beir") > source_rank("published", "submit") > 0
@@ -137,3 +138,22 @@ def test_rank_tables_from_orders():
     assert _ranks(["arxiv-oai", ("hf-api", "hf-jsonl"), "submit"]) == {
         "arxiv-oai": 3, "hf-api": 2, "hf-jsonl": 2, "submit": 1}
     assert _ranks([]) == {}
+
+
+def test_an_exact_listing_day_replaces_the_estimate_and_never_the_reverse():
+    # OAI-PMH's day is computed from a submission date; arXiv's own listings know it
+    estimate = rec("arxiv-oai", "2025-09-20T00:00:00Z", listed="2025-09-16")
+    exact = rec("arxiv-rss", "2025-09-18T00:00:00Z", listed="2025-09-18")
+    for paper in (merge(merge(None, estimate)[0], exact)[0], merge(merge(None, exact)[0], estimate)[0]):
+        assert paper.listed == "2025-09-18"
+        assert paper.provenance["listed"]["source"] == "arxiv-rss"
+    assert source_rank("listed", "arxiv-jsonl") == source_rank("listed", "arxiv-rss") > source_rank("listed", "arxiv-oai")
+    assert source_rank("listed", "hf-api") == 0
+
+
+def test_replacement_days_are_a_union_without_the_first_listing():
+    first = rec("arxiv-jsonl", "2025-09-18T00:00:00Z", listed="2025-09-18", replaced=["2025-09-25"])
+    again = rec("arxiv-rss", "2025-10-02T00:00:00Z", replaced=["2025-10-02", "2025-09-18"])
+    paper, changed = merge(merge(None, first)[0], again)
+    assert changed and paper.replaced == ["2025-09-25", "2025-10-02"]  # the first listing is no replacement
+    assert merge(paper, again)[1] is False

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from papersift.config.settings import COOKIE_MODES, WEEKDAYS, DigestSettings, ScheduleSettings, Settings
 from papersift.errors import BadInput
+from papersift.ids import check_category
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$", re.ASCII)
 
@@ -110,8 +111,14 @@ def _validate_digest(digest: DigestSettings) -> None:
 def _validate_schedule(schedule: ScheduleSettings) -> None:
     for value in schedule.harvest_times:
         parse_time(value, "schedule.harvest_times")
-    unknown = set(schedule.sources) - {"hf", "arxiv"}
+    unknown = set(schedule.sources) - {"hf", "arxiv", "arxiv-listings"}
     if unknown:
-        raise BadInput(f"schedule.sources: unknown source {sorted(unknown)[0]!r}: use hf and/or arxiv")
+        raise BadInput(f"schedule.sources: unknown source {sorted(unknown)[0]!r}: use hf, arxiv, arxiv-listings")
     if not 1 <= schedule.hf_days <= 30:
         raise BadInput("schedule.hf_days must be between 1 and 30")
+    if len(schedule.arxiv_categories) > 20:
+        raise BadInput("schedule.arxiv_categories: at most 20 categories")
+    for category in schedule.arxiv_categories:
+        check_category(category)
+    if "arxiv-listings" in schedule.sources and not schedule.arxiv_categories:
+        raise BadInput("schedule.sources has arxiv-listings: name the categories in schedule.arxiv_categories")

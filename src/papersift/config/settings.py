@@ -72,9 +72,13 @@ class DigestSettings:
 class ScheduleSettings:
     harvest_times: list[str] = setting(factory=lambda: ["06:00", "18:00"],
                                        help="`papersift run`: times of day (digest.timezone) to harvest.")
-    sources: list[str] = setting(factory=lambda: ["hf", "arxiv"], help="What those harvests fetch: hf, arxiv.")
+    sources: list[str] = setting(factory=lambda: ["hf", "arxiv"],
+                                 help="What those harvests fetch: hf, arxiv (OAI-PMH), arxiv-listings (the daily "
+                                      "listings of `arxiv_categories`).")
     hf_days: int = setting(2, "Recent Hugging Face days each harvest fetches (1..30).")
     arxiv_set: str = setting("cs", "The arXiv OAI set, e.g. cs or cs:cs:LG.")
+    arxiv_categories: list[str] = setting(factory=list, help="The lab's arXiv categories (cs.CL, cs.LG...): "
+                                                             "their daily listings, with `arxiv-listings` in sources.")
 
 
 @dataclass
@@ -102,6 +106,7 @@ class Settings:
                           option="--hf-url")
     arxiv_oai_url: str = setting("", "arXiv OAI-PMH endpoint for harvests and submissions; empty: "
                                      "the public one.", option="--arxiv-url")
+    arxiv_rss_url: str = setting("", "arXiv's daily listings (RSS/Atom); empty: https://rss.arxiv.org.")
     # ---- the site
     base_url: str = setting("", "Where readers reach this site (https://papers.example.org): links in "
                                 "emails and feeds.")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field as dc_field
+from datetime import date
 from typing import Any, Callable, Iterator
 from xml.etree.ElementTree import Element, ParseError
 
@@ -39,6 +40,7 @@ from papersift.ingest.fields import (
     utc_timestamp,
 )
 from papersift.ingest.http import LiveSource, RetryingClient
+from papersift.ingest.schedule import listing_day_of_submission_date, listing_weekday
 from papersift.model import Paper
 
 DEFAULT_OAI_URL = "https://oaipmh.arxiv.org/oai"
@@ -51,7 +53,10 @@ def parse_arxiv_jsonl(obj: Any) -> Paper:
     """One line of ``arxiv-cs-*.jsonl``: a paper as the daily listings announced it.
 
     The archive knows announcement days only: ``published`` is the first listing day (the
-    merge ranks it below OAI/HF for that field) and ``observed_at`` the last one.
+    merge ranks it below OAI/HF for that field) and ``observed_at`` the last one. The days are
+    those a daily listing showed the paper on, weekends included (the feeds keep Friday's listing
+    until Monday), so each folds onto its weekday listing; the first is the paper's announcement,
+    any later one a replacement (a new version listed again).
     """
     obj = require_object(obj)
     pid, version = paper_id(field(obj, "id", required=True), "id")
@@ -61,6 +66,8 @@ def parse_arxiv_jsonl(obj: Any) -> Paper:
     days = [iso_day(d, f"listing_dates[{i}]") for i, d in enumerate(days or [])]
     first = iso_day(obj.get("first_listing_date"), "first_listing_date", required=not days)
     known = days + ([first] if first else [])
+    listings = sorted({listing_weekday(date.fromisoformat(day)).isoformat() for day in known})
+    listed = listing_weekday(date.fromisoformat(first)).isoformat() if first else listings[0]
     return Paper(
         id=pid, version=version,
         title=title_text(obj.get("title"), "title"),
@@ -69,6 +76,7 @@ def parse_arxiv_jsonl(obj: Any) -> Paper:
         categories=text_list(obj.get("categories"), "categories"),
         comment=clean_text(obj.get("comment"), "comment", MAX_TEXT_CHARS),
         published=utc_timestamp(first or min(known), "first_listing_date"),
+        listed=listed, replaced=[day for day in listings if day > listed],
         source="arxiv-jsonl", observed_at=utc_timestamp(max(known), "listing_dates"),
     )
 
@@ -90,6 +98,7 @@ def parse_arxiv_metadata(meta: Element, datestamp: str | None) -> Paper:
             authors.append(name)
     versions = meta.findall(ARX + "version")  # only arXivRaw lists versions; arXiv does not
     categories = (clean_text(_text(meta, "categories"), "categories") or "").split()
+    created = iso_day(clean_text(_text(meta, "created"), "created"), "created", required=False)
     return Paper(
         id=pid, version=len(versions) or version,
         title=title_text(_text(meta, "title"), "title"),
@@ -97,8 +106,19 @@ def parse_arxiv_metadata(meta: Element, datestamp: str | None) -> Paper:
         authors=authors, categories=categories,
         comment=clean_text(_text(meta, "comments"), "comments", MAX_TEXT_CHARS),
         published=utc_timestamp(clean_text(_text(meta, "created"), "created"), "created"),
+        # an estimate from the submission date (no time): arXiv's own listings, when ingested, win
+        listed=_estimated_listing(created),
         source="arxiv-oai", observed_at=utc_timestamp(datestamp, "header datestamp", required=True),
     )
+
+
+def _estimated_listing(created: str | None) -> str | None:
+    if created is None:
+        return None
+    try:
+        return listing_day_of_submission_date(date.fromisoformat(created)).isoformat()
+    except OverflowError:  # submitted on the calendar's last days: no listing day after them
+        return None
 
 
 @dataclass

@@ -97,6 +97,8 @@ class Scheduler:
         sources = {
             "hf": ("Hugging Face", lambda: self.service.harvest_hf(days_back(schedule.hf_days), stop=self._stop)),
             "arxiv": ("arXiv", lambda: self.service.harvest_arxiv(set_spec=schedule.arxiv_set, stop=self._stop)),
+            "arxiv-listings": ("arXiv's daily listings", lambda: self.service.harvest_arxiv_listings(
+                schedule.arxiv_categories, stop=self._stop)),
         }
         for name, (label, run) in sources.items():
             if name not in schedule.sources or self._stop.is_set():

@@ -16,7 +16,8 @@ The viewer-blind parts (``corpus``: ingest, harvest, index, raw search) stay ins
 package. Everything that returns cards for pages (votes, saves, snippets) is on ``catalog``;
 writes by a person (vote, save, submit, hide) are on ``actions``; log-in, sessions and tokens on
 ``accounts``; subscriptions, digests and the outbox on ``mail``; signals ("more", "not for me"),
-their export and deletion, and recommendations on ``for_you``.
+their export and deletion, and recommendations on ``for_you``; "New on arXiv" and the categories a
+reader follows on ``arxiv``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from argon2 import PasswordHasher
 
 from papersift.config import Settings, load_settings
 from papersift.errors import BadInput
+from papersift.feed.arxiv import MAX_CATEGORIES, TABS as ARXIV_TABS
 from papersift.feed.daily import (
     FeedItem,
     FeedPage,
@@ -49,6 +51,7 @@ from papersift.service.catalog import Card, Catalog, check_page
 from papersift.service.corpus import Corpus, Coverage, IngestReport, Progress, days_back
 from papersift.service.digests import BuildReport, due_periods, feed_path
 from papersift.service.exports import MAX_PAPERS, MAX_RESULTS, Exports, ExportTarget
+from papersift.service.listings import ArxivView, Listings
 from papersift.service.mail import DigestPapers, Mail, Outbox
 from papersift.service.personal import LIBRARY_MAX_BYTES, MAX_PICKS, Personal
 from papersift.service.recommendations import Recommendations
@@ -60,7 +63,7 @@ __all__ = [
     "Card", "check_page", "FeedItem", "FeedPage", "Period", "parse_period", "period_for_date", "period_for_week",
     "period_for_month", "ExportTarget", "MAX_PAPERS", "MAX_RESULTS", "LIBRARY_MAX_BYTES", "MAX_PICKS",
     "SESSION_LIFETIME", "CADENCES", "Choices", "Outcome", "Subscriptions", "clean_choices", "BuildReport",
-    "due_periods", "feed_path", "Mail", "Outbox", "DigestPapers",
+    "due_periods", "feed_path", "Mail", "Outbox", "DigestPapers", "ArxivView", "ARXIV_TABS", "MAX_CATEGORIES",
 ]
 
 Viewer = User | None  # None: anonymous
@@ -89,6 +92,7 @@ class Papersift:
         self.store = self.corpus.store  # for tests and tools at the shell; interfaces call the methods below
         self.catalog = Catalog(self.corpus)
         self.for_you = Recommendations(self.corpus, self.catalog)  # signals and recommendations
+        self.arxiv = Listings(self.catalog, self.for_you.scores)  # "New on arXiv", followed categories
         self.exports = Exports(self.catalog)  # which papers an export holds (formats.exports writes the file)
         self.personal = Personal(self.corpus, self.catalog)  # cold start, the private feed, one signal
         self.accounts = Accounts(self.store, password_hasher)
@@ -153,6 +157,13 @@ class Papersift:
         """``base_url``: the OAI-PMH endpoint (default: the ``arxiv_oai_url`` setting, else arXiv's)."""
         return self.corpus.harvest_arxiv(from_date, until_date, set_spec, base_url or self.settings.arxiv_oai_url,
                                          max_pages=max_pages, progress=progress, stop=stop)
+
+    def harvest_arxiv_listings(self, categories: list[str], fmt: str = "rss", base_url: str | None = None,
+                               progress: Progress = None, stop: threading.Event | None = None) -> IngestReport:
+        """arXiv's daily RSS/Atom listing of ``categories``; ``base_url``: default the ``arxiv_rss_url``
+        setting, else rss.arxiv.org."""
+        return self.corpus.harvest_arxiv_listings(categories, fmt, base_url or self.settings.arxiv_rss_url or None,
+                                                  progress=progress, stop=stop)
 
     def harvest_hf(self, days: Iterable[str], base_url: str | None = None, progress: Progress = None,
                    stop: threading.Event | None = None) -> IngestReport:

@@ -50,6 +50,7 @@ class Card:
     feed_day: str | None = None
     submitted_by: str | None = None
     feedback: frozenset[str] = frozenset()  # the viewer's "more" / "not_for_me" on this paper
+    listing: str | None = None  # on "New on arXiv": new, cross or replace
 
 
 @dataclass
@@ -182,13 +183,13 @@ class Catalog:
                   home: bool = False, hidden: set[str] | None = None) -> FeedPage:
         """``Papersift.daily`` with local votes and hidden papers, its items' papers loaded in full.
 
-        ``home``: today's feed, or the latest day with papers when today has none yet."""
+        ``home``: today's feed once a source has listed papers today, else the latest day one has."""
         hidden = self.hidden_ids() if hidden is None else hidden
         view = CommunityFeedStore(self.store, self._excluded(viewer, hidden))
         feed = None
         if home:
             today = datetime.now(timezone.utc).date().isoformat()
-            latest = self.store.latest_feed_day()
+            latest = self.store.latest_feed_day(harvested=True)
             if latest is not None and latest >= today:
                 feed = self.service.daily(today, sort=sort, page=page, limit=limit, store=view)
             if feed is None or feed.total == 0:

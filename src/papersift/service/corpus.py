@@ -18,7 +18,7 @@ from papersift.errors import BadInput, DiskFull, NotFound, Unavailable
 from papersift.feed.daily import FeedPage, daily_papers, parse_period, period_for_date
 from papersift.index.indexes import Indexes
 from papersift.index.vectors.vector_file import writer_lock_held
-from papersift.ingest import arxiv, beir, hf
+from papersift.ingest import arxiv, arxiv_rss, beir, hf
 from papersift.ingest.http import stoppable_sleep
 from papersift.ingest.jsonl import JsonlReader, Unreadable, read_jsonl
 from papersift.model import Paper, UpsertResult, normalize_paper_id
@@ -257,6 +257,21 @@ class Corpus:
         report.indexed = self.indexes_lexical_only().sync_lexical()
         return report
 
+    def harvest_arxiv_listings(self, categories: list[str], fmt: str = "rss", base_url: str | None = None,
+                               progress: Progress = None, stop: threading.Event | None = None) -> IngestReport:
+        """arXiv's daily listing of ``categories`` (its RSS/Atom feed: today's new papers, cross-lists
+        and replacements, with their exact listing day), in one transaction. Fetching the same day's
+        listing again changes nothing."""
+        with arxiv_rss.ArxivListingClient(base_url or arxiv_rss.DEFAULT_RSS_URL, **_waits(stop)) as client:
+            listing = client.listing(list(categories), fmt)
+        report = IngestReport(read=len(listing.items) + len(listing.bad))
+        report.bad.extend((n, e.message) for n, e in listing.bad)
+        report.result += self.store.upsert_papers(item.paper for item in listing.items)
+        if progress:
+            progress(len(listing.items))
+        report.indexed = self.indexes_lexical_only().sync_lexical()
+        return report
+
     def fetch_arxiv_record(self, paper_id: str, base_url: str | None = None) -> Paper:
         """One paper from arXiv's OAI-PMH GetRecord (a submission of a paper new here); NotFound
         when arXiv has none. The same client, retries and parsing as the harvest."""
@@ -348,7 +363,8 @@ class Corpus:
         if given:
             period = parse_period(*given[0])
         else:
-            latest = store.latest_feed_day()
+            # the latest day a source listed papers on: one local submission never makes "today" a feed of one
+            latest = store.latest_feed_day(harvested=True) or store.latest_feed_day()
             period = parse_period("date", latest) if latest else period_for_date(datetime.now(timezone.utc).date())
         return daily_papers(store, period, sort=sort, page=page, limit=limit)
 

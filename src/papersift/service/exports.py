@@ -19,12 +19,14 @@ import threading
 from dataclasses import dataclass
 
 from papersift.errors import BadInput, Unauthorized
+from papersift.feed.arxiv import TABS, check_categories, new_on_arxiv
+from papersift.feed.daily import parse_period
 from papersift.model import Paper, User
 from papersift.query import Filters
 from papersift.search.searcher import MAX_PER_PAGE, MAX_RESULTS
 from papersift.service.catalog import Catalog
 
-KINDS = ("paper", "search", "date", "week", "month", "library")
+KINDS = ("paper", "search", "date", "week", "month", "library", "arxiv")
 FEED_SORTS = ("trending", "upvotes", "published")
 SEARCH_SORTS = ("relevance", "date", "upvotes")
 SEARCH_MODES = ("hybrid", "bm25", "dense")
@@ -44,6 +46,9 @@ class ExportTarget:
     sort: str | None = None
     limit: int | None = None
     mode: str = "hybrid"
+    span: str | None = None  # "New on arXiv": date, week or month (``value`` is its label)
+    categories: tuple[str, ...] = ()
+    tab: str = "new"
 
     @classmethod
     def paper(cls, paper_id: str) -> "ExportTarget":
@@ -71,6 +76,15 @@ class ExportTarget:
         if sort not in FEED_SORTS:
             raise BadInput(f"unknown sort {str(sort)[:40]!r}: use {', '.join(FEED_SORTS)}")
         return cls(kind, (label or "").strip(), sort=sort)
+
+    @classmethod
+    def arxiv(cls, kind: str, label: str, categories: list[str] | tuple[str, ...] = (), tab: str = "new") -> "ExportTarget":
+        """A period of "New on arXiv": one tab, in ``categories`` (all when empty)."""
+        if kind not in ("date", "week", "month"):
+            raise BadInput(f"unknown period {str(kind)[:20]!r}: use date, week or month")
+        if tab not in TABS:
+            raise BadInput(f"unknown tab {str(tab)[:20]!r}: use one of {', '.join(TABS)}")
+        return cls("arxiv", (label or "").strip(), span=kind, categories=tuple(check_categories(categories)), tab=tab)
 
     @classmethod
     def library(cls) -> "ExportTarget":
@@ -112,6 +126,8 @@ class Exports:
             return self._period(target)
         if target.kind == "library":
             return self._library(viewer)
+        if target.kind == "arxiv":
+            return self._arxiv(target)
         raise BadInput(f"unknown export {str(target.kind)[:20]!r}: use one of {', '.join(KINDS)}")
 
     def _search(self, target: ExportTarget) -> Selection:
@@ -147,6 +163,26 @@ class Exports:
             page += 1
         kind = "day" if target.kind == "date" else target.kind
         return Selection(_unique(papers)[:MAX_PAPERS], file_stem(kind, label), f"the feed of {label}")
+
+    def _arxiv(self, target: ExportTarget) -> Selection:
+        if target.span is None:
+            raise BadInput("an arXiv export needs a period: build it with ExportTarget.arxiv")
+        period = parse_period(target.span, target.value)
+        hidden = frozenset(self.catalog.hidden_ids())
+        papers: list[Paper] = []
+        page = 1
+        while len(papers) < MAX_PAPERS:
+            found = new_on_arxiv(self.store, period, target.categories, target.tab, page=page, limit=_PAGE,
+                                 hidden=hidden)
+            papers += [it.paper for it in found.items if it.paper is not None]
+            if page * _PAGE >= found.total:
+                break
+            page += 1
+        upvotes = self.catalog.displayed_upvotes(papers)
+        papers = [dataclasses.replace(p, upvotes=upvotes[p.id]) for p in papers]
+        where = "+".join(target.categories) or "all"
+        return Selection(papers[:MAX_PAPERS], file_stem("arxiv", where, target.tab, period.label),
+                         f"arXiv {target.tab} listings of {period.label} ({where})")
 
     def _library(self, viewer: User | None) -> Selection:
         if viewer is None:

@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from typing import Sequence
 
 from papersift.errors import BadInput, NotFound, Unauthorized
+from papersift.ids import check_category
 from papersift.ingest.library import MAX_BYTES as LIBRARY_MAX_BYTES, read_library
 from papersift.ingest.sandbox import run_in_child
 from papersift.model import User, normalize_paper_id
@@ -78,18 +79,22 @@ class Personal:
 
     # ---- the cold start
     def starters(self, viewer: User | None, categories: Sequence[str] = (), k: int = 30) -> Starters:
-        """The most upvoted papers of the feed's last month, in ``categories`` if any are given."""
-        latest = self.store.latest_feed_day()
+        """Papers of the last month to pick from, in ``categories`` if any are given: the feed's most
+        upvoted first, then arXiv's newest announcements (a store of arXiv papers alone has no votes)."""
+        latest = self.store.latest_listing_day() or self.store.latest_feed_day()
         if latest is None:
             return Starters([], [], list(categories))
         start = (date.fromisoformat(latest) - timedelta(days=STARTER_DAYS - 1)).isoformat()
         rows = sorted(self.store.feed_rows(start, latest), key=lambda r: (-(r[1].upvotes or r[0].upvotes or 0), r[0].id))
-        ids = list(dict.fromkeys(p.id for p, _ in rows))[:STARTER_POOL]
+        wanted = sorted({check_category(c) for c in categories if c.strip()})
+        listed = sorted(((day, pid) for pid, day, kind, _ in self.store.listings(start, latest, wanted)
+                         if kind != "replace"), key=lambda row: row[0], reverse=True)
+        ids = list(dict.fromkeys([p.id for p, _ in rows][:STARTER_POOL] + [pid for _, pid in listed][:STARTER_POOL]))
         papers = self.store.get_papers(ids)
-        counts = Counter(c for p in papers.values() for c in (p.categories or [])[:1])
-        wanted = {c.strip() for c in categories if c.strip()}
-        chosen = [papers[i] for i in ids if i in papers and (not wanted or wanted & set(papers[i].categories or []))]
-        return Starters(self.catalog.cards(chosen[:k], viewer), counts.most_common(40), sorted(wanted))
+        counts = Counter(c for p in papers.values() for c in (p.categories or [])[:1] if p.listed is None)
+        counts.update(dict(self.store.listing_categories(start, latest)))
+        chosen = [papers[i] for i in ids if i in papers and (not wanted or set(wanted) & set(papers[i].categories or []))]
+        return Starters(self.catalog.cards(chosen[:k], viewer), counts.most_common(40), wanted)
 
     def seed_papers(self, viewer: User | None, paper_ids: list[str]) -> Seeded:
         """Mark the chosen papers "more like this"."""

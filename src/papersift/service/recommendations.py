@@ -2,11 +2,12 @@
 list, and the reader's own view of what is stored about them.
 
 Signals: upvotes and saves (already stored, read as they are), "more like this" and "not for me"
-(the store's ``signals``), and the follows of the reader's email subscription. They become a
-:class:`~papersift.recommend.Reader`; the candidates are the papers listed in the period (the
-feed's last day, week or month, counted back from its latest day), minus hidden papers and
-whatever the reader already acted on; the vectors come from the vector index. The model retrains
-on every call, so a click changes the next list.
+(the store's ``signals``), the categories the reader follows and the follows of their email
+subscription. They become a :class:`~papersift.recommend.Reader`; the candidates are the papers of
+both feeds in the period, Daily Papers and arXiv's own listings (the last day, week or month, counted
+back from the latest day a source listed papers on: a local submission never moves it), minus hidden
+papers and whatever the reader already acted on; the vectors come from the vector index. The model
+retrains on every call, so a click changes the next list.
 """
 
 from __future__ import annotations
@@ -152,8 +153,9 @@ class Recommendations:
                 saved.append(pid)
         sub = self.store.subscriber_for_user(user.id)
         topics = sub.topics if sub and sub.status == "active" else []
+        categories = [*self.store.followed_categories(user.id), *(v for k, v in topics if k == "category")]
         return Reader(positives=tuple(positives), negatives=tuple(negatives), seen=(*saved, *sorted(hidden)),
-                      followed_categories=tuple(v for k, v in topics if k == "category"),
+                      followed_categories=tuple(categories),
                       followed_authors=tuple(v for k, v in topics if k == "author"))
 
     # ---- the list
@@ -163,7 +165,7 @@ class Recommendations:
             raise BadInput(f"period must be one of {', '.join(PERIOD_DAYS)}, not {str(period)[:40]!r}")
         if not 1 <= k <= MAX_K:
             raise BadInput(f"k must be between 1 and {MAX_K}")
-        latest = self.store.latest_feed_day()
+        latest = self.latest_day()
         if latest is None:
             return ForYou(period, None, None, reason="there are no papers on the feed yet")
         end = date.fromisoformat(latest)
@@ -194,6 +196,36 @@ class Recommendations:
         if not result.picks:
             result.reason = f"nothing new for you between {start} and {latest}"
         return result
+
+    def latest_day(self) -> str | None:
+        """The day every period ends on: the latest a source listed papers on (local submissions only
+        when nothing was ever harvested)."""
+        return self.store.latest_listing_day() or self.store.latest_feed_day()
+
+    def scores(self, viewer: User | None, ids: list[str], day_to: str) -> dict[str, float]:
+        """The reader's score of each of ``ids`` (higher: more for them), for ordering a listing; {}
+        when there is no model to score with (no positive signal, no vectors). Papers the reader
+        already acted on get none."""
+        user = _signed_in(viewer)
+        if self.corpus.indexes.vectors is None or not ids:
+            return {}
+        reader = self.reader(user, self.catalog.hidden_ids())
+        if not reader.positives:
+            return {}
+        start = (date.fromisoformat(day_to) - timedelta(days=BACKGROUND_DAYS)).isoformat()
+        space = self._space_for(start, day_to, reader)
+        if space is None or not len(space.rows(reader.positives)):
+            return {}
+        excluded = reader.excluded()
+        papers, rows = self._with_vectors([pid for pid in dict.fromkeys(ids) if pid not in space.row])
+        space = space.extended(papers, np.vstack(rows)) if papers else space
+        from papersift.recommend import Recommender
+
+        _one_blas_thread()
+        recommender = Recommender(space)
+        wanted = space.rows([pid for pid in ids if pid not in excluded])
+        values = recommender.scores(reader, wanted, recommender.train(reader))
+        return {space.ids[int(r)]: float(v) for r, v in zip(wanted, values, strict=True)}
 
     def _too_few_reason(self) -> str:
         """Why no model could be fitted: the vectors still being made (a start, a big ingest) is
@@ -235,13 +267,16 @@ class Recommendations:
         return picks
 
     def _listed(self, day_from: str, day_to: str, hidden: AbstractSet[str] = frozenset()) -> list[str]:
-        """The ids listed in [day_from, day_to], feed order. Kept per change number: reading the
-        feed rows was a fifth of a page's time, and only a written paper changes them."""
+        """The ids of both feeds in [day_from, day_to]: the Daily Papers and arXiv's new
+        announcements (not replacements), by day. Kept per change number: reading the rows was a
+        fifth of a page's time, and only a written paper changes them."""
         key = (day_from, day_to, self.store.max_seq())
         with self._lock:
             ids = self._listings.get(key)
         if ids is None:
-            ids = tuple(dict.fromkeys(p.id for p, _ in self.store.feed_rows(day_from, day_to)))
+            days = [(entry.day, paper.id) for paper, entry in self.store.feed_rows(day_from, day_to)]
+            days += [(day, pid) for pid, day, kind, _ in self.store.listings(day_from, day_to) if kind != "replace"]
+            ids = tuple(dict.fromkeys(pid for _, pid in sorted(days, key=lambda row: row[0])))
             with self._lock:
                 self._listings[key] = ids
                 while len(self._listings) > 4 * CACHED_SPACES:

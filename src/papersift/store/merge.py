@@ -9,7 +9,9 @@ Precedence (documented in docs/DATA.md, tested in tests/unit/test_merge.py):
   archive, then Hugging Face (which copies arXiv), then BEIR corpora, then manual submissions.
 * Community fields (upvotes, comments, GitHub, project page, organisation, AI summary) exist
   only on Hugging Face: its API and its archive rank the same, so the newest capture wins.
-* Feed days are a union, never a choice.
+* Feed days are a union, never a choice; so are the days later versions were listed (``replaced``).
+* The first listing day (``listed``) trusts arXiv's own listings (its daily RSS/Atom and the listing
+  archive) over the day computed from OAI-PMH's submission date, an estimate (ingest/schedule.py).
 
 The merge is pure: ``merge(existing, incoming)`` returns the new record and whether anything
 changed, so re-ingesting the same data is a no-op the store can detect.
@@ -23,11 +25,12 @@ from papersift.model import MERGED_FIELDS, Paper
 
 # each list ranks sources, most trusted first; a tuple is sources of equal rank
 Ranking = list[str | tuple[str, ...]]
-BIBLIOGRAPHIC: Ranking = ["arxiv-oai", "arxiv-jsonl", "hf-api", "hf-jsonl", "beir", "submit"]
+BIBLIOGRAPHIC: Ranking = ["arxiv-oai", "arxiv-jsonl", "arxiv-rss", "hf-api", "hf-jsonl", "beir", "submit"]
 COMMUNITY: Ranking = [("hf-api", "hf-jsonl"), "submit"]
 # `published`: OAI's `created` is the v1 submission date and HF carries the exact v1 time;
 # the listing archive only knows the announcement day, a day or more later.
-PUBLISHED: Ranking = [("hf-api", "hf-jsonl", "arxiv-oai"), "arxiv-jsonl", "beir", "submit"]
+PUBLISHED: Ranking = [("hf-api", "hf-jsonl", "arxiv-oai"), ("arxiv-jsonl", "arxiv-rss"), "beir", "submit"]
+LISTED: Ranking = [("arxiv-rss", "arxiv-jsonl"), "arxiv-oai"]
 
 _COMMUNITY_FIELDS = {
     "organization", "organization_id", "upvotes", "num_comments",
@@ -43,13 +46,15 @@ def _ranks(order: Ranking) -> dict[str, int]:
     return ranks
 
 
-_BIB_RANK, _COMMUNITY_RANK, _PUBLISHED_RANK = map(_ranks, (BIBLIOGRAPHIC, COMMUNITY, PUBLISHED))
+_BIB_RANK, _COMMUNITY_RANK, _PUBLISHED_RANK, _LISTED_RANK = map(_ranks, (BIBLIOGRAPHIC, COMMUNITY, PUBLISHED, LISTED))
 SOURCES = frozenset(_BIB_RANK) | frozenset(_COMMUNITY_RANK)
 
 
 def source_rank(field: str, source: str) -> int:
     if field == "published":
         table = _PUBLISHED_RANK
+    elif field == "listed":
+        table = _LISTED_RANK
     elif field in _COMMUNITY_FIELDS:
         table = _COMMUNITY_RANK
     else:
@@ -87,5 +92,9 @@ def merge(existing: Paper | None, incoming: Paper) -> tuple[Paper, bool]:
     entry = incoming.feed_entry
     if entry is not None and entry.day not in merged.feed_days:
         merged.feed_days = sorted(merged.feed_days + [entry.day])
+        changed = True
+    replaced = sorted(set(merged.replaced).union(incoming.replaced).difference([merged.listed]))
+    if replaced != merged.replaced:
+        merged.replaced = replaced
         changed = True
     return merged, changed

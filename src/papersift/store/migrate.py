@@ -70,6 +70,8 @@ TABLES = [
     Table("hidden_papers", ("paper_id", "hidden_by", "hidden_at"), key=("paper_id",)),
     Table("signals", ("user_id", "paper_id", "kind", "created_at"), key=("n",), identity="n", rowid_as="n"),
     Table("feed_tokens", ("user_id", "token_hash", "created_at"), key=("user_id",)),
+    Table("listings", ("category", "day", "paper_id", "kind"), key=("category", "day", "paper_id")),
+    Table("followed_categories", ("user_id", "category", "created_at"), key=("user_id", "category")),
     # the old site's signed links (unsubscribe, confirm) must keep working: its secrets win
     Table("secrets", ("name", "value", "created_at"), key=("name",),
           conflict="(name) DO UPDATE SET value = excluded.value, created_at = excluded.created_at"

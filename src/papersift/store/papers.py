@@ -20,7 +20,7 @@ import json
 from dataclasses import fields
 from datetime import date, timedelta
 from itertools import islice
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -32,6 +32,9 @@ BATCH = 1000  # records read and written per round of statements
 _DOCUMENT_FIELDS = [f.name for f in fields(Paper) if f.name not in ("source", "observed_at", "feed_entry")]
 FEED_COLUMNS = (("paper_id", "text"), ("day", "text"), ("upvotes", "bigint"), ("num_comments", "bigint"),
                 ("rank", "bigint"), ("submitted_by", "text"), ("captured_at", "text"))
+LISTING_COLUMNS = (("category", "text"), ("day", "text"), ("paper_id", "text"), ("kind", "text"))
+LISTING_KINDS = ("new", "cross", "replace")
+_ANNOUNCED = " AND kind <> 'replace'"
 _EMBEDDING_COLUMNS = (("paper_id", "text"), ("model", "text"), ("text_hash", "text"), ("vector", "bytea"))
 _FEED_ROW = ("FROM feed_entries f JOIN papers p ON p.id = f.paper_id WHERE f.day BETWEEN ? AND ?"
              # NULLS FIRST is SQLite's order of an ascending sort; said for PostgreSQL, and ties by id
@@ -48,6 +51,20 @@ def document(paper: Paper) -> str:
 
 def _paper(data: str) -> Paper:
     return Paper.from_dict(json.loads(data))
+
+
+def listing_rows(paper: Paper) -> list[tuple[str, str, str, str]]:
+    """A paper's rows in ``listings``: (category, day, paper id, kind). On its first listing day it
+    is new in its primary category (the first) and a cross-list in the others; on each later day a
+    replacement in all of them."""
+    categories = list(dict.fromkeys(c for c in paper.categories if c))
+    rows = [(c, paper.listed, paper.id, "new" if i == 0 else "cross") for i, c in enumerate(categories)
+            if paper.listed]
+    return rows + [(c, day, paper.id, "replace") for day in paper.replaced for c in categories]
+
+
+def _listing_key(paper: Paper) -> tuple:
+    return paper.listed, tuple(paper.replaced), tuple(paper.categories)
 
 
 def _batches(records: Iterable[Paper], size: int = BATCH):
@@ -89,6 +106,7 @@ class PaperTables(Queries):
         entries = self._stored_entries(conn, chunk)
         current: dict[str, Paper] = {}  # each paper the records so far changed, as they left it
         authors_before: dict[str, list[str]] = {}  # a changed paper's stored authors (none when it is new)
+        listing_before: dict[str, tuple] = {}  # and what its listing rows were made of
         last_change: dict[str, int] = {}  # id -> the index of its last change in the chunk
         changes = 0
         entry_writes: dict[tuple[str, str], tuple] = {}
@@ -98,6 +116,7 @@ class PaperTables(Queries):
             if changed:
                 if existing is not None and record.id not in current:  # stored before this chunk
                     authors_before[record.id] = existing.authors
+                    listing_before[record.id] = _listing_key(existing)
                 current[record.id] = merged
                 last_change[record.id] = changes
                 changes += 1
@@ -113,8 +132,17 @@ class PaperTables(Queries):
             seqs = self._take_seqs(conn, changes)  # the paper changed last gets the highest
             self._write_papers(conn, [(current[pid], seqs[index]) for pid, index in last_change.items()],
                                authors_before)
+            self._write_listings(conn, [current[pid] for pid in last_change], listing_before)
         self.dialect.insert_many(conn, "feed_entries", FEED_COLUMNS, [k + v for k, v in entry_writes.items()],
                                  key=("paper_id", "day"))
+
+    def _write_listings(self, conn: Connection, papers: list[Paper], before: dict[str, tuple]) -> None:
+        """Rewrite the listing rows of the papers whose listing days or categories changed."""
+        changed = [p for p in papers if before.get(p.id) != _listing_key(p)]
+        stale = [(p.id,) for p in changed if p.id in before]
+        if stale:
+            conn.executemany("DELETE FROM listings WHERE paper_id = ?", stale)
+        self.dialect.insert_many(conn, "listings", LISTING_COLUMNS, [row for p in changed for row in listing_rows(p)])
 
     def _stored_entries(self, conn: Connection, chunk: list[Paper]) -> dict[tuple[str, str], tuple]:
         keys = {(r.id, r.feed_entry.day) for r in chunk if r.feed_entry is not None}
@@ -183,8 +211,45 @@ class PaperTables(Queries):
                         " (SELECT MIN(day) FROM feed_entries WHERE day > ?)", (day, day))
         return row[0], row[1]
 
-    def latest_feed_day(self) -> str | None:
-        return self._value("SELECT MAX(day) FROM feed_entries")
+    def latest_feed_day(self, harvested: bool = False) -> str | None:
+        # a feed row with a rank came from a source's ranked list (Hugging Face); a local submission
+        # has none, and with ``harvested`` does not move the day a feed opens on
+        return self._value("SELECT MAX(day) FROM feed_entries" + (" WHERE rank IS NOT NULL" if harvested else ""))
+
+    def latest_listing_day(self) -> str | None:
+        row = self._single("SELECT (SELECT MAX(day) FROM listings WHERE kind <> 'replace'),"
+                           " (SELECT MAX(day) FROM feed_entries WHERE rank IS NOT NULL)")
+        return max((day for day in row if day), default=None)
+
+    # ---- arXiv's listings
+    def listings(self, day_from: str, day_to: str, categories: Sequence[str] = ()) -> list[tuple[str, str, str, str]]:
+        """(paper id, day, kind, category) listed in [day_from, day_to], in ``categories`` if any are
+        given; by day, then paper id (arXiv lists by id)."""
+        select = "SELECT paper_id, day, kind, category FROM listings WHERE day BETWEEN ? AND ?"
+        order = " ORDER BY day, paper_id, category"
+        if not categories:
+            return self._all(select + order, (day_from, day_to))
+        rows = self._rows_among(select + " AND", "category", list(dict.fromkeys(categories)), (day_from, day_to))
+        return sorted(rows, key=lambda r: (r[1], r[0], r[3]))
+
+    # days that count as listing days: those with new papers (a replacement alone makes no day's listing)
+    def nearest_listing_days(self, day: str, categories: Sequence[str] = ()) -> tuple[str | None, str | None]:
+        if not categories:
+            row = self._single(f"SELECT (SELECT MAX(day) FROM listings WHERE day < ?{_ANNOUNCED}),"
+                               f" (SELECT MIN(day) FROM listings WHERE day > ?{_ANNOUNCED})", (day, day))
+            return row[0], row[1]
+        before = self._rows_among(f"SELECT MAX(day) FROM listings WHERE day < ?{_ANNOUNCED} AND", "category",
+                                  list(dict.fromkeys(categories)), (day,))
+        after = self._rows_among(f"SELECT MIN(day) FROM listings WHERE day > ?{_ANNOUNCED} AND", "category",
+                                 list(dict.fromkeys(categories)), (day,))
+        return (max((r[0] for r in before if r[0]), default=None), min((r[0] for r in after if r[0]), default=None))
+
+    def listing_categories(self, day_from: str, day_to: str) -> list[tuple[str, int]]:
+        """The categories with listings in [day_from, day_to] and how many papers each lists, most first."""
+        rows = self._all("SELECT category, COUNT(*) FROM listings WHERE day BETWEEN ? AND ? AND kind <> 'replace'"
+                         " GROUP BY category",
+                         (day_from, day_to))
+        return sorted(((c, n) for c, n in rows), key=lambda r: (-r[1], r[0]))
 
     # ---- listings, newest first (NULLS LAST: SQLite's order of a descending sort, said for PostgreSQL)
     def papers_by_organization(self, name: str, limit: int, offset: int) -> tuple[list[Paper], int]:

@@ -215,6 +215,24 @@ MIGRATIONS = [
     f"""
     ALTER TABLE api_tokens ADD COLUMN scope {T} NOT NULL DEFAULT 'write' CHECK (scope IN ('read', 'write'))
     """,
+    # 7: arXiv's listings per (category, day, paper), and the categories a reader follows
+    f"""
+    CREATE TABLE listings (
+        category {T} NOT NULL,
+        day {T} NOT NULL,
+        paper_id {T} NOT NULL REFERENCES papers(id),
+        kind {T} NOT NULL CHECK (kind IN ('new', 'cross', 'replace')),
+        PRIMARY KEY (category, day, paper_id)
+    );
+    CREATE INDEX listings_day ON listings(day);
+    CREATE INDEX listings_paper ON listings(paper_id);
+    CREATE TABLE followed_categories (
+        user_id bigint NOT NULL REFERENCES users(id),
+        category {T} NOT NULL,
+        created_at {T} NOT NULL,
+        PRIMARY KEY (user_id, category)
+    )
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 # Run after migration N inside a savepoint, and skipped where the server lacks the feature: lz4

@@ -11,7 +11,7 @@ every method it calls is declared here (``tests/unit/test_lower_layers.py`` chec
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Iterator, Protocol, runtime_checkable
+from typing import Callable, Iterable, Iterator, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
@@ -58,7 +58,19 @@ class PaperStore(Protocol):
         rank a period without decoding every paper (callers load the page's papers after)."""
     def nearest_feed_days(self, day: str) -> tuple[str | None, str | None]:
         """The closest feed days before and after ``day`` that have papers."""
-    def latest_feed_day(self) -> str | None: ...
+    def latest_feed_day(self, harvested: bool = False) -> str | None:
+        """The latest feed day; ``harvested``: of a harvested source's rows, not a local submission's."""
+    def latest_listing_day(self) -> str | None:
+        """The latest day a harvested source listed papers on (arXiv's listings, Hugging Face's feed);
+        a local submission's day does not count."""
+
+    # arXiv's listings, one row per (category, day, paper), kind new | cross | replace
+    def listings(self, day_from: str, day_to: str, categories: Sequence[str] = ()) -> list[tuple[str, str, str, str]]:
+        """(paper id, day, kind, category) in [day_from, day_to], only ``categories`` when given."""
+    def nearest_listing_days(self, day: str, categories: Sequence[str] = ()) -> tuple[str | None, str | None]:
+        """The closest listing days before and after ``day`` (in ``categories`` when given)."""
+    def listing_categories(self, day_from: str, day_to: str) -> list[tuple[str, int]]:
+        """(category, listed papers) in [day_from, day_to], most first."""
 
     # listings (newest first; (papers on this page, total))
     def papers_by_organization(self, name: str, limit: int, offset: int) -> tuple[list[Paper], int]: ...
@@ -135,6 +147,10 @@ class CommunityStore(Protocol):
         """(kind, paper id, created_at), oldest first, kinds "more", "not_for_me", "upvote", "save"."""
     def delete_user_signals(self, user_id: int, votes_and_saves: bool = False) -> int:
         """One transaction; the number of rows deleted."""
+    def followed_categories(self, user_id: int) -> list[str]:
+        """The arXiv categories the reader follows, sorted."""
+    def set_followed_categories(self, user_id: int, categories: Iterable[str]) -> None:
+        """Replace the reader's followed categories (checked by the caller)."""
 
     # the private recommendations feed: one secret per reader, kept as its hash
     def set_feed_token(self, user_id: int, token_hash: str | None) -> None:

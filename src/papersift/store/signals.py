@@ -18,6 +18,7 @@ from papersift.store.protocol import SIGNAL_KINDS
 from papersift.store.sql import Queries
 
 _SIGNAL_COLUMNS = (("user_id", "bigint"), ("paper_id", "text"), ("kind", "text"), ("created_at", "text"))
+_FOLLOW_COLUMNS = (("user_id", "bigint"), ("category", "text"), ("created_at", "text"))
 
 
 def _check_kind(kind: str) -> str:
@@ -58,11 +59,22 @@ class SignalTables(Queries):
         return [(k, p, at) for k, p, at, _ in rows]
 
     def delete_user_signals(self, user_id: int, votes_and_saves: bool = False) -> int:
-        """Delete the user's signals (and, if asked, their upvotes and saves) in one transaction;
-        returns how many rows went."""
-        tables = ("signals", "votes", "saves") if votes_and_saves else ("signals",)
+        """Delete the user's signals (and, if asked, their upvotes, saves and followed categories) in
+        one transaction; returns how many rows went."""
+        tables = ("signals", "votes", "saves", "followed_categories") if votes_and_saves else ("signals",)
         with self._transaction() as conn:
             return sum(conn.execute(f"DELETE FROM {t} WHERE user_id = ?", (user_id,)).rowcount for t in tables)
+
+    # ---- the arXiv categories a reader follows: the list is replaced whole (settings, the cold start)
+    def followed_categories(self, user_id: int) -> list[str]:
+        return [r[0] for r in self._all("SELECT category FROM followed_categories WHERE user_id = ? ORDER BY category",
+                                        (user_id,))]
+
+    def set_followed_categories(self, user_id: int, categories: Iterable[str]) -> None:
+        rows = [(user_id, c, self._now()) for c in dict.fromkeys(categories)]
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM followed_categories WHERE user_id = ?", (user_id,))
+            self.dialect.insert_many(conn, "followed_categories", _FOLLOW_COLUMNS, rows)
 
     # ---- the private feed's token: one per reader, kept as its hash; replacing it is one
     # statement, so two requests at once leave one token, never an error

@@ -192,5 +192,27 @@ TOKEN_SCOPE_SCHEMA = """
     ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'write' CHECK (scope IN ('read', 'write'))
 """
 
-MIGRATIONS = [PAPERS_SCHEMA, COMMUNITY_SCHEMA, DIGEST_SCHEMA, SIGNALS_SCHEMA, FEED_TOKENS_SCHEMA, TOKEN_SCOPE_SCHEMA]
+# 7: arXiv's listings, one row per (category, listing day, paper), derived from each paper's
+# ``listed`` / ``replaced`` days and categories when it is written (papers.py), and the categories a
+# signed-in reader follows. Papers stored before keep no rows until ingested again.
+LISTINGS_SCHEMA = """
+    CREATE TABLE listings (
+        category TEXT NOT NULL,
+        day TEXT NOT NULL,
+        paper_id TEXT NOT NULL REFERENCES papers(id),
+        kind TEXT NOT NULL CHECK (kind IN ('new', 'cross', 'replace')),
+        PRIMARY KEY (category, day, paper_id)
+    );
+    CREATE INDEX listings_day ON listings(day);
+    CREATE INDEX listings_paper ON listings(paper_id);
+    CREATE TABLE followed_categories (
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        category TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, category)
+    )
+"""
+
+MIGRATIONS = [PAPERS_SCHEMA, COMMUNITY_SCHEMA, DIGEST_SCHEMA, SIGNALS_SCHEMA, FEED_TOKENS_SCHEMA, TOKEN_SCOPE_SCHEMA,
+              LISTINGS_SCHEMA]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from papersift.service import Papersift
+from papersift.web.arxiv import router as arxiv_router
 from papersift.web.exports import router as exports_router
 from papersift.web.for_you import router as for_you_router
 from papersift.web.forms import router as forms_router
@@ -41,6 +42,7 @@ def mount_website(app: FastAPI, service: Papersift, send_soon: Callable[[int | N
     app.include_router(for_you_router)
     app.include_router(subscribe_router)
     app.include_router(settings_router)
+    app.include_router(arxiv_router)
     app.include_router(feeds_router)
     app.include_router(exports_router)  # /export/..., /sitemap.xml, /robots.txt
     app.include_router(pages_router)

@@ -25,6 +25,7 @@ from papersift.formats import sitemap
 from papersift.formats.exports import render
 from papersift.model import normalize_paper_id
 from papersift.service import MAX_RESULTS, ExportTarget
+from papersift.web.arxiv import categories_param
 from papersift.web.pages import FEED_SORTS, feed_sort, int_param, search_args, whole_number
 from papersift.web.session import login_redirect, service, site_base, viewer
 
@@ -65,6 +66,12 @@ def export_week(request: Request, week: str):
 @router.get("/export/month/{month}")
 def export_month(request: Request, month: str):
     return _period(request, "month", month)
+
+
+@router.get("/export/arxiv/{kind}/{label}")
+def export_arxiv(request: Request, kind: str, label: str):
+    params = request.query_params
+    return _download(request, ExportTarget.arxiv(kind, label, categories_param(request), params.get("tab") or "new"))
 
 
 @router.get("/export/search")

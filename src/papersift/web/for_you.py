@@ -79,14 +79,23 @@ def start(request: Request):
         return login_redirect(request)
     categories = [c[:40] for c in request.query_params.getlist("cat")[:MAX_CATEGORIES]]
     starters = service(request).personal.starters(current.user, categories)
-    return render(request, "for_you_start.html", title="Get started", starters=starters, report=None, error=None)
+    return render(request, "for_you_start.html", title="Get started", starters=starters, report=None, error=None,
+                  **follow_context(request, starters))
+
+
+def follow_context(request: Request, starters) -> dict:
+    """The "categories you follow" form on the start page: this month's categories to tick."""
+    user = viewer(request).user
+    return {"followed": service(request).arxiv.followed(user) if user else [], "follow_next": "/for-you/start",
+            "follow_choices": starters.categories[:24]}
 
 
 def _seeded_page(request: Request, report=None, error: PapersiftError | None = None):
     """The start page again, with what the last cold-start form did (or why it failed)."""
     starters = service(request).personal.starters(viewer(request).user, [])
     return render(request, "for_you_start.html", error.http_status if error else 200, title="Get started",
-                  starters=starters, report=report, error=error.message if error else None)
+                  starters=starters, report=report, error=error.message if error else None,
+                  **follow_context(request, starters))
 
 
 @router.post("/for-you/start/papers")

@@ -27,6 +27,7 @@ from fastapi.responses import Response
 from papersift.errors import BadInput, NotFound
 from papersift.formats import rss_atom as feeds
 from papersift.service import Card
+from papersift.web.arxiv import TAB_LABELS, arxiv_path, categories_param
 from papersift.web.pages import FEED_PER_PAGE, period_title, search_args
 from papersift.web.render import url_with
 from papersift.web.session import service, site_base
@@ -126,6 +127,34 @@ def search(request: Request, fmt: str):
     page = url_with("/search", {k: v for k, v in params.multi_items() if k != "page"})
     return _respond(request, fmt, f"search \u201c{q.strip()[:100]}\u201d", f"Papers matching {q.strip()[:200]}.",
                     page, view.cards)
+
+
+def _arxiv_feed(request: Request, fmt: str, **period) -> Response:
+    """"New on arXiv" as a feed: one tab (``?tab=``, default new) of a period, in ``?category=``."""
+    tab = request.query_params.get("tab") or "new"
+    view = service(request).arxiv.page(None, categories=categories_param(request), tab=tab, order="listing",
+                                       limit=min(FEED_ITEMS, FEED_PER_PAGE), **period)
+    shown = view.page.period
+    where = ", ".join(view.page.categories) or "all categories"
+    what = TAB_LABELS.get(view.page.tab, "").lower()
+    page = url_with(arxiv_path(shown), {"category": view.page.categories or None,
+                                        "tab": tab if tab != "new" else None})
+    return _respond(request, fmt, f"new on arXiv ({where}), {period_title(shown)}",
+                    f"arXiv's {what} in {where}, {period_title(shown)}.", page, view.cards)
+
+
+@router.get("/feeds/arxiv.{fmt}")
+def arxiv_latest(request: Request, fmt: str):
+    _, fmt = _split("arxiv." + fmt)
+    return _arxiv_feed(request, fmt)
+
+
+@router.get("/feeds/arxiv/{kind}/{name}")
+def arxiv_period(request: Request, kind: str, name: str):
+    if kind not in ("date", "week", "month"):
+        raise NotFound(f"no feed /feeds/arxiv/{kind[:20]}: use date, week or month")
+    label, fmt = _split(name)
+    return _arxiv_feed(request, fmt, **{{"date": "date_"}.get(kind, kind): label})
 
 
 def _listing_feed(request: Request, kind: str, name: str):

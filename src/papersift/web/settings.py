@@ -66,7 +66,9 @@ def settings_context(request: Request, user: User) -> dict:
     """What settings.html needs for its digest section."""
     sub = subscriptions(request).for_user(user)
     choices = Choices(sub.cadence, sub.trending, sub.topics) if sub else None
-    return {"subscription": sub, "digest_enabled": email_enabled(request), "cadences": CADENCES,
+    hub = service(request)
+    return {"followed": hub.arxiv.followed(user), "follow_next": "/settings", "follow_choices": [],
+            "subscription": sub, "digest_enabled": email_enabled(request), "cadences": CADENCES,
             "digest_values": form_values(choices, user.email), "digest_error": None,
             "digest_notice": request.query_params.get("digest")}
 
