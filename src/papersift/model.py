@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from papersift.errors import BadInput
 from papersift.ids import parse_arxiv_id
+
+if TYPE_CHECKING:
+    from papersift.venues import Venue
 
 # Fields that the merge treats one by one; each remembers the source it came from.
 MERGED_FIELDS = (
@@ -82,6 +85,13 @@ class Paper:
         return bool(self.github_repo)
 
     @property
+    def venue(self) -> "Venue | None":
+        """Where the paper appeared, as its arXiv comment says ("Accepted at NeurIPS 2025"), or None."""
+        from papersift.venues import parse_venue
+
+        return parse_venue(self.comment)
+
+    @property
     def published_date(self) -> str | None:
         return self.published[:10] if self.published else None
 
@@ -93,6 +103,8 @@ class Paper:
         data["replaced"] = [*self.replaced]
         data["provenance"] = {key: dict(value) for key, value in self.provenance.items()}
         data["has_code"] = self.has_code
+        venue = self.venue
+        data["venue"] = venue.as_dict() if venue is not None else None
         data["url"] = f"https://arxiv.org/abs/{self.id}" if ":" not in self.id else None
         data["pdf_url"] = f"https://arxiv.org/pdf/{self.id}" if ":" not in self.id else None
         return data

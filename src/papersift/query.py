@@ -41,14 +41,17 @@ from papersift.model import normalize_paper_id
 MAX_QUERY_CHARS = 1000
 MAX_QUERY_TERMS = 64  # distinct content words + phrases + filters; stopwords do not count
 
-FIELDS = ("author", "title", "cat", "org", "id")
+FIELDS = ("author", "title", "cat", "org", "id", "venue")
 _ALIASES = {
     "author": "author", "authors": "author",
     "title": "title",
     "cat": "cat", "category": "cat", "categories": "cat",
     "org": "org", "organization": "org", "organisation": "org",
     "id": "id", "arxiv": "id",
+    "venue": "venue",
 }
+# A venue as its page names it: "NeurIPS-2025", "NeurIPS", "EMNLP-2025-Findings" (papersift.venues)
+_VENUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,79}", re.ASCII)
 _URL_SCHEMES = {"http", "https", "ftp", "ftps", "file", "mailto", "doi", "urn"}
 # A category as arXiv spells it: "cs.LG", "math.OC", "hep-th", "q-bio.NC", "stat.ML".
 _CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[A-Za-z][A-Za-z\-]*)?$", re.IGNORECASE)
@@ -225,13 +228,17 @@ def _field_value(name: str, raw: str, typed: str) -> str:
     """The checked value of field ``name`` (spelled ``typed`` by the user, for messages)."""
     value = raw.strip().strip(_EDGE_PUNCT).strip()
     if not _has_text(value):  # author:, author:"" and cat:"" alike
-        example = {"cat": "cs.LG", "id": "2405.15738"}.get(name)
+        example = {"cat": "cs.LG", "id": "2405.15738", "venue": "NeurIPS-2025"}.get(name)
         hint = f"{typed}:{example}" if example else f'{typed}:word or {typed}:"two words"'
         raise BadInput(f"{typed}: needs a value right after the colon (e.g. {hint})")
     if name == "cat":
         value = value.rstrip(".")
         if not _CATEGORY.match(value):
             raise BadInput(f"cat: expects an arXiv category such as cs.LG, got {raw[:40]!r}")
+        return value
+    if name == "venue":
+        if not _VENUE.fullmatch(value):
+            raise BadInput(f"venue: expects a venue such as NeurIPS-2025 or ICLR, got {raw[:40]!r}")
         return value
     if name == "id":
         try:

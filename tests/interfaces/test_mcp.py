@@ -33,7 +33,7 @@ from papersift.mcp.shapes import md_text
 
 from ..web_support import XSS_ID, build_service, served
 
-PUBLIC = {"search_papers", "get_paper", "similar_papers", "daily_papers", "trending_papers"}
+PUBLIC = {"search_papers", "get_paper", "similar_papers", "daily_papers", "trending_papers", "new_on_arxiv"}
 PERSONAL = {"whoami", "my_library", "my_recommendations", "save_paper", "upvote_paper", "paper_feedback"}
 HIDDEN_ID = "2405.99904"  # one of web_support's planted papers; an admin hides it below
 

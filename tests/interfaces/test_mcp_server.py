@@ -32,6 +32,7 @@ from ..web_support import build_service
 
 TITLES = {"search_papers": "Search papers", "get_paper": "Get a paper", "similar_papers": "Similar papers",
           "daily_papers": "Daily / weekly / monthly feed", "trending_papers": "Trending papers",
+          "new_on_arxiv": "New on arXiv",
           "whoami": "Who am I", "my_library": "My library", "my_recommendations": "My recommendations",
           "save_paper": "Save a paper", "upvote_paper": "Upvote a paper",
           "paper_feedback": "More like this / not for me"}

@@ -155,8 +155,10 @@ def test_account_vote_save_submit(site, page):
     submitted = page.locator("#paper-2503-11731")
     expect(submitted).to_contain_text("Industrial-Grade Sensor Simulation")
     expect(submitted).to_contain_text("Submitted by E2E Tester")
-    page.goto(site + "/")
-    expect(page.locator("#paper-2503-11731")).to_be_visible()  # today's feed on the home page
+    page.goto(site + "/")  # the home page stays on the latest harvested day; it links to today so far
+    expect(page.locator("#paper-2503-11731")).to_have_count(0)
+    page.click("text=today so far")
+    expect(page.locator("#paper-2503-11731")).to_be_visible()
 
 
 def test_hostile_metadata_stays_inert(site, page):

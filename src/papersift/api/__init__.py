@@ -5,6 +5,7 @@ HF's own paths (``/api/daily_papers``, ``/api/papers/...``, ``/papers/{id}.md``)
 from fastapi import APIRouter
 
 from papersift.api.actions import make_router as make_action_router
+from papersift.api.arxiv import make_router as make_arxiv_router
 from papersift.api.exports import make_router as make_export_router
 from papersift.api.hf import make_hf_router
 from papersift.api.models import PREFIX
@@ -22,6 +23,7 @@ def make_api_router(service: Papersift) -> APIRouter:
     router = APIRouter()
     router.include_router(health_router(service))
     router.include_router(make_read_router(service))
+    router.include_router(make_arxiv_router(service))  # New on arXiv: anonymous reads, a token's own view
     router.include_router(make_action_router(service))
     router.include_router(make_recommendation_router(service))
     router.include_router(make_export_router(service))

@@ -63,6 +63,16 @@ class Health(BaseModel):
     semantic: SemanticCoverage
 
 
+class VenueOut(BaseModel):
+    """Where the paper appeared, read from its arXiv comment ("Accepted at NeurIPS 2025")."""
+
+    name: str = Field(..., description="the venue's short name: NeurIPS, ICLR, TMLR")
+    year: Optional[int] = Field(None, description="as the comment writes it; null when it writes none")
+    track: Literal["main", "workshop", "findings", "journal", "demo", "tutorial", "other"]
+    label: str = Field(..., description="NeurIPS 2025, ICLR 2026 Workshop, Findings of EMNLP 2025")
+    slug: str = Field(..., description="its page: /venues/SLUG, and the search filter venue:SLUG")
+
+
 class PaperOut(BaseModel):
     """A paper as the API shows it (upvotes: the source's plus this site's votes)."""
 
@@ -83,6 +93,9 @@ class PaperOut(BaseModel):
     project_page: Optional[str] = None
     ai_summary: Optional[str] = None
     feed_days: list[str] = Field([], description="the Daily Papers days it was listed on")
+    listed: Optional[str] = Field(None, description="the day arXiv announced it (YYYY-MM-DD)")
+    replaced: list[str] = Field([], description="the days arXiv listed later versions of it")
+    venue: Optional[VenueOut] = None
     has_code: bool = False
     url: Optional[str] = Field(None, description="arXiv abstract page (null for non-arXiv documents)")
     pdf_url: Optional[str] = None
@@ -266,3 +279,52 @@ class ImportOut(BaseModel):
 
 class ForgetOut(BaseModel):
     deleted: int = Field(..., ge=0)
+
+
+# ---- "New on arXiv" and the categories a reader follows (api/arxiv.py)
+class ArxivPeriodOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    kind: Literal["date", "week", "month"]
+    label: str = Field(..., description="2025-05-27, 2025-W22 or 2025-05")
+    day_from: str = Field(..., alias="from", description="its first day, YYYY-MM-DD")
+    day_to: str = Field(..., alias="to", description="its last day, YYYY-MM-DD")
+
+
+class ListingOut(BaseModel):
+    day: str = Field(..., description="the listing day (Monday to Friday) arXiv announced it on")
+    kind: Literal["new", "cross", "replace"] = Field(..., description=(
+        "new: one of the categories asked for is its primary; cross: a secondary one (a cross-list); "
+        "replace: a later version listed again"))
+    category: str = Field(..., description="the category it was listed in")
+    score: Optional[float] = Field(None, description="the reader's own score (order=score), else null")
+
+
+class ArxivPaper(PaperOut):
+    listing: ListingOut
+
+
+class ListingCounts(BaseModel):
+    new: int = Field(..., ge=0)
+    cross: int = Field(..., ge=0)
+    replace: int = Field(..., ge=0)
+
+
+class ArxivOut(BaseModel):
+    period: ArxivPeriodOut
+    categories: list[str] = Field(..., description="the categories shown (a reader's followed ones when none "
+                                                   "were asked for; empty: every category)")
+    tab: Literal["new", "cross", "replace"]
+    order: Literal["listing", "score"] = Field(..., description="listing: arXiv's (newest day first, then by id); "
+                                                                "score: the reader's own, best first")
+    counts: ListingCounts = Field(..., description="papers in each tab of the period")
+    total: int = Field(..., ge=0, description="papers in this tab")
+    page: int
+    limit: int
+    pages: int = Field(..., ge=1)
+    previous_day: Optional[str] = Field(None, description="an empty period: the latest listing day before it")
+    next_day: Optional[str] = Field(None, description="an empty period: the first listing day after it")
+    results: list[ArxivPaper]
+
+
+class CategoriesOut(BaseModel):
+    categories: list[str] = Field(..., description="the arXiv categories the reader follows, by name")

@@ -4,10 +4,10 @@
 commands on that app when imported here (the order below is the order ``--help`` lists them).
 """
 
-# The order of registration is the order of --help (papers' commands, the serving ones, then the
+# The order of registration is the order of --help (papers' commands and arxiv, the serving ones, then the
 # groups ingest, admin, digest), so these imports keep this order rather than the alphabet's.
 # isort: off
-from papersift.cli import papers, export, serve, admin, digest, recs, mcp, migrate  # noqa: F401  (importing registers the commands)
+from papersift.cli import papers, arxiv, export, serve, admin, digest, recs, mcp, migrate  # noqa: F401  (importing registers the commands)
 from papersift.cli.common import app, main
 # isort: on
 

@@ -1,5 +1,5 @@
 """The commands about papers: ``init``, ``ingest ...``, ``harvest``, ``index``, ``search``, ``similar``,
-``show``, ``daily`` and ``eval``.
+``show``, ``daily`` and ``eval`` (``arxiv``, "New on arXiv", is in arxiv.py).
 
 Reads go through the front door as an anonymous viewer, so a paper an admin hid is absent here
 as it is on the website.
@@ -16,6 +16,7 @@ from rich.table import Table
 
 from papersift.cli.common import JsonOpt, app, emit, err, open_service, out, progress, settings
 from papersift.errors import BadInput
+from papersift.ids import check_category
 from papersift.query import Filters
 
 ingest_app = typer.Typer(help="Load papers from files.", no_args_is_help=True)
@@ -74,27 +75,40 @@ def ingest_beir(path: Path, limit: Optional[int] = LimitOpt, as_json: bool = Jso
     _ingest("beir", path, limit, as_json)
 
 
+LISTING_FORMATS = ("rss", "atom")
+
+
 @app.command()
 def harvest(
-    source: str = typer.Argument("all", help="arxiv, hf or all"),
+    source: str = typer.Argument("all", help="arxiv (OAI-PMH), hf, all (both), or arxiv-listings (arXiv's "
+                                             "daily RSS/Atom listing of --category)."),
     from_date: Optional[str] = typer.Option(None, "--from", help="arXiv: first datestamp YYYY-MM-DD."),
     until: Optional[str] = typer.Option(None, "--until", help="arXiv: last datestamp YYYY-MM-DD."),
     set_spec: str = typer.Option("cs", "--set", help="arXiv OAI set, e.g. cs or cs:cs:LG."),
     days: int = typer.Option(3, help="Hugging Face: how many recent days to fetch."),
     limit: Optional[int] = typer.Option(None, help="arXiv: stop after N pages."),
+    category: Optional[list[str]] = typer.Option(None, "--category", help=(
+        "arxiv-listings: an arXiv category, e.g. cs.CL (repeatable, or comma-separated; at most 20).")),
+    fmt: str = typer.Option("rss", "--format", help="arxiv-listings: the feed to read, rss or atom."),
     arxiv_url: Optional[str] = typer.Option(None, help="OAI-PMH endpoint (the arxiv_oai_url setting)."),
+    rss_url: Optional[str] = typer.Option(None, help="arXiv's listing feeds (the arxiv_rss_url setting)."),
     hf_url: Optional[str] = typer.Option(None, help="Hugging Face base URL (the hf_url setting)."),
     as_json: bool = JsonOpt,
 ):
-    """Fetch new papers from the live sources (resumes an interrupted arXiv harvest)."""
+    """Fetch new papers from the live sources (resumes an interrupted arXiv harvest); arxiv-listings
+    reads today's listing of some categories, with each paper's exact listing day."""
     from papersift.service import days_back
 
-    if source not in ("arxiv", "hf", "all"):
-        raise BadInput(f"unknown source {source!r}: use arxiv, hf or all")
+    if source not in ("arxiv", "hf", "all", "arxiv-listings"):
+        raise BadInput(f"unknown source {source!r}: use arxiv, hf, all or arxiv-listings")
     if days < 1 or days > 366:
         raise BadInput("--days must be between 1 and 366")
-    svc = open_service(settings(hf_url=hf_url, arxiv_oai_url=arxiv_url), embedder=False)
+    categories = _listing_options(source, category or [], fmt)
+    svc = open_service(settings(hf_url=hf_url, arxiv_oai_url=arxiv_url, arxiv_rss_url=rss_url), embedder=False)
     reports = {}
+    if source == "arxiv-listings":
+        with progress("arXiv listings", unit="papers") as advance:
+            reports["arxiv-listings"] = svc.harvest_arxiv_listings(categories, fmt, progress=advance)
     if source in ("hf", "all"):
         with progress("Hugging Face days", total=days, unit="days") as advance:
             reports["hf"] = svc.harvest_hf(days_back(days), progress=advance)
@@ -107,6 +121,26 @@ def harvest(
         for name, report in reports.items():
             out.print(f"[bold]{name}[/bold]: ", end="")
             _report(report, False)
+
+
+def _listing_options(source: str, given: list[str], fmt: str) -> list[str]:
+    """The categories of ``harvest arxiv-listings``, checked before anything is opened or fetched;
+    an option another source would ignore is an error rather than a surprise."""
+    categories = split_categories(given)
+    if source != "arxiv-listings":
+        if categories or fmt != "rss":
+            raise BadInput("--category and --format are for `harvest arxiv-listings`")
+        return []
+    if not categories:
+        raise BadInput("name the categories to read: --category cs.CL (repeatable)")
+    if fmt not in LISTING_FORMATS:
+        raise BadInput(f"--format must be rss or atom, not {fmt[:40]!r}")
+    return [check_category(c) for c in categories]
+
+
+def split_categories(given: list[str]) -> list[str]:
+    """``--category cs.CL --category cs.LG`` and ``--category cs.CL,cs.LG`` alike."""
+    return [part.strip() for value in given for part in value.split(",") if part.strip()]
 
 
 @app.command()
@@ -161,7 +195,8 @@ def search(
     per_page: int = typer.Option(10, help="Results per page."),
     as_json: bool = JsonOpt,
 ):
-    """Search papers. Syntax: words, "exact phrase", -exclude, author:NAME, cat:cs.LG, org:NAME."""
+    """Search papers. Syntax: words, "exact phrase", -exclude, author:NAME, cat:cs.LG, org:NAME, title:WORD,
+    id:2405.15738, venue:NeurIPS-2025."""
     svc = open_service(settings(), embedder=False if mode == "bm25" else None)
     res = svc.search(query, _filters(date_from, date_to, category, org, has_code), mode=mode, sort=sort,
                      page=page, per_page=per_page)

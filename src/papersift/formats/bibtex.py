@@ -112,8 +112,16 @@ def _fields(paper: Paper, abstract: bool) -> list[tuple[str, str]]:
 
 
 def _entry(paper: Paper, key: str, abstract: bool) -> str:
-    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in _fields(paper, abstract))
-    return f"@misc{{{key},\n{body}\n}}"
+    """@misc for a preprint; @inproceedings (booktitle) or @article (journal) when its comment names the
+    venue it appeared at, so a reference manager files it where it was published."""
+    fields, kind = _fields(paper, abstract), "misc"
+    venue = paper.venue
+    if venue is not None:
+        kind, where = ("article", ("journal", tex(venue.name))) if venue.track == "journal" else \
+            ("inproceedings", ("booktitle", tex(venue.label)))
+        fields.insert(1 + (fields[1][0] == "author" if len(fields) > 1 else 0), where)
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+    return f"@{kind}{{{key},\n{body}\n}}"
 
 
 def bibtex(paper: Paper) -> str:

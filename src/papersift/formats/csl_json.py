@@ -46,6 +46,10 @@ def csl_item(paper: Paper, key: str) -> dict:
         item.update(publisher="arXiv", number=f"arXiv:{paper.id}", DOI=doi(paper), URL=abs_url(paper))
     if one_line(paper.comment):
         item["note"] = one_line(paper.comment)
+    venue = paper.venue
+    if venue is not None:
+        item["type"] = "article-journal" if venue.track == "journal" else "paper-conference"
+        item["container-title"] = venue.name if venue.track == "journal" else venue.label
     return item
 
 

@@ -46,6 +46,10 @@ def ris_record(paper: Paper) -> dict:
         notes.append(f"Code: {one_line(paper.github_repo)}")
     if notes:
         record["notes"] = notes
+    venue = paper.venue
+    if venue is not None:  # a paper the comment says appeared somewhere: a conference paper or an article
+        record["type_of_reference"] = "JOUR" if venue.track == "journal" else "CPAPER"
+        record["secondary_title"] = venue.name if venue.track == "journal" else venue.label
     return record
 
 

@@ -25,7 +25,8 @@ PATH = "/mcp"
 INSTRUCTIONS = (
     "papersift: a self-hosted Daily Papers (arXiv and Hugging Face papers, ranked by upvotes). "
     "Search with search_papers (words, \"phrases\", -exclusions, author:, cat:, org:, title:, id:), open one "
-    "with get_paper (markdown included), browse daily_papers or trending_papers, follow similar_papers. "
+    "with get_paper (markdown included), browse daily_papers or trending_papers (the community's picks) or "
+    "new_on_arxiv (every paper arXiv announced, by category: new, cross-lists, replacements), follow similar_papers. "
     "With an API token: my_library, my_recommendations, save_paper, upvote_paper, paper_feedback, whoami "
     "(a read-only token: all but save_paper, upvote_paper and paper_feedback)."
 )

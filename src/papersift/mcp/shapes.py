@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from papersift.model import Paper
-from papersift.service import FeedItem, FeedPage
+from papersift.service import ArxivView, FeedItem, FeedPage
 
 LIST_AUTHORS = 8  # authors shown in a list entry (get_paper gives them all)
 EXCERPT_CHARS = 400  # the abstract's opening in a list entry
@@ -86,6 +86,25 @@ def feed_json(feed: FeedPage) -> dict[str, Any]:
         # an empty period says where the nearest papers are, so an agent can step there
         "previous_day_with_papers": feed.previous_day_with_papers,
         "next_day_with_papers": feed.next_day_with_papers,
+    }
+
+
+def arxiv_json(view: ArxivView) -> dict[str, Any]:
+    """One page of a "New on arXiv" tab: the period, the papers per tab, and each paper with the day
+    and category it was listed under and its kind (new, cross, replace)."""
+    page, period = view.page, view.page.period
+    cards = {card.paper.id: card for card in view.cards}
+    papers = [paper_entry(cards[it.paper_id].paper, cards[it.paper_id].upvotes)
+              | {"listing_day": it.day, "kind": it.kind, "listed_in": it.category}
+              for it in page.items if it.paper_id in cards]
+    return {
+        "period": {"kind": period.kind, "label": period.label, "start": period.start.isoformat(),
+                   "end": period.end.isoformat()},
+        "categories": page.categories, "tab": page.tab, "order": page.order, "counts": page.counts,
+        "total": page.total, "page": page.page, "limit": page.limit, "pages": view.pages, "papers": papers,
+        # an empty period says where the nearest listings are, so an agent can step there
+        "previous_day_with_papers": page.previous_day_with_papers,
+        "next_day_with_papers": page.next_day_with_papers,
     }
 
 

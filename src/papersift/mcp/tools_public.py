@@ -1,4 +1,5 @@
-"""The public tools: search, one paper, similar papers, the feed and what is trending.
+"""The public tools: search, one paper, similar papers, the feed, what is trending, and what is new
+on arXiv.
 
 Anyone may call them; with a token they answer as that reader sees the site (an admin also sees
 papers an admin hid). Every argument is typed and bounded in the schema the client lists, and
@@ -17,7 +18,7 @@ from pydantic import Field
 from papersift.mcp import shapes
 from papersift.mcp.readers import Readers, guarded, tool_description
 from papersift.query import Filters
-from papersift.service import Papersift
+from papersift.service import MAX_CATEGORIES, Papersift
 
 MAX_QUERY = 2000  # as the JSON API's search
 DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"  # ASCII: the schema's "\d" takes any script's digits
@@ -28,6 +29,8 @@ PaperId = Annotated[str, Field(min_length=1, max_length=200,
                                            "hep-th/9901001) or a corpus id such as scifact:4983.")]
 Day = Annotated[Optional[str], Field(pattern=DAY_PATTERN, description="A day, YYYY-MM-DD.")]
 Sort = Literal["trending", "upvotes", "published"]
+Week = Annotated[Optional[str], Field(pattern=r"^[0-9]{4}-W[0-9]{2}$")]  # ASCII digits, as DAY_PATTERN
+Month = Annotated[Optional[str], Field(pattern=r"^[0-9]{4}-[0-9]{2}$")]
 
 
 class PublicTools:
@@ -119,12 +122,37 @@ class PublicTools:
         day = latest.isoformat() if period == "day" else None
         return shapes.feed_json(self.hub.daily(day, week, month, sort="trending", limit=limit, viewer=viewer))
 
+    @guarded
+    def new_on_arxiv(
+        self, ctx: Context,
+        categories: Annotated[Optional[list[Annotated[str, Field(max_length=40)]]], Field(
+            max_length=MAX_CATEGORIES, description=(
+                'arXiv categories, e.g. ["cs.CL", "cs.LG"]. None: with a token, the categories the reader '
+                "follows; without one, every category."))] = None,
+        date: Annotated[Day, Field(description="One listing day, YYYY-MM-DD.")] = None,
+        week: Annotated[Week, Field(description="An ISO week's listings, e.g. 2025-W30.")] = None,
+        month: Annotated[Month, Field(description="A month's listings, e.g. 2025-07.")] = None,
+        tab: Annotated[Literal["new", "cross", "replace"], Field(description=(
+            "new (the default): papers whose primary category is one asked for; cross: cross-lists (only a "
+            "secondary category is); replace: later versions listed again."))] = "new",
+        page: Annotated[int, Field(ge=1, le=10000, description="Page, from 1.")] = 1,
+        limit: Annotated[int, Field(ge=1, le=100, description="Papers per page.")] = 20,
+    ) -> dict[str, Any]:
+        """Every paper arXiv announced in a day, ISO week or month (give at most one of date, week,
+        month; none: the latest listing day), in some categories, by tab: new, cross-lists or
+        replacements. Returns how many papers each tab has and one page of the tab asked for, in
+        arXiv's order (a signed-in reader's own order once they have signals, and their followed
+        categories when none are given). An empty period names the nearest listing days."""
+        view = self.hub.arxiv.page(self.readers.viewer(ctx), date, week, month, list(categories or []), tab=tab,
+                                   page=page, limit=limit)
+        return shapes.arxiv_json(view)
+
 
 def register_public(server: MCPServer, hub: Papersift, readers: Readers) -> None:
     tools = PublicTools(hub, readers)
     for fn, title in ((tools.search_papers, "Search papers"), (tools.get_paper, "Get a paper"),
                       (tools.similar_papers, "Similar papers"), (tools.daily_papers, "Daily / weekly / monthly feed"),
-                      (tools.trending_papers, "Trending papers")):
+                      (tools.trending_papers, "Trending papers"), (tools.new_on_arxiv, "New on arXiv")):
         server.add_tool(fn, title=title, description=tool_description(fn), annotations=READ_ONLY)
 
 

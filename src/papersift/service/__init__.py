@@ -47,7 +47,7 @@ from papersift.query import Filters
 from papersift.search.searcher import Hit, SearchResults
 from papersift.service.accounts import SESSION_LIFETIME, Accounts
 from papersift.service.actions import Actions
-from papersift.service.catalog import Card, Catalog, check_page
+from papersift.service.catalog import Card, Catalog, Listing, check_page
 from papersift.service.corpus import Corpus, Coverage, IngestReport, Progress, days_back
 from papersift.service.digests import BuildReport, due_periods, feed_path
 from papersift.service.exports import MAX_PAPERS, MAX_RESULTS, Exports, ExportTarget
@@ -60,7 +60,7 @@ from papersift.service.subscriptions import CADENCES, Choices, Outcome, Subscrip
 __all__ = [
     "Papersift", "Corpus", "Coverage", "IngestReport", "days_back", "migrate_store",
     # what the interfaces show and take, re-exported so that they import nothing else of the service
-    "Card", "check_page", "FeedItem", "FeedPage", "Period", "parse_period", "period_for_date", "period_for_week",
+    "Card", "Listing", "check_page", "FeedItem", "FeedPage", "Period", "parse_period", "period_for_date", "period_for_week",
     "period_for_month", "ExportTarget", "MAX_PAPERS", "MAX_RESULTS", "LIBRARY_MAX_BYTES", "MAX_PICKS",
     "SESSION_LIFETIME", "CADENCES", "Choices", "Outcome", "Subscriptions", "clean_choices", "BuildReport",
     "due_periods", "feed_path", "Mail", "Outbox", "DigestPapers", "ArxivView", "ARXIV_TABS", "MAX_CATEGORIES",

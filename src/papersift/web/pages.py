@@ -18,6 +18,7 @@ from papersift.errors import BadInput
 from papersift.model import normalize_paper_id
 from papersift.query import Filters
 from papersift.service import (
+    Listing,
     Period,
     check_page,
     parse_period,
@@ -42,6 +43,7 @@ MAX_QUERY_CHARS = 1000
 # "²" (which int() refuses: that was a 500) and "٣" (which int() reads), and a long digit string
 # costs time to convert.
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+_VENUE_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,79}", re.ASCII)
 
 
 def whole_number(value: str, name: str, low: int = 1, high: int = MAX_PAGE) -> int:
@@ -242,3 +244,21 @@ def organization(request: Request, name: str, page: str | None = None):
 @router.get("/authors/{name:path}")
 def author(request: Request, name: str, page: str | None = None):
     return _listing(request, "author", name, page)
+
+
+@router.get("/venues/{slug}")
+def venue(request: Request, slug: str, page: str | None = None):
+    """The papers whose arXiv comment names a venue: ``NeurIPS-2025`` (the main track of one year),
+    ``NeurIPS-2025-Workshop``, or ``NeurIPS`` (every year and track), newest first."""
+    number = int_param(page, "page")
+    if not _VENUE_SLUG.fullmatch(slug):
+        raise BadInput(f"not a venue: {slug[:40]!r} (a venue page is e.g. /venues/NeurIPS-2025 or /venues/ICLR)")
+    view = service(request).catalog.search(viewer(request).user, f"venue:{slug}", None, sort="date", page=number,
+                                           per_page=LIST_PER_PAGE, mode="bm25")
+    total = view.results.total
+    check_page(number, total, LIST_PER_PAGE, f"the venue {slug}")
+    labels = {v.label for c in view.cards if (v := c.paper.venue) is not None and v.slug.lower() == slug.lower()}
+    heading = min(labels) if len(labels) == 1 else slug.replace("-", " ")
+    listing = Listing(view.cards, total, number, max(1, -(-total // LIST_PER_PAGE)))
+    return render(request, "listing.html", listing=listing, kind="venue", heading=heading, title=heading,
+                  empty_message=f"No paper here says it appeared at {heading}.")

@@ -256,6 +256,9 @@ class LexicalIndex:
                 if name == "cat":
                     must.append(Query.const_score_query(
                         Query.term_query(self.schema, "categories", value.lower()), 0.0))
+                elif name == "venue":
+                    must.append(Query.const_score_query(
+                        Query.term_query(self.schema, "venue", value.strip().lower()), 0.0))
                 elif name == "org":
                     must.append(Query.const_score_query(self._org(value), 0.0))
                 else:

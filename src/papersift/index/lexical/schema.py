@@ -42,6 +42,7 @@ def schema() -> tantivy.Schema:
     sb.add_text_field("categories", tokenizer_name="raw")  # lower-cased, exact
     sb.add_text_field("org", tokenizer_name=NAME)  # words: org:google matches "Google DeepMind"
     sb.add_text_field("org_raw", tokenizer_name="raw")  # lower-cased whole name
+    sb.add_text_field("venue", tokenizer_name="raw")  # Venue.terms: "neurips-2025", "neurips"
     sb.add_date_field("published", indexed=True, fast=True)
     sb.add_boolean_field("has_code", indexed=True, fast=True)
     sb.add_unsigned_field("upvotes", fast=True)
@@ -65,6 +66,9 @@ def document(p: Paper) -> tantivy.Document:
     if p.organization and p.organization.strip():
         doc.add_text("org", p.organization)
         doc.add_text("org_raw", p.organization.strip().lower())
+    venue = p.venue
+    for term in venue.terms if venue is not None else ():
+        doc.add_text("venue", term)
     published = published_datetime(p.published)
     if published is not None:
         doc.add_date("published", published)
