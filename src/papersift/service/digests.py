@@ -15,7 +15,8 @@ Sections. "Trending": the period's feed ranked by trending (displayed upvotes, h
 left out: the catalog's rule, as on the website). "For your topics": pool papers matching the subscriber's categories,
 organisations, authors or saved searches, ranked by how many topics they match, then
 upvotes, then newest. "For you": a signed-in subscriber's recommendations from the pool
-(service/recommendations.py), with why. A paper sent before, or already in an earlier section,
+(service/recommendations.py), with why. The pool is both feeds: the period's Daily Papers, the papers
+published in it, and every paper arXiv announced in it (its listings: new and cross-lists). A paper sent before, or already in an earlier section,
 is left out; a digest with nothing left is not made.
 """
 
@@ -115,6 +116,9 @@ class PeriodPlan:
         pool: dict[str, Paper] = {p.id: p for p, _ in self.store.feed_entries(start, end)}
         for paper in self.store.papers_published_between(start, end):
             pool.setdefault(paper.id, paper)
+        # arXiv's new announcements of the period, whatever their submission date (both feeds)
+        listed = [pid for pid, _, kind, _ in self.store.listings(start, end) if kind != "replace" and pid not in pool]
+        pool.update(self.store.get_papers(listed))
         self.pool = {p.id: p for p in catalog.visible(pool.values(), None, hidden)}
         self.upvotes = catalog.displayed_upvotes(self.pool.values())
         self._index: dict[tuple[str, str], list[str]] = {}
