@@ -65,3 +65,28 @@ def test_hf_harvest_skips_a_rejected_day_and_keeps_the_others(tmp_path, fake_htt
 def test_harvest_of_an_unreachable_source_is_a_clean_error(tmp_path, fake_http):
     proc = harvest(tmp_path / "p.db", fake_http, "arxiv", "--from", "2025-03-17")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stderr.strip()
+
+
+def test_an_arxiv_harvest_tells_a_progress_bar_the_list_s_size(tmp_path, fake_http):
+    # OAI-PMH gives the whole list's size (completeListSize) with its first page: the bar shows n/6, not n/?
+    fake_http.script("/oai", fixture("oai_page1.xml"), query={"verb": "ListRecords", "from": "2025-03-17"})
+    fake_http.script("/oai", fixture("oai_page2.xml"), query={"resumptionToken": TOKEN2})
+    fake_http.script("/oai", fixture("oai_page3.xml"), query={"resumptionToken": TOKEN3})
+
+    class Bar:
+        def __init__(self):
+            self.totals: list[int] = []
+            self.done = 0
+
+        def __call__(self, n: int = 1) -> None:
+            self.done += n
+
+        def total(self, n: int) -> None:
+            self.totals.append(n)
+
+    bar = Bar()
+    svc = Papersift(tmp_path / "p.db", embedder=False)
+    svc.harvest_arxiv("2025-03-17", "2025-03-18", base_url=fake_http.url + "/oai", progress=bar)
+    assert bar.totals and set(bar.totals) == {6} and bar.done == 5
+    assert svc.harvest_arxiv("2025-03-17", "2025-03-18", base_url=fake_http.url + "/oai",
+                             progress=lambda n: None).result.unchanged == 5  # a plain callable still works

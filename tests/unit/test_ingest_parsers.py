@@ -185,7 +185,7 @@ def test_hf_api_item_wire_format():
 def test_oai_pages_parse():
     page1 = arxiv.parse_oai_page(fixture("oai_page1.xml"))
     assert [p.id for p in page1.papers] == ["2503.11731", "2503.11742"]  # the deleted record is skipped
-    assert page1.token == "6961524|1001" and page1.bad == []
+    assert page1.token == "6961524|1001" and page1.bad == [] and page1.total == 6  # completeListSize
     first = page1.papers[0]
     assert first.title == ("Industrial-Grade Sensor Simulation via Gaussian Splatting: A Modular Framework "
                            "for Scalable Editing and Full-Stack Validation")

@@ -205,6 +205,10 @@ class Advance:
     def start(self, label: str, total: int | None) -> None:
         self.bar.reset(self.task, description=label, total=total)
 
+    def total(self, total: int) -> None:
+        """The total, learnt on the way (OAI-PMH says the list's size with its first page)."""
+        self.bar.update(self.task, total=total)
+
 
 @contextmanager
 def progress_bars() -> Iterator[Bars]:

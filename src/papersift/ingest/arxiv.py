@@ -129,6 +129,7 @@ class OAIPage:
     bad: list[tuple[int, BadInput]] = dc_field(default_factory=list)
     token: str | None = None  # None: this was the last page
     error: tuple[str, str] | None = None  # (code, message) of an OAI-PMH <error>
+    total: int | None = None  # the token's completeListSize: records in the whole list, when the server says
 
 
 def parse_oai_page(body: bytes) -> OAIPage:
@@ -166,6 +167,8 @@ def parse_oai_page(body: bytes) -> OAIPage:
     token = listing.find(OAI + "resumptionToken")
     if token is not None:  # an empty element ends an incomplete list; no element: one-page list
         page.token = (token.text or "").strip() or None
+        size = (token.get("completeListSize") or "").strip()
+        page.total = int(size) if size.isascii() and size.isdigit() and len(size) <= 12 else None
     return page
 
 
@@ -204,6 +207,7 @@ class HarvestPage:
     papers: list[Paper]
     bad: list[tuple[int, BadInput]]
     cursor: dict | None  # resumes after this page; None once the list is complete
+    total: int | None = None  # records in the whole list (OAI-PMH completeListSize), when known
 
 
 class OAIHarvester(LiveSource):
@@ -247,10 +251,10 @@ class OAIHarvester(LiveSource):
                 hint = " (the saved cursor has expired: restart this harvest)" if code == "badResumptionToken" else ""
                 raise BadInput(f"arXiv OAI-PMH error {code}: {message or 'no message'}{hint}")
             if page.token is None:
-                yield HarvestPage(page.papers, page.bad, None)
+                yield HarvestPage(page.papers, page.bad, None, page.total)
                 return
             state = {**state, "resumption_token": page.token, "pages": state["pages"] + 1}
-            yield HarvestPage(page.papers, page.bad, dict(state))
+            yield HarvestPage(page.papers, page.bad, dict(state), page.total)
 
     def _start(self, from_date, until_date, set_spec, cursor) -> dict | None:
         if cursor is None:

@@ -247,6 +247,8 @@ class Corpus:
             report.result += self.store.upsert_papers(page.papers, cursor=(name, page.cursor))
             pages += 1
             if progress:
+                if page.total is not None and hasattr(progress, "total"):  # a bar that can show it
+                    progress.total(page.total)
                 progress(len(page.papers))
             if max_pages is not None and pages >= max_pages and page.cursor:
                 finished = False

@@ -16,8 +16,8 @@ left out: the catalog's rule, as on the website). "For your topics": pool papers
 organisations, authors or saved searches, ranked by how many topics they match, then
 upvotes, then newest. "For you": a signed-in subscriber's recommendations from the pool
 (service/recommendations.py), with why. The pool is both feeds: the period's Daily Papers, the papers
-published in it, and every paper arXiv announced in it (its listings: new and cross-lists). A paper sent before, or already in an earlier section,
-is left out; a digest with nothing left is not made.
+published in it, and every paper arXiv announced in it (its listings: new and cross-lists). A paper
+sent before, or already in an earlier section, is left out; a digest with nothing left is not made.
 """
 
 from __future__ import annotations
