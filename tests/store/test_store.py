@@ -206,3 +206,74 @@ def test_the_data_stamp_moves_with_every_commit_from_any_connection(tmp_path):
     assert len({stamp, after_user, after_vote, first.data_stamp()}) == 4
     first.close()
     second.close()
+
+
+def test_feed_rows_carry_the_papers_votes_and_date_and_the_whole_entry(store):
+    paper = hf("2405.00001", "2024-05-27", 3, published="2024-05-24T17:59:12Z")
+    paper.feed_entry = FeedEntry(day="2024-05-27", upvotes=5, num_comments=2, rank=4, submitted_by="ada",
+                                 captured_at="2024-06-01T00:00:00Z")
+    store.upsert_papers([paper])
+    ((light, entry),) = store.feed_rows("2024-05-27", "2024-05-27")
+    assert (light.id, light.upvotes, light.published) == ("2405.00001", 3, "2024-05-24T17:59:12Z")
+    assert entry == FeedEntry(day="2024-05-27", upvotes=5, num_comments=2, rank=4, submitted_by="ada",
+                              captured_at="2024-06-01T00:00:00Z")
+
+
+def test_papers_published_between_takes_whole_days_and_no_more(store):
+    days = ["2024-05-26T23:59:59Z", "2024-05-27T00:00:00Z", "2024-05-28T23:59:59Z", "2024-05-29T00:00:00Z"]
+    store.upsert_papers([hf(f"2405.0000{i}", "2024-05-27", 1, published=day) for i, day in enumerate(days)])
+    assert [p.id for p in store.papers_published_between("2024-05-27", "2024-05-28")] == ["2405.00001", "2405.00002"]
+
+
+def test_embeddings_are_float32_the_newest_wins_and_iteration_pages_through_every_one(store):
+    vectors = {f"2405.0000{i}": np.arange(4, dtype=np.float64) + i for i in range(5)}  # float64 in: float32 kept
+    store.put_embeddings("m", [(pid, "h1", v) for pid, v in vectors.items()])
+    store.put_embeddings("m", [("2405.00003", "h2", np.full(4, 9.0))])  # a new text: the vector is replaced
+    got = store.get_embeddings("m", {"2405.00003": "h2", "2405.00001": "h1"})
+    assert got["2405.00003"].dtype == np.float32 and got["2405.00003"].tolist() == [9.0] * 4
+    assert got["2405.00001"].tolist() == [1.0, 2.0, 3.0, 4.0]
+    walked = dict(store.iter_embeddings("m", batch=2))  # three pages of at most two
+    assert sorted(walked) == sorted(vectors) and all(v.dtype == np.float32 and v.shape == (4,) for v in walked.values())
+    assert walked["2405.00004"].tolist() == [4.0, 5.0, 6.0, 7.0]
+
+
+def test_a_sqlite_store_makes_its_folders_and_says_what_it_cannot(tmp_path):  # SQLite only
+    store = open_store(tmp_path / "a" / "b" / "p.db")  # missing folders are made
+    assert store.url == f"sqlite:///{tmp_path / 'a' / 'b' / 'p.db'}" and store.count_papers() == 0
+    (tmp_path / "dir.db").mkdir()
+    with pytest.raises(BadInput, match=r"^database path is a directory: .*dir\.db$"):
+        open_store(tmp_path / "dir.db")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(BadInput, match=r"^cannot create the folder .*file for the database: File exists$"):
+        open_store(tmp_path / "file" / "p.db")
+
+
+def test_the_data_stamp_answers_any_thread_and_a_closed_store_opens_again(tmp_path):  # SQLite only
+    store = open_store(tmp_path / "p.db")
+    first = store.data_stamp()
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(store.data_stamp()))  # the page cache asks from any thread
+    worker.start()
+    worker.join()
+    assert seen == [first]
+    conn = store._db
+    store.close()
+    with pytest.raises(sqlite3.ProgrammingError):  # close() closed this thread's connection
+        conn.execute("SELECT 1")
+    store.upsert_papers([hf("2405.00001", "2024-05-27", 3)])  # and the store opens a new one when used again
+    assert store.count_papers() == 1
+    stamp = store.data_stamp()
+    store.upsert_papers([hf("2405.00002", "2024-05-27", 3)])
+    assert store.data_stamp() != stamp
+    errors = []
+    closer = threading.Thread(target=lambda: _catch(errors, store.close))  # a thread that never read closes fine
+    closer.start()
+    closer.join()
+    assert errors == []
+
+
+def _catch(errors: list, call) -> None:
+    try:
+        call()
+    except Exception as exc:  # noqa: BLE001 - the test asserts there was none
+        errors.append(exc)
