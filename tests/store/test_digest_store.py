@@ -167,3 +167,81 @@ def test_concurrent_claimers_take_each_message_once(store):
     ids = [i for _, i in claimed]
     assert sorted(ids) == sorted(queued) and len(set(ids)) == len(ids)
     assert store.outbox_counts() == {"sent": len(queued)}
+
+
+def test_a_stored_secret_is_read_not_made_again(store):
+    assert store.get_secret("signing", lambda: "first") == "first"
+
+    def make():
+        raise AssertionError("the secret exists: nothing should be made")
+
+    assert store.get_secret("signing", make) == "first"
+
+
+def test_update_subscriber_changes_what_it_is_given_and_nothing_else(store):
+    owner = store.create_user("owner@example.org", "owner", "hash")
+    sub = _subscriber(store)
+    assert sub.created_at and sub.created_at <= sub.confirmed_at and sub.token_epoch == 0
+    first, second = (store.enqueue(sub.id, "digest", f"p{i}", sub.email, f"<u{i}@x>", {}) for i in range(2))
+    assert store.claim("s", "9999", ids=[first]).id == first
+    assert store.mark_failed(first, "s", "550 no such user", True, 1, "t1") is True
+    # disabling the address cancels its other unsent mail, saying why
+    assert (store.get_message(second).status, store.get_message(second).last_error) == ("cancelled", "address disabled")
+    disabled = store.get_subscriber(sub.id)
+    assert (disabled.status, disabled.bounces) == ("disabled", 1) and disabled.status_reason
+    # no status given: the status, its reason, the bounces and the links' epoch stay as they were
+    kept = store.update_subscriber(sub.id, cadence="weekly", trending=False)
+    assert (kept.cadence, kept.trending, kept.status, kept.status_reason, kept.bounces, kept.token_epoch) == (
+        "weekly", False, "disabled", disabled.status_reason, 1, 0)
+    # a fresh start ('pending'): a new nonce, an owner, no reason, earlier bounces forgiven, same links
+    again = store.update_subscriber(sub.id, status="pending", confirm_nonce="n2", user_id=owner.id)
+    assert (again.status, again.status_reason, again.bounces, again.confirm_nonce, again.user_id, again.token_epoch,
+            again.cadence, again.trending) == ("pending", None, 0, "n2", owner.id, 0, "weekly", False)
+    assert store.subscriber_for_user(owner.id).id == sub.id
+    assert store.confirm_subscriber(sub.id, "n2")
+    # another status keeps the bounces on record (only a fresh start forgives them)
+    third = store.enqueue(sub.id, "digest", "p3", sub.email, "<u3@x>", {})
+    assert store.claim("s", "9999", ids=[third]).id == third
+    assert store.mark_failed(third, "s", "550 no such user", True, 5, "t2") is False
+    active = store.update_subscriber(sub.id, status="active")
+    assert (active.status, active.bounces, active.token_epoch) == ("active", 1, 0)
+    assert store.update_subscriber(sub.id, bump_epoch=True).token_epoch == 1
+    assert store.get_subscriber(sub.id).token_epoch == 1
+
+
+def test_failures_without_a_bounce_leave_the_address_alone_and_long_texts_are_cut(store):
+    sub = _subscriber(store)
+    ids = [store.enqueue(sub.id, "digest", f"p{i}", sub.email, f"<c{i}@x>", {}) for i in range(3)]
+    assert store.claim("s", "9999", ids=[ids[0]]).id == ids[0]
+    store.release(ids[0], "s", "4" * 2000, "2024-01-01T00:00:00Z")
+    assert store.get_message(ids[0]).last_error == "4" * 1000
+    assert store.claim("s", "9999", ids=[ids[0]]).id == ids[0]
+    store.mark_sent(ids[0], "s", "2" * 2000, "t1")
+    sent = store.get_message(ids[0])
+    assert (sent.status, sent.smtp_reply, sent.last_error) == ("sent", "2" * 1000, None)
+    # a failure that is not a bounce: the message fails, the address keeps its standing
+    assert store.claim("s", "9999", ids=[ids[1]]).id == ids[1]
+    assert store.mark_failed(ids[1], "s", "4" * 2000, False, 1, "t2") is False
+    failed = store.get_message(ids[1])
+    assert (failed.status, failed.last_error) == ("failed", "4" * 1000)
+    kept = store.get_subscriber(sub.id)
+    assert (kept.status, kept.bounces, kept.status_reason) == ("active", 0, None)
+    # a bounce at the threshold: the reason quotes the start of the error
+    assert store.claim("s", "9999", ids=[ids[2]]).id == ids[2]
+    assert store.mark_failed(ids[2], "s", "5" * 2000, True, 1, "t3") is True
+    assert store.get_message(ids[2]).last_error == "5" * 1000
+    assert store.get_subscriber(sub.id).status_reason == "1 permanent delivery failures in a row; last: " + "5" * 300
+    assert store.get_message(max(ids) + 100) is None
+
+
+def test_a_claim_cancels_undeliverable_rows_on_its_way_to_a_deliverable_one(store):
+    reader, gone = _subscriber(store, "a@example.org"), _subscriber(store, "b@example.org")
+    stale = store.enqueue(gone.id, "digest", "p1", gone.email, "<stale@x>", {})
+    odd = store.enqueue(reader.id, "postcard", "p1", reader.email, "<odd@x>", {})  # a kind no state receives
+    due = store.enqueue(reader.id, "digest", "p1", reader.email, "<due@x>", {})
+    store.update_subscriber(gone.id, status="disabled")
+    taken = store.claim("s", "9999")
+    assert (taken.id, taken.status, taken.claimed_by) == (due, "sending", "s")
+    assert (store.get_message(stale).status, store.get_message(stale).last_error) == ("cancelled", "subscriber is disabled")
+    assert (store.get_message(odd).status, store.get_message(odd).last_error) == ("cancelled", "subscriber is active")
+    assert store.claim("s", "9999") is None
