@@ -86,3 +86,16 @@ def test_followed_categories_are_replaced_whole_and_forgotten_with_the_signals(s
     assert store.delete_user_signals(user.id) == 0 and store.followed_categories(user.id) == ["stat.ML"]
     assert store.delete_user_signals(user.id, votes_and_saves=True) == 1
     assert store.followed_categories(user.id) == []
+
+
+def test_voted_listings_are_the_announcements_someone_here_upvoted(store):
+    store.upsert_papers([listed("2509.00001", ["cs.CL"], "2025-09-18", "2025-09-25"),
+                         listed("2509.00002", ["cs.LG"], "2025-09-19"), listed("2509.00003", ["cs.LG"], "2025-09-19")])
+    ada, eve = store.create_user("ada@example.org", "ada", "x"), store.create_user("eve@example.org", "eve", "x")
+    assert store.voted_listings("2025-09-01", "2025-09-30") == []
+    store.set_vote(ada.id, "2509.00001", True)
+    store.set_vote(eve.id, "2509.00002", True)
+    assert store.voted_listings("2025-09-01", "2025-09-30") == [("2509.00001", "2025-09-18"), ("2509.00002", "2025-09-19")]
+    assert store.voted_listings("2025-09-20", "2025-09-30") == []  # a replacement is no announcement
+    store.update_user(eve.id, hidden=True)  # a hidden user's vote does not count
+    assert store.voted_listings("2025-09-01", "2025-09-30") == [("2509.00001", "2025-09-18")]

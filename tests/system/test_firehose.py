@@ -111,3 +111,15 @@ def test_a_digest_s_pool_holds_the_period_s_arxiv_listings(firehose):
     plan = PeriodPlan(svc.catalog, period, Settings(), lambda: svc.corpus.searcher)
     listed = {p.id for p in sample() if start <= p.first <= LATEST}
     assert listed and listed <= set(plan.pool)
+
+
+def test_an_upvoted_arxiv_paper_joins_the_community_feed_and_trending(firehose, reader):
+    svc, (user, _) = firehose["svc"], reader
+    day = LATEST.isoformat()
+    listed_that_day = sorted(p.id for p in sample() if p.first == LATEST)
+    assert svc.daily(day).total == 0  # arXiv's listings alone are not the community's picks
+    svc.actions.vote(user, listed_that_day[0], True)
+    feed = svc.daily(day)
+    assert [it.paper.id for it in feed.items] == [listed_that_day[0]] and feed.items[0].upvotes == 1
+    week = svc.daily(week=f"{LATEST.isocalendar()[0]}-W{LATEST.isocalendar()[1]:02d}", sort="trending")
+    assert listed_that_day[0] in [it.paper.id for it in week.items]

@@ -82,9 +82,9 @@ class Listing:
 
 
 class CommunityFeedStore:
-    """The store as the feed sees it: hidden papers left out, local votes added to both the
-    paper's and the feed entry's counts (the feed takes the larger of the two, so adding to
-    both keeps "larger source count + local votes").
+    """The store as the feed sees it: hidden papers left out, arXiv's announcements that readers here
+    upvoted added, local votes added to both the paper's and the feed entry's counts (the feed takes
+    the larger of the two, so adding to both keeps "larger source count + local votes").
 
     It ranks from light rows (id, upvotes, published): a month has ~600 feed entries and
     decoding every paper would cost more than the rest of the page; :meth:`Catalog.feed_page`
@@ -95,6 +95,7 @@ class CommunityFeedStore:
 
     def feed_entries(self, day_from: str, day_to: str) -> list[tuple[Paper, FeedEntry]]:
         rows = [(p, e) for p, e in self._store.feed_rows(day_from, day_to) if p.id not in self._hidden]
+        rows += self._voted_listings(day_from, day_to, {p.id for p, _ in rows})
         votes = self._store.vote_counts(p.id for p, _ in rows)
         out = []
         for paper, entry in rows:
@@ -104,6 +105,15 @@ class CommunityFeedStore:
                 entry = dataclasses.replace(entry, upvotes=(entry.upvotes or 0) + local)
             out.append((paper, entry))
         return out
+
+    def _voted_listings(self, day_from: str, day_to: str, shown: set[str]) -> list[tuple[Paper, FeedEntry]]:
+        """arXiv's announcements that readers here upvoted join the community's picks on their listing day
+        (a vote is what puts a paper on Hugging Face's feed too), so trending ranks both feeds."""
+        voted = [(pid, day) for pid, day in self._store.voted_listings(day_from, day_to)
+                 if pid not in shown and pid not in self._hidden]
+        papers = self._store.get_papers(pid for pid, _ in voted)
+        return [(Paper(id=pid, upvotes=papers[pid].upvotes, published=papers[pid].published), FeedEntry(day=day))
+                for pid, day in voted if pid in papers]
 
     def __getattr__(self, name):  # everything else is the plain store
         return getattr(self._store, name)

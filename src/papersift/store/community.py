@@ -153,6 +153,14 @@ class CommunityTables(Queries):
         return dict(self._rows_among("SELECT v.paper_id, COUNT(*) FROM votes v JOIN users u ON u.id = v.user_id"
                                      " AND NOT u.hidden WHERE", "v.paper_id", paper_ids, tail=" GROUP BY v.paper_id"))
 
+    def voted_listings(self, day_from: str, day_to: str) -> list[tuple[str, str]]:
+        """(paper id, its first listing day in the range) of the papers arXiv announced in [day_from,
+        day_to] that someone here upvoted (a hidden user's vote does not count)."""
+        return self._all("SELECT l.paper_id, MIN(l.day) FROM listings l"
+                         " WHERE l.day BETWEEN ? AND ? AND l.kind <> 'replace' AND EXISTS (SELECT 1 FROM votes v"
+                         " JOIN users u ON u.id = v.user_id AND NOT u.hidden WHERE v.paper_id = l.paper_id)"
+                         " GROUP BY l.paper_id ORDER BY l.paper_id", (day_from, day_to))
+
     def _mine(self, table: str, user_id: int, paper_ids: Iterable[str]) -> set[str]:
         return {r[0] for r in self._rows_among(f"SELECT paper_id FROM {table} WHERE user_id = ? AND", "paper_id",
                                                paper_ids, (user_id,))}

@@ -134,6 +134,8 @@ class CommunityStore(Protocol):
         """The user's library, most recently saved first."""
     def set_paper_hidden(self, paper_id: str, hidden: bool, by_user: int | None = None) -> bool: ...
     def hidden_paper_ids(self) -> set[str]: ...
+    def voted_listings(self, day_from: str, day_to: str) -> list[tuple[str, str]]:
+        """(paper id, first listing day in the range) of arXiv's announcements there that have a vote here."""
     def data_stamp(self) -> int | str:
         """A value that changes whenever anyone commits a write (cached pages key on it)."""
 
