@@ -26,8 +26,9 @@ from papersift.api.models import (
     ArxivOut,
     CategoriesOut,
 )
+from papersift.formats.json_api import arxiv_json
 from papersift.model import User
-from papersift.service import MAX_CATEGORIES, ArxivView, Card, Papersift
+from papersift.service import MAX_CATEGORIES, Papersift
 
 MAX_LIMIT = 100  # the feed's cap (the front door checks it too)
 Tab = Literal["new", "cross", "replace"]
@@ -47,32 +48,6 @@ def optional_viewer(hub: Papersift, request: Request) -> User | None:
 def split_categories(given: list[str]) -> list[str]:
     """``?category=cs.CL&category=cs.LG`` and ``?category=cs.CL,cs.LG`` alike (the front door checks each)."""
     return [part.strip() for value in given for part in value.split(",") if part.strip()]
-
-
-def listed_paper_json(card: Card, day: str, kind: str, category: str, score: float | None) -> dict:
-    data = card.paper.to_dict()
-    data.pop("provenance", None)  # where each field came from: /api/v1/papers/{id} has it
-    data["upvotes"] = card.upvotes
-    data["listing"] = {"day": day, "kind": kind, "category": category,
-                       "score": round(score, 6) if score is not None else None}
-    return data
-
-
-def arxiv_json(view: ArxivView) -> dict:
-    """One page of a tab as ``ArxivOut``."""
-    page, period = view.page, view.page.period
-    cards = {card.paper.id: card for card in view.cards}
-    results = [listed_paper_json(cards[it.paper_id], it.day, it.kind, it.category, it.score)
-               for it in page.items if it.paper_id in cards]
-    return {
-        "period": {"kind": period.kind, "label": period.label, "from": period.start.isoformat(),
-                   "to": period.end.isoformat()},
-        "categories": page.categories, "tab": page.tab, "order": page.order, "counts": page.counts,
-        "total": page.total, "page": page.page, "limit": page.limit, "pages": view.pages,
-        # an empty period says where the nearest listings are, so a client can step there
-        "previous_day": page.previous_day_with_papers, "next_day": page.next_day_with_papers,
-        "results": results,
-    }
 
 
 def make_router(hub: Papersift) -> APIRouter:

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from papersift.cli.common import JsonOpt, app, emit, open_service, out, settings
 from papersift.cli.papers import split_categories
+from papersift.formats.json_api import arxiv_json  # the API's shape, so that --json and the API agree
 
 TAB_NAMES = {"new": "new", "cross": "cross-lists", "replace": "replacements"}
 
@@ -31,8 +32,6 @@ def arxiv(
     as_json: bool = JsonOpt,
 ):
     """New on arXiv: the papers arXiv announced in a day, week or month, in some categories."""
-    from papersift.api.arxiv import arxiv_json  # the API's shape, so that --json and the API agree
-
     view = open_service(settings(), embedder=False).arxiv.page(
         None, date, week, month, split_categories(category or []), tab=tab, page=page, limit=limit)
     emit(arxiv_json(view), as_json, _table)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from papersift.feed.daily import FeedPage
 from papersift.search.searcher import Hit, SearchResults
+
+if TYPE_CHECKING:
+    from papersift.service import ArxivView, Card
 
 
 def hit_json(hit: Hit) -> dict:
@@ -42,4 +47,30 @@ def feed_page_json(feed: FeedPage) -> dict:
         "papers": papers,
         "previous_day_with_papers": feed.previous_day_with_papers,
         "next_day_with_papers": feed.next_day_with_papers,
+    }
+
+
+def listed_paper_json(card: Card, day: str, kind: str, category: str, score: float | None) -> dict:
+    data = card.paper.to_dict()
+    data.pop("provenance", None)  # where each field came from: /api/v1/papers/{id} has it
+    data["upvotes"] = card.upvotes
+    data["listing"] = {"day": day, "kind": kind, "category": category,
+                       "score": round(score, 6) if score is not None else None}
+    return data
+
+
+def arxiv_json(view: ArxivView) -> dict:
+    """One page of a tab as ``ArxivOut``."""
+    page, period = view.page, view.page.period
+    cards = {card.paper.id: card for card in view.cards}
+    results = [listed_paper_json(cards[it.paper_id], it.day, it.kind, it.category, it.score)
+               for it in page.items if it.paper_id in cards]
+    return {
+        "period": {"kind": period.kind, "label": period.label, "from": period.start.isoformat(),
+                   "to": period.end.isoformat()},
+        "categories": page.categories, "tab": page.tab, "order": page.order, "counts": page.counts,
+        "total": page.total, "page": page.page, "limit": page.limit, "pages": view.pages,
+        # an empty period says where the nearest listings are, so a client can step there
+        "previous_day": page.previous_day_with_papers, "next_day": page.next_day_with_papers,
+        "results": results,
     }
