@@ -176,3 +176,121 @@ def test_bibtex_is_well_formed():
     assert "author = {Chunjiang Gé and Bo Zheng}" in text and "primaryClass = {cs.CV}" in text
     assert text.count("{") == text.count("}")
     assert cite_key(Paper(id="hep-th/9901001")) == "anon"
+
+
+# ---- accounts and API tokens, field by field (community.py)
+def test_users_round_trip_every_field_on_both_backends(store):
+    import re
+    from dataclasses import replace
+
+    ada = store.create_user("Ada@Example.com", "Ada L", "hash-a")  # not an admin unless asked
+    assert (ada.email, ada.name, ada.password_hash, ada.is_admin, ada.hidden) == (
+        "Ada@Example.com", "Ada L", "hash-a", False, False)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", ada.created_at or "")
+    boss = store.create_user("boss@example.com", "Boss", "hash-b", is_admin=True)
+    assert (boss.password_hash, boss.is_admin, boss.hidden) == ("hash-b", True, False)
+    # what a read gives back is what the create answered, every field (email as typed, any case to find it)
+    assert store.get_user(ada.id) == ada and store.get_user(boss.id) == boss
+    assert store.get_user_by_email("ada@EXAMPLE.COM") == ada and store.get_user_by_email("nobody@x.org") is None
+    assert store.list_users() == [ada, boss]
+    # the email is taken whatever its case; the message (shown on the sign-up form) names it
+    with pytest.raises(Conflict, match="^an account with the email ADA@example.com already exists$"):
+        store.create_user("ADA@example.com", "Other", "hash-c")
+
+    store.update_user(ada.id, is_admin=True, hidden=True, password_hash="hash-a2")  # several columns at once
+    changed = replace(ada, is_admin=True, hidden=True, password_hash="hash-a2")
+    assert store.get_user(ada.id) == changed and store.get_user_by_email("ada@example.com") == changed
+    assert store.list_users(hidden=True) == [changed] and store.list_users(hidden=False) == [boss]
+    store.update_user(ada.id, is_admin=False)  # one column: the others stay
+    assert store.get_user(ada.id) == replace(changed, is_admin=False)
+    store.update_user(ada.id)  # nothing to change
+    assert store.get_user(ada.id) == replace(changed, is_admin=False)
+    store.update_user(boss.id, is_admin=False)
+    assert store.get_user(boss.id).is_admin is False and store.get_user(ada.id).is_admin is False
+
+
+def test_api_tokens_round_trip_and_note_their_use_once_a_minute(store):
+    import time
+    from dataclasses import replace
+
+    from papersift.store.sql import now
+
+    ada = store.create_user("ada@example.com", "Ada", "hash-a")
+    bob = store.create_user("bob@example.com", "Bob", "hash-b")
+    laptop = store.create_api_token("h-laptop", ada.id, "laptop")  # a token may write unless made read-only
+    feed = store.create_api_token("h-feed", ada.id, "feed reader", scope="read")
+    assert (laptop.user_id, laptop.name, laptop.scope, laptop.last_used_at) == (ada.id, "laptop", "write", None)
+    assert (feed.user_id, feed.name, feed.scope, feed.last_used_at) == (ada.id, "feed reader", "read", None)
+    assert laptop.created_at and feed.created_at and laptop.id != feed.id
+    assert store.list_api_tokens(ada.id) == [laptop, feed] and store.list_api_tokens(bob.id) == []
+
+    while int(now()[17:19]) > 50:  # room in this minute for the two uses below
+        time.sleep(0.5)
+    assert store.user_for_api_token("h-feed") == replace(ada, token_scope="read")
+    assert store.user_for_api_token("h-laptop") == replace(ada, token_scope="write")
+    assert store.user_for_api_token("h-unknown") is None
+    first = {t.id: t.last_used_at for t in store.list_api_tokens(ada.id)}
+    assert all(at and at[:16] == now()[:16] for at in first.values()), first  # the first use is noted
+    time.sleep(1.1)  # a later second of the same minute: no second note (reads stay reads)
+    assert store.user_for_api_token("h-feed").id == ada.id
+    assert now()[:16] == first[feed.id][:16]  # (still that minute)
+    assert {t.id: t.last_used_at for t in store.list_api_tokens(ada.id)} == first
+
+    # a token is deleted by its owner only, once
+    assert store.delete_api_token(bob.id, laptop.id) is False and store.delete_api_token(ada.id, 10**9) is False
+    assert [t.id for t in store.list_api_tokens(ada.id)] == [laptop.id, feed.id]
+    assert store.delete_api_token(ada.id, laptop.id) is True and store.delete_api_token(ada.id, laptop.id) is False
+    assert store.user_for_api_token("h-laptop") is None and store.user_for_api_token("h-feed") is not None
+    # a hidden user's tokens no longer authenticate
+    store.update_user(ada.id, hidden=True)
+    assert store.user_for_api_token("h-feed") is None
+
+
+def test_a_token_read_goes_on_when_the_disk_is_full(tmp_path):  # SQLite: a real full disk (a small tmpfs)
+    import os
+    from contextlib import closing
+
+    from ..disk_support import SmallDisk, no_wal_slack
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root (CI runs the tests as root)")
+    disk = SmallDisk(tmp_path / "disk", size="4m")
+    try:
+        db = disk.path / "site.db"
+        store = open_store(db)
+        try:
+            ada = store.create_user("ada@example.com", "Ada", "hash-a")
+            store.create_api_token("h-token", ada.id, "ci")
+            with closing(sqlite3.connect(db)) as conn, conn:  # the note of use is old: a use writes one
+                conn.execute("UPDATE api_tokens SET last_used_at = '2000-01-01T00:00:00Z'")
+            no_wal_slack(db)
+            disk.fill()
+            assert store.user_for_api_token("h-token").id == ada.id  # the note waits, the read does not fail
+            assert [t.last_used_at for t in store.list_api_tokens(ada.id)] == ["2000-01-01T00:00:00Z"]
+            disk.free()
+            assert store.user_for_api_token("h-token").id == ada.id
+            assert store.list_api_tokens(ada.id)[0].last_used_at != "2000-01-01T00:00:00Z"
+        finally:
+            store.close()
+    finally:
+        disk.unmount()
+
+
+def test_sessions_end_per_user_and_user_lists_are_capped(store):
+    ada = store.create_user("ada@example.com", "Ada", "hash-a")
+    bob = store.create_user("bob@example.com", "Bob", "hash-b")
+    later = "2999-01-01T00:00:00Z"
+    for sid, who in (("s-ada-1", ada), ("s-ada-2", ada), ("s-bob", bob)):
+        store.create_session(sid, who.id, f"csrf-{sid}", later)
+    assert store.get_session("s-ada-1", "2024-01-01T00:00:00Z") == (ada, "csrf-s-ada-1")
+    store.delete_user_sessions(ada.id)  # "log out everywhere": that user's sessions only
+    assert store.get_session("s-ada-1", "2024-01-01T00:00:00Z") is None
+    assert store.get_session("s-ada-2", "2024-01-01T00:00:00Z") is None
+    assert store.get_session("s-bob", "2024-01-01T00:00:00Z") == (bob, "csrf-s-bob")
+
+    for n in range(100):
+        store.create_user(f"u{n}@example.com", f"u{n}", "hash")
+    everyone = store.list_users()
+    assert len(everyone) == 100 and everyone[:2] == [ada, bob]  # the first hundred, oldest first
+    assert [u.email for u in store.list_users(limit=3)] == ["ada@example.com", "bob@example.com", "u0@example.com"]
+    assert len(store.list_users(hidden=False, limit=1000)) == 102 and store.list_users(hidden=True) == []
