@@ -208,7 +208,13 @@ class WordOut(BaseModel):
     weight: float
 
 
+class CoauthorOut(BaseModel):
+    name: str = Field(..., description="an author of this paper who wrote one of your liked papers with you")
+    papers: int = Field(..., description="how many of your liked papers they are on")
+
+
 class WhyOut(BaseModel):
+    coauthors: list[CoauthorOut] = Field([], description="your co-authors among this paper's authors")
     liked: list[LikedOut] = Field([], description="the reader's liked papers this one is closest to")
     words: list[WordOut] = Field([], description="the words that weighed most in the reader's model")
 

@@ -1,7 +1,8 @@
 """Everything `papersift eval-recs` ranks with: the baselines, and the product's
 recommender with its ablations. Each method turns one user into their window papers best first
-(rows of the evaluation's feature space). Author names reach no method: BM25's index has no
-authors field filled, both tf-idf vocabularies read title and abstract only.
+(rows of the evaluation's feature space). Author names reach no feature: BM25's index has no
+authors field filled, both tf-idf vocabularies read title and abstract only. The product's one
+author-based signal, its co-author prior, is given the user's name and leaves it out.
 """
 
 from __future__ import annotations
@@ -163,8 +164,10 @@ class ProductMethods:
 
         def product(case: Case) -> np.ndarray:
             ids = self.setup.space.ids
+            # the author's own name: it finds the profile papers they wrote (all of them), whose other
+            # authors are the co-author prior's; the name itself never counts (recommend/ordering.py)
             reader = Reader(positives=tuple(ids[r] for r in case.profile),
-                            negatives=tuple(ids[r] for r in case.negatives) if negatives else ())
+                            negatives=tuple(ids[r] for r in case.negatives) if negatives else (), name=case.user.name)
             key = (case.index, params.model, negatives, params.seed)
             started = time.perf_counter()
             if key not in self._models:

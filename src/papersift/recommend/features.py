@@ -9,6 +9,8 @@ vectors that the product already keeps (store embeddings cache / vector index); 
 from __future__ import annotations
 
 import copy
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Sequence
@@ -43,6 +45,15 @@ class TextFeatures:
                                token_pattern=r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b", ngram_range=self.ngram_range,
                                min_df=self.min_df, max_df=self.max_df, max_features=self.max_features,
                                sublinear_tf=True, dtype=np.float32)
+
+
+def author_key(name: str) -> str:
+    """One person's name as the co-author signal compares it: "José  García-López" and "Jose Garcia
+    Lopez" are one key (accents, case, punctuation and spacing removed), as the author-as-user
+    evaluation merges them. Different people sharing a name share a key: a known limit."""
+    text = unicodedata.normalize("NFKD", name or "")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return " ".join(re.sub(r"[^a-z]+", " ", text).split())
 
 
 def _day_number(value: str | None) -> float:
@@ -92,6 +103,9 @@ class FeatureSpace:
         if not papers:
             return self
         new = copy.copy(self)
+        new.__dict__["_base"] = self  # whose per-row caches (author keys and index) the copy builds on
+        new.__dict__.pop("_author_keys", None)
+        new.__dict__.pop("_author_rows", None)
         new.ids = self.ids + [p.id for p in papers]
         new.row = dict(self.row)
         new.row.update((p.id, len(self.ids) + i) for i, p in enumerate(papers))
@@ -102,6 +116,38 @@ class FeatureSpace:
         new.categories = self.categories + [tuple(p.categories) for p in papers]
         new.authors = self.authors + [tuple(p.authors) for p in papers]
         return new
+
+    def author_keys(self) -> list[frozenset[str]]:
+        """Per row, the :func:`author_key` of each author: computed once per space and shared by every
+        reader (the co-author prior looks at every candidate's authors on every list). An extended
+        space starts from its parent's keys and adds its own rows'."""
+        keys: list[frozenset[str]] | None = self.__dict__.get("_author_keys")
+        if keys is None or len(keys) != len(self.ids):
+            base: FeatureSpace | None = self.__dict__.get("_base")
+            known = base.author_keys() if base is not None else []  # kept on the shared space, not per copy
+            keys = known + [frozenset(k for k in map(author_key, names) if k) for names in self.authors[len(known):]]
+            self.__dict__["_author_keys"] = keys
+        return keys
+
+    def rows_with_author(self, key: str) -> list[int]:
+        """The rows whose authors include ``key`` (an :func:`author_key`): an index kept on the shared
+        space, plus a scan of the few rows an extended copy adds."""
+        base: FeatureSpace | None = self.__dict__.get("_base")
+        index, covered = base._author_index() if base is not None else self._author_index()
+        keys = self.author_keys()
+        return index.get(key, []) + [r for r in range(covered, len(self.ids)) if key in keys[r]]
+
+    def _author_index(self) -> tuple[dict[str, list[int]], int]:
+        base: FeatureSpace | None = self.__dict__.get("_base")
+        if base is not None:
+            return base._author_index()
+        if "_author_rows" not in self.__dict__:
+            index: dict[str, list[int]] = {}
+            for r, keys in enumerate(self.author_keys()):
+                for key in keys:
+                    index.setdefault(key, []).append(r)
+            self.__dict__["_author_rows"] = (index, len(self.ids))
+        return self.__dict__["_author_rows"]
 
     def _words_of(self, papers: Sequence[Paper]) -> sparse.csr_matrix:
         """tf-idf rows of papers outside the space, kept: readers share their older liked papers,

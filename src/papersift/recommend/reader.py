@@ -26,6 +26,8 @@ class Reader:
     ``positives``: upvoted, saved, "more like this", imported from a library, picked at cold start.
     ``negatives``: "not for me". A paper in both lists counts as negative: the later, more
     deliberate click is usually the dismissal, and showing a dismissed paper again is the worse error.
+    ``name``: the reader's own name (their display name): which liked papers they wrote themselves,
+    whose other authors are their co-authors (the co-author prior). It never counts as a co-author.
     """
 
     positives: tuple[str, ...] = ()
@@ -33,8 +35,11 @@ class Reader:
     followed_categories: tuple[str, ...] = ()
     followed_authors: tuple[str, ...] = ()
     seen: tuple[str, ...] = field(default=())  # saved, dismissed, hidden: never recommended again
+    name: str = ""
 
     def __post_init__(self):
+        if not isinstance(self.name, str):
+            raise BadInput("Reader.name must be a string")
         for name in ("positives", "negatives", "followed_categories", "followed_authors", "seen"):
             value = getattr(self, name)
             if isinstance(value, str):

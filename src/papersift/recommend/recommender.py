@@ -3,7 +3,8 @@
 Candidates are paper ids (e.g. today's, this week's feed); the reader is a :class:`Reader`.
 Everything a reader has acted on (liked, dismissed, saved, hidden) is left out of the results.
 Each pick comes with why, in terms a reader can check: the liked papers it is closest to (by
-meaning) and the words that weighed most in the reader's model for this paper.
+meaning), the words that weighed most in the reader's model for this paper, and the reader's
+co-authors among its authors (when the co-author prior raised it).
 """
 
 from __future__ import annotations
@@ -13,33 +14,44 @@ from typing import Sequence
 
 import numpy as np
 
-from papersift.recommend.features import FeatureSpace
-from papersift.recommend.ordering import PriorParams, mmr_order, prior
+from papersift.recommend.features import FeatureSpace, author_key
+from papersift.recommend.ordering import PriorParams, coauthors, mmr_order, prior
 from papersift.recommend.reader import ModelParams, Reader, ReaderModel, sample_unseen, train
 
 
 @dataclass
 class Explanation:
-    """Why a paper was picked: the liked papers closest to it, and its words that weighed most."""
+    """Why a paper was picked: the liked papers closest to it, its words that weighed most, and the
+    reader's co-authors who wrote it."""
 
     liked: list[tuple[str, float]] = field(default_factory=list)  # (liked paper id, cosine similarity)
     words: list[tuple[str, float]] = field(default_factory=list)  # (word or 2-gram, contribution)
+    coauthors: list[tuple[str, int]] = field(default_factory=list)  # (name as on the paper, shared papers)
 
     def as_dict(self) -> dict:
-        return {"liked": [{"id": i, "similarity": round(s, 4)} for i, s in self.liked],
-                "words": [{"word": w, "weight": round(x, 4)} for w, x in self.words]}
+        shown = {"liked": [{"id": i, "similarity": round(s, 4)} for i, s in self.liked],
+                 "words": [{"word": w, "weight": round(x, 4)} for w, x in self.words]}
+        if self.coauthors:  # only when there are some: a reader without co-authors sees the shape as before
+            shown["coauthors"] = [{"name": n, "papers": k} for n, k in self.coauthors]
+        return shown
 
 
 def explain(space: FeatureSpace, model: ReaderModel | None, row: int, liked_rows: np.ndarray,
-            top_liked: int = 3, top_words: int = 5) -> Explanation:
-    """The explanation of paper ``row`` for a reader whose liked papers are ``liked_rows``."""
+            top_liked: int = 3, top_words: int = 5, known: dict[str, int] | None = None,
+            top_coauthors: int = 3) -> Explanation:
+    """The explanation of paper ``row`` for a reader whose liked papers are ``liked_rows`` and whose
+    co-authors are ``known`` (author key -> papers shared, :func:`~papersift.recommend.ordering.coauthors`)."""
     liked: list[tuple[str, float]] = []
     if len(liked_rows):
         similarity = space.embeddings[liked_rows] @ space.embeddings[row]
         for i in np.argsort(-similarity)[:top_liked]:
             liked.append((space.ids[int(liked_rows[i])], float(similarity[i])))
     words = model.word_contributions(space, row, top_words) if model is not None else []
-    return Explanation(liked, words)
+    names: list[tuple[str, int]] = []
+    if known:
+        found = {author_key(a): a for a in space.authors[row]}
+        names = sorted(((a, known[k]) for k, a in found.items() if k in known), key=lambda x: -x[1])[:top_coauthors]
+    return Explanation(liked, words, names)
 
 
 @dataclass(frozen=True)
@@ -101,5 +113,6 @@ class Recommender:
         model = self.train(reader)
         ranked, score = self.rank(reader, rows, model, now_day)
         liked = self.space.rows(reader.positives)
-        return [Recommendation(self.space.ids[int(r)], float(s), explain(self.space, model, int(r), liked))
+        known = coauthors(self.space, reader) if self.params.prior.coauthors else {}
+        return [Recommendation(self.space.ids[int(r)], float(s), explain(self.space, model, int(r), liked, known=known))
                 for r, s in zip(ranked[:k], score[:k], strict=True)]

@@ -27,15 +27,19 @@ from papersift.service.corpus import Corpus
 from papersift.store.protocol import SIGNAL_KINDS
 
 if TYPE_CHECKING:  # the recommender pulls in scikit-learn: loaded on the first list, not by every command
-    from papersift.recommend import FeatureSpace, Reader
+    from papersift.recommend import FeatureSpace, Reader, Recommender, RecParams
     from papersift.recommend.recommender import Explanation
 
 PERIOD_DAYS = {"day": 1, "today": 1, "week": 7, "month": 30}
 MAX_K = 50
 # Background papers (listed before the period) that the model samples its "ordinary" papers from
-# and the tf-idf vocabulary is fitted on: a day's feed alone is too few for either.
-BACKGROUND_DAYS, MAX_SPACE = 60, 3000
-CACHED_SPACES = 8  # feature spaces kept: a few periods x recent changes (3000 papers: 4.6 MB of vectors + words)
+# and the tf-idf vocabulary is fitted on: a day's feed alone is too few for either. The space holds
+# the newest MAX_SPACE papers of those days, the candidates among them: a month of arXiv's cs listings
+# (2,600 to 7,400 new papers a month in 2025-2026) must fit, or its first weeks are never ranked. At
+# 3,000 For you saw only the last 2 to 3 weeks of a month (nDCG@10 0.075 against 0.112 at 10,000 on the
+# 2025-10-01 cutoff, through the service: docs/BENCHMARKS.md); fitting 8,300 papers takes ~7 s on 2 busy cores.
+BACKGROUND_DAYS, MAX_SPACE = 60, 10_000
+CACHED_SPACES = 8  # feature spaces kept: a few periods x recent changes; a stale one (a paper written since) goes
 
 
 @dataclass
@@ -67,8 +71,11 @@ class ForYou:
 
 
 def _because(why: dict) -> str:
-    """The explanation in plain words: "close to <liked title>; words: a, b"."""
+    """The explanation in plain words: "by your co-author X — close to <liked title> — words: a, b"."""
     parts = []
+    if why.get("coauthors"):
+        names = [x["name"] for x in why["coauthors"][:2]]
+        parts.append(f"by your co-author{'s' if len(names) > 1 else ''} " + " and ".join(names))
     if why["liked"]:
         parts.append("close to " + "; ".join(f"“{x['title'] or x['id']}”" for x in why["liked"][:2]))
     if why["words"]:
@@ -109,6 +116,10 @@ class Recommendations:
         self._spaces: OrderedDict[tuple, FeatureSpace | None] = OrderedDict()
         self._listings: OrderedDict[tuple, tuple[str, ...]] = OrderedDict()
         self._lock = threading.Lock()  # one fit per key when requests arrive together
+        # The recommender's settings: None, its defaults; and the space's size (the offline evaluation
+        # sets others to compare)
+        self.params: RecParams | None = None
+        self.max_space = MAX_SPACE
 
     # ---- signals
     def feedback(self, viewer: User | None, paper_id: str, kind: str, on: bool = True) -> dict:
@@ -154,9 +165,10 @@ class Recommendations:
         sub = self.store.subscriber_for_user(user.id)
         topics = sub.topics if sub and sub.status == "active" else []
         categories = [*self.store.followed_categories(user.id), *(v for k, v in topics if k == "category")]
+        # the reader's name finds the liked papers they wrote, whose other authors are their co-authors
         return Reader(positives=tuple(positives), negatives=tuple(negatives), seen=(*saved, *sorted(hidden)),
                       followed_categories=tuple(categories),
-                      followed_authors=tuple(v for k, v in topics if k == "author"))
+                      followed_authors=tuple(v for k, v in topics if k == "author"), name=user.name or "")
 
     # ---- the list
     def recommendations(self, viewer: User | None, period: str = "week", k: int = 10) -> ForYou:
@@ -185,10 +197,8 @@ class Recommendations:
         if space is None or not len(space.rows(reader.positives)):
             result.reason = self._too_few_reason()
             return result
-        from papersift.recommend import Recommender
-
         _one_blas_thread()
-        recs = Recommender(space).recommend(reader, candidates, k=k)
+        recs = self._recommender(space).recommend(reader, candidates, k=k)
         named = {x["id"] for r in recs for x in r.why.as_dict()["liked"]}  # the liked papers the reasons name
         papers = self.store.get_papers([r.paper_id for r in recs] + sorted(named))
         result.picks = [Pick(papers[r.paper_id], r.score, r.why) for r in recs if r.paper_id in papers]
@@ -196,6 +206,11 @@ class Recommendations:
         if not result.picks:
             result.reason = f"nothing new for you between {start} and {latest}"
         return result
+
+    def _recommender(self, space: FeatureSpace) -> Recommender:
+        from papersift.recommend import Recommender
+
+        return Recommender(space) if self.params is None else Recommender(space, self.params)
 
     def latest_day(self) -> str | None:
         """The day every period ends on: the latest a source listed papers on (local submissions only
@@ -219,10 +234,8 @@ class Recommendations:
         excluded = reader.excluded()
         papers, rows = self._with_vectors([pid for pid in dict.fromkeys(ids) if pid not in space.row])
         space = space.extended(papers, np.vstack(rows)) if papers else space
-        from papersift.recommend import Recommender
-
         _one_blas_thread()
-        recommender = Recommender(space)
+        recommender = self._recommender(space)
         wanted = space.rows([pid for pid in ids if pid not in excluded])
         values = recommender.scores(reader, wanted, recommender.train(reader))
         return {space.ids[int(r)]: float(v) for r, v in zip(wanted, values, strict=True)}
@@ -252,10 +265,8 @@ class Recommendations:
         space = self._space_for(start, day_to, reader)
         if space is None or not len(space.rows(reader.positives)):
             return []
-        from papersift.recommend import Recommender
-
         _one_blas_thread()
-        recs = Recommender(space).recommend(reader, candidates, k=k)
+        recs = self._recommender(space).recommend(reader, candidates, k=k)
         named = {x["id"] for r in recs for x in r.why.as_dict()["liked"]}
         titles = {pid: p.title or "" for pid, p in self.store.get_papers(sorted(named)).items()}
         picks = []
@@ -284,16 +295,18 @@ class Recommendations:
         return [pid for pid in ids if pid not in hidden]
 
     def _space_for(self, day_from: str, day_to: str, reader: Reader) -> FeatureSpace | None:
-        """The papers listed in [day_from, day_to] (the newest MAX_SPACE), extended by the reader's
+        """The papers listed in [day_from, day_to] (the newest ``max_space``), extended by the reader's
         signal papers outside them. Fitting tf-idf is most of a request's time (~0.4 s for 600
         papers), so the window's space is kept and shared by every reader (a click changes nothing
         in it; a new paper, ``max_seq``, does); a reader's older signal papers are added to a copy
         with the fitted vocabulary, which costs milliseconds. Hidden papers stay in the space (the
         reader's ``seen`` keeps them off the list), so hiding one costs no refit."""
-        window = self._listed(day_from, day_to)[-MAX_SPACE:]
+        window = self._listed(day_from, day_to)[-self.max_space:]
         key = (day_from, day_to, len(window), self.store.max_seq())
         with self._lock:
             if key not in self._spaces:
+                for stale in [k for k in self._spaces if k[:2] == key[:2] and k[3] < key[3]]:
+                    del self._spaces[stale]  # the same days before a paper was written: never asked for again
                 self._spaces[key] = self._space(window)
                 while len(self._spaces) > CACHED_SPACES:
                     self._spaces.popitem(last=False)
