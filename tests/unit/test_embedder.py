@@ -202,6 +202,19 @@ def test_order_preserved_with_length_sorted_batches(request, which):
     assert np.allclose(batched[-1], batched[len(SENTENCES) - 1 - 8], atol=1e-6)
 
 
+def test_a_bulk_call_runs_rows_side_by_side_and_gives_the_same_vectors(cache):
+    from papersift.embed.encoders import BULK_FROM
+
+    two = load.load_embedder("minilm", threads=2)
+    texts = (SENTENCES * 2)[:max(BULK_FROM, 12)] + ["short"]  # a bulk call, with a text for the exact graph
+    bulk = two.embed(texts, batch_size=5)
+    assert two._bulk is not None  # the one-thread session and its workers were made for it
+    alone = np.stack([two.embed([t])[0] for t in texts])  # a single text: the multi-threaded session
+    assert np.array_equal(bulk, alone)  # the same graph, one row a run: bit for bit
+    one = load.load_embedder("minilm", threads=1)
+    assert np.array_equal(one.embed(texts), bulk) and one._bulk is None  # one core: no workers
+
+
 def test_progress_and_edge_cases(int8):
     seen = []
     out = int8.embed(["a", "", "b c d", "e"] * 3, batch_size=5, progress=seen.append)

@@ -8,12 +8,19 @@ batches (no padding to compute) and needs about half the memory. Texts of fewer 
 ``EXACT_BELOW_TOKENS`` tokens (one- or two-word queries) go through the fp32 graph instead: with only
 [CLS]/[SEP] and a word or two, int8 drops to about 0.98 cosine, and such texts cost next to nothing
 in fp32 (that graph is loaded on the first such text).
+
+Why many texts run on several single-threaded workers: a row of at most 256 tokens is too small a job to
+split well across cores (onnxruntime's intra-op threads wait on each other at every layer), so a bulk
+embedding (indexing, a backfill) runs whole rows side by side instead, each worker on its own core with a
+session of one thread. The vectors are the same (each row is still one run of the same graph); a short
+call (a query) keeps the multi-threaded session, which answers one text sooner.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
@@ -25,6 +32,7 @@ from papersift.errors import BadInput, Unavailable
 
 MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json)
 EXACT_BELOW_TOKENS = 8
+BULK_FROM = 8  # texts in one call from which the int8 path runs rows side by side (the workers)
 
 Progress = Callable[[int], None] | None
 
@@ -90,6 +98,9 @@ class OnnxEmbedder(Embedder):
         self.tokenizer.enable_truncation(max_length=max_tokens)
         self._exact_path, self._exact, self.exact_below = exact, None, exact_below
         self._lock = threading.Lock()
+        self._model_path, self._ours = model, ours
+        # (a session of one thread, the workers that share it), made on the first bulk call
+        self._bulk: tuple[object, ThreadPoolExecutor] | None = None
         names = {i.name for i in self.session.get_inputs()}
         missing = {"input_ids", "attention_mask"} - names
         extra = names - {"input_ids", "attention_mask", "token_type_ids"}
@@ -126,18 +137,39 @@ class OnnxEmbedder(Embedder):
         out = np.zeros((len(texts), self.dim), np.float32)
         order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths share a batch
         batch_size = max(1, int(batch_size))
+        bulk = self._bulk_workers() if self.row_wise and len(texts) >= BULK_FROM else None
         for start in range(0, len(texts), batch_size):
             idx = order[start:start + batch_size]
             rows = [e.ids for e in self.tokenizer.encode_batch([texts[i] for i in idx])]
-            if self.row_wise:
+            if bulk is not None:
+                session, pool = bulk
+                out[idx] = np.vstack(list(pool.map(self._row, rows, [session] * len(rows))))
+            elif self.row_wise:
                 for i, r in zip(idx, rows, strict=False):
-                    exact = self._exact_path if len(r) < self.exact_below else None
-                    out[i] = self._run(self._exact_session(exact) if exact is not None else self.session, [r])[0]
+                    out[i] = self._row(r, self.session)
             else:
                 out[idx] = self._run(self.session, rows)
             if progress is not None:
                 progress(len(idx))
         return out
+
+    def _row(self, row: list[int], session) -> np.ndarray:
+        """One text's vector: the exact graph for a text of a few tokens, else ``session``."""
+        if len(row) < self.exact_below and self._exact_path is not None:
+            return self._run(self._exact_session(self._exact_path), [row])[0]
+        return self._run(session, [row])[0]
+
+    def _bulk_workers(self):
+        """A one-thread session and one worker per core it may use (None with a single core: the plain
+        session already is that)."""
+        workers = threads(self._threads)
+        if workers < 2:
+            return None
+        with self._lock:
+            if self._bulk is None:
+                self._bulk = (_session(self._model_path, self._ours, intra_threads=1),
+                              ThreadPoolExecutor(workers, thread_name_prefix="embed"))
+        return self._bulk
 
 
 class SentenceTransformerEmbedder(Embedder):
