@@ -476,3 +476,18 @@ def test_vectors_live_in_the_database_and_a_second_machine_reuses_them(pg_url, t
     assert top(a) == top(b) and len(top(a)) == 5
     a.close()
     b.close()
+
+
+def test_why_the_server_cannot_be_reached_is_asked_at_most_once_a_second(pg_url):
+    store = PostgresStore(pg_url, max_size=1, timeout=1.0)
+    connections, good = store._connections, store._connections.url
+    connections.url = f"postgresql://postgres@127.0.0.1:{_closed_port()}/x"
+    first = connections._unreachable()
+    assert first is not None and first.message.startswith("cannot connect to the PostgreSQL database")
+    connections.url = good  # the server is back: within the second the diagnosis stands, one probe a second
+    again = connections._unreachable()
+    assert again is not None and again.message == first.message
+    time.sleep(1.1)
+    assert connections._unreachable() is None  # a second later it is asked again, and answers
+    store.close()
+

@@ -277,3 +277,30 @@ def _catch(errors: list, call) -> None:
         call()
     except Exception as exc:  # noqa: BLE001 - the test asserts there was none
         errors.append(exc)
+
+
+def test_one_call_of_many_chunks_sees_its_own_earlier_chunks(store):
+    # BATCH records are read, merged and written per round: a paper again in a later round of the same call
+    # merges with what the earlier round wrote (in the same transaction), not with the stored state before it
+    from papersift.store.papers import BATCH
+
+    first = Paper(id="2405.00001", title="T", abstract="First.", source="hf-jsonl", observed_at="2024-06-01T00:00:00Z")
+    filler = [Paper(id=f"2406.{i:05d}", title="F", source="hf-jsonl", observed_at="2024-06-01T00:00:00Z")
+              for i in range(BATCH)]
+    later = Paper(id="2405.00001", organization="Lab", source="hf-jsonl", observed_at="2024-06-02T00:00:00Z")
+    result = store.upsert_papers([first, *filler, later])
+    paper = store.get_paper("2405.00001")
+    assert (paper.abstract, paper.organization) == ("First.", "Lab")
+    assert (result.inserted, result.updated) == (BATCH + 1, 1)
+    # and a day's feed row of an earlier round stands against an older capture of it in a later round
+    newer, older = (hf("2405.00002", "2024-05-27", votes, at=at) for votes, at in
+                    ((9, "2024-06-02T00:00:00Z"), (4, "2024-06-01T00:00:00Z")))
+    store.upsert_papers([newer, *filler, older])
+    ((_, entry),) = store.feed_rows("2024-05-27", "2024-05-27")
+    assert (entry.upvotes, entry.captured_at) == (9, "2024-06-02T00:00:00Z")
+
+
+def test_the_change_feed_pages_through_every_change(store):
+    store.upsert_papers([Paper(id=f"2405.0000{i}", title="T", source="hf-jsonl", observed_at="2024-06-01T00:00:00Z")
+                         for i in range(5)])
+    assert [seq for seq, _ in store.iter_changes(0, batch=2)] == [1, 2, 3, 4, 5]
