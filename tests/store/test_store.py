@@ -304,3 +304,13 @@ def test_the_change_feed_pages_through_every_change(store):
     store.upsert_papers([Paper(id=f"2405.0000{i}", title="T", source="hf-jsonl", observed_at="2024-06-01T00:00:00Z")
                          for i in range(5)])
     assert [seq for seq, _ in store.iter_changes(0, batch=2)] == [1, 2, 3, 4, 5]
+
+
+def test_known_ids_and_cursors_set_on_their_own(store):
+    store.upsert_papers([hf("2405.00001", "2024-05-27", 3), hf("2405.00002", "2024-05-27", 1)])
+    assert store.known_ids(["2405.00002", "2405.99999", "2405.00001"]) == {"2405.00001", "2405.00002"}
+    assert store.known_ids([]) == set()
+    store.set_cursor("harvest:x", {"until": "2024-05-27", "pages": 2})
+    assert store.get_cursor("harvest:x") == {"until": "2024-05-27", "pages": 2}
+    store.set_cursor("harvest:x", None)  # cleared
+    assert store.get_cursor("harvest:x") is None and store.get_cursor("harvest:other") is None
