@@ -491,3 +491,23 @@ def test_why_the_server_cannot_be_reached_is_asked_at_most_once_a_second(pg_url)
     assert connections._unreachable() is None  # a second later it is asked again, and answers
     store.close()
 
+
+
+def test_a_pool_stuck_after_an_outage_is_replaced_once_the_server_answers(pg_url):
+    # A pool whose connections all failed pauses before it tries again; when a direct probe finds the
+    # server up, the next call replaces the pool instead of waiting out that pause
+    from psycopg_pool import ConnectionPool
+
+    store = PostgresStore(pg_url, max_size=2, timeout=0.5)
+    connections = store._connections
+    dead = ConnectionPool(f"postgresql://postgres@127.0.0.1:{_closed_port()}/x", min_size=0, max_size=1, timeout=0.5,
+                          open=True)
+    connections.pool, connections._diagnosed = dead, (time.monotonic() - 5, Unavailable("an old diagnosis"))
+    assert store.count_papers() == 0  # served by a new pool
+    assert connections.pool is not dead and connections._diagnosed is None
+    for _ in range(50):  # the stale pool is closed in the background, off the caller's time
+        if dead.closed:
+            break
+        time.sleep(0.1)
+    assert dead.closed
+    store.close()
