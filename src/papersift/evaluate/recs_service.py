@@ -35,7 +35,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Callable, Sequence, cast
+from typing import TYPE_CHECKING, Callable, Sequence, cast
 
 import numpy as np
 
@@ -58,6 +58,9 @@ from papersift.evaluate.recs_stats import METRIC_NAMES, paired_bootstrap, summar
 from papersift.model import Paper, User
 from papersift.query import Filters, parse_query
 from papersift.recommend import RecParams
+
+if TYPE_CHECKING:
+    from papersift.service import Papersift
 
 Progress = Callable[[int], None] | None
 FOR_YOU = "For you"
@@ -397,22 +400,7 @@ def evaluate_recs_service(cutoff: str, data_dir: str | Path | None = None, limit
             prepared = time.perf_counter() - started
             if on_start:
                 on_start(len(users))
-            per_user: dict[str, dict[str, list[dict[str, float]]]] = {v: {m: [] for m in methods.names()}
-                                                                       for v in VARIANTS}
-            for i, user in enumerate(users):
-                ranked = methods.rank(_reader(svc, i, user, methods.by_id))
-                numbers = {pid: n for n, pid in enumerate(dict.fromkeys(
-                    [*user.relevant, *(p for r in ranked.values() for p in r)]))}
-                relevant = {numbers[p] for p in user.relevant}
-                shared = {numbers[p] for p in _shared(corpus, user, window) if p in numbers}
-                kept = relevant - shared
-                for name, ids in ranked.items():
-                    rows = [numbers[p] for p in ids]
-                    per_user[VARIANTS[0]][name].append(user_scores(rows, relevant))
-                    if kept:
-                        per_user[VARIANTS[1]][name].append(user_scores([r for r in rows if r not in shared], kept))
-                if progress:
-                    progress(1)
+            per_user = _score_users(svc, methods, corpus, users, window, progress)
         finally:
             svc.close()
             for leftover in run_db.parent.glob(run_db.name + "*"):
@@ -433,6 +421,28 @@ def evaluate_recs_service(cutoff: str, data_dir: str | Path | None = None, limit
         "build_seconds": round(site.seconds, 1), "store_reused": site.seconds == 0.0, "prepare_seconds": round(prepared, 1),
         "seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def _score_users(svc: Papersift, methods: Methods, corpus: Corpus, users: list[EvalUser], window: set[str],
+                 progress: Progress) -> dict[str, dict[str, list[dict[str, float]]]]:
+    """{variant: {method: per-user scores}}: each user's lists from every method, scored on both variants
+    (all window papers; without the papers that share a co-author with the profile)."""
+    per_user: dict[str, dict[str, list[dict[str, float]]]] = {v: {m: [] for m in methods.names()} for v in VARIANTS}
+    for i, user in enumerate(users):
+        ranked = methods.rank(_reader(svc, i, user, methods.by_id))
+        numbers = {pid: n for n, pid in enumerate(dict.fromkeys(
+            [*user.relevant, *(p for r in ranked.values() for p in r)]))}
+        relevant = {numbers[p] for p in user.relevant}
+        shared = {numbers[p] for p in _shared(corpus, user, window) if p in numbers}
+        kept = relevant - shared
+        for name, ids in ranked.items():
+            rows = [numbers[p] for p in ids]
+            per_user[VARIANTS[0]][name].append(user_scores(rows, relevant))
+            if kept:
+                per_user[VARIANTS[1]][name].append(user_scores([r for r in rows if r not in shared], kept))
+        if progress:
+            progress(1)
+    return per_user
 
 
 def _paired(rows: dict[str, list[dict[str, float]]], ours: str, others: list[str]) -> dict:
