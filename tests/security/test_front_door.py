@@ -1,5 +1,5 @@
 """Moderation through every way out: a paper an admin hid is absent for anonymous and
-normal users in the JSON API, the website, RSS/Atom, email digests and the CLI, while admins still
+normal users in the JSON API, the website, RSS/Atom, New on arXiv, email digests and the CLI, while admins still
 see it where that helps them; and the votes of a user an admin hid count nowhere.
 
 One real site (uvicorn on 127.0.0.1, a real SQLite file with a real HF sample). Hiding is state,
@@ -65,7 +65,7 @@ def pair_papers(p: Pair) -> list[Paper]:
     at = f"{p.day}T09:00:00Z"
     return [Paper(id=pid, title=f"The {p.word} burrow, part {n}", abstract=f"Digging {p.word} tunnels in soil.",
                   authors=[p.author, f"Helper {n}"], categories=["cs.IR"], published=f"{p.day}T00:00:00Z",
-                  organization=p.org, upvotes=n, source="hf-jsonl", observed_at=at,
+                  organization=p.org, upvotes=n, source="hf-jsonl", observed_at=at, listed=p.day,
                   feed_entry=FeedEntry(day=p.day, upvotes=n, rank=n, captured_at=at))
             for n, pid in ((1, p.hidden), (2, p.other))]
 
@@ -214,6 +214,23 @@ def test_rss_atom(site, p, path):
     hide(site, p.hidden)
     after = text(site["anon"], path)
     assert p.other in after and p.hidden not in after
+
+
+# ---- New on arXiv: the pages, their feeds and exports, the JSON API
+@pytest.mark.parametrize("path", ["/arxiv/date/{day}", "/arxiv/week/{week}?category=cs.IR", "/arxiv/month/{month}",
+                                  "/feeds/arxiv/date/{day}.rss", "/feeds/arxiv/week/{week}.atom?category=cs.IR",
+                                  "/export/arxiv/week/{week}?format=csv", "/api/v1/arxiv?date={day}&category=cs.IR"])
+def test_new_on_arxiv(site, p, path):
+    path = fill(path, p)
+    for who in ("anon", "reader", "root"):
+        before = text(site[who], path)
+        assert p.hidden in before and p.other in before, who
+    hide(site, p.hidden)
+    for who in ("anon", "reader"):
+        after = text(site[who], path)
+        assert p.other in after and p.hidden not in after, who
+    if path.startswith("/arxiv/"):  # admins see it on the page, marked, to restore it
+        assert p.hidden in text(site["root"], path)
 
 
 # ---- email digests
