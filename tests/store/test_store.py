@@ -42,6 +42,9 @@ def test_upsert_is_idempotent(store):
     seq = store.max_seq()
     assert store.upsert_papers(batch).as_dict() == {"inserted": 0, "updated": 0, "unchanged": 2}
     assert store.max_seq() == seq and store.count_papers() == 2
+    newer = [hf("2405.00001", "2024-05-27", 5, at="2024-06-02T00:00:00Z"),
+             hf("2405.00002", "2024-05-27", 9, at="2024-06-02T00:00:00Z"), hf("2405.00003", "2024-05-27", 1)]
+    assert store.upsert_papers(newer).as_dict() == {"inserted": 1, "updated": 2, "unchanged": 0}  # each counted
 
 
 def test_one_record_per_paper_across_sources(store):
