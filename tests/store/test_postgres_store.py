@@ -409,7 +409,8 @@ def test_unreachable_and_malformed_urls(pg_server):
     with pytest.raises(Unavailable, match='database "no_such_db" does not exist') as caught:
         PostgresStore(pg_server.url("no_such_db"), timeout=1.0)
     assert "secret" not in caught.value.message
-    with pytest.raises(BadInput, match=r"^not a valid PostgreSQL URL \(127\.0\.0\.1:5432/x\): "):
+    with pytest.raises(BadInput, match=r'^not a valid PostgreSQL URL \(127\.0\.0\.1:5432/x\): invalid URI query '
+                                       r'parameter: "nonsense_option"$'):
         open_store("postgresql://127.0.0.1:5432/x?nonsense_option=1")
 
 
