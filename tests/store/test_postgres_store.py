@@ -546,7 +546,9 @@ def test_the_papers_documents_are_compressed_with_lz4_where_the_server_has_it(pg
 def test_a_pool_lends_up_to_its_size_at_once(pg_url):
     store = PostgresStore(pg_url, min_size=1, max_size=2, timeout=0.5)
     pool = store._connections.pool
-    with store._conn():  # one connection held by a long request...
+    with store._conn() as held:  # one connection held by a long request...
+        # autocommit (a read is one statement, no transaction left open), named for pg_stat_activity
+        assert held.autocommit and held.execute("SHOW application_name").fetchone()[0] == "papersift"
         assert store.count_papers() == 0  # ...and another call is served by the second
         assert store._connections.pool is pool  # by the same pool: it was not waited out and replaced
         with store._conn(), pytest.raises(Unavailable, match="all 2 of this process's connections are in use"):
