@@ -317,3 +317,18 @@ def test_known_ids_and_cursors_set_on_their_own(store):
     assert store.get_cursor("harvest:x") == {"until": "2024-05-27", "pages": 2}
     store.set_cursor("harvest:x", None)  # cleared
     assert store.get_cursor("harvest:x") is None and store.get_cursor("harvest:other") is None
+
+
+def test_stored_times_are_utc_whatever_the_machine_s_zone(store, monkeypatch):
+    import time as clock
+    from datetime import datetime, timezone
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    clock.tzset()
+    try:
+        user = store.create_user("zone@example.org", "zone", "x")
+    finally:
+        monkeypatch.undo()
+        clock.tzset()
+    made = datetime.strptime(user.created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    assert abs((datetime.now(timezone.utc) - made).total_seconds()) < 120
