@@ -554,3 +554,15 @@ def test_a_pool_lends_up_to_its_size_at_once(pg_url):
         with store._conn(), pytest.raises(Unavailable, match="all 2 of this process's connections are in use"):
             store.count_papers()
     store.close()
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("postgresql://ada:secret@db.example.org:6543/papers", "db.example.org:6543/papers"),
+    ("postgresql://ada:secret@db.example.org/papers", "db.example.org:5432/papers"),  # libpq's default port
+    ("postgresql://ada:secret@db.example.org:port/papers", "db.example.org:?/papers"),  # not a number: said later
+    ("postgresql:///papers", "localhost:5432/papers"),
+])
+def test_a_database_is_named_by_host_port_and_name_never_by_its_password(url, shown):
+    from papersift.store.postgres_pool import describe
+
+    assert describe(url) == shown
