@@ -501,7 +501,7 @@ def test_a_pool_stuck_after_an_outage_is_replaced_once_the_server_answers(pg_url
     # server up, the next call replaces the pool instead of waiting out that pause
     from psycopg_pool import ConnectionPool
 
-    store = PostgresStore(pg_url, max_size=2, timeout=0.5)
+    store = PostgresStore(pg_url, max_size=1, timeout=0.5)  # its one connection is not in use: no "busy"
     connections = store._connections
     dead = ConnectionPool(f"postgresql://postgres@127.0.0.1:{_closed_port()}/x", min_size=0, max_size=1, timeout=0.5,
                           open=True)
@@ -561,6 +561,7 @@ def test_a_pool_lends_up_to_its_size_at_once(pg_url):
     ("postgresql://ada:secret@db.example.org/papers", "db.example.org:5432/papers"),  # libpq's default port
     ("postgresql://ada:secret@db.example.org:port/papers", "db.example.org:?/papers"),  # not a number: said later
     ("postgresql:///papers", "localhost:5432/papers"),
+    ("postgresql://ada@db.example.org:5432", "db.example.org:5432/"),  # no database named
 ])
 def test_a_database_is_named_by_host_port_and_name_never_by_its_password(url, shown):
     from papersift.store.postgres_pool import describe
