@@ -404,8 +404,10 @@ def _attempt(fn, *args):
 
 
 def test_unreachable_and_malformed_urls(pg_server):
+    started = time.monotonic()
     with pytest.raises(Unavailable, match="cannot connect"):
         PostgresStore(f"postgresql://postgres:secret@127.0.0.1:{_closed_port()}/x", timeout=1.0)
+    assert time.monotonic() - started < 15  # the store's timeout, not the pool's default 30 s
     with pytest.raises(Unavailable, match='database "no_such_db" does not exist') as caught:
         PostgresStore(pg_server.url("no_such_db"), timeout=1.0)
     assert "secret" not in caught.value.message
