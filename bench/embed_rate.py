@@ -8,6 +8,9 @@ one ``embed`` call as indexing makes it. Two ways, interleaved round by round so
 machine: ``workers`` (the default: whole rows side by side, one single-threaded session per core) and
 ``one-session`` (every row through the multi-threaded session, as before). Papers per second, the median
 of the rounds and their ratio, and the largest difference between the two ways' vectors (0: the same).
+
+``--device cuda`` (a machine with a GPU and onnxruntime-gpu): the float32 graph (``minilm-fp32``) in padded
+batches on the GPU against the same graph on the CPU, and the largest difference between their vectors.
 """
 
 from __future__ import annotations
@@ -44,11 +47,14 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--papers", type=int, default=600)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2, help="cores the embedder may use (the threads setting)")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     args = ap.parse_args(argv)
     from papersift.embed import encoders
     from papersift.embed.load import load_embedder
 
     batch = texts(args.papers)
+    if args.device == "cuda":
+        return on_gpu(batch, args.rounds, args.threads)
     embedder = load_embedder("minilm", threads=args.threads)
     embedder.embed(batch[:encoders.BULK_FROM])  # warm-up: both sessions loaded before any timing
 
@@ -71,6 +77,25 @@ def main(argv: list[str] | None = None) -> dict:
     return {"papers": len(batch), "threads": args.threads, "papers_per_s": medians,
             "rounds": {name: [round(v, 1) for v in values] for name, values in rates.items()},
             "ratio": round(medians["workers"] / medians["one-session"], 2), "max_vector_difference": difference}
+
+
+def on_gpu(batch: list[str], rounds: int, threads: int) -> dict:
+    from papersift.embed.load import load_embedder
+
+    gpu = load_embedder("minilm-fp32", device="cuda")
+    cpu = load_embedder("minilm-fp32", threads=threads)
+    gpu.embed(batch[:64])  # warm-up: CUDA kernels chosen before any timing
+    rates: dict[str, list[float]] = {gpu.device: [], "cpu (fp32)": []}
+    difference = 0.0
+    for _ in range(rounds):
+        fast, a = rate(gpu.embed, batch)
+        slow, b = rate(cpu.embed, batch)
+        rates[gpu.device].append(fast)
+        rates["cpu (fp32)"].append(slow)
+        difference = max(difference, float(np.abs(a - b).max()))
+    return {"papers": len(batch), "device": gpu.device,
+            "papers_per_s": {name: round(statistics.median(v), 1) for name, v in rates.items()},
+            "max_vector_difference": difference}
 
 
 if __name__ == "__main__":

@@ -247,6 +247,89 @@ def test_concurrent_calls_agree(int8):
     assert not errors and all(np.allclose(r, expected, atol=1e-5) for r in results)
 
 
+# --- devices ---------------------------------------------------------------------------------------
+
+def _cuda_installed() -> bool:
+    import onnxruntime as ort
+    return encoders.CUDA in ort.get_available_providers()
+
+
+def test_a_gpu_asked_for_runs_there_or_says_why_and_runs_on_the_cpu(cache, fp32, caplog):
+    caplog.set_level("WARNING", logger="papersift.embed.encoders")
+    gpu = load._make("minilm-fp32", device="cuda")
+    texts = SENTENCES * 3
+    if _cuda_installed():  # onnxruntime-gpu on a machine with a GPU: float32 there, big batches
+        assert gpu.device == "cuda" and gpu.step == 4 * encoders.GPU_BATCH
+        assert np.allclose(gpu.embed(texts), fp32.embed(texts), atol=1e-4)
+        return
+    assert gpu.device == "cpu" and gpu.step == fp32.step
+    assert "embedding on the CPU" in caplog.text and "pip install onnxruntime-gpu" in caplog.text
+    assert np.array_equal(gpu.embed(texts), fp32.embed(texts))  # the CPU path itself, bit for bit
+
+
+@pytest.mark.filterwarnings("ignore:Specified provider")  # onnxruntime's, about the provider listed here
+def test_a_cuda_provider_that_does_not_start_falls_back_to_the_cpu(cache, fp32, caplog, monkeypatch):
+    import onnxruntime as ort
+    if _cuda_installed():
+        pytest.skip("a real CUDA provider is installed: the test above covers it")
+    # as when onnxruntime-gpu is installed but the driver or a CUDA library is missing: the provider is
+    # listed, the session starts on the CPU alone
+    listed = ort.get_available_providers()
+    monkeypatch.setattr(ort, "get_available_providers", lambda: [encoders.CUDA, *listed])
+    assert encoders.providers("cuda")[0][0] == encoders.CUDA
+    caplog.set_level("WARNING", logger="papersift.embed.encoders")
+    gpu = load._make("minilm-fp32", device="cuda")
+    assert gpu.device == "cpu" and "the CUDA provider did not start" in caplog.text
+    assert np.array_equal(gpu.embed(SENTENCES), fp32.embed(SENTENCES))
+
+
+def test_a_cuda_provider_that_fails_to_start_falls_back_to_the_cpu(cache, fp32, caplog, monkeypatch):
+    import onnxruntime as ort
+    real = ort.InferenceSession
+
+    def cuda_broken(path, opts, providers, **kwargs):  # onnxruntime-gpu without, say, libcudnn
+        if any(encoders.CUDA in (p[0] if isinstance(p, tuple) else p) for p in providers):
+            raise RuntimeError("LoadLibrary failed with error 126 when trying to load libcudnn.so.9")
+        return real(path, opts, providers=providers, **kwargs)
+
+    monkeypatch.setattr(ort, "get_available_providers", lambda: [encoders.CUDA, "CPUExecutionProvider"])
+    monkeypatch.setattr(ort, "InferenceSession", cuda_broken)
+    caplog.set_level("WARNING", logger="papersift.embed.encoders")
+    gpu = load._make("minilm-fp32", device="cuda")
+    assert gpu.device == "cpu" and "libcudnn" in caplog.text
+    assert np.array_equal(gpu.embed(SENTENCES), fp32.embed(SENTENCES))
+
+
+def test_int8_on_a_gpu_and_unknown_devices_are_bad_input(cache):
+    with pytest.raises(BadInput, match="CPU only"):
+        load._make("minilm", device="cuda")
+    with pytest.raises(BadInput, match="unknown embedding device 'tpu'"):
+        load._make("minilm-fp32", device="tpu")
+    assert encoders.providers("cpu") == ["CPUExecutionProvider"]
+
+
+def test_the_index_steps_follow_the_embedder(cache, tmp_path):
+    from papersift.index.indexes import Indexes
+    from papersift.model import Paper
+    from papersift.store import open_store
+
+    store = open_store(str(tmp_path / "s.db"))
+    store.upsert_papers([Paper(id=f"2401.{i:05d}", title=f"Paper {i}", abstract="Words. " * (i + 1),
+                               source="arxiv-oai", observed_at="2024-01-02T00:00:00Z") for i in range(7)])
+    calls = []
+
+    class Counting(encoders.Embedder):
+        name, dim, step = "counting", 4, 3
+
+        def embed(self, texts, batch_size=32, progress=None):
+            calls.append(len(texts))
+            return np.tile(np.eye(4, dtype=np.float32)[0], (len(texts), 1))
+
+    indexes = Indexes(store, tmp_path / "index", Counting())
+    assert indexes.sync_vectors() == 7 and calls == [3, 3, 1]
+    store.close()
+
+
 # --- loading, cache, errors -------------------------------------------------------------------------
 
 def test_load_embedder_is_cached_per_process_and_reads_env(cache, monkeypatch, int8, fp32):

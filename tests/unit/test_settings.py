@@ -111,6 +111,8 @@ def test_precedence_defaults_file_environment_options(tmp_path):
     ({"PAPERSIFT_DB_POOL_SIZE": "0"}, "db_pool_size must be 1..1000"),
     ({"PAPERSIFT_COOKIE_SECURE": "sometimes"}, "cookie_secure must be auto, true or false"),
     ({"PAPERSIFT_DB": ""}, "db must name a database"),
+    ({"PAPERSIFT_EMBED_DEVICE": "tpu"}, "embed_device must be cpu or cuda"),
+    ({"PAPERSIFT_EMBED_DEVICE": "cuda"}, "set embedder to minilm-fp32"),  # the int8 default is CPU-only
 ])
 def test_bad_values_name_the_setting(env, message):
     with pytest.raises(BadInput, match=message):
@@ -134,6 +136,14 @@ def test_one_setting_from_the_environment_alone():
     assert environment_value("threads", {"PAPERSIFT_COOKIE_SECURE": "sometimes", "PAPERSIFT_SMTP_PORT": "x"}) == 0
     with pytest.raises(BadInput, match="PAPERSIFT_DB_POOL_TIMEOUT"):
         environment_value("db_pool_timeout", {"PAPERSIFT_DB_POOL_TIMEOUT": "soon"})
+    # the device alone: whether it fits the embedder is the whole configuration's check (and the embedder's)
+    assert environment_value("embed_device", {"PAPERSIFT_EMBED_DEVICE": " CUDA "}) == "cuda"
+
+
+def test_a_gpu_with_the_float32_embedder_is_a_valid_configuration():
+    settings = load_settings(env={"PAPERSIFT_EMBED_DEVICE": "cuda", "PAPERSIFT_EMBEDDER": "minilm-fp32"})
+    assert (settings.embed_device, settings.embedder) == ("cuda", "minilm-fp32")
+    assert load_settings(env={}).embed_device == "cpu"
 
 
 def test_the_workers_get_the_settings_their_command_resolved():

@@ -156,7 +156,8 @@ def index(
                   else None, unit="papers") as advance:
         result = svc.index(progress=advance, limit=limit, rebuild=rebuild, embed=not no_embed)
     emit(result, as_json, lambda d: out.print(
-        f"indexed: {d['lexical']} lexical, {d['vectors']} embedded; {d['papers']} papers in store"))
+        f"indexed: {d['lexical']} lexical, {d['vectors']} embedded"
+        f"{' on the GPU' if d['device'] == 'cuda' else ''}; {d['papers']} papers in store"))
 
 
 def _filters(date_from, date_to, category, org, has_code) -> Filters:

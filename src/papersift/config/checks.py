@@ -39,6 +39,19 @@ def _check_threads(settings: Settings) -> None:
         raise BadInput(f"threads must be 0 (one per CPU core) or more, got {settings.threads}")
 
 
+def _check_embed_device(settings: Settings) -> None:
+    device = settings.embed_device.strip().lower()
+    if device not in ("cpu", "cuda"):
+        raise BadInput(f"embed_device must be cpu or cuda, got {settings.embed_device[:20]!r}")
+    settings.embed_device = device
+
+
+def _check_device_fits_embedder(settings: Settings) -> None:
+    if settings.embed_device == "cuda" and settings.embedder.strip() == "minilm":
+        raise BadInput("embed_device cuda runs float32 graphs: set embedder to minilm-fp32 (or onnx:PATH); the "
+                       "default int8 minilm has CPU-only kernels")
+
+
 def _check_pool(settings: Settings) -> None:
     if not (1 <= settings.db_pool_size <= 1000 and 0 < settings.db_pool_timeout <= 600):
         raise BadInput("db_pool_size must be 1..1000 and db_pool_timeout in (0, 600] seconds")
@@ -52,13 +65,14 @@ def _check_cookie_secure(settings: Settings) -> None:
 
 
 # the checks of top-level settings, by name, so that one setting can be read and checked alone
-TOP_CHECKS = {"db": _check_db, "threads": _check_threads, "db_pool_size": _check_pool,
-               "db_pool_timeout": _check_pool, "cookie_secure": _check_cookie_secure}
+TOP_CHECKS = {"db": _check_db, "threads": _check_threads, "embed_device": _check_embed_device,
+              "db_pool_size": _check_pool, "db_pool_timeout": _check_pool, "cookie_secure": _check_cookie_secure}
 
 
 def _validate_top(settings: Settings) -> None:
     for check in dict.fromkeys(TOP_CHECKS.values()):
         check(settings)
+    _check_device_fits_embedder(settings)
 
 
 def _validate_email(settings: Settings) -> None:

@@ -97,6 +97,9 @@ class Settings:
                                       "onnx:PATH[:TOKENIZER_JSON] or st:NAME.")
     threads: int = setting(0, "onnxruntime threads for embedding; 0: one per CPU core "
                               "(`serve --workers N` shares the cores out).")
+    embed_device: str = setting("cpu", "Where embedding runs: cpu, or cuda (with onnxruntime-gpu installed; "
+                                       "the fp32 graph: embedder minilm-fp32 or onnx:PATH). Without a usable "
+                                       "GPU it runs on the CPU and says so.")
     cache: str = setting("", "Cache folder (built ONNX graphs in models/, BEIR downloads); empty: "
                              "~/.cache/papersift.")
     shared_data: str = setting("", "The project's data folder (the quick start's offline archive, "

@@ -14,10 +14,16 @@ split well across cores (onnxruntime's intra-op threads wait on each other at ev
 embedding (indexing, a backfill) runs whole rows side by side instead, each worker on its own core with a
 session of one thread. The vectors are the same (each row is still one run of the same graph); a short
 call (a query) keeps the multi-threaded session, which answers one text sooner.
+
+On a GPU (``device="cuda"``, with the onnxruntime-gpu package): padded batches of ``GPU_BATCH`` texts
+through the CUDA provider, float32 throughout (no TF32), so the vectors are those of the same graph on the
+CPU up to rounding. The int8 graph's kernels exist on the CPU only, so it is not offered there. When CUDA
+cannot be used (the CPU package, no GPU, no driver) the embedder says so once and runs on the CPU.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +39,11 @@ from papersift.errors import BadInput, Unavailable
 MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json)
 EXACT_BELOW_TOKENS = 8
 BULK_FROM = 8  # texts in one call from which the int8 path runs rows side by side (the workers)
+DEVICES = ("cpu", "cuda")
+GPU_BATCH = 128  # texts per run on a GPU: attention probabilities of 128 x 12 x 256 x 256 floats, 400 MB
+CUDA = "CUDAExecutionProvider"
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int], None] | None
 
@@ -42,6 +53,8 @@ class Embedder:
 
     name: str
     dim: int
+    device: str = "cpu"  # where it runs: what was asked for, unless that could not be used
+    step: int = 32  # texts a bulk caller (indexing) embeds, and caches, at a time: under a second on 2 cores
 
     def embed(self, texts: list[str], batch_size: int = 32, progress: Progress = None) -> np.ndarray:
         raise NotImplementedError
@@ -65,8 +78,21 @@ def threads(setting: int | None = None) -> int:
     return value or os.cpu_count() or 1
 
 
-def _session(path: Path, ours: bool = False, intra_threads: int | None = None):
-    """An onnxruntime CPU session; ``ours``: a graph built here (disables the slower SkipLayerNorm fusion)."""
+def providers(device: str) -> list:
+    """onnxruntime's providers for ``device``: CUDA first (float32 matrix products, no TF32) where asked for
+    and installed, the CPU always (as the fallback of every node CUDA lacks)."""
+    import onnxruntime as ort
+
+    if device not in DEVICES:
+        raise BadInput(f"unknown embedding device {device!r}: use one of {', '.join(DEVICES)}")
+    if device == "cuda" and CUDA in ort.get_available_providers():
+        return [(CUDA, {"use_tf32": "0"}), "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
+
+
+def _session(path: Path, ours: bool = False, intra_threads: int | None = None, device: str = "cpu"):
+    """An onnxruntime session on ``device`` (the CPU where CUDA is not available); ``ours``: a graph built
+    here (disables the slower SkipLayerNorm fusion)."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -77,9 +103,12 @@ def _session(path: Path, ours: bool = False, intra_threads: int | None = None):
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     opts.log_severity_level = 3
     try:
-        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"],
+        return ort.InferenceSession(str(path), opts, providers=providers(device),
                                     disabled_optimizers=SESSION_DISABLED_OPTIMIZERS if ours else None)
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
+        if device == "cuda":  # e.g. a CUDA library the provider needs is missing: the CPU still works
+            log.warning("the CUDA provider failed to start (%s)", str(exc)[:300])
+            return _session(path, ours, intra_threads)
         raise BadInput(f"cannot load ONNX model {path}: {exc}") from exc
 
 
@@ -88,11 +117,19 @@ class OnnxEmbedder(Embedder):
 
     def __init__(self, name: str, model: Path, tokenizer: Path, max_tokens: int = MAX_TOKENS,
                  row_wise: bool = False, exact: Path | None = None, exact_below: int = EXACT_BELOW_TOKENS,
-                 ours: bool = False, threads: int | None = None):
+                 ours: bool = False, threads: int | None = None, device: str = "cpu"):
         from tokenizers import Tokenizer
 
+        if device == "cuda" and row_wise:
+            raise BadInput(f"{name} runs int8 kernels that exist on the CPU only: embed on a GPU with minilm-fp32 "
+                           "or onnx:PATH (a new embedder: the corpus is embedded again)")
         self.name, self.max_tokens, self.row_wise, self._threads = name, max_tokens, row_wise, threads
-        self.session = _session(model, ours, threads)
+        self.session = _session(model, ours, threads, device)
+        self.device = "cuda" if CUDA in self.session.get_providers() else "cpu"
+        if device != self.device:
+            log.warning("embedding on the CPU: CUDA is not usable here (%s)", _why_no_cuda())
+        if self.device == "cuda":
+            self.step = 4 * GPU_BATCH
         self.tokenizer = Tokenizer.from_file(str(tokenizer))
         self.tokenizer.no_padding()  # we pad per batch ourselves
         self.tokenizer.enable_truncation(max_length=max_tokens)
@@ -136,7 +173,7 @@ class OnnxEmbedder(Embedder):
         texts = ["" if t is None else str(t) for t in texts]
         out = np.zeros((len(texts), self.dim), np.float32)
         order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths share a batch
-        batch_size = max(1, int(batch_size))
+        batch_size = GPU_BATCH if self.device == "cuda" else max(1, int(batch_size))
         bulk = self._bulk_workers() if self.row_wise and len(texts) >= BULK_FROM else None
         for start in range(0, len(texts), batch_size):
             idx = order[start:start + batch_size]
@@ -170,6 +207,15 @@ class OnnxEmbedder(Embedder):
                 self._bulk = (_session(self._model_path, self._ours, intra_threads=1),
                               ThreadPoolExecutor(workers, thread_name_prefix="embed"))
         return self._bulk
+
+
+def _why_no_cuda() -> str:
+    import onnxruntime as ort
+
+    if CUDA not in ort.get_available_providers():
+        return (f"onnxruntime {ort.__version__} has no CUDA provider: pip install onnxruntime-gpu in place of "
+                "onnxruntime")
+    return "the CUDA provider did not start: see onnxruntime's log for the driver or library it missed"
 
 
 class SentenceTransformerEmbedder(Embedder):

@@ -148,12 +148,12 @@ def _build(variant: str, folder: Path, dst: Path) -> None:
 
 
 def minilm(variant: str = "int8", max_tokens: int = MAX_TOKENS, *, threads: int | None = None,
-           cache: str | None = None) -> OnnxEmbedder:
-    """The bundled model as ``variant`` (see :func:`ensure_model`)."""
+           cache: str | None = None, device: str = "cpu") -> OnnxEmbedder:
+    """The bundled model as ``variant`` (see :func:`ensure_model`), on ``device`` (cuda: fp32 only)."""
     folder = model_dir()
     path = ensure_model(variant, folder, cache)
     quantised = variant.startswith("int8")
     exact = ensure_model("fp32", folder, cache) if quantised else None
     suffix = "" if max_tokens == MAX_TOKENS else f"-t{max_tokens}"
     return OnnxEmbedder(f"all-MiniLM-L6-v2-{variant}{suffix}", path, folder / "tokenizer.json", max_tokens,
-                        row_wise=quantised, exact=exact, ours=True, threads=threads)
+                        row_wise=quantised, exact=exact, ours=True, threads=threads, device=device)

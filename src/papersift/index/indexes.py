@@ -239,10 +239,11 @@ class Indexes:
             progress(len(texts) - len(todo))
         # in steps, each cached at once: a stop waits for one step (onnxruntime cannot be interrupted,
         # and a process that exits while a thread is inside it aborts), and loses nothing
-        for start in range(0, len(todo), EMBED_STEP):
+        size = getattr(self.embedder, "step", EMBED_STEP)
+        for start in range(0, len(todo), size):
             if stop is not None and stop.is_set():
                 return None
-            step = todo[start:start + EMBED_STEP]
+            step = todo[start:start + size]
             vectors = self.embedder.embed([texts[p] for p in step], progress=progress)
             self.store.put_embeddings(self.embedder.name, [(pid, keys[pid], vectors[i]) for i, pid in enumerate(step)])
             known.update({pid: vectors[i] for i, pid in enumerate(step)})

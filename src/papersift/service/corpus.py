@@ -96,7 +96,7 @@ class Corpus:
         # given > the index_dir setting > the store's default (beside a SQLite file)
         self.index_dir = Path(index_dir or settings.index_dir or default_index_dir(self.db))
         self._embedder_spec = settings.embedder if embedder is None else embedder
-        self._threads, self._cache = settings.threads, settings.cache
+        self._threads, self._cache, self._device = settings.threads, settings.cache, settings.embed_device
         self._indexes: Indexes | None = None
         self._searcher: Searcher | None = None
         self._opening = threading.RLock()
@@ -113,7 +113,8 @@ class Corpus:
                 if self._embedder_spec is not False:
                     from papersift.embed.load import load_embedder
 
-                    embedder = load_embedder(self._embedder_spec or None, threads=self._threads, cache=self._cache)
+                    embedder = load_embedder(self._embedder_spec or None, threads=self._threads, cache=self._cache,
+                                             device=self._device)
                 self._indexes = Indexes(self.store, self.index_dir, embedder, read_only=self.follower)
         return self._indexes
 
@@ -317,7 +318,8 @@ class Corpus:
         else:
             lexical = indexes.sync_lexical(progress)
             vectors = indexes.sync_vectors(progress, limit=limit) if embed else 0
-        return {"lexical": lexical, "vectors": vectors, "papers": self.store.count_papers()}
+        device = indexes.embedder.device if embed and indexes.embedder is not None else None
+        return {"lexical": lexical, "vectors": vectors, "papers": self.store.count_papers(), "device": device}
 
     def _indexes_to_sync(self, embed: bool) -> Indexes:
         if embed and self._indexes is None and self._embedder_spec is not False and not self.follower:
