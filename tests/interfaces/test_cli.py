@@ -126,7 +126,7 @@ def test_vectors_persist_across_processes_and_rebuild_with_one_command(tmp_path)
     db = tmp_path / "v.db"
     run(db, "ingest", "hf-daily", str(head_jsonl(HF, tmp_path / "hf.jsonl", 120)))
     first = json.loads(run(db, "index", "--json").stdout)
-    assert first["vectors"] == first["papers"] > 100
+    assert first["vectors"] == first["papers"] > 100 and first["device"] == "cpu"
     manifest = tmp_path / "v.db.index" / "vectors" / "manifest.json"
     assert json.loads(manifest.read_text())["rows"] == first["papers"]
     again = json.loads(run(db, "index", "--json").stdout)

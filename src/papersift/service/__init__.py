@@ -171,7 +171,7 @@ class Papersift:
         return self.corpus.harvest_hf(days, base_url or self.settings.hf_url or None, progress=progress, stop=stop)
 
     def index(self, progress: Progress = None, limit: int | None = None, rebuild: bool = False,
-              embed: bool = True) -> dict[str, int]:
+              embed: bool = True) -> dict[str, int | str | None]:
         return self.corpus.index(progress=progress, limit=limit, rebuild=rebuild, embed=embed)
 
     def load_initial_papers(self, days: int = 7, limit: int | None = None, progress: Progress = None) -> str:

@@ -309,7 +309,7 @@ class Corpus:
 
     # ---- indexing
     def index(self, progress: Progress = None, limit: int | None = None, rebuild: bool = False,
-              embed: bool = True) -> dict[str, int]:
+              embed: bool = True) -> dict[str, int | str | None]:
         indexes = self._indexes_to_sync(embed)
         if rebuild:
             indexes.rebuild_lexical()
