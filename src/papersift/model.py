@@ -15,14 +15,17 @@ from papersift.errors import BadInput
 from papersift.ids import parse_arxiv_id
 
 if TYPE_CHECKING:
+    from papersift.code_links import CodeLink
     from papersift.venues import Venue
 
 # Fields that the merge treats one by one; each remembers the source it came from.
 MERGED_FIELDS = (
     "version", "title", "abstract", "authors", "categories", "published", "comment",
     "organization", "organization_id", "upvotes", "num_comments",
-    "github_repo", "github_stars", "project_page", "ai_summary", "listed",
+    "github_repo", "github_stars", "project_page", "ai_summary", "listed", "hf_links",
 )
+HF_SOURCES = ("hf-api", "hf-jsonl")
+_GITHUB_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}", re.ASCII)
 
 # Non-arXiv documents (BEIR corpora) get a namespaced id: ``scifact:4983``.
 _NAMESPACED = re.compile(r"^[a-z][a-z0-9_-]{0,31}:[A-Za-z0-9._/-]{1,128}$")
@@ -69,6 +72,9 @@ class Paper:
     github_stars: int | None = None
     project_page: str | None = None
     ai_summary: str | None = None
+    # the models, datasets and Spaces on Hugging Face that link the paper: "models" | "datasets" | "spaces"
+    # -> {"total": HF's count, "top": the first few, each {"id": "owner/name", "likes", ...}}; None: not asked
+    hf_links: dict[str, dict] | None = None
     feed_days: list[str] = field(default_factory=list)
     # arXiv's listing days (ingest/schedule.py): the first announcement, and those of later versions
     listed: str | None = None
@@ -82,7 +88,37 @@ class Paper:
 
     @property
     def has_code(self) -> bool:
-        return bool(self.github_repo)
+        """A repository: Hugging Face's for the paper, or one its abstract or comment links."""
+        return bool(self.github_repo) or bool(self.code_links)
+
+    @property
+    def code_links(self) -> "list[CodeLink]":
+        """The GitHub, GitLab and Hugging Face repositories the abstract and the comment link."""
+        from papersift.code_links import find_code_links
+
+        return find_code_links(self.abstract, self.comment)
+
+    @property
+    def code_url(self) -> str | None:
+        """The paper's code: Hugging Face's repository for it (``owner/name`` is on GitHub), else the
+        first code host its text links, else the first Hugging Face repository it links."""
+        return self._code_url(self.code_links)
+
+    def _code_url(self, links: "list[CodeLink]") -> str | None:
+        repo = (self.github_repo or "").strip()
+        if repo.startswith(("https://", "http://")):
+            return repo
+        if _GITHUB_NAME.fullmatch(repo):
+            return f"https://github.com/{repo}"
+        first = next((link for link in links if link.is_code), links[0] if links else None)
+        return first.url if first is not None else None
+
+    @property
+    def hf_url(self) -> str | None:
+        """The paper's page on Hugging Face, when a Hugging Face source gave any of its fields."""
+        if ":" in self.id or not any(p.get("source") in HF_SOURCES for p in self.provenance.values()):
+            return None
+        return f"https://huggingface.co/papers/{self.id}"
 
     @property
     def venue(self) -> "Venue | None":
@@ -102,7 +138,13 @@ class Paper:
         data["authors"], data["categories"], data["feed_days"] = [*self.authors], [*self.categories], [*self.feed_days]
         data["replaced"] = [*self.replaced]
         data["provenance"] = {key: dict(value) for key, value in self.provenance.items()}
-        data["has_code"] = self.has_code
+        links = self.code_links  # read once: has_code and code_url are made of them
+        data["has_code"] = bool(self.github_repo) or bool(links)
+        data["code_url"] = self._code_url(links)
+        data["code_links"] = [link.url for link in links]
+        data["hf_url"] = self.hf_url
+        data["hf_links"] = {kind: {"total": links["total"], "top": [dict(r) for r in links["top"]]}
+                            for kind, links in self.hf_links.items()} if self.hf_links else self.hf_links
         venue = self.venue
         data["venue"] = venue.as_dict() if venue is not None else None
         data["url"] = f"https://arxiv.org/abs/{self.id}" if ":" not in self.id else None

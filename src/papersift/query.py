@@ -1,6 +1,6 @@
 """The user query syntax and the structured filters, parsed by hand into plain data.
 
-Syntax (whitespace separates parts; everything else is text):
+Syntax (whitespace separates parts; everything else is text; docs/QUERY.md for the reader):
 
 * ``words``            free terms: ranked with BM25, OR semantics (a paper needs one of them)
 * ``"exact phrase"``   required: every result contains the phrase (title, abstract or authors)
@@ -10,6 +10,7 @@ Syntax (whitespace separates parts; everything else is text):
 * ``cat:cs.LG``        required arXiv category (exact, case-insensitive)
 * ``org:NAME``         required organisation (the name's words, as a phrase)
 * ``id:2405.15738``    only these papers (repeated ``id:`` values are any-of; ``arxiv:`` = ``id:``)
+* ``venue:NeurIPS-2025`` where the paper's arXiv comment says it appeared
 
 "AND-ish": a result matches at least one free term (OR, ranked by BM25), every phrase and
 field filter, and no exclusion. Adding anything but a free term only narrows the results.
@@ -18,12 +19,25 @@ contain the words.)
 Repeated field filters all apply (``cat:cs.LG cat:cs.CV`` = papers in both), except ``id:``.
 A query of only field filters lists every paper that satisfies them.
 
-Only ``word:`` where *word* is alphabetic is a field: ``3:1``, ``10:30`` and URLs stay text, and
-a known field followed by a space (``Title: ...`` in a sentence) is text too. A known field with
-an empty value (``author:""``, or ``author:`` ending the query) is an error naming the field. An unknown
-alphabetic field with a value (``foo:bar``) is an error naming the fields, since silently
-searching for "foo bar" would hide the typo. Natural-language questions (punctuation, commas,
-question marks) parse as free terms.
+Forgiving, because people paste titles and sentences; what was read otherwise than typed comes
+back in ``ParsedQuery.notes``, one line each, which every interface shows:
+
+* Only ``word:`` where *word* is alphabetic can be a field: ``3:1``, ``10:30`` and URLs stay text,
+  and a known field followed by a space (``Title: ...`` in a sentence) is text too. An unknown
+  alphabetic field with a value (``SUEDE:Shared``, ``auther:hinton``) is searched as text, with a
+  note naming the fields (so a typo is seen, not silently searched for).
+* A pasted title: a query with quotes, no field filter and no exclusion, and at least
+  ``TITLE_MIN_WORDS`` words outside its quotes (``Don't "Overthink" Passage Reranking: Is Reasoning
+  Truly Necessary?``) is read as a title: its quotes are punctuation, every word a free term, an
+  unpaired quote (``How "Smart'' Are ...``) included. Shorter, a quote is a required phrase.
+* Past ``MAX_QUERY_TERMS`` terms the rest of the query is cut, with a note; only the raw length has a
+  hard cap, ``MAX_QUERY_CHARS`` (the JSON API's documented ``maxLength``).
+
+Still errors (one line each): a known field with an empty value (``author:""``, ``author:`` ending
+the query), a bad value (``cat:cs_LG``, ``id:12345``), an excluded field, an unpaired quote in a
+short query, nothing but exclusions, an empty query, control characters, text over the hard cap.
+Natural-language questions (punctuation, commas, question marks) parse as free terms.
+The parser makes one pass over the text (and the title check one more): linear time.
 
 This module only parses; :mod:`papersift.index.lexical.bm25` turns the result into tantivy queries.
 """
@@ -38,10 +52,20 @@ from datetime import date
 from papersift.errors import BadInput
 from papersift.model import normalize_paper_id
 
-MAX_QUERY_CHARS = 1000
-MAX_QUERY_TERMS = 64  # distinct content words + phrases + filters; stopwords do not count
+MAX_QUERY_CHARS = 2000  # the hard cap on the raw text: longer is an error (the API documents it)
+MAX_QUERY_TERMS = 64  # searched: distinct content words + phrases + filters (stopwords free); the rest is cut
+TITLE_MIN_WORDS = 5  # words outside the quotes from which a query with quotes reads as a pasted title
 
 FIELDS = ("author", "title", "cat", "org", "id", "venue")
+FIELD_EXAMPLES = {"author": 'author:hinton, author:"Yann LeCun"', "title": 'title:transformer, title:"a phrase"',
+                  "cat": "cat:cs.LG", "org": 'org:"Google DeepMind"', "id": "id:2405.15738",
+                  "venue": "venue:NeurIPS-2025"}
+# The syntax in a line and its limits in two, for the interfaces' help (CLI, OpenAPI, MCP)
+SYNTAX = ('words (any may match), "exact phrase" (required), -word or -"phrase" (excluded), '
+          + ", ".join(FIELD_EXAMPLES[f] for f in FIELDS))
+LIMITS = (f"At most {MAX_QUERY_CHARS} characters; past {MAX_QUERY_TERMS} terms (words, phrases, filters) the "
+          "rest is cut, with a note. An unknown word: is searched as text, with a note; so are the quotes of a "
+          f"pasted title (a query with {TITLE_MIN_WORDS} or more words outside its quotes, and no filter or -word).")
 _ALIASES = {
     "author": "author", "authors": "author",
     "title": "title",
@@ -59,6 +83,8 @@ _FIELD_TOKEN = re.compile(r"^([A-Za-z]+):(.*)$", re.DOTALL)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)  # ASCII: "\d" alone takes "٢" too
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"'})
 _EDGE_PUNCT = ",;!?()[]{}<>'"
+# what makes a query with quotes a search rather than a pasted title: an exclusion or a known field
+_OPERATOR = re.compile(r"(?<!\S)(?:-[^\s-]|(?:" + "|".join(_ALIASES) + r"):\S)", re.IGNORECASE)
 
 # Words too common to rank on. Dropped from the *ranked* terms only (phrases keep them), and
 # not counted towards MAX_QUERY_TERMS, so long natural-language questions stay within bounds.
@@ -77,6 +103,8 @@ class ParsedQuery:
     excluded_terms: list[str] = field(default_factory=list)
     excluded_phrases: list[str] = field(default_factory=list)
     fields: dict[str, list[str]] = field(default_factory=dict)  # canonical name -> values
+    notes: list[str] = field(default_factory=list)  # what was read otherwise than typed, one line each
+    cut_words: int = 0  # words past MAX_QUERY_TERMS left out of the search
 
     @property
     def free_text(self) -> str:
@@ -151,6 +179,24 @@ def _has_text(word: str) -> bool:
 
 def parse_query(text: str) -> ParsedQuery:
     """Parse the user syntax (module docstring); raise :class:`BadInput` with one line."""
+    text = _checked(text)
+    q = ParsedQuery()
+    literal = '"' in text and _reads_as_title(text)
+    if literal:
+        q.notes.append("read as a pasted title, so its quotes were not required phrases (quotes are required "
+                       f"phrases when fewer than {TITLE_MIN_WORDS} words stand outside them)")
+    elif text.count('"') % 2:
+        raise BadInput('unbalanced quote: close every " (e.g. "exact phrase")')
+    _Scanner(text, q, literal).run()
+    if not (q.terms or q.phrases or q.fields):
+        if q.excluded_terms or q.excluded_phrases:
+            raise BadInput("query has only exclusions (-word): add something to search for")
+        raise BadInput('empty query: type some words, a "phrase" or a filter such as cat:cs.LG')
+    return q
+
+
+def _checked(text: str) -> str:
+    """The text with curly quotes made straight, once its type, length and characters are checked."""
     if not isinstance(text, str):
         raise BadInput("query must be text")
     if len(text) > MAX_QUERY_CHARS:
@@ -159,69 +205,120 @@ def parse_query(text: str) -> ParsedQuery:
     text = text.translate(_QUOTES)
     if not text.strip():
         raise BadInput('empty query: type some words, a "phrase" or a filter such as cat:cs.LG')
-    if text.count('"') % 2:
-        raise BadInput('unbalanced quote: close every " (e.g. "exact phrase")')
+    return text
 
-    q = ParsedQuery()
-    n, i = len(text), 0
-    while i < n:
-        if text[i].isspace():
-            i += 1
-            continue
-        negate = text[i] == "-" and i + 1 < n and not text[i + 1].isspace() and text[i + 1] != "-"
-        if negate:
-            i += 1
+
+def _reads_as_title(text: str) -> bool:
+    """A pasted title (module docstring): no operator, and TITLE_MIN_WORDS words outside the quotes
+    (an unpaired quote's rest counts as outside: in a title it is punctuation)."""
+    if _OPERATOR.search(text):
+        return False
+    pieces = text.split('"')
+    outside = pieces[0::2] + ([pieces[-1]] if len(pieces) % 2 == 0 else [])
+    return sum(1 for piece in outside for word in piece.split() if _has_text(word)) >= TITLE_MIN_WORDS
+
+
+class _Scanner:
+    """One pass over the text, filling ``q``. ``literal`` (a pasted title): no operators, every word a
+    term. Past MAX_QUERY_TERMS the rest is cut, with a note."""
+
+    def __init__(self, text: str, q: ParsedQuery, literal: bool):
+        self.text = text.replace('"', "") if literal else text  # a title's quotes are punctuation
+        self.q, self.literal = q, literal
+        self.words: set[str] = set()  # the content words counted so far
+        self.used = 0
+        self.unknown: dict[str, None] = {}  # unknown field names as typed, in order
+
+    def run(self) -> None:
+        text, n, i = self.text, len(self.text), 0
+        while i < n:
+            if text[i].isspace():
+                i += 1
+                continue
+            start = i
+            negate = (not self.literal and text[i] == "-" and (i == 0 or text[i - 1].isspace())
+                      and i + 1 < n and not text[i + 1].isspace() and text[i + 1] != "-")
+            i, kept = self._part(i + negate, negate)
+            if not kept:
+                self.q.cut_words = len(text[start:].split())
+                self.q.notes.append(f"the query was cut to its first {MAX_QUERY_TERMS} terms: its last "
+                                    f"{self.q.cut_words} word{'s' if self.q.cut_words != 1 else ''} "
+                                    "were not searched")
+                break
+        if self.unknown:
+            names, one = ", ".join(f"{name}:" for name in self.unknown), len(self.unknown) == 1
+            fields = ", ".join(f"{f}:" for f in FIELDS)
+            self.q.notes.append(f"{names} {'is not a search field' if one else 'are not search fields'}, so "
+                                f"{'it was' if one else 'they were'} searched as text (the fields are {fields})")
+
+    def _part(self, i: int, negate: bool) -> tuple[int, bool]:
+        """The part starting at ``i``: (where the next one starts, whether it fitted the budget)."""
+        text, q = self.text, self.q
         if text[i] == '"':
-            end = text.index('"', i + 1)  # balanced: counted above
+            end = text.index('"', i + 1)  # balanced: counted before
             phrase = " ".join(text[i + 1:end].split())
-            i = end + 1
+            if _has_text(phrase) and not self._fits(1):
+                return i, False
             if _has_text(phrase):
                 (q.excluded_phrases if negate else q.phrases).append(phrase)
-            continue
+            return end + 1, True
         start = i
-        while i < n and not text[i].isspace() and text[i] != '"':
+        while i < len(text) and not text[i].isspace() and text[i] != '"':
             i += 1
         token = text[start:i]
-        m = _FIELD_TOKEN.match(token)
-        if m and _is_field(m.group(1), m.group(2), text, i):
-            name, value = _ALIASES[m.group(1).lower()], m.group(2)
-            if not value and i < n and text[i] == '"':  # author:"Yann LeCun": the value is the quoted phrase that follows
-                end = text.index('"', i + 1)
-                value = " ".join(text[i + 1:end].split())
-                i = end + 1
-            if negate:
-                raise BadInput(f"cannot exclude a field filter (-{token}{'...' if not m.group(2) else ''}): "
-                               "exclude words or phrases instead")
-            q.fields.setdefault(name, []).append(_field_value(name, value, m.group(1).lower()))
-            continue
-        if _has_text(token):
-            (q.excluded_terms if negate else q.terms).append(token)
+        m = None if self.literal else _FIELD_TOKEN.match(token)
+        if m and self._is_field(m.group(1), m.group(2), i):
+            return self._field(m, token, i, negate)
+        if not _has_text(token):
+            return i, True
+        if not self._fits_words(token):
+            return start, False
+        (q.excluded_terms if negate else q.terms).append(token)
+        return i, True
 
-    if not (q.terms or q.phrases or q.fields):
-        if q.excluded_terms or q.excluded_phrases:
-            raise BadInput("query has only exclusions (-word): add something to search for")
-        raise BadInput('empty query: type some words, a "phrase" or a filter such as cat:cs.LG')
-    count = (len(set(content_words(" ".join(q.terms + q.excluded_terms))))
-             + len(q.phrases) + len(q.excluded_phrases) + sum(len(v) for v in q.fields.values()))
-    if count > MAX_QUERY_TERMS:
-        raise BadInput(f"query has too many terms ({count}, at most {MAX_QUERY_TERMS})")
-    return q
+    def _field(self, m: re.Match, token: str, i: int, negate: bool) -> tuple[int, bool]:
+        text, typed = self.text, m.group(1)
+        name, value = _ALIASES[typed.lower()], m.group(2)
+        if not value and i < len(text) and text[i] == '"':  # author:"Yann LeCun": the quoted phrase that follows
+            end = text.index('"', i + 1)
+            value = " ".join(text[i + 1:end].split())
+            i = end + 1
+        if negate:
+            raise BadInput(f"cannot exclude a field filter (-{token}{'...' if not m.group(2) else ''}): "
+                           "exclude words or phrases instead")
+        checked = _field_value(name, value, typed.lower())
+        if not self._fits(1):
+            return i, False
+        self.q.fields.setdefault(name, []).append(checked)
+        return i, True
 
+    def _fits(self, cost: int) -> bool:
+        if self.used + cost > MAX_QUERY_TERMS:
+            return False
+        self.used += cost
+        return True
 
-def _is_field(name: str, value: str, text: str, pos: int) -> bool:
-    """Whether ``name:value`` (ending at ``pos`` in ``text``) is a field filter, not text."""
-    key = name.lower()
-    if key in _ALIASES:
-        if value or not text[pos:].strip():  # "author:" ending the query: a filter missing its value
-            return True
-        return text[pos] == '"'  # "Title: ..." in a sentence is text
-    quoted = not value and pos < len(text) and text[pos] == '"'
-    if key in _URL_SCHEMES or value.startswith("/") or not (value or quoted):
+    def _fits_words(self, token: str) -> bool:
+        new = set(content_words(token)) - self.words
+        if not self._fits(len(new)):
+            return False
+        self.words |= new
+        return True
+
+    def _is_field(self, name: str, value: str, pos: int) -> bool:
+        """Whether ``name:value`` (ending at ``pos``) is a field filter; an unknown name that would be
+        one is remembered for the note and read as text."""
+        text, key = self.text, name.lower()
+        if key in _ALIASES:
+            if value or not text[pos:].strip():  # "author:" ending the query: a filter missing its value
+                return True
+            return text[pos] == '"'  # "Title: ..." in a sentence is text
+        quoted = not value and pos < len(text) and text[pos] == '"'
+        if key in _URL_SCHEMES or value.startswith("/") or not (value or quoted):
+            return False
+        if quoted or value[0].isalnum():
+            self.unknown[name] = None
         return False
-    if quoted or value[0].isalnum():
-        fields = ", ".join(f"{f}:" for f in FIELDS)
-        raise BadInput(f"unknown field {name}: (fields are {fields})")
-    return False
 
 
 def _field_value(name: str, raw: str, typed: str) -> str:

@@ -39,6 +39,9 @@ def test_health_and_openapi(api):
 def test_search_with_snippets_and_filters(api):
     body = api.get("/api/v1/search", params={"q": "multimodal", "mode": "bm25", "per_page": 5}).json()
     assert body["total"] >= 5 and len(body["results"]) == 5
+    # keyword search: every result matches the words, none is added by meaning
+    assert (body["matched"], body["related"]) == (body["total"], 0)
+    assert body["counts"] == f"{body['total']:,} papers match the words"
     first = body["results"][0]
     assert "multimodal" in (first["title"] + first["abstract"]).lower()
     assert "<mark>" in "".join(first.get("snippets", {}).values()).lower()
@@ -46,7 +49,9 @@ def test_search_with_snippets_and_filters(api):
     dates = [r["published"] for r in newest]
     assert dates == sorted(dates, reverse=True)
     coded = api.get("/api/v1/search", params={"q": "model", "has_code": "true", "per_page": 20}).json()["results"]
-    assert coded and all(r["github_repo"] for r in coded)
+    # code: Hugging Face's repository, or one the abstract or comment links (a GitHub URL in the abstract)
+    assert coded and all(r["has_code"] and (r["github_repo"] or r["code_url"] in r["code_links"]) for r in coded)
+    assert any(not r["github_repo"] and r["code_url"] in r["abstract"] for r in coded)
     windowed = api.get("/api/v1/search", params={"q": "model", "from": "2024-05-24", "to": "2024-05-24"}).json()
     assert windowed["results"], "the sample has papers from 2024-05-24 about models"
     assert all(r["published"].startswith("2024-05-24") for r in windowed["results"])
@@ -77,7 +82,7 @@ def test_paper_similar_and_daily(api):
     ("/api/v1/search", {"q": "x", "page": "abc"}, 400),
     ("/api/v1/search", {"q": "x", "per_page": "0"}, 400),
     ("/api/v1/search", {"q": "y" * 5000}, 400),
-    ("/api/v1/search", {"q": "foo:bar"}, 400),
+    ("/api/v1/search", {"q": "cat:cs_LG"}, 400),  # a known field's bad value is an error (foo:bar is text)
     ("/api/v1/search", {}, 400),
     ("/api/v1/papers/not-an-id", {}, 400),
     ("/api/v1/papers/2401.99999", {}, 404),

@@ -53,12 +53,13 @@ def test_search_show_daily_json(loaded):
     db, _, _ = loaded
     res = json.loads(run(db, "search", "vision language", "--mode", "bm25", "--json").stdout)
     assert res["results"] and res["mode"] == "bm25"
+    assert res["matched"] == res["total"] and res["related"] == 0 and res["counts"].endswith("match the words")
     paper = json.loads(run(db, "show", res["results"][0]["id"], "--json").stdout)
     assert paper["id"] == res["results"][0]["id"]
     day = json.loads(run(db, "daily", "--date", "2024-05-27", "--sort", "upvotes", "--json").stdout)
     assert day["papers"] and day["period"]["label"] == "2024-05-27"
     table = run(db, "search", "vision", "--mode", "bm25").stdout
-    assert "results" in table
+    assert re.search(r"[\d,]+ papers match the words", table)
 
 
 @pytest.mark.parametrize("args", [

@@ -115,7 +115,8 @@ def test_pages_link_their_feeds(site):
             assert target.status_code == 200 and feedparser.parse(target.content).bozo == 0
     search = site.get("/search?q=diffusion&cat=cs.CV").text
     assert 'href="/feeds/search.atom?q=diffusion&amp;cat=cs.CV"' in search
-    assert 'href="/subscribe?search=diffusion"' in search  # "email me these"
+    # "email me these" needs a mail server, which this site lacks (test_email_links.py has one)
+    assert 'href="/subscribe' not in search
 
 
 def test_bad_feed_requests_are_clear_4xx(site):

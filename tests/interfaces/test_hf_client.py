@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from papersift.model import FeedEntry, Paper
 from papersift.search.searcher import Hit
 from papersift.server.app import create_app
 from papersift.service import Papersift
+from tests.fakes.server import fixture
 
 from ..helpers import HF_SAMPLE, head_jsonl, running_server
 from ..web_support import planted_papers, served
@@ -376,3 +378,78 @@ def _front_door_message(svc: Papersift, day: str) -> str:
     with pytest.raises(BadInput) as bad:
         svc.daily(day)
     return bad.value.message
+
+
+def test_a_submitter_without_a_period_is_every_paper_they_submitted(env):
+    """``list_daily_papers(submitter=...)`` alone (the client then sends no date): every day's papers of
+    that submitter, each once, newest on the feed first, or most upvoted first for trending."""
+    svc, api = env["svc"], env["api"]
+    rows = svc.store.feed_entries("0001-01-01", "9999-12-31")
+    (who, _), = collections.Counter(e.submitted_by for _, e in rows if e.submitted_by).most_common(1)
+    theirs = {p.id for p, e in rows if e.submitted_by == who}
+    days = {e.day for _, e in rows if e.submitted_by == who}
+    assert len(days) >= 2 and len(theirs) >= 2  # papers of more than one day
+    listed = all_pages(api, submitter=who)
+    assert sorted(p.id for p in listed) == sorted(theirs)
+    one_by_one = [list(api.list_daily_papers(submitter=who, limit=1, p=p)) for p in range(len(theirs) + 1)]
+    assert [page[0].id for page in one_by_one[:-1]] == [p.id for p in listed] and one_by_one[-1] == []
+    assert all(p.submitted_by.username == who for p in listed)
+    feed_times = [p.submitted_at for p in listed]
+    assert feed_times == sorted(feed_times, reverse=True)
+    trending = all_pages(api, submitter=who, sort="trending")
+    assert sorted(p.id for p in trending) == sorted(theirs)
+    votes = [p.upvotes or 0 for p in trending]
+    assert votes == sorted(votes, reverse=True)
+    assert list(api.list_daily_papers(submitter="nobody-submits-this")) == []
+
+
+def test_who_submitted_a_paper_local_or_harvested(tmp_path, fake_http):
+    """``paper_info`` names the submitter: HF's for a harvested paper, this site's user for a paper
+    submitted here (its newest feed day); a hidden paper's submissions are left out of the listing."""
+    fake_http.script("/api/daily_papers", fixture("hf_daily_2025-03-17.json"), query={"date": "2025-03-17"})
+    svc = Papersift(tmp_path / "p.db", embedder=False)
+    svc.harvest_hf(["2025-03-17"], base_url=fake_http.url)  # no page of either paper: 404, no links
+    user = svc.store.create_user("ann@example.org", "ann", "x")
+    submitted = svc.actions.submit(user, "2503.11647")  # stored already: no arXiv request
+    with served(svc, website=False) as base:
+        api = HfApi(endpoint=base, token=False)
+        harvested = api.paper_info("2503.10622")
+        assert harvested.submitted_by.username == "akhaliq" and harvested.submitted_at.date() == date(2025, 3, 17)
+        local = api.paper_info("2503.11647")
+        assert local.submitted_by.username == "ann" and local.submitted_at.date().isoformat() == submitted.day
+        assert [p.id for p in api.list_daily_papers(submitter="ann")] == ["2503.11647"]
+        svc.store.set_paper_hidden("2503.11647", True)
+        assert list(api.list_daily_papers(submitter="ann")) == []
+
+
+def test_linked_models_datasets_and_spaces_through_the_client(tmp_path, fake_http):
+    """Harvested from a server in HF's wire format, served in it again: ``paper_info`` reads the linked
+    repositories as HF's own answer would give them, and the Markdown page counts them."""
+    fake_http.script("/api/daily_papers", fixture("hf_daily_2025-03-17.json"), query={"date": "2025-03-17"})
+    fake_http.script("/api/papers/2503.10622", fixture("hf_paper_2503.10622.json"))
+    source = json.loads(fixture("hf_paper_2503.10622.json"))
+    svc = Papersift(tmp_path / "p.db", embedder=False)
+    svc.harvest_hf(["2025-03-17"], base_url=fake_http.url)
+    with served(svc, website=False) as base:
+        api = HfApi(endpoint=base, token=False)
+        info = api.paper_info("2503.10622")
+        assert [m.id for m in info.linked_models] == [m["id"] for m in source["linkedModels"][:10]]
+        first = source["linkedModels"][0]
+        assert (info.linked_models[0].likes, info.linked_models[0].downloads) == (first["likes"], first["downloads"])
+        assert info.linked_models[0].author == first["author"] and info.linked_models[0].pipeline_tag == first["pipeline_tag"]
+        assert info.num_total_models == 14 and info.num_total_datasets == 1
+        assert [d.id for d in info.linked_datasets] == ["jiachenzhu/dyt-ablations"]
+        assert [s.id for s in info.linked_spaces] == [s["id"] for s in source["linkedSpaces"]]
+        assert info.numTotalSpaces == 2  # the client keeps keys it does not name as attributes
+        bare = api.paper_info("2503.11647")  # HF had no page for it: nothing said, as HF says nothing
+        assert bare.linked_models is None and bare.num_total_models is None
+        raw = httpx.get(f"{base}/api/papers/2503.10622").json()
+        assert raw["linkedSpaces"][0] == {"id": "jiachenzhu/DyT-demo", "author": "jiachenzhu", "repoType": "space",
+                                          "likes": 21, "emoji": "🌌", "title": "DyT Demo",
+                                          "shortDescription": "Dynamic Tanh in place of LayerNorm, live"}
+        text = api.read_paper("2503.10622")
+        assert "Linked on Hugging Face: 14 models, 1 dataset, 2 Spaces" in text
+        assert "[Hugging Face](https://huggingface.co/papers/2503.10622)" in text
+        # feed items stay as HF's feed has them: without the linked repositories
+        item = httpx.get(f"{base}/api/daily_papers", params={"date": "2025-03-17"}).json()[0]["paper"]
+        assert "linkedModels" not in item

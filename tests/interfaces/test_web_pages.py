@@ -92,7 +92,7 @@ def test_empty_day_points_to_nearest_days_with_papers(site):
 def test_search_page_highlights_filters_and_paginates(site):
     page = site.get("/search", params={"q": "diffusion video", "has_code": "true", "sort": "relevance"})
     html = page.text
-    assert page.status_code == 200 and re.search(r"\d+ results", html)
+    assert page.status_code == 200 and re.search(r"[\d,]+ papers? match the words", html)
     assert "<mark>" in html.lower() and 'value="diffusion video"' in html
     assert '<option value="true" selected>' in html
     second = site.get("/search", params={"q": "model", "page": "2"})
@@ -187,7 +187,7 @@ def test_marked_keeps_only_mark_tags():
     ("/papers", {"date": "2024-05-27", "view": "year"}, 400),
     ("/search", {"q": "y" * 5000}, 400),
     ("/search", {"q": '"unclosed'}, 400),
-    ("/search", {"q": "foo:bar"}, 400),
+    ("/search", {"q": "cat:cs_LG"}, 400),  # a known field's bad value is an error (foo:bar is text)
     ("/search", {"q": "-only"}, 400),
     ("/search", {"q": "x", "sort": "random"}, 400),
     ("/search", {"q": "x", "page": str(10**9)}, 400),

@@ -300,7 +300,7 @@ def result_count(html: str) -> str:
 
 def test_hidden_papers_are_left_out_of_search_totals_and_the_api(site):
     client, hub = site["client"], site["hub"]
-    assert result_count(client.get("/search", params={"q": "zanzibarian"}).text) == "1 result"
+    assert result_count(client.get("/search", params={"q": "zanzibarian"}).text) == "1 paper matches the words"
     quokka = client.get("/api/v1/search", params={"q": "quokka", "mode": "bm25"}).json()
     assert quokka["total"] == 3 and {h["id"] for h in quokka["results"]} == set(LAB)
     near = [h["id"] for h in client.get(f"/api/v1/papers/{LAB[1]}/similar", params={"k": 5}).json()["results"]]
@@ -309,14 +309,14 @@ def test_hidden_papers_are_left_out_of_search_totals_and_the_api(site):
     hub.actions.hide_paper(None, LAB[0], True)
     try:
         page = client.get("/search", params={"q": "zanzibarian"}).text
-        assert result_count(page) == "0 results" and "No papers match" in page
+        assert result_count(page) == "0 papers match the words" and "No papers match" in page
         assert client.get("/api/v1/search", params={"q": "zanzibarian"}).json()["total"] == 0
         for mode in ("bm25", "hybrid"):
             left = client.get("/api/v1/search", params={"q": "quokka", "mode": mode}).json()
             assert left["total"] == 2 and {h["id"] for h in left["results"]} == set(LAB[1:]), mode
         assert client.get("/api/v1/search", params={"q": f"id:{LAB[0]}"}).json()["total"] == 0
         assert client.get("/api/v1/search", params={"q": f"quokka id:{LAB[1]}"}).json()["total"] == 1
-        assert result_count(client.get("/search", params={"q": "quokka"}).text) == "2 results"
+        assert result_count(client.get("/search", params={"q": "quokka"}).text) == "2 papers match the words"
         api_error(client.get(f"/api/v1/papers/{XSS_ID}"), 404)
         api_error(client.get(f"/api/v1/papers/{LAB[0]}/similar"), 404)
         near = client.get(f"/api/v1/papers/{LAB[1]}/similar", params={"k": 5}).json()["results"]

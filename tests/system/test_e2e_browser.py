@@ -89,13 +89,13 @@ def test_feed_and_date_navigation(site, page):
 def test_search_with_filters(site, page):
     page.goto(site + "/search")
     page.fill("#q", "language model")
-    page.click("summary")
+    page.click(".filters > summary")  # "Filters and sort"
     page.fill("#from", "2024-06-01")
     page.fill("#to", "2024-12-31")
     page.select_option("#sort", "date")
     page.click(".search-form button.primary")
     page.wait_for_url(re.compile(r"/search\?q=language\+model&from=2024-06-01&to=2024-12-31&.*sort=date"))
-    expect(page.locator(".result-count")).to_contain_text("results")
+    expect(page.locator(".result-count")).to_contain_text("match the words")
     assert page.locator("li.card mark").count() > 0
     days = page.locator("li.card time").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
     assert days == sorted(days, reverse=True) and all("2024-06-01" <= d <= "2024-12-31" for d in days)
@@ -115,7 +115,8 @@ def test_account_vote_save_submit(site, page):
     page.click("form.stacked button[type=submit]")
     page.wait_for_url(re.compile(r"/papers/date/2024-05-28$"))  # back where we came from
     expect(page.locator(".account-name")).to_have_text("E2E Tester")
-    page.click("text=Log out")
+    page.click(".account-menu > summary")  # the account menu: Settings, Log out
+    page.click(".account-menu >> text=Log out")
     expect(page.locator(".account")).to_contain_text("Log in")
     page.click(".account >> text=Log in")
     page.fill("#email", "e2e@example.com")

@@ -61,7 +61,7 @@ def test_filters_apply_to_both_legs(svc):
     res = svc.search("segmentation of medical images", flt, per_page=20)
     assert res.hits and all("cs.CV" in h.paper.categories for h in res.hits)
     coded = svc.search("language model agents", Filters(has_code=True), per_page=20)
-    assert coded.hits and all(h.paper.github_repo for h in coded.hits)
+    assert coded.hits and all(h.paper.github_repo or h.paper.code_links for h in coded.hits)
     excluded = svc.search("diffusion -video", per_page=30)
     assert excluded.hits  # the check below must look at something
     for hit in excluded.hits:

@@ -79,4 +79,4 @@ def test_the_profile_titles_become_one_query_the_searcher_takes():
     parsed = parse_query(query)  # no field, operator or phrase slipped through, and within the limits
     assert not parsed.fields and not parsed.phrases and len(query) <= MAX_QUERY_CHARS
     assert query.endswith(("more", *(f"words{i}" for i in range(40))))  # whole titles only
-    assert title_query([]) == "" and title_query(["x" * 2000]) == ""
+    assert title_query([]) == "" and title_query(["x" * (MAX_QUERY_CHARS + 1)]) == ""

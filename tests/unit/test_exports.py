@@ -372,7 +372,9 @@ def test_cite_keys_read_the_family_name_year_and_first_real_word():
     assert cite_key(Paper(id="2405.1", title="The Transformer of Things", authors=["Seán O'Brien-Smith"],
                           published="2024-05-01T00:00:00Z")) == "obriensmith2024transformer"
     assert cite_key(Paper(id="2405.1", title="Via the Way", authors=["A B"], published="unknown")) == "bway"
-    assert cite_key(Paper(id="scifact:4983")) == "anon"
+    assert cite_key(Paper(id="2501.00002")) == "anon"
+    # a corpus document is cited by its id, never as an anonymous paper ("anonvitamin")
+    assert cite_key(Paper(id="scifact:4983", title="Vitamin D")) == "scifact4983"
     twins = [Paper(id=f"2405.{n}", title="Same", authors=["Ada Lovelace"], published="2024") for n in range(28)]
     keys = unique_keys(twins)
     assert keys == ["lovelace2024same"] + [f"lovelace2024same{chr(c)}" for c in range(ord("b"), ord("z") + 1)] + [
@@ -417,7 +419,7 @@ def test_csl_and_csv_details():
     table = csv_text([paper, Paper(id="scifact:4983", title="Claim")])
     assert table.startswith('"id","title","authors",') and '"7"' in table  # every cell quoted, numbers too
     first, corpus = csv.DictReader(io.StringIO(table, newline=""))
-    assert first["cite_key"] == "anon" and corpus["cite_key"] == "anonclaim"
+    assert first["cite_key"] == "anon" and corpus["cite_key"] == "scifact4983"
     assert corpus["doi"] == corpus["pdf_url"] == corpus["url"] == ""  # no arXiv identifiers for a corpus document
 
 

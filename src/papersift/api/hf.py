@@ -17,10 +17,10 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.routing import APIRoute
 from starlette.convertors import PathConvertor, register_url_convertor
 
-from papersift.api.hf_models import HF_ERRORS, HFItem, HFPaper
+from papersift.api.hf_models import HF_ERRORS, HFItem, HFPaperPage
 from papersift.api.models import DAY_EXAMPLE, MONTH_EXAMPLE, PAPER_ID, WEEK_EXAMPLE
 from papersift.errors import PapersiftError
-from papersift.formats.hf_api import hf_feed_item, hf_paper, hf_search_item, paper_markdown
+from papersift.formats.hf_api import hf_feed_item, hf_paper_page, hf_search_item, paper_markdown
 from papersift.service import Papersift
 
 MAX_LIMIT = 100  # the feed's and the searcher's page cap
@@ -80,7 +80,11 @@ def _whole_period(service: Papersift, date, week, month) -> list:
 def daily_items(service: Papersift, date, week, month, sort: str, p: int, limit: int,
                 submitter: str | None) -> list[dict]:
     """``sort=trending`` pages the front door's trending order; ``publishedAt`` (HF's default) is
-    newest on the feed first, then newest on arXiv; ``submitter`` keeps one submitter's papers."""
+    newest on the feed first, then newest on arXiv; ``submitter`` keeps one submitter's papers, of
+    the period when one is given, else of every day (as HF answers it: most upvoted first for trending)."""
+    if submitter is not None and date is None and week is None and month is None:
+        return [hf_feed_item(it) for it in service.submissions.by_submitter(
+            None, submitter, sort="upvotes" if sort == "trending" else "newest", page=p + 1, limit=limit)]
     if sort == "trending" and submitter is None:
         return [hf_feed_item(it) for it in service.daily(date, week, month, sort="trending", page=p + 1,
                                                          limit=limit).items]
@@ -106,7 +110,8 @@ def make_hf_router(service: Papersift) -> APIRouter:
                                                          "or trending (upvotes with time decay)"),
         p: int = Query(0, ge=0, le=9999, description="page, from 0"),
         limit: int = Query(50, ge=1, le=MAX_LIMIT),
-        submitter: Optional[str] = Query(None, max_length=100, description="only papers this user submitted"),
+        submitter: Optional[str] = Query(None, max_length=100, description="only papers this user submitted "
+                                         "(of the period; without date, week or month: of every day)"),
     ):
         return daily_items(service, date, week, month, sort, p, limit, submitter)
 
@@ -118,10 +123,11 @@ def make_hf_router(service: Papersift) -> APIRouter:
             return [hf_feed_item(it) for it in service.daily(sort="trending", limit=limit).items]
         return [hf_search_item(hit) for hit in service.search(q, per_page=limit).hits]
 
-    @router.get("/api/papers/{paper_id:anytext}", response_model=HFPaper, **common,
-                summary="One paper as Hugging Face describes it")
+    @router.get("/api/papers/{paper_id:anytext}", response_model=HFPaperPage, **common,
+                summary="One paper as Hugging Face describes it, with who submitted it and the models, "
+                        "datasets and Spaces that link it")
     def paper(paper_id: str = Path(..., **PAPER_ID)):
-        return hf_paper(service.paper(paper_id))
+        return hf_paper_page(*service.submissions.paper_with_entry(None, paper_id))
 
     @router.get("/papers/{paper_id:anytext}.md", response_class=MarkdownResponse, summary="The paper page as Markdown")
     def markdown(paper_id: str = Path(..., **PAPER_ID)):

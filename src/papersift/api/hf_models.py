@@ -57,6 +57,32 @@ class HFPaper(BaseModel):
     projectPage: Optional[str] = None
 
 
+class HFLinkedRepo(BaseModel):
+    """A model, dataset or Space on Hugging Face that links the paper."""
+
+    id: str = Field(..., description="owner/name on huggingface.co")
+    author: str
+    repoType: str = Field(..., description="model, dataset or space")
+    likes: Optional[int] = Field(None, ge=0)
+    downloads: Optional[int] = Field(None, ge=0)
+    pipeline_tag: Optional[str] = Field(None, description="a model's task")
+    emoji: Optional[str] = None
+    title: Optional[str] = None
+    shortDescription: Optional[str] = None
+
+
+class HFPaperPage(HFPaper):
+    """``/api/papers/{id}``: the paper, and (when harvested from Hugging Face) what links it there: the
+    first repositories of each kind and their totals."""
+
+    linkedModels: Optional[list[HFLinkedRepo]] = None
+    numTotalModels: Optional[int] = Field(None, ge=0)
+    linkedDatasets: Optional[list[HFLinkedRepo]] = None
+    numTotalDatasets: Optional[int] = Field(None, ge=0)
+    linkedSpaces: Optional[list[HFLinkedRepo]] = None
+    numTotalSpaces: Optional[int] = Field(None, ge=0)
+
+
 class HFItem(BaseModel):
     """One element of the feed or of a search."""
 

@@ -73,6 +73,18 @@ class VenueOut(BaseModel):
     slug: str = Field(..., description="its page: /venues/SLUG, and the search filter venue:SLUG")
 
 
+class LinkedRepoOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(..., description="owner/name on huggingface.co")
+    likes: Optional[int] = Field(None, ge=0)
+    downloads: Optional[int] = Field(None, ge=0)
+
+
+class LinkedOut(BaseModel):
+    total: int = Field(..., ge=0, description="how many Hugging Face counts")
+    top: list[LinkedRepoOut] = Field(..., description="the first few, in Hugging Face's order")
+
+
 class PaperOut(BaseModel):
     """A paper as the API shows it (upvotes: the source's plus this site's votes)."""
 
@@ -96,7 +108,14 @@ class PaperOut(BaseModel):
     listed: Optional[str] = Field(None, description="the day arXiv announced it (YYYY-MM-DD)")
     replaced: list[str] = Field([], description="the days arXiv listed later versions of it")
     venue: Optional[VenueOut] = None
-    has_code: bool = False
+    has_code: bool = Field(False, description="a repository: Hugging Face's, or one the abstract or comment links")
+    code_url: Optional[str] = Field(None, description="the paper's code: Hugging Face's repository for it, else "
+                                    "the first repository the abstract or comment links")
+    code_links: list[str] = Field([], description="the GitHub, GitLab and Hugging Face repositories the abstract "
+                                  "and comment link")
+    hf_url: Optional[str] = Field(None, description="its page on Hugging Face, when harvested from there")
+    hf_links: Optional[dict[Literal["models", "datasets", "spaces"], LinkedOut]] = Field(
+        None, description="the models, datasets and Spaces on Hugging Face that link it (null: never asked)")
     url: Optional[str] = Field(None, description="arXiv abstract page (null for non-arXiv documents)")
     pdf_url: Optional[str] = None
 
@@ -122,8 +141,14 @@ class SearchOut(BaseModel):
     sort: str
     page: int
     per_page: int
-    total: int = Field(..., ge=0)
+    total: int = Field(..., ge=0, description="matched + related: what the pages go through (at most 1000 deep)")
+    matched: Optional[int] = Field(None, ge=0, description="papers the words match (null for mode=dense)")
+    related: int = Field(0, ge=0, description="more papers found by meaning only, that the words do not match")
+    counts: str = Field("", description='the same in words: "25 papers match the words; 191 more are related by meaning"')
     took_ms: float
+    notes: list[str] = Field(default_factory=list, description=(
+        "how the query was read where it differs from what was typed, one sentence each: an unknown `word:` "
+        "searched as text, a pasted title's quotes, a query cut to its first terms"))
     results: list[HitOut]
 
 

@@ -26,10 +26,10 @@ from papersift.api.models import (
     SimilarOut,
 )
 from papersift.formats.json_api import feed_page_json, hit_json, search_json
-from papersift.query import Filters
+from papersift.query import LIMITS, MAX_QUERY_CHARS, SYNTAX, Filters
 from papersift.service import Papersift
 
-MAX_QUERY_LENGTH = 2000
+MAX_QUERY_LENGTH = MAX_QUERY_CHARS  # the parser's hard cap: the document states the real limit
 MAX_PER_PAGE = 100  # the searcher's and the feed's cap
 MAX_RESULTS = 1000  # deepest search result a page may reach
 Mode = Literal["hybrid", "bm25", "dense"]
@@ -61,7 +61,7 @@ def make_read_router(service: Papersift) -> APIRouter:
     @router.get("/search", response_model=SearchOut, summary="Search with filters and highlighted snippets")
     def search(
         q: str = Query(..., min_length=1, max_length=MAX_QUERY_LENGTH,
-                       description='Query: words, "phrase", -exclude, author:NAME, cat:cs.LG, org:NAME, id:ID',
+                       description=f"Query: {SYNTAX}. {LIMITS} The notes come back in `notes`.",
                        examples=["diffusion", '"video generation" -survey']),
         mode: Mode = "hybrid", sort: SearchSort = "relevance",
         date_from: Optional[str] = Query(None, alias="from", pattern=DAY, description="published on or after",

@@ -17,7 +17,7 @@ from rich.table import Table
 from papersift.cli.common import JsonOpt, app, emit, err, open_service, out, progress, settings
 from papersift.errors import BadInput
 from papersift.ids import check_category
-from papersift.query import Filters
+from papersift.query import LIMITS, SYNTAX, Filters
 
 ingest_app = typer.Typer(help="Load papers from files.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
@@ -70,8 +70,19 @@ def ingest_arxiv(path: Path, limit: Optional[int] = LimitOpt, as_json: bool = Js
 
 
 @ingest_app.command("beir")
-def ingest_beir(path: Path, limit: Optional[int] = LimitOpt, as_json: bool = JsonOpt):
-    """A BEIR-format corpus folder (ids become NAME:ID)."""
+def ingest_beir(
+    path: Path, limit: Optional[int] = LimitOpt,
+    into_site: bool = typer.Option(False, "--into-site", help=(
+        "Load it into this database anyway: its documents then show in the site's search, similar papers "
+        "and sitemap.")),
+    as_json: bool = JsonOpt,
+):
+    """A BEIR-format benchmark corpus (ids become NAME:ID), only with --into-site: to measure search on a
+    benchmark, `papersift eval DIR` loads it into a store of its own."""
+    if not into_site:  # a benchmark mixed into a site's papers is a mistake that is slow to undo
+        raise BadInput(f"{path} is a retrieval benchmark: loaded into {settings().db} its documents would show "
+                       f"in the site's search, similar papers and sitemap. Measure search on it with "
+                       f"`papersift eval {path}` (a store of its own), or add --into-site to load it here anyway")
     _ingest("beir", path, limit, as_json)
 
 
@@ -182,7 +193,16 @@ def _hits_table(rows: list[dict], title: str) -> None:
     out.print(table)
 
 
-@app.command()
+SEARCH_HELP = f"""Search papers.
+
+Syntax: {SYNTAX}.
+
+{LIMITS} Notes print to stderr (--json: in "notes").
+
+Example: papersift search 'reasoning "reinforcement learning" -survey cat:cs.CL' --from 2025-01-01 --has-code"""
+
+
+@app.command(help=SEARCH_HELP)
 def search(
     query: str,
     mode: str = typer.Option("hybrid", help="hybrid, bm25 or dense."),
@@ -196,14 +216,15 @@ def search(
     per_page: int = typer.Option(10, help="Results per page."),
     as_json: bool = JsonOpt,
 ):
-    """Search papers. Syntax: words, "exact phrase", -exclude, author:NAME, cat:cs.LG, org:NAME, title:WORD,
-    id:2405.15738, venue:NeurIPS-2025."""
     svc = open_service(settings(), embedder=False if mode == "bm25" else None)
     res = svc.search(query, _filters(date_from, date_to, category, org, has_code), mode=mode, sort=sort,
                      page=page, per_page=per_page)
     data = {"query": res.query, "mode": res.mode, "sort": res.sort, "page": res.page, "per_page": res.per_page,
-            "total": res.total, "took_ms": round(res.took_ms, 2), "results": _hit_rows(res.hits)}
-    emit(data, as_json, lambda d: _hits_table(d["results"], f"{d['total']} results ({d['mode']}, {d['took_ms']} ms)"))
+            "total": res.total, "matched": res.matched, "related": res.related, "counts": res.counts,
+            "took_ms": round(res.took_ms, 2), "notes": res.notes, "results": _hit_rows(res.hits)}
+    for note in [] if as_json else res.notes:
+        err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+    emit(data, as_json, lambda d: _hits_table(d["results"], f"{d['counts']} ({d['mode']}, {d['took_ms']} ms)"))
 
 
 @app.command()

@@ -236,19 +236,23 @@ def title_query(titles: Sequence[str]) -> str:
         more = re.sub(r"\W+", " ", title or "").split()
         if not more:
             continue
-        try:
-            parse_query(" ".join(words + more))
-        except BadInput:
+        if not _fits(words + more):
             if not words:  # one title past the limits: its words up to them
                 for word in more:
-                    try:
-                        parse_query(" ".join(words + [word]))
-                    except BadInput:
+                    if not _fits(words + [word]):
                         break
                     words.append(word)
             break
         words += more
     return " ".join(words)
+
+
+def _fits(words: list[str]) -> bool:
+    """Whether the searcher takes these words whole: within the characters, and nothing cut."""
+    try:
+        return not parse_query(" ".join(words)).cut_words
+    except BadInput:
+        return False
 
 
 @dataclass

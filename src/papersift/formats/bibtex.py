@@ -81,6 +81,8 @@ def _author(name: str) -> str:
 
 
 def cite_key(paper: Paper) -> str:
+    if not is_arxiv(paper):  # a corpus document (scifact:4983): no authors or year, its id is the pointer back
+        return re.sub(r"[^A-Za-z0-9]", "", paper.id)
     last = ""
     family = split_name(paper.authors[0]).family.split() if paper.authors and one_line(paper.authors[0]) else []
     if family:  # "van Beethoven" -> beethoven, as Google Scholar's keys have it

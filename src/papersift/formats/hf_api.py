@@ -21,7 +21,8 @@ import re
 from typing import Any
 
 from papersift.feed.daily import FeedItem
-from papersift.model import Paper
+from papersift.ingest.hf_links import LINKED_KEYS
+from papersift.model import FeedEntry, Paper
 from papersift.search.searcher import Hit
 
 _SAFE_URL = re.compile(r"^https?://[^\s<>\"'()\[\]]+$", re.IGNORECASE)
@@ -82,6 +83,30 @@ def hf_paper(paper: Paper, day: str | None = None, captured_at: str | None = Non
     return data
 
 
+_REPO_TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
+_LINKED_NAMES = (("models", "model"), ("datasets", "dataset"), ("spaces", "Space"))
+
+
+def hf_paper_page(paper: Paper, entry: FeedEntry | None) -> dict:
+    """The whole answer of ``/api/papers/{id}``: the paper object with who submitted it (``entry``: its
+    newest feed row) and, as HF adds them only here, the models, datasets and Spaces that link it."""
+    data = hf_paper(paper, submitted_by=entry.submitted_by if entry else None)
+    known = paper.hf_links
+    if known is None:  # never asked: left out, as HF leaves out what it does not send
+        return data
+    for kind, items_key, total_key in LINKED_KEYS:
+        linked = known.get(kind) or {"total": 0, "top": []}
+        data[items_key] = [_linked_repo(kind, repo) for repo in linked["top"]]
+        data[total_key] = linked["total"]
+    return data
+
+
+def _linked_repo(kind: str, repo: dict) -> dict:
+    """A linked repository in HF's shape (``huggingface_hub`` reads it as a ModelInfo, DatasetInfo, SpaceInfo)."""
+    return {"id": repo["id"], "author": repo["id"].split("/", 1)[0], "repoType": _REPO_TYPES[kind],
+            **{key: value for key, value in repo.items() if key != "id"}}
+
+
 def _item(inner: dict, listed_at: str | None, comments: int | None, submitter: str | None) -> dict:
     item = {"paper": inner, "publishedAt": listed_at or inner["publishedAt"], "title": inner["title"],
             "summary": inner["summary"], "numComments": comments or 0, "isAuthorParticipating": False}
@@ -117,7 +142,8 @@ def _link(label: str, url: str | None) -> str | None:
 
 
 def paper_markdown(paper: Paper) -> str:
-    """``/papers/{id}.md``: the paper page as Markdown (title, authors, links, abstract, AI summary)."""
+    """``/papers/{id}.md``: the paper page as Markdown (title, authors, links, the counts of linked
+    repositories, abstract, AI summary)."""
     lines = [f"# {_md(paper.title or paper.id)}", ""]
     if paper.authors:
         lines += ["Authors: " + ", ".join(_md(a) for a in paper.authors), ""]
@@ -126,8 +152,13 @@ def paper_markdown(paper: Paper) -> str:
              f"Organization: {_md(paper.organization)}" if paper.organization else None]
     if ":" not in paper.id:
         facts.append(_link(f"arXiv:{paper.id}", f"https://arxiv.org/abs/{paper.id}"))
-    facts += [_link("Code", paper.github_repo), _link("Project page", paper.project_page)]
+    facts += [_link("Hugging Face", paper.hf_url), _link("Code", paper.code_url),
+              _link("Project page", paper.project_page)]
     lines += [" · ".join(f for f in facts if f), ""]
+    counts = [(paper.hf_links or {}).get(kind, {}).get("total", 0) for kind, _ in _LINKED_NAMES]
+    if any(counts):
+        lines += ["Linked on Hugging Face: " + ", ".join(
+            f"{n} {name}{'s' * (n != 1)}" for n, (_, name) in zip(counts, _LINKED_NAMES, strict=True)), ""]
     if paper.abstract:
         lines += ["## Abstract", "", _md(paper.abstract), ""]
     if paper.ai_summary:

@@ -24,7 +24,8 @@ def hit_json(hit: Hit) -> dict:
 def search_json(res: SearchResults) -> dict:
     return {
         "query": res.query, "mode": res.mode, "sort": res.sort, "page": res.page,
-        "per_page": res.per_page, "total": res.total, "took_ms": round(res.took_ms, 2),
+        "per_page": res.per_page, "total": res.total, "matched": res.matched, "related": res.related,
+        "counts": res.counts, "took_ms": round(res.took_ms, 2), "notes": list(res.notes),
         "results": [hit_json(h) for h in res.hits],
     }
 

@@ -11,11 +11,14 @@ The live API returns, for ``?date=YYYY-MM-DD``, a JSON list of feed items::
 
 (HF's OpenAPI spec as generated into its clients; ``paper.publishedAt`` is the arXiv v1 time,
 the item's ``publishedAt`` the time it went on the feed). The archive flattens the same data:
-``organization`` there is the display name and ``organization_name`` the hub slug.
+``organization`` there is the display name and ``organization_name`` the hub slug. The models,
+datasets and Spaces that link a paper come only with the paper's own ``/api/papers/{id}``
+(hf_links.py): :meth:`HFDailyClient.fetch_links` asks for each paper of a day.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from datetime import datetime, timezone
@@ -38,7 +41,8 @@ from papersift.ingest.fields import (
     title_text,
     utc_timestamp,
 )
-from papersift.ingest.http import LiveSource, RetryingClient
+from papersift.ingest.hf_links import parse_hf_links
+from papersift.ingest.http import LiveSource, RetryingClient, Stopped
 from papersift.model import FeedEntry, Paper
 
 log = logging.getLogger(__name__)
@@ -151,6 +155,7 @@ class HFDailyClient(LiveSource):
                                      backoff=1.0, sleep=sleep)
         self.page_size, self.max_pages = page_size, max_pages
         self.bad: list[tuple[str, int, str]] = []  # (day, position, message) of skipped items
+        self.links_left_out = False  # HF stopped answering the papers' own requests: no more are made
 
     def fetch_day(self, date: str) -> list[Paper]:
         """All papers on the feed of ``date`` (YYYY-MM-DD), in the API's order."""
@@ -189,3 +194,40 @@ class HFDailyClient(LiveSource):
             if len(items) < self.page_size or new == 0:
                 break
         return papers
+
+    def fetch_links(self, papers: list[Paper]) -> list[Paper]:
+        """The papers with the models, datasets and Spaces that link them (``hf_links``), one
+        ``/api/papers/{id}`` request each. They are extras: a paper HF has no page for (404), or
+        whose answer is unreadable, stays as it was (the latter reported in ``bad``), and once HF
+        stops answering the rest are left as they are, so the day's papers are never lost for them."""
+        out: list[Paper] = []
+        for position, paper in enumerate(papers):
+            if self.links_left_out:
+                return out + papers[position:]
+            day = paper.feed_entry.day if paper.feed_entry else ""
+            try:
+                links = self._links(paper.id)
+            except Stopped:
+                raise
+            except Unavailable as exc:
+                self.bad.append((day, position, f"linked repositories left out: {exc.message}"))
+                log.warning("linked repositories left out from %s on: %s", paper.id, exc.message)
+                self.links_left_out = True
+                return out + papers[position:]
+            except BadInput as exc:
+                self.bad.append((day, position, f"{paper.id} linked repositories: {exc.message}"))
+                links = None
+            out.append(dataclasses.replace(paper, hf_links=links) if links is not None else paper)
+        return out
+
+    def _links(self, paper_id: str) -> dict[str, dict] | None:
+        response = self.client.get(f"{self.base_url}/api/papers/{paper_id}")
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise BadInput(f"HTTP {response.status_code}")
+        try:
+            answer = response.json()
+        except ValueError:
+            raise BadInput(f"not JSON: {response.text[:60]!r}") from None
+        return parse_hf_links(answer)

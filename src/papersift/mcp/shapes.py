@@ -28,11 +28,9 @@ def links(paper: Paper) -> dict[str, str]:
     if ":" not in paper.id:  # an arXiv id, not a namespaced corpus document (scifact:123)
         out["arxiv"] = f"https://arxiv.org/abs/{paper.id}"
         out["pdf"] = f"https://arxiv.org/pdf/{paper.id}"
-    repo = (paper.github_repo or "").strip()
-    if repo.startswith(("https://", "http://")):
-        out["code"] = repo
-    elif re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repo):  # owner/name, as HF gives it
-        out["code"] = f"https://github.com/{repo}"
+    code = paper.code_url  # HF's repository (owner/name is on GitHub), else one the abstract or comment links
+    if code:
+        out["code"] = code
     page = (paper.project_page or "").strip()
     if page.startswith(("https://", "http://")):
         out["project_page"] = page

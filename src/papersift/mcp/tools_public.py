@@ -67,7 +67,9 @@ class PublicTools:
         res = self.hub.search(query, filters, mode=mode, sort=sort, page=page, per_page=per_page,
                               viewer=self.readers.viewer(ctx))
         return {"query": res.query, "mode": res.mode, "sort": res.sort, "page": res.page, "per_page": res.per_page,
-                "total": res.total, "results": [shapes.paper_entry(h.paper) | {"score": round(h.score, 6)}
+                "total": res.total, "matched": res.matched, "related": res.related, "counts": res.counts,
+                "notes": res.notes,  # how the query was read, where it differs from what was typed
+                "results": [shapes.paper_entry(h.paper) | {"score": round(h.score, 6)}
                                                 for h in res.hits]}
 
     @guarded

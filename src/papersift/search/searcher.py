@@ -28,7 +28,10 @@ SORTS = ("relevance", "date", "upvotes")
 MAX_PER_PAGE = 100
 MAX_RESULTS = 1000  # deepest result a page may reach
 # Tuned on SciFact train queries by bench/tune_fusion.py (see docs/BENCHMARKS.md).
-DEFAULT_FUSION = FusionParams(lexical_weight=0.5, depth=200, method="zscore")
+BASE_FUSION = FusionParams(lexical_weight=0.5, depth=200, method="zscore")
+# Each candidate on its real score in both legs, and short queries' own weights: chosen on the short-topic
+# set's dev queries by bench/short_topics.py --tune (docs/BENCHMARKS.md).
+DEFAULT_FUSION = FusionParams(lexical_weight=0.5, depth=200, method="zscore", short_weights=(0.9, 0.7, 0.7), exact=True)
 # Tuned on CSFCube dev folds by bench/csfcube.py: w = 0.2 in both folds (docs/BENCHMARKS.md).
 SIMILAR_FUSION = FusionParams(lexical_weight=0.2, depth=100, method="convex")
 # Costs of the two filtered plans, for a vector index without its own filtering (ExactVectorIndex):
@@ -50,6 +53,21 @@ class Hit:
 
 
 @dataclass
+class Ranked:
+    """A ranking; ``matched``: papers the words match (None: not asked, a dense search); ``related``: more
+    papers found by meaning only, that the words do not match."""
+
+    ranking: list[tuple[str, float]]
+    matched: int | None
+    related: int
+    mode: str
+
+    @property
+    def total(self) -> int:
+        return (self.matched or 0) + self.related
+
+
+@dataclass
 class SearchResults:
     query: str
     mode: str
@@ -59,7 +77,23 @@ class SearchResults:
     total: int
     hits: list[Hit]
     took_ms: float
+    matched: int | None = None  # papers the words match (None: a dense search, which does not ask)
+    related: int = 0  # more papers related by meaning only
+    notes: list[str] = field(default_factory=list)  # the query read otherwise than typed (query.ParsedQuery.notes)
 
+    @property
+    def counts(self) -> str:
+        """What the total is made of, in words: "25 papers match the words; 191 more are related by meaning"."""
+        def papers(n: int) -> str:
+            return f"{n:,} paper{'' if n == 1 else 's'}"
+        if self.matched is None:
+            text = f"{papers(self.related)} nearest in meaning"
+        else:
+            verb = "matches" if self.matched == 1 else "match"
+            text = f"{papers(self.matched)} {verb} the words"
+            if self.related:
+                text += f"; {self.related:,} more {'is' if self.related == 1 else 'are'} related by meaning"
+        return text + (f" (the first {MAX_RESULTS:,} can be paged through)" if self.total > MAX_RESULTS else "")
 
 class Searcher:
     def __init__(self, indexes: Indexes, fusion: FusionParams = DEFAULT_FUSION, overlap: bool = True):
@@ -79,7 +113,13 @@ class Searcher:
     def rank(
         self, q: ParsedQuery, filters: Filters | None = None, mode: str = "hybrid", k: int = 100,
     ) -> tuple[list[tuple[str, float]], int, str]:
-        """(ranking best first, total matches, mode actually used)."""
+        """(ranking best first, total results, mode actually used)."""
+        ranked = self.rank_counted(q, filters, mode, k)
+        return ranked.ranking, ranked.total, ranked.mode
+
+    def rank_counted(self, q: ParsedQuery, filters: Filters | None = None, mode: str = "hybrid",
+                     k: int = 100) -> "Ranked":
+        """The ranking, with how many papers the words match and how many more the meaning adds."""
         if mode not in MODES:
             raise BadInput(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
         lexical = self.indexes.lexical
@@ -89,22 +129,48 @@ class Searcher:
         depth = max(k, self.fusion.depth)
         if mode == "bm25":
             hits = lexical.search(q, filters, limit=k)
-            return list(hits.hits), hits.total, mode
+            return Ranked(list(hits.hits), hits.total, 0, mode)
         if mode == "dense":
             dense = self._dense(q, filters, depth)
-            return dense[:k], len(dense), mode
+            return Ranked(dense[:k], None, self._dense_total(q, filters, len(dense)), mode)
+        # with exact scores the dense leg's candidates stay its top ``depth`` on every page (one count of
+        # related papers, one order); the words' matches are read as deep as the page goes
+        dense_depth = self.fusion.depth if self.fusion.exact else depth
         if self.overlap:
             # tantivy, onnxruntime and faiss all release the GIL: BM25 (~18 ms at 1M papers, one core)
             # runs while the query embeds and the dense leg searches, instead of after them
             bm25 = _in_background(lambda: lexical.search(q, filters, limit=depth))
-            dense = self._dense(q, filters, depth)
+            dense = self._dense(q, filters, dense_depth)
             hits = bm25()
         else:
-            dense = self._dense(q, filters, depth)
+            dense = self._dense(q, filters, dense_depth)
             hits = lexical.search(q, filters, limit=depth)
-        fused = fuse(list(hits.hits), dense, self.fusion)
-        extra = len({d for d, _ in fused} - {d for d, _ in hits.hits})
-        return fused[:k], hits.total + extra, mode
+        fused, related = self._fuse(q, filters, list(hits.hits), dense)
+        return Ranked(fused[:k], hits.total, related, mode)
+
+    def _fuse(self, q: ParsedQuery, filters: Filters | None, lexical: list[tuple[str, float]],
+              dense: list[tuple[str, float]]) -> tuple[list[tuple[str, float]], int]:
+        """Both legs fused, each candidate on its real score in each leg (a paper without a vector on its
+        words alone); and how many candidates the words do not match (found by meaning only)."""
+        words = len(q.free_text.split())
+        if not self.fusion.exact:
+            fused = fuse(lexical, dense, self.fusion, words=words)
+            return fused, len({d for d, _ in fused} - {d for d, _ in lexical})
+        in_lexical, in_dense = {d for d, _ in lexical}, {d for d, _ in dense}
+        lexical_of = self.indexes.lexical.scores_of([d for d in in_dense - in_lexical], q, filters)
+        missing = in_lexical - in_dense
+        dense_of = _vectors(self.indexes).cosines(missing, self._embed_query(q.free_text.strip()))
+        unknown = missing - set(dense_of)  # no vector yet: judged on its words alone
+        fused = fuse(lexical, dense, self.fusion, words=words, lexical_of=lexical_of,
+                     dense_of=dense_of, unknown=unknown)
+        return fused, len(in_dense - in_lexical - set(lexical_of))
+
+    def _dense_total(self, q: ParsedQuery, filters: Filters | None, found: int) -> int:
+        """A dense search's results: every paper with a vector that passes, up to the deepest page (the
+        same on every page, however deep the page asked for)."""
+        if found < MAX_RESULTS and not _has_constraints(q) and (filters is None or filters.is_empty()):
+            return min(len(_vectors(self.indexes)), MAX_RESULTS)
+        return min(max(found, self.indexes.lexical.count_passing(q, filters)), MAX_RESULTS)
 
     def _dense(self, q: ParsedQuery, filters: Filters | None, depth: int) -> list[tuple[str, float]]:
         vector = self._embed_query(q.free_text.strip())
@@ -135,16 +201,17 @@ class Searcher:
         parsed = parse_query(query)
         offset = (page - 1) * per_page
         if sort == "relevance":
-            ranking, total, used = self.rank(parsed, filters, mode, k=offset + per_page)
-            window = ranking[offset:]
+            ranked = self.rank_counted(parsed, filters, mode, k=offset + per_page)
+            window, matched, related, used = ranked.ranking[offset:], ranked.matched, ranked.related, ranked.mode
         else:
             hits = self.indexes.lexical.search(parsed, filters, limit=per_page, offset=offset, sort=sort)
-            window, total, used = list(hits.hits), hits.total, "bm25"
+            window, matched, related, used = list(hits.hits), hits.total, 0, "bm25"
         papers = self.indexes.store.get_papers(d for d, _ in window)
         marks = self.indexes.lexical.snippets(papers.values(), parsed) if snippets else {}
         results = [Hit(papers[d], s, marks.get(d, {})) for d, s in window if d in papers]
         took = (time.perf_counter() - started) * 1000
-        return SearchResults(query, used, sort, page, per_page, total, results, took)
+        return SearchResults(query, used, sort, page, per_page, (matched or 0) + related, results, took,
+                             matched, related, parsed.notes)
 
     def similar(self, paper_id: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
         """Papers like this one: its embedding's neighbours fused with BM25 on its own words (BM25 alone

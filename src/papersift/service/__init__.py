@@ -17,7 +17,7 @@ package. Everything that returns cards for pages (votes, saves, snippets) is on 
 writes by a person (vote, save, submit, hide) are on ``actions``; log-in, sessions and tokens on
 ``accounts``; subscriptions, digests and the outbox on ``mail``; signals ("more", "not for me"),
 their export and deletion, and recommendations on ``for_you``; "New on arXiv" and the categories a
-reader follows on ``arxiv``.
+reader follows on ``arxiv``; who submitted what on ``submissions``.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ from papersift.service.listings import ArxivView, Listings
 from papersift.service.mail import DigestPapers, Mail, Outbox
 from papersift.service.personal import LIBRARY_MAX_BYTES, MAX_PICKS, Personal
 from papersift.service.recommendations import Recommendations
+from papersift.service.submissions import Submissions
 from papersift.service.subscriptions import CADENCES, Choices, Outcome, Subscriptions, clean_choices
 
 __all__ = [
@@ -98,6 +99,7 @@ class Papersift:
         self.accounts = Accounts(self.store, password_hasher)
         self.actions = Actions(self.corpus, self.catalog, settings)
         self.mail = Mail(self.corpus, self.catalog, settings, self.for_you.digest_picks, clock)
+        self.submissions = Submissions(self.catalog)  # one submitter's papers, a paper's submitter
 
     # ---- the corpus: where the papers and indexes are, and how papers get in
     @property

@@ -29,7 +29,9 @@ def shared_data_dir(setting: str | None = None) -> Path | None:
 def load_initial_papers(svc: Corpus, days: int = 7, limit: int | None = None, progress=None,
                         hf_url: str | None = None, shared_data: str | None = None) -> str:
     try:
-        report = svc.harvest_hf(days_back(days), base_url=hf_url, progress=progress)
+        # the first start waits for this: no linked repositories for these papers (a request each); a later
+        # harvest of their days asks for them
+        report = svc.harvest_hf(days_back(days), base_url=hf_url, progress=progress, links=False)
         if report.read:
             return f"loaded {report.read} papers from Hugging Face Daily Papers (last {days} days)"
     except PapersiftError:

@@ -251,30 +251,32 @@ class Catalog:
         hidden = self.hidden_ids()
         excluded = self._excluded(viewer, hidden)
         if excluded:
-            left_out = self._hidden_matches(query, filters, excluded, results)
-            results = dataclasses.replace(results, total=max(0, results.total - left_out),
+            words_out, meaning_out = self._hidden_matches(query, filters, excluded, results)
+            matched = None if results.matched is None else max(0, results.matched - words_out)
+            related = max(0, results.related - meaning_out)
+            results = dataclasses.replace(results, total=(matched or 0) + related, matched=matched, related=related,
                                           hits=[h for h in results.hits if h.paper.id not in excluded])
         snippets = {h.paper.id: h.snippets for h in results.hits}
         cards = self.cards([h.paper for h in results.hits], viewer, hidden, snippets=snippets)
         return SearchView(results, cards, pages_for(min(results.total, 1000), per_page))
 
     def _hidden_matches(self, query: str, filters: Filters | None, excluded: set[str],
-                        results: SearchResults) -> int:
-        """How many of ``results.total`` are papers in ``excluded``.
+                        results: SearchResults) -> tuple[int, int]:
+        """How many of ``results.matched`` and of ``results.related`` are papers in ``excluded``.
 
         The keyword leg counts them exactly: the same query restricted (``id:``) to those papers.
         Papers only the semantic leg found are known only on the page shown."""
         on_page = {h.paper.id for h in results.hits} & excluded
         if results.mode == "dense":
-            return len(on_page)
+            return 0, len(on_page)
         parsed = parse_query(query)
         wanted = excluded & set(parsed.fields["id"]) if "id" in parsed.fields else excluded
         if not wanted:
-            return len(on_page)
+            return 0, len(on_page)
         restricted = dataclasses.replace(parsed, fields={**parsed.fields, "id": sorted(wanted)})
         lexical = self.service.indexes_lexical_only().lexical
         matched = {d for d, _ in lexical.search(restricted, filters, limit=len(wanted)).hits}
-        return len(matched | on_page)
+        return len(matched), len(on_page - matched)
 
     # ---- one paper
     def card(self, viewer: User | None, paper_id: str) -> Card:

@@ -282,8 +282,9 @@ class Corpus:
             return client.get_record(paper_id)
 
     def harvest_hf(self, days: Iterable[str], base_url: str | None = None, progress: Progress = None,
-                   stop: threading.Event | None = None) -> IngestReport:
-        """Fetch Daily Papers day by day; a day the API rejects is reported and skipped. ``stop`` as
+                   stop: threading.Event | None = None, links: bool = True) -> IngestReport:
+        """Fetch Daily Papers day by day; a day the API rejects is reported and skipped. ``links``: ask
+        for each paper's linked models, datasets and Spaces too (one more request a paper). ``stop`` as
         for :meth:`harvest_arxiv`."""
         days = list(days)
         for day in days:
@@ -296,6 +297,8 @@ class Corpus:
         for number, day in enumerate(days, 1):
             try:
                 papers = client.fetch_day(day)
+                if links:
+                    papers = client.fetch_links(papers)
             except BadInput as exc:
                 report.bad.append((number, f"{day}: {exc.message}"))
                 continue

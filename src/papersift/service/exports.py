@@ -119,7 +119,7 @@ class Exports:
         if target.kind == "paper":
             (card,) = self.catalog.cards([self.catalog.visible_paper(target.value, None)], None)
             paper = dataclasses.replace(card.paper, upvotes=card.upvotes)
-            return Selection([paper], file_stem(paper.id), f"arXiv:{paper.id}")
+            return Selection([paper], file_stem(paper.id), paper.id if ":" in paper.id else f"arXiv:{paper.id}")
         if target.kind == "search":
             return self._search(target)
         if target.kind in ("date", "week", "month"):

@@ -7,8 +7,9 @@ Precedence (documented in docs/DATA.md, tested in tests/unit/test_merge.py):
 * Empty values (None, "", []) never overwrite anything.
 * Bibliographic fields trust arXiv first: OAI-PMH (the authority), then the arXiv listing
   archive, then Hugging Face (which copies arXiv), then BEIR corpora, then manual submissions.
-* Community fields (upvotes, comments, GitHub, project page, organisation, AI summary) exist
-  only on Hugging Face: its API and its archive rank the same, so the newest capture wins.
+* Community fields (upvotes, comments, GitHub, project page, organisation, AI summary, the linked
+  models, datasets and Spaces) exist only on Hugging Face: its API and its archive rank the same, so
+  the newest capture wins.
 * Feed days are a union, never a choice; so are the days later versions were listed (``replaced``).
 * The first listing day (``listed``) trusts arXiv's own listings (its daily RSS/Atom and the listing
   archive) over the day computed from OAI-PMH's submission date, an estimate (ingest/schedule.py).
@@ -34,7 +35,7 @@ LISTED: Ranking = [("arxiv-rss", "arxiv-jsonl"), "arxiv-oai"]
 
 _COMMUNITY_FIELDS = {
     "organization", "organization_id", "upvotes", "num_comments",
-    "github_repo", "github_stars", "project_page", "ai_summary",
+    "github_repo", "github_stars", "project_page", "ai_summary", "hf_links",
 }
 
 

@@ -206,6 +206,18 @@ class PaperTables(Queries):
                          " f.submitted_by, f.captured_at " + _FEED_ROW, (day_from, day_to))
         return [(Paper(id=r[0], upvotes=r[1], published=r[2]), FeedEntry(*r[3:])) for r in rows]
 
+    def paper_feed_entries(self, paper_id: str) -> list[FeedEntry]:
+        rows = self._all("SELECT day, upvotes, num_comments, rank, submitted_by, captured_at FROM feed_entries"
+                         " WHERE paper_id = ? ORDER BY day", (paper_id,))
+        return [FeedEntry(*r) for r in rows]
+
+    def submitter_feed_rows(self, login: str, limit: int) -> list[tuple[Paper, FeedEntry]]:
+        # the feed_entries_submitter index answers it, newest day first
+        rows = self._all("SELECT p.id, p.upvotes, p.published, f.day, f.upvotes, f.num_comments, f.rank,"
+                         " f.submitted_by, f.captured_at FROM feed_entries f JOIN papers p ON p.id = f.paper_id"
+                         " WHERE f.submitted_by = ? ORDER BY f.day DESC, f.paper_id LIMIT ?", (login, limit))
+        return [(Paper(id=r[0], upvotes=r[1], published=r[2]), FeedEntry(*r[3:])) for r in rows]
+
     def nearest_feed_days(self, day: str) -> tuple[str | None, str | None]:
         row = self._single("SELECT (SELECT MAX(day) FROM feed_entries WHERE day < ?),"
                         " (SELECT MIN(day) FROM feed_entries WHERE day > ?)", (day, day))

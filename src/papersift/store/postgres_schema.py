@@ -233,6 +233,19 @@ MIGRATIONS = [
         PRIMARY KEY (user_id, category)
     )
     """,
+    # 8: a submitter's feed rows; the papers whose abstract or comment may link a repository renumbered
+    # (new numbers from the sequence, in their old order), so the indexes read their has_code again
+    # (sqlite_schema.py says why)
+    """
+    CREATE INDEX feed_entries_submitter ON feed_entries(submitted_by, day);
+    UPDATE papers SET seq = renumbered.seq FROM (
+        SELECT id, nextval('paper_changes') AS seq FROM (
+            SELECT id FROM papers
+            WHERE NOT has_code AND (data ILIKE '%github.com/%' OR data ILIKE '%gitlab.com/%'
+                                    OR data ILIKE '%huggingface.co/%' OR data ILIKE '%hf.co/%')
+            ORDER BY seq) AS candidates) AS renumbered
+        WHERE papers.id = renumbered.id
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 # Run after migration N inside a savepoint, and skipped where the server lacks the feature: lz4

@@ -56,6 +56,11 @@ class PaperStore(Protocol):
     def feed_rows(self, day_from: str, day_to: str) -> list[tuple[Paper, FeedEntry]]:
         """Like feed_entries, but each Paper carries only id, upvotes and published: enough to
         rank a period without decoding every paper (callers load the page's papers after)."""
+    def paper_feed_entries(self, paper_id: str) -> list[FeedEntry]:
+        """The paper's feed rows, oldest day first."""
+    def submitter_feed_rows(self, login: str, limit: int) -> list[tuple[Paper, FeedEntry]]:
+        """The feed rows ``login`` submitted (at most ``limit``), newest day first; light papers as in
+        feed_rows."""
     def nearest_feed_days(self, day: str) -> tuple[str | None, str | None]:
         """The closest feed days before and after ``day`` that have papers."""
     def latest_feed_day(self, harvested: bool = False) -> str | None:

@@ -213,6 +213,20 @@ LISTINGS_SCHEMA = """
     )
 """
 
+# 8: a submitter's feed rows, newest first (Hugging Face's daily papers of one submitter, without a
+# period). And ``has_code`` now also counts a repository the abstract or comment links (code_links.py):
+# the papers that may link one take the next change numbers, in their old order, so each index reads
+# them again and keeps their has_code as the code now says. The LIKE only narrows which papers are read
+# again; the column follows at each paper's next write (no query reads it).
+SUBMITTER_SCHEMA = """
+    CREATE INDEX feed_entries_submitter ON feed_entries(submitted_by, day);
+    UPDATE papers SET seq = renumbered.seq FROM (
+        SELECT id, (SELECT MAX(seq) FROM papers) + ROW_NUMBER() OVER (ORDER BY seq) AS seq FROM papers
+        WHERE has_code = 0 AND (data LIKE '%github.com/%' OR data LIKE '%gitlab.com/%'
+                                OR data LIKE '%huggingface.co/%' OR data LIKE '%hf.co/%')) AS renumbered
+    WHERE papers.id = renumbered.id
+"""
+
 MIGRATIONS = [PAPERS_SCHEMA, COMMUNITY_SCHEMA, DIGEST_SCHEMA, SIGNALS_SCHEMA, FEED_TOKENS_SCHEMA, TOKEN_SCOPE_SCHEMA,
-              LISTINGS_SCHEMA]
+              LISTINGS_SCHEMA, SUBMITTER_SCHEMA]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse
 
 from papersift.errors import BadInput
 from papersift.model import normalize_paper_id
-from papersift.query import Filters
+from papersift.query import MAX_QUERY_CHARS, MAX_QUERY_TERMS, Filters
 from papersift.service import (
     Listing,
     Period,
@@ -36,7 +36,6 @@ FEED_SORTS = {"trending": "trending", "upvotes": "upvotes", "newest": "published
 SEARCH_SORTS = ("relevance", "date", "upvotes")
 FEED_PER_PAGE, SEARCH_PER_PAGE, LIST_PER_PAGE = 50, 20, 20
 MAX_PAGE = 10_000
-MAX_QUERY_CHARS = 1000
 
 
 # ASCII digits only, and at most 18 (fits SQLite's 64-bit integers): str.isdigit() also accepts
@@ -193,7 +192,8 @@ def search(request: Request):
     state = search_state(params)
     q = state["q"]
     feed_query = {k: v for k, v in state.items() if v}
-    context: dict[str, Any] = dict(state=state, view=None, error=None, page=1,
+    context: dict[str, Any] = dict(state=state, view=None, error=None, page=1, max_chars=MAX_QUERY_CHARS,
+                                   max_terms=MAX_QUERY_TERMS,
                                    feed_links=alternates("/feeds/search", f"Search: {q}", feed_query) if q.strip() else [])
     try:
         q, filters, sort = search_args(params)

@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from papersift.formats.bibtex import bibtex
 from papersift.web.citation import citation_meta
-from papersift.web.session import viewer
+from papersift.web.session import service, viewer
 
 log = logging.getLogger("papersift.web")
 
@@ -162,7 +162,9 @@ def render(request: Request, template: str, status: int = 200, **context) -> HTM
     current = viewer(request)
     page = env.get_template(template).render(
         request=request, user=current.user, csrf_token=current.csrf_token, path=request.url.path,
-        here=_here(request), section=_section(request.url.path), **context)
+        here=_here(request), section=_section(request.url.path),
+        # links to the email digest appear only where it works (smtp.host set)
+        email_enabled=service(request).mail.email_enabled, **context)
     response = HTMLResponse(page, status_code=status, headers=SECURITY_HEADERS)
     current.apply(response, request)
     return response

@@ -326,6 +326,21 @@ class LexicalIndex:
             hits.append((searcher.doc(address)["id"][0], float(key or 0.0)))
         return SearchHits(hits, result.count)  # type: ignore[attr-defined]  # set with count=True; not in tantivy's stub
 
+    def scores_of(self, ids: Iterable[str], q: ParsedQuery, filters: Filters | None = None,
+                  prune: bool = True) -> dict[str, float]:
+        """The BM25 score :meth:`search` gives each of ``ids`` that matches (absent: it does not match): the
+        exact scores of papers another leg found, wherever they would rank here."""
+        ids = _dedup(ids)
+        if not ids:
+            return {}
+        keys: dict[object, str] = {paper_key(pid): pid for pid in ids}  # read back from the fast field
+        only = Query.const_score_query(Query.term_set_query(self.schema, "id", ids), 0.0)
+        query = self._query(q, filters, extra=[only], prune=prune)
+        searcher = self._index.searcher()
+        hits = searcher.search(query, len(ids), count=False).hits
+        found = searcher.fast_field_values("key", [address for _, address in hits])
+        return {keys[key]: float(score) for key, (score, _) in zip(found, hits, strict=True) if key in keys}
+
     def filter_ids(self, ids: list[str], q: ParsedQuery, filters: Filters | None = None) -> set[str]:
         """The given ids that exist and satisfy the query's required parts and the filters.
 

@@ -81,6 +81,12 @@ class ExactVectorIndex:
         row = self._row.get(paper_id)
         return None if row is None else self._matrix[row].copy()
 
+    def cosines(self, paper_ids: Iterable[str], query: np.ndarray) -> dict[str, float]:
+        with self._lock:
+            found = [(pid, row) for pid in paper_ids if (row := self._row.get(pid)) is not None]
+            scores = self._matrix[[row for _, row in found]] @ np.asarray(query, dtype=np.float32).reshape(self.dim)
+        return {pid: float(score) for (pid, _), score in zip(found, scores, strict=True)}
+
     def search(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """Top ``k`` (id, cosine) for a normalised query vector, only among ``allowed`` if given."""
         with self._lock:

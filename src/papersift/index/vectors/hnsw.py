@@ -257,6 +257,15 @@ class GraphVectorIndex:
         row = self._row.get(paper_id)
         return None if row is None else self._file.take(np.array([row]))[0]
 
+    def cosines(self, paper_ids: Iterable[str], query: np.ndarray) -> dict[str, float]:
+        """The cosine of ``query`` with each indexed one of ``paper_ids`` (their rows read in file order)."""
+        found = sorted((row, pid) for pid in paper_ids if (row := self._row.get(pid)) is not None)
+        if not found:
+            return {}
+        rows = self._file.take(np.array([row for row, _ in found]))
+        scores = rows @ np.asarray(query, dtype=np.float32).reshape(self.dim)
+        return {pid: float(score) for (_, pid), score in zip(found, scores, strict=True)}
+
     def search(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """Top ``k`` (id, cosine) best first; with ``allowed``, the best among those ids."""
         query = np.asarray(query, dtype=np.float32).reshape(self.dim)

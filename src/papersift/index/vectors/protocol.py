@@ -30,5 +30,7 @@ class VectorIndex(Protocol):
         """``search`` among the papers whose :func:`papersift.ids.paper_key` is in ``keys``."""
     def vector(self, paper_id: str) -> np.ndarray | None:
         """The stored vector (a copy), None when the id is not indexed."""
+    def cosines(self, paper_ids: Iterable[str], query: np.ndarray) -> dict[str, float]:
+        """The cosine of ``query`` with each of ``paper_ids`` that is indexed (the others are left out)."""
     def __len__(self) -> int:
         """How many ids are indexed."""

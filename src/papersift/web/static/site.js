@@ -34,6 +34,21 @@
     });
   });
 
+  // The header's menus are <details>: they open and close without this; it only closes them the way
+  // a menu is expected to close, on Escape (focus back on its button) and on a click elsewhere.
+  var menus = document.querySelectorAll(".site-header details");
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    menus.forEach(function (menu) {
+      if (!menu.open) return;
+      menu.open = false;
+      if (menu.contains(document.activeElement)) menu.querySelector("summary").focus();
+    });
+  });
+  document.addEventListener("click", function (event) {
+    menus.forEach(function (menu) { if (menu.open && !menu.contains(event.target)) menu.open = false; });
+  });
+
   // "Copy BibTeX": the textarea stays selectable for anyone without this.
   document.querySelectorAll("[data-copy]").forEach(function (button) {
     var source = document.getElementById(button.getAttribute("data-copy"));
