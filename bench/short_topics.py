@@ -3,6 +3,7 @@
     python -m bench run short_topics [--workdir DIR]            # bm25 / dense / hybrid on dev and test
     python -m bench run short_topics --pool OUT_DIR             # write the blind pools to grade
     python -m bench run short_topics --tune                     # choose the fusion on the dev queries
+    python -m bench run short_topics --latency                  # what the exact scores cost a search
 
 The set (``bench/short_topics/``): 64 queries (``queries.tsv``), half ambiguous single words of the Daily
 Papers search pages ("kernel", "loss", "global", "mixture", "permutation"...), half specific topics of
@@ -123,6 +124,35 @@ def tune(searcher) -> dict:
     return {"dev_ndcg@10": table, "best": best}
 
 
+def latency(searcher, rounds: int = 3) -> dict:
+    """Hybrid ``rank`` (top 10) with the default fusion against the one before it (missing = floor), over
+    the 400 real queries of ../shared/data/queries and the 64 short ones, interleaved round by round; the
+    query vectors are made first, so the ranking alone is timed. Medians in ms."""
+    import statistics
+    import time
+
+    from bench.common import load_queries
+    from papersift.query import parse_query
+    from papersift.search.searcher import BASE_FUSION, DEFAULT_FUSION, Searcher
+
+    texts = load_queries() + [q["query"] for q in read_queries().values()]
+    parsed = [parse_query(t) for t in texts]
+    searchers = {"before": Searcher(searcher.indexes, BASE_FUSION), "now": Searcher(searcher.indexes, DEFAULT_FUSION)}
+    for s in searchers.values():
+        for q in parsed:
+            s._embed_query(q.free_text.strip())
+    timings: dict[str, list[float]] = {name: [] for name in searchers}
+    for _ in range(rounds):
+        for name, s in searchers.items():
+            for q in parsed:
+                started = time.perf_counter()
+                s.rank(q, None, "hybrid", k=10)
+                timings[name].append((time.perf_counter() - started) * 1000)
+    return {"queries": len(parsed), "rounds": rounds,
+            **{name: {"p50_ms": round(statistics.median(v), 2), "p90_ms": round(statistics.quantiles(v, n=10)[-1], 2)}
+               for name, v in timings.items()}}
+
+
 def measure(searcher, fusion=None, baseline=None) -> dict:
     queries, qrels = read_queries(), read_qrels()
     report = {}
@@ -161,6 +191,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--workdir", type=Path, default=workdir("80k"))
     ap.add_argument("--pool", type=Path, help="write the blind pools to grade into this folder, and stop")
     ap.add_argument("--tune", action="store_true", help="choose the fusion's weights on the dev queries")
+    ap.add_argument("--latency", action="store_true", help="time hybrid ranking, this fusion against the one before")
     args = ap.parse_args(argv)
     svc, searcher = open_searcher(args.workdir)
     try:
@@ -168,6 +199,8 @@ def main(argv: list[str] | None = None) -> dict:
             return write_pools(searcher, args.pool)
         if args.tune:
             return tune(searcher)
+        if args.latency:
+            return latency(searcher)
         from papersift.search.searcher import BASE_FUSION, DEFAULT_FUSION
 
         return measure(searcher, DEFAULT_FUSION, baseline=BASE_FUSION)
