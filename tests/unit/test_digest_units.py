@@ -116,3 +116,14 @@ def test_migration_from_schema_2_keeps_everything(tmp_path):
     user = store.get_user_by_email("a@b.org")
     sub = store.create_subscriber("a@b.org", "daily", True, [], user.id, "n")
     assert store.subscriber_for_user(user.id).id == sub.id
+
+
+def test_the_code_link_is_the_papers_code_and_only_https():
+    from papersift.digest.render import code_url
+    from papersift.model import Paper
+
+    assert code_url(Paper(id="2405.1", github_repo="owner/name")) == "https://github.com/owner/name"
+    named = Paper(id="2405.2", abstract="Code at https://github.com/alibaba/conv-llava.")  # no repository from HF
+    assert code_url(named) == "https://github.com/alibaba/conv-llava"
+    assert code_url(Paper(id="2405.3", github_repo="http://github.com/x/y")) is None  # never plain http in mail
+    assert code_url(Paper(id="2405.4", github_repo="javascript:alert(1)")) is None

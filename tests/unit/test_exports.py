@@ -406,6 +406,8 @@ def test_ris_names_arxiv_as_publisher_and_database_and_writes_no_counter():
     first, second = rispy.loads(text)
     assert first["publisher"] == "arXiv" and first["name_of_database"] == "arXiv" and "notes" not in first
     assert second["notes"] == ["Code: http://github.com/x/y"]
+    named = rispy.loads(ris([Paper(id="2405.15740", title="C", abstract="Code: https://github.com/a/b.")]))[0]
+    assert named["notes"] == ["Code: https://github.com/a/b"]  # a repository only the abstract names
 
 
 def test_csl_and_csv_details():

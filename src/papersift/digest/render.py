@@ -35,7 +35,6 @@ EXCERPT_CHARS = 300
 # List-Unsubscribe URL, which some clients then fail to read.
 POLICY = email.policy.SMTP.clone(max_line_length=998)
 POLICY_7BIT = POLICY.clone(cte_type="7bit")  # for a server without 8BITMIME
-_GITHUB_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 # Characters XML and most mail clients refuse (C0 controls except tab/newline)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -65,13 +64,10 @@ def authors_text(authors: list[str]) -> str:
 
 
 def code_url(paper: Paper) -> str | None:
-    """Only ever an https URL (a repository that is not one is read as a GitHub owner/name)."""
-    repo = (paper.github_repo or "").strip()
-    if repo.startswith("https://"):
-        return repo
-    if _GITHUB_NAME.match(repo):
-        return f"https://github.com/{repo}"
-    return None
+    """The paper's code (Hugging Face's repository, else one its abstract or comment links), only ever
+    an https URL."""
+    url = paper.code_url
+    return url if url and url.startswith("https://") else None
 
 
 def paper_path(paper_id: str) -> str:

@@ -42,8 +42,9 @@ def ris_record(paper: Paper) -> dict:
     else:
         record["id"] = paper.id
     notes = [one_line(paper.comment)] if one_line(paper.comment) else []
-    if paper.github_repo and paper.github_repo.startswith(("https://", "http://")):
-        notes.append(f"Code: {one_line(paper.github_repo)}")
+    code = paper.code_url  # Hugging Face's repository, else one the abstract or comment links
+    if code and code.startswith(("https://", "http://")):
+        notes.append(f"Code: {one_line(code)}")
     if notes:
         record["notes"] = notes
     venue = paper.venue
