@@ -17,6 +17,7 @@ from papersift.service import Papersift
 from papersift.store import open_store
 
 from ..helpers import SHARED, head_jsonl
+from ..recs_support import _seed_embeddings
 
 pytestmark = pytest.mark.slow  # the module's corpus: ~1,900 real papers embedded
 ARXIV = SHARED / "arxiv-cs-2025-2026.jsonl.gz"
@@ -35,6 +36,9 @@ def svc(tmp_path_factory, shared_data):
             if number < 600 or number >= 2600:
                 out.write(line)
     service.ingest_file("hf-daily", sample)
+    # the default model's own vectors, precomputed in ../shared/data: indexing then embeds only the papers
+    # whose text is not the one those were made from (embedding all 1,800 here took a minute of the suite)
+    _seed_embeddings(service)
     service.index()
     return service
 
