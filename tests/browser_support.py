@@ -1,7 +1,8 @@
 """Shared pieces of the browser tests: Debian's chromium driven by Playwright, and axe-core.
 
 ``require_chromium()`` at the top of a test module skips it where chromium or playwright is missing
-(a failure under CI, which installs both: .ci/run, pyproject's test extra). ``axe_violations`` runs
+(a failure under CI, which installs both: .ci/run, pyproject's test extra); the ``browser`` fixture (one headless chromium a
+module) is in tests/system/conftest.py. ``axe_violations`` runs
 the axe-core engine that the ``axe-playwright-python`` package ships (no download at run time) on
 the page as it is, limited to the WCAG 2.x A and AA rules.
 """
@@ -37,3 +38,4 @@ def axe_violations(page) -> list[str]:
                                        "resultTypes": ["violations"]})
     return [f"{v['id']}: " + "; ".join(" ".join(n["target"]) for n in v["nodes"][:3])
             for v in results.response["violations"]]
+

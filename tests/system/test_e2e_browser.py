@@ -4,27 +4,18 @@ paper served by the local fake arXiv, and hostile metadata that must stay inert.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 
 from tests.fakes.server import FakeHTTP, fixture
 
+from ..browser_support import CHROMIUM, require_chromium
 from ..web_support import XSS_DAY, XSS_ID, served_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):  # CI installs chromium (.ci/run): a missing browser there is a failure
-        raise RuntimeError(f"{CHROMIUM} not found in CI: .ci/run should have installed Debian's chromium")
-    pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (`apt-get install -y chromium`, which "
-                ".ci/run does) to run the browser tests", allow_module_level=True)
+require_chromium()
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 expect = sync_api.expect
 
@@ -39,16 +30,6 @@ def site(tmp_path_factory):
             yield base
     finally:
         arxiv.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import pytest
 
 from papersift.web.session import SESSION_COOKIE
 
-from ..browser_support import CHROMIUM, CHROMIUM_ARGS, axe_violations, require_chromium
+from ..browser_support import axe_violations, require_chromium
 from ..web_support import served_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -82,16 +82,6 @@ def shots(tmp_path_factory) -> Path:
     folder = Path(out) if out else tmp_path_factory.mktemp("screenshots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def open_page(browser, site, width: int, signed_in: bool, **options):
