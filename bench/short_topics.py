@@ -4,6 +4,7 @@
     python -m bench run short_topics --pool OUT_DIR             # write the blind pools to grade
     python -m bench run short_topics --tune                     # choose the fusion on the dev queries
     python -m bench run short_topics --latency                  # what the exact scores cost a search
+    python -m bench run short_topics --scifact                  # SciFact hybrid, this fusion against the one before
 
 The set (``bench/short_topics/``): 64 queries (``queries.tsv``), half ambiguous single words of the Daily
 Papers search pages ("kernel", "loss", "global", "mixture", "permutation"...), half specific topics of
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from bench import corpus80k
 from bench.common import paired, workdir
-from papersift.evaluate.metrics import bootstrap_ci, ndcg_at_k
+from papersift.evaluate.metrics import bootstrap_ci, ndcg_at_k, per_query
 
 NEEDS = "the corpus80k workdir (built from ../shared/data on first use)"
 HERE = Path(__file__).resolve().parent / "short_topics"
@@ -153,6 +154,32 @@ def latency(searcher, rounds: int = 3) -> dict:
                for name, v in timings.items()}}
 
 
+def scifact() -> dict:
+    """SciFact test (300 queries) through the product's hybrid search with this fusion and the one before it,
+    nDCG@10 with bootstrap intervals and the paired difference: the long-query set must not move."""
+    from bench.common import DATA
+    from papersift.evaluate.beir_eval import open_corpus, run_queries
+    from papersift.ingest import beir
+    from papersift.search.searcher import BASE_FUSION, DEFAULT_FUSION, Searcher
+
+    folder = DATA / "scifact"
+    qrels = beir.read_qrels(folder, "test")
+    queries = {q: t for q, t in beir.read_beir_queries(folder).items() if q in qrels}
+    svc, namespace = open_corpus(folder)
+    try:
+        per = {name: per_query(run_queries(Searcher(svc.indexes, params), queries, namespace, "hybrid"), qrels,
+                               lambda r, j: ndcg_at_k(r, j, 10))
+               for name, params in (("before", BASE_FUSION), ("now", DEFAULT_FUSION))}
+    finally:
+        svc.close()
+    out: dict = {}
+    for name, scores in per.items():
+        mean, low, high = bootstrap_ci(list(scores.values()))
+        out[name] = {"ndcg@10": round(mean, 4), "ci95": [round(low, 4), round(high, 4)]}
+    out["now - before"] = paired(per["before"], per["now"])
+    return out
+
+
 def measure(searcher, fusion=None, baseline=None) -> dict:
     queries, qrels = read_queries(), read_qrels()
     report = {}
@@ -192,7 +219,10 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--pool", type=Path, help="write the blind pools to grade into this folder, and stop")
     ap.add_argument("--tune", action="store_true", help="choose the fusion's weights on the dev queries")
     ap.add_argument("--latency", action="store_true", help="time hybrid ranking, this fusion against the one before")
+    ap.add_argument("--scifact", action="store_true", help="SciFact hybrid, this fusion against the one before")
     args = ap.parse_args(argv)
+    if args.scifact:
+        return scifact()
     svc, searcher = open_searcher(args.workdir)
     try:
         if args.pool:
