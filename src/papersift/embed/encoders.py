@@ -102,8 +102,9 @@ def _session(path: Path, ours: bool = False, intra_threads: int | None = None, d
     # steals the other request's core (-21% server CPU per request without it: docs/BENCHMARKS.md, load test)
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     opts.log_severity_level = 3
+    chosen = providers(device)  # an unknown device is the caller's mistake, not the model's
     try:
-        return ort.InferenceSession(str(path), opts, providers=providers(device),
+        return ort.InferenceSession(str(path), opts, providers=chosen,
                                     disabled_optimizers=SESSION_DISABLED_OPTIMIZERS if ours else None)
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
         if device == "cuda":  # e.g. a CUDA library the provider needs is missing: the CPU still works
