@@ -190,6 +190,14 @@ class User:
     created_at: str | None = None
     # "read" or "write" when this user came from an API token (what that token may do); None otherwise
     token_scope: str | None = None
+    username: str | None = None  # the unique handle: /users/NAME, @mentions, a collection's owner
+    notify_email: bool = True  # mail about replies, mentions and discussions of their papers
+    show_upvotes: bool = False  # the public profile lists the papers they upvoted
+
+    @property
+    def handle(self) -> str:
+        """The handle to show and link (a user made before handles existed gets one at start-up)."""
+        return self.username or f"user{self.id}"
 
 
 @dataclass
@@ -222,7 +230,7 @@ class OutboxMessage:
     confirmation); the Message-ID is fixed when the row is made, so a retry is the same message."""
 
     id: int
-    subscriber_id: int
+    subscriber_id: int | None  # None: a notification to a user (user_id)
     kind: str  # "digest" | "confirm" | "manage"
     period_key: str
     recipient: str
@@ -237,6 +245,7 @@ class OutboxMessage:
     smtp_reply: str | None = None
     created_at: str | None = None
     sent_at: str | None = None
+    user_id: int | None = None  # a notification's reader (then subscriber_id is None)
 
 
 @dataclass

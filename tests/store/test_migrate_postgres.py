@@ -103,7 +103,8 @@ def test_migrate_copies_every_table_and_verifies_the_counts(site):
     rows = {r["table"]: r for r in report["tables"]}
     assert all(r["ok"] for r in rows.values())
     expected_nonempty = {"papers", "feed_entries", "cursors", "embeddings", "users", "sessions", "api_tokens",
-                         "login_failures", "votes", "saves", "hidden_papers", "signals", "feed_tokens", "secrets",
+                         "login_failures", "votes", "collections", "collection_items", "hidden_papers", "signals",
+                         "feed_tokens", "secrets",
                          "subscribers", "subscriber_topics", "outbox", "sent_papers"}
     assert {name for name, r in rows.items() if r["source"] > 0} >= expected_nonempty
     assert all(rows[name]["copied now"] == rows[name]["source"] for name in expected_nonempty)

@@ -97,7 +97,7 @@ def test_migration_8_renumbers_the_papers_whose_text_links_a_repository(store_ur
         _version_7_sqlite(store_url)
     store = open_store(store_url)
     try:
-        assert store.schema_version() == 8
+        assert store.schema_version() >= 8
         # an index caught up to change 4 reads these two again, in their old order, and now sees their code
         changed = list(store.iter_changes(len(OLD)))
         assert [p.id for _, p in changed] == ["2405.00001", "2405.00004"]

@@ -6,8 +6,10 @@ from fastapi import APIRouter
 
 from papersift.api.actions import make_router as make_action_router
 from papersift.api.arxiv import make_router as make_arxiv_router
+from papersift.api.community import make_router as make_community_router
 from papersift.api.exports import make_router as make_export_router
 from papersift.api.hf import make_hf_router
+from papersift.api.hf_collections import make_router as make_hf_collections_router
 from papersift.api.models import PREFIX
 from papersift.api.recommendations import IMPORT_PATH, make_router as make_recommendation_router
 from papersift.api.routes import health_router, make_read_router
@@ -27,5 +29,7 @@ def make_api_router(service: Papersift) -> APIRouter:
     router.include_router(make_action_router(service))
     router.include_router(make_recommendation_router(service))
     router.include_router(make_export_router(service))
+    router.include_router(make_community_router(service))
+    router.include_router(make_hf_collections_router(service))
     router.include_router(make_hf_router(service))  # HF's paths; /papers/{id}.md before the website's pages
     return router

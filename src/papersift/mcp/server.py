@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from starlette.routing import Route
 
 from papersift.mcp.readers import Readers
+from papersift.mcp.tools_community import register_community
 from papersift.mcp.tools_personal import register_personal
 from papersift.mcp.tools_public import register_public
 from papersift.service import Papersift
@@ -64,6 +65,7 @@ def build_server(hub: Papersift, token: str | None = None) -> MCPServer:
     readers = Readers(hub, token)
     register_public(server, hub, readers)
     register_personal(server, hub, readers)
+    register_community(server, hub, readers)
     return server
 
 

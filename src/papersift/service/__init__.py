@@ -47,9 +47,12 @@ from papersift.query import Filters
 from papersift.search.searcher import Hit, SearchResults
 from papersift.service.accounts import SESSION_LIFETIME, Accounts
 from papersift.service.actions import Actions
+from papersift.service.authorship import Authorship
 from papersift.service.catalog import Card, Catalog, Listing, check_page
+from papersift.service.collections import Collections
 from papersift.service.corpus import Corpus, Coverage, IngestReport, Progress, days_back
 from papersift.service.digests import BuildReport, due_periods, feed_path
+from papersift.service.discussion import Discussion
 from papersift.service.exports import MAX_PAPERS, MAX_RESULTS, Exports, ExportTarget
 from papersift.service.listings import ArxivView, Listings
 from papersift.service.mail import DigestPapers, Mail, Outbox
@@ -100,6 +103,10 @@ class Papersift:
         self.actions = Actions(self.corpus, self.catalog, settings)
         self.mail = Mail(self.corpus, self.catalog, settings, self.for_you.digest_picks, clock)
         self.submissions = Submissions(self.catalog)  # one submitter's papers, a paper's submitter
+        self.discussion = Discussion(self.catalog, settings, clock)  # comments, reactions, reports, moderation
+        self.collections = Collections(self.catalog, settings, clock)  # collections, the library among them
+        self.authors = Authorship(self.catalog, settings, clock)  # claimed authorship, profiles
+        self.accounts.assign_missing_usernames()
 
     # ---- the corpus: where the papers and indexes are, and how papers get in
     @property

@@ -20,12 +20,13 @@ import hashlib
 import re
 import secrets
 import unicodedata
+from contextlib import suppress
 from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from papersift.errors import BadInput, Forbidden, NotFound, TooManyAttempts, Unauthorized
+from papersift.errors import BadInput, Conflict, Forbidden, NotFound, TooManyAttempts, Unauthorized
 from papersift.model import ApiToken, User
 from papersift.store.protocol import Store
 
@@ -72,6 +73,21 @@ def clean_name(raw: str | None, email: str) -> str:
     return name
 
 
+USERNAME_MAX = 39  # Hugging Face's and GitHub's limit
+_NOT_HANDLE = re.compile(r"[^a-z0-9-]+")
+
+
+def make_username(name: str, email: str, attempt: int = 0) -> str:
+    """A handle from the display name (else the email's local part): ASCII letters, digits and
+    hyphens; ``attempt`` > 0 adds a number, for when the plain one is taken."""
+    for source in (name, email.split("@")[0], "reader"):
+        ascii_text = unicodedata.normalize("NFKD", source).encode("ascii", "ignore").decode().lower()
+        base = _NOT_HANDLE.sub("-", ascii_text).strip("-")[:USERNAME_MAX - 4]
+        if base:
+            break
+    return f"{base}-{attempt + 1}" if attempt else base
+
+
 def check_password(password: str | None) -> str:
     password = password or ""
     if len(password) < PASSWORD_MIN:
@@ -91,7 +107,14 @@ class Accounts:
     def create_user(self, email: str, password: str, name: str | None = None, is_admin: bool = False) -> User:
         email = clean_email(email)
         name = clean_name(name, email)
-        return self.store.create_user(email, name, self.hasher.hash(check_password(password)), is_admin)
+        password_hash = self.hasher.hash(check_password(password))
+        for attempt in range(100):
+            with suppress(Conflict):
+                return self.store.create_user(email, name, password_hash, is_admin,
+                                              username=make_username(name, email, attempt))
+            if self.store.get_user_by_email(email) is not None:
+                break
+        return self.store.create_user(email, name, password_hash, is_admin)  # the email's Conflict, as before
 
     def user_by_email(self, email: str) -> User:
         user = self.store.get_user_by_email(clean_email(email))
@@ -115,6 +138,14 @@ class Accounts:
         if hidden:  # log them out everywhere now, not when their session expires
             self.store.delete_user_sessions(user.id)
         return self.user_by_email(email)  # as stored now
+
+    def assign_missing_usernames(self) -> None:
+        """Give each user made before handles existed one (from their display name or email)."""
+        for found in self.store.users_without_username():
+            for attempt in range(100):
+                with suppress(Conflict):
+                    self.store.update_user(found.id, username=make_username(found.name, found.email, attempt))
+                    break
 
     def hidden_users(self) -> list[User]:
         return self.store.list_users(hidden=True)

@@ -17,7 +17,9 @@ from papersift.model import ApiToken, Paper, User
 from papersift.store.papers import page_of_papers
 from papersift.store.sql import Queries
 
-USER_COLUMNS = "u.id, u.email, u.name, u.password_hash, u.is_admin, u.hidden, u.created_at"
+USER_COLUMNS = ("u.id, u.email, u.name, u.password_hash, u.is_admin, u.hidden, u.created_at, u.username,"
+                " u.notify_email, u.show_upvotes")
+N_USER_COLUMNS = 10
 
 
 @overload
@@ -27,24 +29,33 @@ def user(row: Sequence) -> User: ...
 def user(row: Sequence | None) -> User | None:
     if row is None:
         return None
-    uid, email, name, pw, admin, hidden, created = row[:7]
-    return User(uid, email, name, pw, bool(admin), bool(hidden), created)
+    uid, email, name, pw, admin, hidden, created, username, notify, show_upvotes = row[:N_USER_COLUMNS]
+    return User(uid, email, name, pw, bool(admin), bool(hidden), created, username=username,
+                notify_email=bool(notify), show_upvotes=bool(show_upvotes))
+
+
+# The reader's library: their one collection marked ``is_library`` (a subquery taking the user's id)
+_LIBRARY = "SELECT id FROM collections WHERE owner_id = ? AND is_library"
 
 
 class CommunityTables(Queries):
     """Queries on the website's tables (mixed into each backend's store)."""
 
     # ---- users
-    def create_user(self, email: str, name: str, password_hash: str, is_admin: bool = False) -> User:
+    def create_user(self, email: str, name: str, password_hash: str, is_admin: bool = False,
+                    username: str | None = None) -> User:
         now = self._now()
         with self._transaction() as conn:
+            if username is not None and conn.execute(f"SELECT 1 FROM users WHERE {self.dialect.nocase('username')}",
+                                                     (username,)).fetchone():
+                raise Conflict(f"the username {username} is taken")
             try:
                 uid = self.dialect.new_id(
-                    conn, "INSERT INTO users(email, name, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?)",
-                    (email, name, password_hash, is_admin, now))
+                    conn, "INSERT INTO users(email, name, password_hash, is_admin, created_at, username)"
+                    " VALUES (?, ?, ?, ?, ?, ?)", (email, name, password_hash, is_admin, now, username))
             except self.dialect.duplicate:
                 raise Conflict(f"an account with the email {email} already exists") from None
-        return User(uid, email, name, password_hash, is_admin, False, now)
+        return User(uid, email, name, password_hash, is_admin, False, now, username=username)
 
     def get_user(self, user_id: int) -> User | None:
         return user(self._one(f"SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?", (user_id,)))
@@ -52,15 +63,40 @@ class CommunityTables(Queries):
     def get_user_by_email(self, email: str) -> User | None:
         return user(self._one(f"SELECT {USER_COLUMNS} FROM users u WHERE {self.dialect.nocase('u.email')}", (email,)))
 
+    def get_user_by_username(self, username: str) -> User | None:
+        return user(self._one(f"SELECT {USER_COLUMNS} FROM users u WHERE {self.dialect.nocase('u.username')}",
+                              (username,)))
+
+    def users_by_username(self, usernames: Iterable[str]) -> dict[str, User]:
+        wanted = {n.lower(): n for n in usernames}
+        found: dict[str, User] = {}
+        for row in self._rows_among(f"SELECT {USER_COLUMNS} FROM users u WHERE", "lower(u.username)", list(wanted)):
+            found_user = user(row)
+            found[wanted.get((found_user.username or "").lower(), found_user.username or "")] = found_user
+        return found
+
+    def users_without_username(self) -> list[User]:
+        return [user(r) for r in self._all(f"SELECT {USER_COLUMNS} FROM users u WHERE u.username IS NULL ORDER BY u.id")]
+
     def update_user(self, user_id: int, *, is_admin: bool | None = None, hidden: bool | None = None,
-                    password_hash: str | None = None) -> None:
+                    password_hash: str | None = None, username: str | None = None, name: str | None = None,
+                    notify_email: bool | None = None, show_upvotes: bool | None = None) -> None:
         changes = [(col, val) for col, val in (("is_admin", is_admin), ("hidden", hidden),
-                                              ("password_hash", password_hash)) if val is not None]
-        if not changes:
+                                              ("password_hash", password_hash), ("name", name),
+                                              ("notify_email", notify_email), ("show_upvotes", show_upvotes))
+                   if val is not None]
+        if not changes and username is None:
             return
         sets = ", ".join(f"{col} = ?" for col, _ in changes)  # column names are fixed above
         with self._transaction() as conn:
-            conn.execute(f"UPDATE users SET {sets} WHERE id = ?", (*[v for _, v in changes], user_id))
+            if username is not None:  # a handle is unique whatever its case: checked under the write lock
+                taken = conn.execute(f"SELECT id FROM users WHERE {self.dialect.nocase('username')} AND id <> ?",
+                                     (username, user_id)).fetchone()
+                if taken:
+                    raise Conflict(f"the username {username} is taken")
+                conn.execute("UPDATE users SET username = ? WHERE id = ?", (username, user_id))
+            if changes:
+                conn.execute(f"UPDATE users SET {sets} WHERE id = ?", (*[v for _, v in changes], user_id))
 
     def list_users(self, hidden: bool | None = None, limit: int = 100) -> list[User]:
         where, args = ("WHERE u.hidden = ?", (hidden,)) if hidden is not None else ("", ())
@@ -79,7 +115,7 @@ class CommunityTables(Queries):
         row = self._one(
             f"SELECT {USER_COLUMNS}, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id"
             " WHERE s.session_hash = ? AND s.expires_at > ? AND NOT u.hidden", (session_hash, now))
-        return (user(row), row[7]) if row else None
+        return (user(row), row[N_USER_COLUMNS]) if row else None
 
     def delete_session(self, session_hash: str) -> None:
         with self._transaction() as conn:
@@ -104,11 +140,12 @@ class CommunityTables(Queries):
         if row is None:
             return None
         now = self._now()
-        if (row[8] or "")[:16] != now[:16]:  # note use at most once a minute: reads stay reads
+        token_id, last_used, scope = row[N_USER_COLUMNS:]
+        if (last_used or "")[:16] != now[:16]:  # note use at most once a minute: reads stay reads
             with suppress(DiskFull), self._transaction() as conn:  # a full disk: the note waits, the read goes on
-                conn.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (now, row[7]))
+                conn.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (now, token_id))
         found = user(row)
-        found.token_scope = row[9]
+        found.token_scope = scope
         return found
 
     def list_api_tokens(self, user_id: int) -> list[ApiToken]:
@@ -147,7 +184,24 @@ class CommunityTables(Queries):
         return self._toggle("votes", user_id, paper_id, on)
 
     def set_saved(self, user_id: int, paper_id: str, on: bool) -> bool:
-        return self._toggle("saves", user_id, paper_id, on)
+        """The library is the reader's private collection (``is_library``): made at the first save; a
+        save is an insert that skips a taken (collection, paper), appended after the last item."""
+        now = self._now()
+        with self._transaction() as conn:
+            if not on:
+                return conn.execute(f"DELETE FROM collection_items WHERE paper_id = ? AND collection_id = ({_LIBRARY})",
+                                    (paper_id, user_id)).rowcount > 0
+            conn.execute(self.dialect.ignoring(
+                "INSERT INTO collections(owner_id, title, description, private, is_library, created_at, updated_at)"
+                " VALUES (?, 'Library', '', ?, ?, ?, ?)"), (user_id, True, True, now, now))
+            library = conn.execute(_LIBRARY, (user_id,)).fetchone()[0]
+            added = conn.execute(self.dialect.ignoring(
+                "INSERT INTO collection_items(collection_id, paper_id, note, position, added_at) SELECT ?, ?, '',"
+                " COALESCE(MAX(position), 0) + 1, ? FROM collection_items WHERE collection_id = ?"),
+                (library, paper_id, now, library)).rowcount > 0
+            if added:
+                conn.execute("UPDATE collections SET updated_at = ? WHERE id = ?", (now, library))
+            return added
 
     def vote_counts(self, paper_ids: Iterable[str]) -> dict[str, int]:
         return dict(self._rows_among("SELECT v.paper_id, COUNT(*) FROM votes v JOIN users u ON u.id = v.user_id"
@@ -169,13 +223,14 @@ class CommunityTables(Queries):
         return self._mine("votes", user_id, paper_ids)
 
     def user_saves(self, user_id: int, paper_ids: Iterable[str]) -> set[str]:
-        return self._mine("saves", user_id, paper_ids)
+        return {r[0] for r in self._rows_among(f"SELECT paper_id FROM collection_items WHERE collection_id = ({_LIBRARY})"
+                                               " AND", "paper_id", paper_ids, (user_id,))}
 
     def saved_papers(self, user_id: int, limit: int, offset: int) -> tuple[list[Paper], int]:
         return page_of_papers(
-            self, "SELECT p.data FROM saves s JOIN papers p ON p.id = s.paper_id WHERE s.user_id = ?"
-            f" ORDER BY s.created_at DESC, s.{self.dialect.insertion_order} DESC",
-            "SELECT COUNT(*) FROM saves WHERE user_id = ?", (user_id,), limit, offset)
+            self, "SELECT p.data FROM collection_items s JOIN papers p ON p.id = s.paper_id"
+            f" WHERE s.collection_id = ({_LIBRARY}) ORDER BY s.added_at DESC, s.id DESC",
+            f"SELECT COUNT(*) FROM collection_items WHERE collection_id = ({_LIBRARY})", (user_id,), limit, offset)
 
     # ---- moderation
     def set_paper_hidden(self, paper_id: str, hidden: bool, by_user: int | None = None) -> bool:

@@ -25,11 +25,15 @@ from papersift.store.sql import Connection, Queries
 _SUB_COLUMNS = ("id, email, cadence, trending, status, user_id, confirm_nonce, token_epoch, bounces, "
                 "created_at, confirmed_at, status_reason")
 _OUT_COLUMNS = ("id, subscriber_id, kind, period_key, recipient, message_id, payload, status, attempts, "
-                "next_attempt_at, claimed_by, claimed_at, last_error, smtp_reply, created_at, sent_at")
+                "next_attempt_at, claimed_by, claimed_at, last_error, smtp_reply, created_at, sent_at, user_id")
 _TOPIC_COLUMNS = (("subscriber_id", "bigint"), ("kind", "text"), ("value", "text"))
 _SENT_COLUMNS = (("subscriber_id", "bigint"), ("paper_id", "text"), ("outbox_id", "bigint"))
 # Which kinds of mail a subscriber in each state may still receive.
-_DELIVERABLE = {"digest": ("active",), "confirm": ("pending",), "manage": ("active", "pending")}
+# A notification (a row addressed to a user) goes while its reader is not hidden and still wants mail.
+_DELIVERABLE = {"digest": ("active",), "confirm": ("pending",), "manage": ("active", "pending"),
+                "notify": ("reader",)}
+_ADDRESSEE_STATE = ("CASE WHEN o.user_id IS NULL THEN s.status WHEN u.hidden THEN 'hidden'"
+                    " WHEN NOT u.notify_email THEN 'opted out of mail' ELSE 'reader' END")
 
 
 def _subscriber(row, topics: list[tuple[str, str]]) -> Subscriber:
@@ -177,6 +181,17 @@ class DigestTables(Queries):
                                          [(subscriber_id, pid, oid) for pid in dict.fromkeys(paper_ids)])
             return oid
 
+    def enqueue_for_user(self, user_id: int, period_key: str, recipient: str, message_id: str, payload: dict,
+                         now: str | None = None) -> int | None:
+        """A notification to a reader (kind "notify"): one per (user, ``period_key``), the key naming the
+        event (a reply, a mention): None when it was made already, so a retried request mails once."""
+        now = now or self._now()
+        with self._transaction() as conn:
+            return self.dialect.inserted_id(conn, self.dialect.ignoring(
+                "INSERT INTO outbox(user_id, kind, period_key, recipient, message_id, payload, next_attempt_at,"
+                " created_at) VALUES (?, 'notify', ?, ?, ?, ?, '', ?)"),
+                (user_id, period_key, recipient, message_id, json.dumps(payload), now))
+
     def last_enqueued_at(self, subscriber_id: int, kinds: Iterable[str]) -> str | None:
         among, args = self.dialect.among("kind", list(kinds))
         return self._value(f"SELECT MAX(created_at) FROM outbox WHERE subscriber_id = ? AND {among}",
@@ -193,7 +208,8 @@ class DigestTables(Queries):
         with self._transaction() as conn:
             while True:
                 row = conn.execute(
-                    f"SELECT o.id, o.kind, s.status FROM outbox o JOIN subscribers s ON s.id = o.subscriber_id"
+                    f"SELECT o.id, o.kind, {_ADDRESSEE_STATE} FROM outbox o"
+                    " LEFT JOIN subscribers s ON s.id = o.subscriber_id LEFT JOIN users u ON u.id = o.user_id"
                     f" WHERE {where} ORDER BY o.next_attempt_at, o.id LIMIT 1{self.dialect.claiming('o')}",
                     args).fetchone()
                 if row is None:
@@ -201,7 +217,7 @@ class DigestTables(Queries):
                 oid, kind, sub_status = row
                 if sub_status not in _DELIVERABLE.get(kind, ()):
                     conn.execute("UPDATE outbox SET status = 'cancelled', last_error = ? WHERE id = ?",
-                                 (f"subscriber is {sub_status}", oid))
+                                 (f"{'reader' if kind == 'notify' else 'subscriber'} is {sub_status}", oid))
                     continue
                 conn.execute("UPDATE outbox SET status = 'sending', claimed_by = ?, claimed_at = ?,"
                              " attempts = attempts + 1 WHERE id = ?", (owner, now, oid))
@@ -234,6 +250,8 @@ class DigestTables(Queries):
             if not failed or not bounce:
                 return False
             sid = conn.execute("SELECT subscriber_id FROM outbox WHERE id = ?", (message_id,)).fetchone()[0]
+            if sid is None:  # a notification: no subscription's address to count bounces against
+                return False
             conn.execute("UPDATE subscribers SET bounces = bounces + 1, updated_at = ? WHERE id = ?", (now, sid))
             disabled = conn.execute(
                 "UPDATE subscribers SET status = 'disabled', status_reason = ? WHERE id = ? AND bounces >= ?"

@@ -27,8 +27,11 @@ from psycopg.conninfo import conninfo_to_dict
 
 from papersift.errors import BadInput
 from papersift.model import Paper
+from papersift.store.authorship import AuthorshipTables
+from papersift.store.collections import CollectionTables
 from papersift.store.community import CommunityTables
 from papersift.store.digests import DigestTables
+from papersift.store.discussion import DiscussionTables
 from papersift.store.papers import PaperTables, document
 from papersift.store.postgres_pool import Connections, describe, first_line, pool_settings
 from papersift.store.postgres_schema import PAPER_WRITE_LOCK, SCHEMA_VERSION, author_key, current_version, migrate
@@ -82,7 +85,8 @@ class _Connection:
         return getattr(self.raw, name)
 
 
-class PostgresStore(PaperTables, CommunityTables, SignalTables, DigestTables):
+class PostgresStore(PaperTables, CommunityTables, SignalTables, DigestTables, DiscussionTables, CollectionTables,
+                    AuthorshipTables):
     dialect = POSTGRES
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int | None = None, timeout: float | None = None):

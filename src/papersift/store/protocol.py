@@ -101,12 +101,21 @@ class CommunityStore(Protocol):
     do to papers: votes, saves, and moderators hiding papers."""
 
     # users
-    def create_user(self, email: str, name: str, password_hash: str, is_admin: bool = False) -> User:
-        """Raise Conflict when the email (case-insensitive) is taken."""
+    def create_user(self, email: str, name: str, password_hash: str, is_admin: bool = False,
+                    username: str | None = None) -> User:
+        """Raise Conflict when the email or the username (both case-insensitive) is taken."""
     def get_user(self, user_id: int) -> User | None: ...
     def get_user_by_email(self, email: str) -> User | None: ...
+    def get_user_by_username(self, username: str) -> User | None:
+        """Case-insensitive, hidden users included (callers decide what a viewer sees)."""
+    def users_by_username(self, usernames: Iterable[str]) -> dict[str, User]:
+        """The users of these handles (case-insensitive), keyed by the handle as asked."""
+    def users_without_username(self) -> list[User]:
+        """Users made before handles existed (the service gives each one)."""
     def update_user(self, user_id: int, *, is_admin: bool | None = None, hidden: bool | None = None,
-                    password_hash: str | None = None) -> None: ...
+                    password_hash: str | None = None, username: str | None = None, name: str | None = None,
+                    notify_email: bool | None = None, show_upvotes: bool | None = None) -> None:
+        """Conflict when ``username`` is another user's (case-insensitive)."""
     def list_users(self, hidden: bool | None = None, limit: int = 100) -> list[User]: ...
 
     # sessions and API tokens
@@ -136,7 +145,7 @@ class CommunityStore(Protocol):
     def set_saved(self, user_id: int, paper_id: str, on: bool) -> bool: ...
     def user_saves(self, user_id: int, paper_ids: Iterable[str]) -> set[str]: ...
     def saved_papers(self, user_id: int, limit: int, offset: int) -> tuple[list[Paper], int]:
-        """The user's library, most recently saved first."""
+        """The user's library (their private collection marked ``is_library``), most recently saved first."""
     def set_paper_hidden(self, paper_id: str, hidden: bool, by_user: int | None = None) -> bool: ...
     def hidden_paper_ids(self) -> set[str]: ...
     def voted_listings(self, day_from: str, day_to: str) -> list[tuple[str, str]]:
@@ -207,6 +216,10 @@ class DigestStore(Protocol):
                 payload: dict, paper_ids: Iterable[str] = (), now: str | None = None) -> int | None:
         """Make the row and record ``paper_ids`` as sent, in one transaction; None when the
         (subscriber, kind, period) row exists already (nothing changes)."""
+    def enqueue_for_user(self, user_id: int, period_key: str, recipient: str, message_id: str, payload: dict,
+                         now: str | None = None) -> int | None:
+        """A notification (kind "notify") to a reader, once per (user, ``period_key``); None when made already.
+        It is delivered while the reader is not hidden and keeps ``notify_email`` on (checked at the claim)."""
     def last_enqueued_at(self, subscriber_id: int, kinds: Iterable[str]) -> str | None: ...
     def claim(self, owner: str, now: str, ids: Iterable[int] | None = None) -> OutboxMessage | None:
         """Atomically take the oldest due pending row (of ``ids`` if given) -> sending; rows of
@@ -226,6 +239,18 @@ class DigestStore(Protocol):
         """Pending and sending rows for ``digest status``: those with a last error first, then by due time."""
 
 
+class DiscussionStore(Protocol):
+    """Comments on papers (store/discussion.py)."""
+
+
+class CollectionStore(Protocol):
+    """Collections of papers with notes, and their upvotes (store/collections.py)."""
+
+
+class AuthorshipStore(Protocol):
+    """Claims of author positions on papers (store/authorship.py)."""
+
+
 @runtime_checkable
-class Store(PaperStore, CommunityStore, DigestStore, Protocol):
+class Store(PaperStore, CommunityStore, DigestStore, DiscussionStore, CollectionStore, AuthorshipStore, Protocol):
     """Everything a backend implements; what ``open_store`` returns."""

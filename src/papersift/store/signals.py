@@ -54,16 +54,22 @@ class SignalTables(Queries):
             "SELECT kind, paper_id, created_at, r FROM ("
             f" SELECT kind, paper_id, created_at, {n} AS r FROM signals WHERE user_id = ?"
             f" UNION ALL SELECT 'upvote', paper_id, created_at, {n} FROM votes WHERE user_id = ?"
-            f" UNION ALL SELECT 'save', paper_id, created_at, {n} FROM saves WHERE user_id = ?) AS s"
+            " UNION ALL SELECT 'save', i.paper_id, i.added_at, i.id FROM collection_items i"
+            " JOIN collections c ON c.id = i.collection_id AND c.is_library WHERE c.owner_id = ?) AS s"
             " ORDER BY created_at, r", (user_id, user_id, user_id))
         return [(k, p, at) for k, p, at, _ in rows]
 
     def delete_user_signals(self, user_id: int, votes_and_saves: bool = False) -> int:
         """Delete the user's signals (and, if asked, their upvotes, saves and followed categories) in
         one transaction; returns how many rows went."""
-        tables = ("signals", "votes", "saves", "followed_categories") if votes_and_saves else ("signals",)
+        tables = ("signals", "votes", "followed_categories") if votes_and_saves else ("signals",)
         with self._transaction() as conn:
-            return sum(conn.execute(f"DELETE FROM {t} WHERE user_id = ?", (user_id,)).rowcount for t in tables)
+            deleted = sum(conn.execute(f"DELETE FROM {t} WHERE user_id = ?", (user_id,)).rowcount for t in tables)
+            if votes_and_saves:  # the saves: the library's items (the library itself stays, empty)
+                deleted += conn.execute("DELETE FROM collection_items WHERE collection_id IN"
+                                        " (SELECT id FROM collections WHERE owner_id = ? AND is_library)",
+                                        (user_id,)).rowcount
+            return deleted
 
     # ---- the arXiv categories a reader follows: the list is replaced whole (settings, the cold start)
     def followed_categories(self, user_id: int) -> list[str]:

@@ -16,8 +16,11 @@ from pathlib import Path
 
 from papersift.errors import BadInput, PapersiftError
 from papersift.model import Paper
+from papersift.store.authorship import AuthorshipTables
+from papersift.store.collections import CollectionTables
 from papersift.store.community import CommunityTables
 from papersift.store.digests import DigestTables
+from papersift.store.discussion import DiscussionTables
 from papersift.store.papers import PaperTables, document
 from papersift.store.signals import SignalTables
 from papersift.store.sql import Connection, Dialect
@@ -34,7 +37,8 @@ _WRITE_PAPER = (
     " upvotes = excluded.upvotes, has_code = excluded.has_code, updated_at = excluded.updated_at")
 
 
-class SQLiteStore(PaperTables, CommunityTables, SignalTables, DigestTables):
+class SQLiteStore(PaperTables, CommunityTables, SignalTables, DigestTables, DiscussionTables, CollectionTables,
+                  AuthorshipTables):
     dialect = SQLITE
 
     def __init__(self, path: str | Path):

@@ -227,6 +227,150 @@ SUBMITTER_SCHEMA = """
     WHERE papers.id = renumbered.id
 """
 
+# 9: the research community. A user gets a unique handle (``username``: /users/NAME, @mentions, the owner
+# of a collection; filled for existing users by the service at start-up) and two choices (mail about
+# replies and mentions; whether the profile lists their upvotes). Discussion: comments one level deep,
+# previous texts kept for moderators, reactions, reports. Collections, with the library as each reader's
+# private collection (``is_library``): the saves move into it and their table goes. Claims of author
+# positions. The outbox also carries mail to a user (a notification) that no digest subscription owns:
+# SQLite cannot drop a NOT NULL, so ``outbox`` and ``sent_papers`` (which references it) are rebuilt in
+# the documented order (new tables, copy, drop the old, rename), which foreign keys allow.
+COMMUNITY_V2_SCHEMA = """
+    ALTER TABLE users ADD COLUMN username TEXT;
+    ALTER TABLE users ADD COLUMN notify_email INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE users ADD COLUMN show_upvotes INTEGER NOT NULL DEFAULT 0;
+    CREATE UNIQUE INDEX users_username ON users(username COLLATE NOCASE);
+    CREATE TABLE comments (
+        id INTEGER PRIMARY KEY,
+        paper_id TEXT NOT NULL REFERENCES papers(id),
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        parent_id INTEGER REFERENCES comments(id),
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        edited_at TEXT,
+        deleted_at TEXT,
+        hidden_at TEXT,
+        hidden_by INTEGER REFERENCES users(id)
+    );
+    CREATE INDEX comments_paper ON comments(paper_id, id);
+    CREATE INDEX comments_user ON comments(user_id, id);
+    CREATE INDEX comments_parent ON comments(parent_id);
+    CREATE TABLE comment_revisions (
+        comment_id INTEGER NOT NULL REFERENCES comments(id),
+        body TEXT NOT NULL,
+        replaced_at TEXT NOT NULL
+    );
+    CREATE INDEX comment_revisions_comment ON comment_revisions(comment_id);
+    CREATE TABLE comment_reactions (
+        comment_id INTEGER NOT NULL REFERENCES comments(id),
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        reaction TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (comment_id, user_id, reaction)
+    );
+    CREATE TABLE comment_reports (
+        comment_id INTEGER NOT NULL REFERENCES comments(id),
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        reason TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        resolved_at TEXT,
+        PRIMARY KEY (comment_id, user_id)
+    );
+    CREATE TABLE collections (
+        id INTEGER PRIMARY KEY,
+        owner_id INTEGER NOT NULL REFERENCES users(id),
+        title TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        private INTEGER NOT NULL DEFAULT 0,
+        is_library INTEGER NOT NULL DEFAULT 0,
+        theme TEXT,
+        hidden_at TEXT,
+        hidden_by INTEGER REFERENCES users(id),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX collections_owner ON collections(owner_id);
+    CREATE UNIQUE INDEX collections_library ON collections(owner_id) WHERE is_library = 1;
+    CREATE TABLE collection_items (
+        id INTEGER PRIMARY KEY,
+        collection_id INTEGER NOT NULL REFERENCES collections(id),
+        paper_id TEXT NOT NULL REFERENCES papers(id),
+        note TEXT NOT NULL DEFAULT '',
+        position INTEGER NOT NULL,
+        added_at TEXT NOT NULL,
+        UNIQUE (collection_id, paper_id)
+    );
+    CREATE INDEX collection_items_paper ON collection_items(paper_id);
+    CREATE TABLE collection_upvotes (
+        collection_id INTEGER NOT NULL REFERENCES collections(id),
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (collection_id, user_id)
+    );
+    INSERT INTO collections(owner_id, title, description, private, is_library, created_at, updated_at)
+        SELECT user_id, 'Library', '', 1, 1, MIN(created_at), MAX(created_at) FROM saves GROUP BY user_id;
+    INSERT INTO collection_items(collection_id, paper_id, note, position, added_at)
+        SELECT c.id, s.paper_id, '', ROW_NUMBER() OVER (PARTITION BY s.user_id ORDER BY s.created_at, s.rowid),
+               s.created_at
+        FROM saves s JOIN collections c ON c.owner_id = s.user_id AND c.is_library = 1
+        ORDER BY s.user_id, s.created_at, s.rowid;
+    DROP TABLE saves;
+    CREATE TABLE author_claims (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        paper_id TEXT NOT NULL REFERENCES papers(id),
+        position INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'verified', 'rejected')),
+        how TEXT,
+        hidden INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        decided_at TEXT,
+        decided_by INTEGER REFERENCES users(id),
+        UNIQUE (user_id, paper_id)
+    );
+    CREATE INDEX author_claims_paper ON author_claims(paper_id, position);
+    CREATE INDEX author_claims_status ON author_claims(status, id);
+    CREATE TABLE outbox_v9 (
+        id INTEGER PRIMARY KEY,
+        subscriber_id INTEGER REFERENCES subscribers(id),
+        kind TEXT NOT NULL,
+        period_key TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        message_id TEXT NOT NULL UNIQUE,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        claimed_by TEXT,
+        claimed_at TEXT,
+        last_error TEXT,
+        smtp_reply TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        user_id INTEGER REFERENCES users(id),
+        UNIQUE (subscriber_id, kind, period_key),
+        UNIQUE (user_id, kind, period_key),
+        CHECK ((subscriber_id IS NULL) <> (user_id IS NULL))
+    );
+    INSERT INTO outbox_v9(id, subscriber_id, kind, period_key, recipient, message_id, payload, status, attempts,
+                          next_attempt_at, claimed_by, claimed_at, last_error, smtp_reply, created_at, sent_at)
+        SELECT id, subscriber_id, kind, period_key, recipient, message_id, payload, status, attempts,
+               next_attempt_at, claimed_by, claimed_at, last_error, smtp_reply, created_at, sent_at FROM outbox;
+    CREATE TABLE sent_papers_v9 (
+        subscriber_id INTEGER NOT NULL REFERENCES subscribers(id),
+        paper_id TEXT NOT NULL,
+        outbox_id INTEGER NOT NULL REFERENCES outbox_v9(id),
+        PRIMARY KEY (subscriber_id, paper_id)
+    ) WITHOUT ROWID;
+    INSERT INTO sent_papers_v9 SELECT subscriber_id, paper_id, outbox_id FROM sent_papers;
+    DROP TABLE sent_papers;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_v9 RENAME TO outbox;
+    ALTER TABLE sent_papers_v9 RENAME TO sent_papers;
+    CREATE INDEX outbox_due ON outbox(status, next_attempt_at)
+"""
+
 MIGRATIONS = [PAPERS_SCHEMA, COMMUNITY_SCHEMA, DIGEST_SCHEMA, SIGNALS_SCHEMA, FEED_TOKENS_SCHEMA, TOKEN_SCOPE_SCHEMA,
-              LISTINGS_SCHEMA, SUBMITTER_SCHEMA]
+              LISTINGS_SCHEMA, SUBMITTER_SCHEMA, COMMUNITY_V2_SCHEMA]
 SCHEMA_VERSION = len(MIGRATIONS)

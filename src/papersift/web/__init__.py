@@ -14,11 +14,14 @@ from fastapi.staticfiles import StaticFiles
 
 from papersift.service import Papersift
 from papersift.web.arxiv import router as arxiv_router
+from papersift.web.collections import router as collections_router
+from papersift.web.discussion import router as discussion_router
 from papersift.web.exports import router as exports_router
 from papersift.web.for_you import router as for_you_router
 from papersift.web.forms import router as forms_router
 from papersift.web.page_cache import AnonymousPages
 from papersift.web.pages import router as pages_router
+from papersift.web.profiles import router as profiles_router
 from papersift.web.render import STATIC, error_page
 from papersift.web.rss_atom import router as feeds_router
 from papersift.web.session import UPLOAD_BYTES
@@ -39,6 +42,9 @@ def mount_website(app: FastAPI, service: Papersift, send_soon: Callable[[int | N
     app.state.anonymous_pages = AnonymousPages()
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(forms_router)  # POST routes first: /papers/ID/vote before GET /papers/ID
+    app.include_router(discussion_router)  # POST /papers/ID/comments... before GET /papers/ID
+    app.include_router(collections_router)
+    app.include_router(profiles_router)
     app.include_router(for_you_router)
     app.include_router(subscribe_router)
     app.include_router(settings_router)

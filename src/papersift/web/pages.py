@@ -219,9 +219,12 @@ def paper(request: Request, paper_id: str):
     if canonical != paper_id:  # arXiv:2405.15738v2, abs URLs, versions: one URL per paper
         return RedirectResponse(paper_url(canonical), status_code=301)
     hub = service(request)
-    view = hub.catalog.paper(viewer(request).user, canonical)
+    user = viewer(request).user
+    view = hub.catalog.paper(user, canonical)
     return render(request, "paper.html", view=view, card=view.card, paper=view.card.paper,
-                  coverage=hub.semantic_coverage())
+                  coverage=hub.semantic_coverage(), discussion=hub.discussion.thread(user, canonical),
+                  in_collections=hub.collections.containing(user, canonical),
+                  claimed=hub.authors.paper_authors(user, canonical))
 
 
 def _listing(request: Request, kind: str, name: str, page: str | None):
