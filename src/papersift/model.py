@@ -193,6 +193,7 @@ class User:
     username: str | None = None  # the unique handle: /users/NAME, @mentions, a collection's owner
     notify_email: bool = True  # mail about replies, mentions and discussions of their papers
     show_upvotes: bool = False  # the public profile lists the papers they upvoted
+    email_verified_at: str | None = None  # when they followed a link mailed to their address
 
     @property
     def handle(self) -> str:

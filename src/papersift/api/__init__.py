@@ -6,11 +6,13 @@ from fastapi import APIRouter
 
 from papersift.api.actions import make_router as make_action_router
 from papersift.api.arxiv import make_router as make_arxiv_router
-from papersift.api.community import make_router as make_community_router
+from papersift.api.collections import make_router as make_collections_router
+from papersift.api.discussion import make_router as make_discussion_router
 from papersift.api.exports import make_router as make_export_router
 from papersift.api.hf import make_hf_router
 from papersift.api.hf_collections import make_router as make_hf_collections_router
 from papersift.api.models import PREFIX
+from papersift.api.profiles import make_router as make_profiles_router
 from papersift.api.recommendations import IMPORT_PATH, make_router as make_recommendation_router
 from papersift.api.routes import health_router, make_read_router
 from papersift.service import LIBRARY_MAX_BYTES, Papersift
@@ -29,7 +31,9 @@ def make_api_router(service: Papersift) -> APIRouter:
     router.include_router(make_action_router(service))
     router.include_router(make_recommendation_router(service))
     router.include_router(make_export_router(service))
-    router.include_router(make_community_router(service))
+    router.include_router(make_discussion_router(service))
+    router.include_router(make_collections_router(service))
+    router.include_router(make_profiles_router(service))
     router.include_router(make_hf_collections_router(service))
     router.include_router(make_hf_router(service))  # HF's paths; /papers/{id}.md before the website's pages
     return router

@@ -18,8 +18,8 @@ from papersift.store.papers import page_of_papers
 from papersift.store.sql import Queries
 
 USER_COLUMNS = ("u.id, u.email, u.name, u.password_hash, u.is_admin, u.hidden, u.created_at, u.username,"
-                " u.notify_email, u.show_upvotes")
-N_USER_COLUMNS = 10
+                " u.notify_email, u.show_upvotes, u.email_verified_at")
+N_USER_COLUMNS = 11
 
 
 @overload
@@ -29,9 +29,9 @@ def user(row: Sequence) -> User: ...
 def user(row: Sequence | None) -> User | None:
     if row is None:
         return None
-    uid, email, name, pw, admin, hidden, created, username, notify, show_upvotes = row[:N_USER_COLUMNS]
+    uid, email, name, pw, admin, hidden, created, username, notify, show_upvotes, verified = row[:N_USER_COLUMNS]
     return User(uid, email, name, pw, bool(admin), bool(hidden), created, username=username,
-                notify_email=bool(notify), show_upvotes=bool(show_upvotes))
+                notify_email=bool(notify), show_upvotes=bool(show_upvotes), email_verified_at=verified)
 
 
 # The reader's library: their one collection marked ``is_library`` (a subquery taking the user's id)
@@ -80,10 +80,12 @@ class CommunityTables(Queries):
 
     def update_user(self, user_id: int, *, is_admin: bool | None = None, hidden: bool | None = None,
                     password_hash: str | None = None, username: str | None = None, name: str | None = None,
-                    notify_email: bool | None = None, show_upvotes: bool | None = None) -> None:
+                    notify_email: bool | None = None, show_upvotes: bool | None = None,
+                    email_verified_at: str | None = None) -> None:
         changes = [(col, val) for col, val in (("is_admin", is_admin), ("hidden", hidden),
                                               ("password_hash", password_hash), ("name", name),
-                                              ("notify_email", notify_email), ("show_upvotes", show_upvotes))
+                                              ("notify_email", notify_email), ("show_upvotes", show_upvotes),
+                                              ("email_verified_at", email_verified_at))
                    if val is not None]
         if not changes and username is None:
             return

@@ -60,7 +60,7 @@ TABLES = [
     Table("cursors", ("name", "value", "updated_at"), key=("name",)),
     Table("embeddings", ("paper_id", "model", "text_hash", "vector"), key=("model", "paper_id")),
     Table("users", ("id", "email", "name", "password_hash", "is_admin", "hidden", "created_at", "username",
-                    "notify_email", "show_upvotes"), key=("id",),
+                    "notify_email", "show_upvotes", "email_verified_at"), key=("id",),
           booleans=("is_admin", "hidden", "notify_email", "show_upvotes"), identity="id"),
     Table("sessions", ("session_hash", "user_id", "csrf_token", "created_at", "expires_at"), key=("session_hash",)),
     Table("api_tokens", ("id", "token_hash", "user_id", "name", "created_at", "last_used_at", "scope"), key=("id",),

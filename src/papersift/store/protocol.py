@@ -114,7 +114,8 @@ class CommunityStore(Protocol):
         """Users made before handles existed (the service gives each one)."""
     def update_user(self, user_id: int, *, is_admin: bool | None = None, hidden: bool | None = None,
                     password_hash: str | None = None, username: str | None = None, name: str | None = None,
-                    notify_email: bool | None = None, show_upvotes: bool | None = None) -> None:
+                    notify_email: bool | None = None, show_upvotes: bool | None = None,
+                    email_verified_at: str | None = None) -> None:
         """Conflict when ``username`` is another user's (case-insensitive)."""
     def list_users(self, hidden: bool | None = None, limit: int = 100) -> list[User]: ...
 

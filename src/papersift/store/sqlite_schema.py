@@ -228,17 +228,19 @@ SUBMITTER_SCHEMA = """
 """
 
 # 9: the research community. A user gets a unique handle (``username``: /users/NAME, @mentions, the owner
-# of a collection; filled for existing users by the service at start-up) and two choices (mail about
-# replies and mentions; whether the profile lists their upvotes). Discussion: comments one level deep,
-# previous texts kept for moderators, reactions, reports. Collections, with the library as each reader's
-# private collection (``is_library``): the saves move into it and their table goes. Claims of author
-# positions. The outbox also carries mail to a user (a notification) that no digest subscription owns:
-# SQLite cannot drop a NOT NULL, so ``outbox`` and ``sent_papers`` (which references it) are rebuilt in
-# the documented order (new tables, copy, drop the old, rename), which foreign keys allow.
+# of a collection; filled for existing users by the service at start-up), two choices (mail about
+# replies and mentions; whether the profile lists their upvotes) and the time they proved their
+# address. Discussion: comments one level deep, previous texts kept for moderators, reactions, reports.
+# Collections, with the library as each reader's private collection (``is_library``): the saves move
+# into it and their table goes. Claims of author positions. The outbox also carries mail to a user (a
+# notification) that no digest subscription owns: SQLite cannot drop a NOT NULL, so ``outbox`` and
+# ``sent_papers`` (which references it) are rebuilt in the documented order (new tables, copy, drop the
+# old, rename), which foreign keys allow.
 COMMUNITY_V2_SCHEMA = """
     ALTER TABLE users ADD COLUMN username TEXT;
     ALTER TABLE users ADD COLUMN notify_email INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE users ADD COLUMN show_upvotes INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE users ADD COLUMN email_verified_at TEXT;
     CREATE UNIQUE INDEX users_username ON users(username COLLATE NOCASE);
     CREATE TABLE comments (
         id INTEGER PRIMARY KEY,

@@ -1,4 +1,4 @@
-"""papersift's community routes under ``/api/v1``: discussion, collections, claimed authors, profiles."""
+"""papersift's discussion routes under ``/api/v1``: a paper's comments, posting, editing, reactions, reports."""
 
 from __future__ import annotations
 
