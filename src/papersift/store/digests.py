@@ -29,9 +29,10 @@ _OUT_COLUMNS = ("id, subscriber_id, kind, period_key, recipient, message_id, pay
 _TOPIC_COLUMNS = (("subscriber_id", "bigint"), ("kind", "text"), ("value", "text"))
 _SENT_COLUMNS = (("subscriber_id", "bigint"), ("paper_id", "text"), ("outbox_id", "bigint"))
 # Which kinds of mail a subscriber in each state may still receive.
-# A notification (a row addressed to a user) goes while its reader is not hidden and still wants mail.
+# A row addressed to a user goes while they are not hidden: a notification ("notify") only while they
+# still want mail, a mail they asked for ("account": a link to prove their address) regardless.
 _DELIVERABLE = {"digest": ("active",), "confirm": ("pending",), "manage": ("active", "pending"),
-                "notify": ("reader",)}
+                "notify": ("reader",), "account": ("reader", "opted out of mail")}
 _ADDRESSEE_STATE = ("CASE WHEN o.user_id IS NULL THEN s.status WHEN u.hidden THEN 'hidden'"
                     " WHEN NOT u.notify_email THEN 'opted out of mail' ELSE 'reader' END")
 
@@ -181,16 +182,16 @@ class DigestTables(Queries):
                                          [(subscriber_id, pid, oid) for pid in dict.fromkeys(paper_ids)])
             return oid
 
-    def enqueue_for_user(self, user_id: int, period_key: str, recipient: str, message_id: str, payload: dict,
-                         now: str | None = None) -> int | None:
-        """A notification to a reader (kind "notify"): one per (user, ``period_key``), the key naming the
-        event (a reply, a mention): None when it was made already, so a retried request mails once."""
+    def enqueue_for_user(self, user_id: int, kind: str, period_key: str, recipient: str, message_id: str,
+                         payload: dict, now: str | None = None) -> int | None:
+        """Mail to a reader (kind "notify" or "account"): one per (user, kind, ``period_key``), the key naming
+        the event (a reply, a mention): None when it was made already, so a retried request mails once."""
         now = now or self._now()
         with self._transaction() as conn:
             return self.dialect.inserted_id(conn, self.dialect.ignoring(
                 "INSERT INTO outbox(user_id, kind, period_key, recipient, message_id, payload, next_attempt_at,"
-                " created_at) VALUES (?, 'notify', ?, ?, ?, ?, '', ?)"),
-                (user_id, period_key, recipient, message_id, json.dumps(payload), now))
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, '', ?)"),
+                (user_id, kind, period_key, recipient, message_id, json.dumps(payload), now))
 
     def last_enqueued_at(self, subscriber_id: int, kinds: Iterable[str]) -> str | None:
         among, args = self.dialect.among("kind", list(kinds))
@@ -217,7 +218,7 @@ class DigestTables(Queries):
                 oid, kind, sub_status = row
                 if sub_status not in _DELIVERABLE.get(kind, ()):
                     conn.execute("UPDATE outbox SET status = 'cancelled', last_error = ? WHERE id = ?",
-                                 (f"{'reader' if kind == 'notify' else 'subscriber'} is {sub_status}", oid))
+                                 (f"{'reader' if kind in ('notify', 'account') else 'subscriber'} is {sub_status}", oid))
                     continue
                 conn.execute("UPDATE outbox SET status = 'sending', claimed_by = ?, claimed_at = ?,"
                              " attempts = attempts + 1 WHERE id = ?", (owner, now, oid))

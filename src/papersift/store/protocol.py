@@ -217,10 +217,11 @@ class DigestStore(Protocol):
                 payload: dict, paper_ids: Iterable[str] = (), now: str | None = None) -> int | None:
         """Make the row and record ``paper_ids`` as sent, in one transaction; None when the
         (subscriber, kind, period) row exists already (nothing changes)."""
-    def enqueue_for_user(self, user_id: int, period_key: str, recipient: str, message_id: str, payload: dict,
-                         now: str | None = None) -> int | None:
-        """A notification (kind "notify") to a reader, once per (user, ``period_key``); None when made already.
-        It is delivered while the reader is not hidden and keeps ``notify_email`` on (checked at the claim)."""
+    def enqueue_for_user(self, user_id: int, kind: str, period_key: str, recipient: str, message_id: str,
+                         payload: dict, now: str | None = None) -> int | None:
+        """Mail to a reader, once per (user, kind, ``period_key``); None when made already. Delivered while
+        the reader is not hidden; kind "notify" (a notification) also only while they keep ``notify_email``
+        on, kind "account" (a link they asked for) regardless (checked at the claim)."""
     def last_enqueued_at(self, subscriber_id: int, kinds: Iterable[str]) -> str | None: ...
     def claim(self, owner: str, now: str, ids: Iterable[int] | None = None) -> OutboxMessage | None:
         """Atomically take the oldest due pending row (of ``ids`` if given) -> sending; rows of
