@@ -14,3 +14,7 @@ class Collections:
     def containing(self, viewer: User | None, paper_id: str) -> list:
         """The public collections (and the viewer's own) that hold the paper."""
         return []
+
+    def of_user(self, viewer: User | None, owner: User) -> list:
+        """``owner``'s collections that ``viewer`` may see (their private ones and library only to them)."""
+        return []

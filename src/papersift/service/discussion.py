@@ -14,3 +14,7 @@ class Discussion:
     def thread(self, viewer: User | None, paper_id: str):
         """The paper's discussion as ``viewer`` may see it (None until the discussion exists)."""
         return None
+
+    def recent_by_user(self, viewer: User | None, author: User, limit: int = 10) -> list:
+        """``author``'s latest comments that ``viewer`` may see, newest first (for the profile page)."""
+        return []
