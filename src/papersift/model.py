@@ -257,3 +257,70 @@ class ApiToken:
     created_at: str
     last_used_at: str | None = None
     scope: str = "write"  # "read": reads only; "write": reads and the reader's writes (votes, saves, ...)
+
+
+@dataclass
+class Comment:
+    """One comment on a paper, as stored (``body`` is the writer's Markdown), with its writer's names."""
+
+    id: int
+    paper_id: str
+    user_id: int
+    parent_id: int | None
+    body: str
+    created_at: str
+    edited_at: str | None = None
+    deleted_at: str | None = None
+    hidden_at: str | None = None
+    author_name: str = ""
+    author_handle: str = ""
+    author_hidden: bool = False
+
+
+@dataclass
+class Collection:
+    """A user's list of papers (the library is their private one, ``is_library``)."""
+
+    id: int
+    owner_id: int
+    title: str
+    description: str = ""
+    private: bool = False
+    is_library: bool = False
+    theme: str | None = None
+    hidden_at: str | None = None
+    created_at: str = ""
+    updated_at: str = ""
+    owner_handle: str = ""
+    owner_name: str = ""
+    owner_hidden: bool = False
+    items: int = 0
+    upvotes: int = 0
+
+
+@dataclass
+class CollectionItem:
+    id: int
+    collection_id: int
+    paper_id: str
+    note: str
+    position: int
+    added_at: str
+
+
+@dataclass
+class AuthorClaim:
+    """A user's claim to be the author at ``position`` (0-based) of a paper's author list."""
+
+    id: int
+    user_id: int
+    paper_id: str
+    position: int
+    status: str  # pending | verified | rejected
+    how: str | None = None
+    hidden: bool = False
+    created_at: str = ""
+    decided_at: str | None = None
+    user_handle: str = ""
+    user_name: str = ""
+    user_hidden: bool = False

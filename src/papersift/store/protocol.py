@@ -15,7 +15,19 @@ from typing import Callable, Iterable, Iterator, Protocol, Sequence, runtime_che
 
 import numpy as np
 
-from papersift.model import ApiToken, FeedEntry, OutboxMessage, Paper, Subscriber, UpsertResult, User
+from papersift.model import (
+    ApiToken,
+    AuthorClaim,
+    Collection,
+    CollectionItem,
+    Comment,
+    FeedEntry,
+    OutboxMessage,
+    Paper,
+    Subscriber,
+    UpsertResult,
+    User,
+)
 
 # The recommender's own signals; upvotes and saves are positive signals too, stored where they are.
 SIGNAL_KINDS = ("more", "not_for_me")
@@ -242,15 +254,77 @@ class DigestStore(Protocol):
 
 
 class DiscussionStore(Protocol):
-    """Comments on papers (store/discussion.py)."""
+    """Comments on papers (store/discussion.py): rows are never removed (deleting and hiding mark them)."""
+
+    def add_comment(self, paper_id: str, user_id: int, body: str, parent_id: int | None = None) -> Comment: ...
+    def get_comment(self, comment_id: int) -> Comment | None: ...
+    def paper_comments(self, paper_id: str) -> list[Comment]:
+        """Every comment of the paper, oldest first, deleted and hidden ones included."""
+    def user_comments(self, user_id: int, limit: int) -> list[Comment]:
+        """The user's visible comments (not deleted or hidden), newest first."""
+    def count_user_comments_since(self, user_id: int, since: str) -> int: ...
+    def edit_comment(self, comment_id: int, body: str) -> None:
+        """Replace the body, keeping the one it replaces in the revisions (one transaction)."""
+    def comment_revisions(self, comment_id: int) -> list[tuple[str, str]]:
+        """(earlier body, when it was replaced), oldest first."""
+    def delete_comment(self, comment_id: int) -> bool: ...
+    def set_comment_hidden(self, comment_id: int, hidden: bool, by_user: int | None = None) -> bool:
+        """Hiding also resolves the comment's open reports."""
+    def set_reaction(self, comment_id: int, user_id: int, reaction: str, on: bool) -> bool: ...
+    def reaction_counts(self, comment_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+        """comment -> reaction -> count (reactions of hidden users do not count)."""
+    def user_reactions(self, user_id: int, comment_ids: Iterable[int]) -> set[tuple[int, str]]: ...
+    def report_comment(self, comment_id: int, user_id: int, reason: str) -> bool:
+        """One report per user and comment; False when they reported it already."""
+    def open_reports(self, limit: int = 100) -> list[tuple[Comment, int, list[str]]]:
+        """(comment, open reports, reasons), most reported first."""
+    def resolve_reports(self, comment_id: int) -> int: ...
+    def comment_counts(self, paper_ids: Iterable[str]) -> dict[str, int]:
+        """Visible comments per paper (not deleted, not hidden, writer not hidden)."""
 
 
 class CollectionStore(Protocol):
-    """Collections of papers with notes, and their upvotes (store/collections.py)."""
+    """Collections of papers with notes, and their upvotes (store/collections.py). Item positions run
+    1..n without gaps."""
+
+    def create_collection(self, owner_id: int, title: str, description: str = "", private: bool = False,
+                          theme: str | None = None) -> Collection: ...
+    def get_collection(self, collection_id: int) -> Collection | None: ...
+    def user_collections(self, owner_id: int) -> list[Collection]:
+        """All of the owner's collections, the library first."""
+    def public_collections(self, paper_id: str | None = None, sort: str = "upvotes", limit: int = 50,
+                           offset: int = 0, owner_id: int | None = None) -> list[Collection]:
+        """Public ones (not hidden, owner not hidden, never a library); sort upvotes | lastModified | newest."""
+    def count_user_collections(self, owner_id: int) -> int: ...
+    def update_collection(self, collection_id: int, *, title: str | None = None, description: str | None = None,
+                          private: bool | None = None, theme: str | None = None) -> Collection: ...
+    def delete_collection(self, collection_id: int) -> bool:
+        """The collection, its items and upvotes, in one transaction."""
+    def set_collection_hidden(self, collection_id: int, hidden: bool, by_user: int | None = None) -> bool: ...
+    def collection_items(self, collection_id: int) -> list[CollectionItem]: ...
+    def add_collection_item(self, collection_id: int, paper_id: str, note: str = "") -> tuple[CollectionItem, bool]:
+        """Appended at the end; (the item, False when the paper was there already: nothing changes)."""
+    def update_collection_item(self, collection_id: int, item_id: int, *, note: str | None = None,
+                               position: int | None = None) -> CollectionItem:
+        """NotFound for an item of another collection; a move shifts the items between."""
+    def remove_collection_item(self, collection_id: int, item_id: int) -> bool: ...
+    def set_collection_upvote(self, collection_id: int, user_id: int, on: bool) -> bool: ...
+    def user_upvoted_collection(self, collection_id: int, user_id: int) -> bool: ...
 
 
 class AuthorshipStore(Protocol):
     """Claims of author positions on papers (store/authorship.py)."""
+
+    def add_claim(self, user_id: int, paper_id: str, position: int, status: str = "pending",
+                  how: str | None = None) -> AuthorClaim:
+        """Conflict when the user claimed this paper already or another user holds the position verified."""
+    def get_claim(self, claim_id: int) -> AuthorClaim | None: ...
+    def paper_claims(self, paper_id: str) -> list[AuthorClaim]: ...
+    def user_claims(self, user_id: int) -> list[AuthorClaim]: ...
+    def pending_claims(self, limit: int = 100) -> list[AuthorClaim]: ...
+    def decide_claim(self, claim_id: int, status: str, by_user: int | None, how: str | None = None) -> bool: ...
+    def set_claim_hidden(self, claim_id: int, hidden: bool) -> bool: ...
+    def delete_claim(self, claim_id: int) -> bool: ...
 
 
 @runtime_checkable
