@@ -26,14 +26,15 @@ LARGER_BODIES = {IMPORT_PATH: LIBRARY_MAX_BYTES + 64 * 1024}
 def make_api_router(service: Papersift) -> APIRouter:
     router = APIRouter()
     router.include_router(health_router(service))
+    # before the read routes: /papers/{id:path}/comments and /claims would match /papers/{id:path} there
+    router.include_router(make_discussion_router(service))
+    router.include_router(make_profiles_router(service))
     router.include_router(make_read_router(service))
     router.include_router(make_arxiv_router(service))  # New on arXiv: anonymous reads, a token's own view
     router.include_router(make_action_router(service))
     router.include_router(make_recommendation_router(service))
     router.include_router(make_export_router(service))
-    router.include_router(make_discussion_router(service))
     router.include_router(make_collections_router(service))
-    router.include_router(make_profiles_router(service))
     router.include_router(make_hf_collections_router(service))
     router.include_router(make_hf_router(service))  # HF's paths; /papers/{id}.md before the website's pages
     return router

@@ -127,7 +127,8 @@ def make_hf_router(service: Papersift) -> APIRouter:
                 summary="One paper as Hugging Face describes it, with who submitted it and the models, "
                         "datasets and Spaces that link it")
     def paper(paper_id: str = Path(..., **PAPER_ID)):
-        return hf_paper_page(*service.submissions.paper_with_entry(None, paper_id))
+        paper, entry = service.submissions.paper_with_entry(None, paper_id)
+        return hf_paper_page(paper, entry, service.authors.paper_authors(None, paper.id))
 
     @router.get("/papers/{paper_id:anytext}.md", response_class=MarkdownResponse, summary="The paper page as Markdown")
     def markdown(paper_id: str = Path(..., **PAPER_ID)):

@@ -1,13 +1,185 @@
 """Hugging Face-compatible collection routes: ``huggingface_hub.HfApi(endpoint=..., token=...)``'s
-collection calls work unchanged on papersift (papers only; another item type is a clear 400)."""
+collection calls work unchanged on papersift, for papers (another item type is a clear 400).
+
+The paths and shapes are HF's (read off the pinned client, huggingface_hub 2.4): ``/api/whoami-v2``,
+``/api/collections`` (list: no ``position`` in the items, the client numbers them; create: 409 with the
+existing ``slug`` when the caller has a collection of that title), ``/api/collections/OWNER/SLUG``
+(read; PATCH answers ``{"data": ...}``; DELETE), ``.../items`` and ``.../items/ITEM_ID``. Positions are
+0-based here as on HF. The bearer token is a papersift API token; reads without one see public
+collections only. Errors are HF's ``{"error": message}`` (api/hf.py's route class)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any, Literal, Optional
 
-from papersift.service import Papersift
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from papersift.api.actions import read_json, token_user
+from papersift.api.hf import HFRoute
+from papersift.errors import BadInput, Conflict, Forbidden
+from papersift.formats.hf_api import hf_time
+from papersift.model import User
+from papersift.service import Papersift, collection_slug
+
+ITEM_PREFIX = "papers/"
 
 
-def make_router(service: Papersift) -> APIRouter:
-    router = APIRouter(tags=["Hugging Face compatible"])
+class CreateBody(BaseModel):
+    title: str = Field(..., max_length=1000)
+    namespace: Optional[str] = Field(None, max_length=100)
+    private: bool = False
+    description: Optional[str] = Field(None, max_length=10_000)
+
+
+class UpdateBody(BaseModel):
+    title: Optional[str] = Field(None, max_length=1000)
+    description: Optional[str] = Field(None, max_length=10_000)
+    private: Optional[bool] = None
+    theme: Optional[str] = Field(None, max_length=40)
+    position: Optional[int] = None
+
+
+class ItemRef(BaseModel):
+    id: str = Field(..., max_length=200)
+    type: str = Field(..., max_length=40)
+
+
+class AddBody(BaseModel):
+    item: ItemRef
+    note: Optional[str] = Field(None, max_length=5000)
+
+
+class ItemBody(BaseModel):
+    note: Optional[str] = Field(None, max_length=5000)
+    position: Optional[int] = Field(None, ge=0, le=100_000)
+
+
+def _owner(c) -> dict:
+    return {"name": c.owner_handle, "fullname": c.owner_name, "type": "user", "avatarUrl": ""}
+
+
+def collection_json(view, with_position: bool = True) -> dict[str, Any]:
+    c = view.collection
+    data: dict[str, Any] = {
+        "slug": view.slug, "title": c.title, "description": c.description, "owner": _owner(c),
+        "private": c.private or c.is_library, "theme": c.theme or "orange", "upvotes": c.upvotes,
+        "lastUpdated": hf_time(c.updated_at), "gating": False,
+        "items": [{"_id": str(e.item.id), "id": e.item.paper_id, "type": "paper", "position": e.item.position - 1,
+                   "note": {"text": e.item.note} if e.item.note else None, "title": e.card.paper.title,
+                   "upvotes": e.card.upvotes, "publishedAt": hf_time(e.card.paper.published)} for e in view.entries]}
+    if with_position:
+        data["position"] = 0
+    return data
+
+
+def _optional_user(hub: Papersift, request: Request) -> User | None:
+    return token_user(hub, request) if request.headers.get("authorization") else None
+
+
+def _paper_id(item: ItemRef) -> str:
+    if item.type != "paper":
+        raise BadInput(f"papersift collections hold papers only (item type 'paper'), not {item.type[:40]!r}")
+    return item.id
+
+
+def make_router(hub: Papersift) -> APIRouter:
+    router = APIRouter(route_class=HFRoute, tags=["Hugging Face compatible"])
+    collections = hub.collections
+
+    def view(user: User | None, owner: str, slug: str):
+        return collections.view(user, collections.by_slug(user, f"{owner}/{slug}"))
+
+    @router.get("/api/whoami-v2", summary="Who the token belongs to, as Hugging Face answers it")
+    def whoami(request: Request):
+        user = token_user(hub, request)
+        return {"type": "user", "name": user.handle, "fullname": user.name, "avatarUrl": "", "orgs": [],
+                "auth": {"type": "access_token", "accessToken": {"displayName": "papersift token",
+                                                                 "role": user.token_scope or "read"}}}
+
+    @router.get("/api/collections", summary="Collections (public ones; with a token, also your own)")
+    def list_collections(request: Request, owner: Optional[str] = Query(None, max_length=100),
+                         item: Optional[str] = Query(None, max_length=300),
+                         sort: Literal["lastModified", "trending", "upvotes"] = "lastModified",
+                         limit: int = Query(100, ge=1, le=100)):
+        user = _optional_user(hub, request)
+        paper_id = None
+        if item is not None:
+            if not item.startswith(ITEM_PREFIX):
+                raise BadInput("papersift collections hold papers only: item is papers/ID")
+            paper_id = item[len(ITEM_PREFIX):]
+        found = collections.public(sort=sort, per_page=limit, paper_id=paper_id, owner=owner)
+        if user is not None and owner is not None and owner.lower() == user.handle.lower():
+            found = [c for c in collections.of_user(user, user) if paper_id is None
+                     or any(e.item.paper_id == paper_id for e in collections.view(user, c).entries)][:limit]
+        return [collection_json(collections.view(user, c), with_position=False) for c in found]
+
+    @router.post("/api/collections", summary="Create a collection")
+    async def create(request: Request):
+        user = await run_in_threadpool(token_user, hub, request)
+        body = await read_json(request, CreateBody)
+        if body.namespace and body.namespace.lower() != user.handle.lower():
+            raise Forbidden(f"you can create collections in your own namespace ({user.handle}) only")
+        existing = [c for c in collections.of_user(user, user) if c.title == body.title.strip()]
+        if existing:
+            return JSONResponse({"error": "you have a collection with this title already",
+                                 "slug": collection_slug(existing[0])}, status_code=409)
+        made = await run_in_threadpool(collections.create, user, body.title, body.description or "", body.private)
+        return collection_json(collections.view(user, made))
+
+    @router.get("/api/collections/{owner}/{slug}", summary="One collection")
+    def get(request: Request, owner: str, slug: str):
+        return collection_json(view(_optional_user(hub, request), owner, slug))
+
+    @router.patch("/api/collections/{owner}/{slug}", summary="Change a collection's title, description, privacy")
+    async def update(request: Request, owner: str, slug: str):
+        user = await run_in_threadpool(token_user, hub, request)
+        body = await read_json(request, UpdateBody)
+        found = await run_in_threadpool(view, user, owner, slug)
+        changed = await run_in_threadpool(lambda: collections.update(
+            user, found.collection.id, title=body.title, description=body.description, private=body.private,
+            theme=body.theme))
+        return {"data": collection_json(collections.view(user, changed))}
+
+    @router.delete("/api/collections/{owner}/{slug}", summary="Delete a collection")
+    def delete(request: Request, owner: str, slug: str):
+        user = token_user(hub, request)
+        collections.delete(user, view(user, owner, slug).collection.id)
+        return {}
+
+    @router.post("/api/collections/{owner}/{slug}/items", summary="Add a paper, with a note")
+    async def add(request: Request, owner: str, slug: str):
+        user = await run_in_threadpool(token_user, hub, request)
+        body = await read_json(request, AddBody)
+        found = await run_in_threadpool(view, user, owner, slug)
+        _, added = await run_in_threadpool(collections.add, user, found.collection.id, _paper_id(body.item),
+                                           body.note or "")
+        if not added:
+            raise Conflict("this paper is in the collection already")
+        return collection_json(collections.view(user, collections.get(user, found.collection.id)))
+
+    @router.patch("/api/collections/{owner}/{slug}/items/{item_id}", summary="Change an item's note or position")
+    async def update_item(request: Request, owner: str, slug: str, item_id: str):
+        user = await run_in_threadpool(token_user, hub, request)
+        body = await read_json(request, ItemBody)
+        found = await run_in_threadpool(view, user, owner, slug)
+        await run_in_threadpool(lambda: collections.update_item(
+            user, found.collection.id, _item(item_id), note=body.note,
+            position=None if body.position is None else body.position + 1))
+        return {}
+
+    @router.delete("/api/collections/{owner}/{slug}/items/{item_id}", summary="Remove an item")
+    def remove(request: Request, owner: str, slug: str, item_id: str):
+        user = token_user(hub, request)
+        collections.remove(user, view(user, owner, slug).collection.id, _item(item_id))
+        return {}
+
     return router
+
+
+def _item(raw: str) -> int:
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        raise BadInput(f"{raw[:30]!r} is not an item id")
+    return int(raw)

@@ -21,9 +21,19 @@ HF_ERRORS: dict[int | str, dict[str, Any]] = {
     "4XX": {"model": HFErrorBody, "description": "Bad date or parameter (400), unknown paper (404)"}}
 
 
+class HFAuthorUser(BaseModel):
+    name: str
+    user: str
+    fullname: str
+    avatarUrl: str = ""
+    type: str = "user"
+
+
 class HFAuthor(BaseModel):
     name: str
     hidden: bool = False
+    user: HFAuthorUser | None = Field(None, description="the reader of this site who claimed this author and was verified")
+    status: str | None = Field(None, description="claimed_verified when a reader's claim was verified")
 
 
 class HFUser(BaseModel):

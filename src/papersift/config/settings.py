@@ -82,6 +82,19 @@ class ScheduleSettings:
 
 
 @dataclass
+class CommunitySettings:
+    comment_max_chars: int = setting(10000, "The longest comment, in characters.")
+    comments_per_hour: int = setting(20, "Comments one reader may post in an hour.")
+    new_account_comments_per_hour: int = setting(3, "The same for an account younger than a day.")
+    claims_verified_domains: str = setting("", "Email domains (comma-separated, subdomains included) whose "
+                                               "users' claims of authorship are verified at once when the "
+                                               "claimed name matches their display name and they proved their "
+                                               "address; other claims wait for an admin.")
+    submit_requires_claim: bool = setting(False, "Only readers with a verified claimed paper may submit "
+                                                 "papers to the daily feed.")
+
+
+@dataclass
 class Settings:
     # ---- where the data is
     db: str = setting("data/papersift.db", "The database: a SQLite file, `sqlite:///PATH`, or "
@@ -125,6 +138,7 @@ class Settings:
     smtp: SMTPSettings = setting(factory=SMTPSettings)
     digest: DigestSettings = setting(factory=DigestSettings)
     schedule: ScheduleSettings = setting(factory=ScheduleSettings)
+    community: CommunitySettings = setting(factory=CommunitySettings)
     source: str | None = field(default=None, compare=False)  # the file it came from, for messages
 
     # ---- derived values, checked
@@ -158,7 +172,8 @@ class Settings:
         return cls(**data, **sections)
 
 
-SECTIONS = {"smtp": SMTPSettings, "digest": DigestSettings, "schedule": ScheduleSettings}
+SECTIONS = {"smtp": SMTPSettings, "digest": DigestSettings, "schedule": ScheduleSettings,
+            "community": CommunitySettings}
 
 
 def declared(kind: type) -> list[dataclasses.Field]:

@@ -122,6 +122,25 @@ class Renderer:
             msg = self._confirm(message, subscriber, policy)
         else:
             raise ValueError(f"unknown message kind {message.kind!r}")
+        return self._stamp(msg, message, now, policy)
+
+    def render_notice(self, message: OutboxMessage, now: datetime | None = None, eight_bit: bool = True) -> bytes:
+        """Mail addressed to one reader (service/notify.py): its lines, one link into the site, and why
+        they get it; every text escaped in the HTML part (the templates autoescape)."""
+        policy = POLICY if eight_bit else POLICY_7BIT
+        payload = message.payload
+        path = str(payload.get("link") or "/")
+        subject = str(payload.get("subject") or "papersift")
+        context = {"kind": message.kind, "subject": subject,
+                   "lines": [str(line) for line in payload.get("lines") or []],
+                   "link_url": self.base + (path if path.startswith("/") else "/"),
+                   "link_label": str(payload.get("link_label") or "Open it on the site"),
+                   "settings_url": self.base + "/settings", "site_host": urlsplit(self.base).netloc}
+        msg = self._compose(subject, _text.get_template("notice.txt").render(**context),
+                            _html.get_template("notice.html").render(**context), policy)
+        return self._stamp(msg, message, now or datetime.now(timezone.utc), policy)
+
+    def _stamp(self, msg: EmailMessage, message: OutboxMessage, now: datetime, policy) -> bytes:
         msg["From"] = self.config.smtp.sender
         msg["To"] = message.recipient
         msg["Date"] = format_datetime(now)

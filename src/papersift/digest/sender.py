@@ -210,7 +210,7 @@ class Sender:
                 if message is None:
                     break
                 tried += 1
-                subscriber = self.outbox.subscriber(message.subscriber_id)
+                subscriber = None if message.subscriber_id is None else self.outbox.subscriber(message.subscriber_id)
                 try:
                     if conn is None or used >= MESSAGES_PER_CONNECTION:
                         _quit(conn)
@@ -259,6 +259,8 @@ class Sender:
                 report: SendReport) -> bytes | None:
         """The message as bytes; None when it cannot be built (it has failed then, with the reason)."""
         try:
+            if message.user_id is not None:  # mail to one reader (a notification, a link they asked for)
+                return self.renderer.render_notice(message, self.clock(), eight_bit)
             if subscriber is None:
                 raise LookupError(f"subscriber {message.subscriber_id} no longer exists")
             return self.renderer.render(message, subscriber, self.clock(), eight_bit)

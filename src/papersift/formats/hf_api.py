@@ -87,10 +87,17 @@ _REPO_TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
 _LINKED_NAMES = (("models", "model"), ("datasets", "dataset"), ("spaces", "Space"))
 
 
-def hf_paper_page(paper: Paper, entry: FeedEntry | None) -> dict:
+def hf_paper_page(paper: Paper, entry: FeedEntry | None, claimed: dict | None = None) -> dict:
     """The whole answer of ``/api/papers/{id}``: the paper object with who submitted it (``entry``: its
-    newest feed row) and, as HF adds them only here, the models, datasets and Spaces that link it."""
+    newest feed row), the readers who claimed an author position and were verified (``claimed``:
+    position -> User: HF's ``user`` and ``status`` "claimed_verified") and, as HF adds them only here, the
+    models, datasets and Spaces that link it."""
     data = hf_paper(paper, submitted_by=entry.submitted_by if entry else None)
+    for position, user in (claimed or {}).items():
+        if position < len(data["authors"]):
+            data["authors"][position].update(
+                user={"name": user.handle, "user": user.handle, "fullname": user.name, "avatarUrl": "",
+                      "type": "user"}, status="claimed_verified")
     known = paper.hf_links
     if known is None:  # never asked: left out, as HF leaves out what it does not send
         return data

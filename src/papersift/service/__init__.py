@@ -49,7 +49,7 @@ from papersift.service.accounts import SESSION_LIFETIME, Accounts
 from papersift.service.actions import Actions
 from papersift.service.authorship import Authorship
 from papersift.service.catalog import Card, Catalog, Listing, check_page
-from papersift.service.collections import Collections
+from papersift.service.collections import Collections, collection_slug, slug_words
 from papersift.service.corpus import Corpus, Coverage, IngestReport, Progress, days_back
 from papersift.service.digests import BuildReport, due_periods, feed_path
 from papersift.service.discussion import Discussion
@@ -68,6 +68,7 @@ __all__ = [
     "period_for_month", "ExportTarget", "MAX_PAPERS", "MAX_RESULTS", "LIBRARY_MAX_BYTES", "MAX_PICKS",
     "SESSION_LIFETIME", "CADENCES", "Choices", "Outcome", "Subscriptions", "clean_choices", "BuildReport",
     "due_periods", "feed_path", "Mail", "Outbox", "DigestPapers", "ArxivView", "ARXIV_TABS", "MAX_CATEGORIES",
+    "collection_slug", "slug_words",
 ]
 
 Viewer = User | None  # None: anonymous
@@ -103,9 +104,10 @@ class Papersift:
         self.actions = Actions(self.corpus, self.catalog, settings)
         self.mail = Mail(self.corpus, self.catalog, settings, self.for_you.digest_picks, clock)
         self.submissions = Submissions(self.catalog)  # one submitter's papers, a paper's submitter
-        self.discussion = Discussion(self.catalog, settings, clock)  # comments, reactions, reports, moderation
+        self.authors = Authorship(self.catalog, settings, clock)  # claimed authorship, profiles, handles
+        self.discussion = Discussion(self.catalog, settings, clock, self.authors)  # comments, moderation
         self.collections = Collections(self.catalog, settings, clock)  # collections, the library among them
-        self.authors = Authorship(self.catalog, settings, clock)  # claimed authorship, profiles
+        self.exports.collections = self.collections
         self.accounts.assign_missing_usernames()
 
     # ---- the corpus: where the papers and indexes are, and how papers get in

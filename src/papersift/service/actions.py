@@ -72,6 +72,10 @@ class Actions:
     def submit(self, user: User, raw_id: str) -> Submission:
         """Put an arXiv paper on today's feed, credited to ``user``; fetch it if it is new here."""
         raw = (raw_id or "").strip()
+        if self.settings.community.submit_requires_claim and not user.is_admin and not any(
+                c.status == "verified" for c in self.store.user_claims(user.id)):
+            raise Forbidden("on this site only authors with a verified claimed paper submit papers: claim your "
+                            "authorship on one of your papers' pages first")
         if not raw:
             raise BadInput("enter an arXiv id, e.g. 2405.15738 or hep-th/9901001")
         try:

@@ -169,7 +169,8 @@ class Catalog:
         upvotes = self.displayed_upvotes(papers)
         voted, saved = self._marks(viewer, ids)
         feedback = self._feedback(viewer, ids)
-        return [Card(p, upvotes[p.id], p.num_comments or 0, p.id in voted,
+        local = self.store.comment_counts(ids)  # this site's discussion, beside the count imported from HF
+        return [Card(p, upvotes[p.id], (p.num_comments or 0) + local.get(p.id, 0), p.id in voted,
                      p.id in saved, p.id in hidden, (snippets or {}).get(p.id, {}),
                      feedback=frozenset(feedback.get(p.id, ()))) for p in papers]
 
@@ -234,7 +235,9 @@ class Catalog:
         ids = [it.paper.id for it in feed.items]
         voted, saved = self._marks(viewer, ids)
         feedback = self._feedback(viewer, ids)
-        cards = [Card(it.paper, it.upvotes, it.entry.num_comments or it.paper.num_comments or 0,
+        local = self.store.comment_counts(ids)
+        cards = [Card(it.paper, it.upvotes, (it.entry.num_comments or it.paper.num_comments or 0)
+                      + local.get(it.paper.id, 0),
                       it.paper.id in voted, it.paper.id in saved, it.paper.id in hidden,
                       feed_day=it.entry.day, submitted_by=it.entry.submitted_by,
                       feedback=frozenset(feedback.get(it.paper.id, ()))) for it in feed.items]

@@ -17,6 +17,7 @@ import dataclasses
 import re
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from papersift.errors import BadInput, Unauthorized
 from papersift.feed.arxiv import TABS, check_categories, new_on_arxiv
@@ -26,7 +27,7 @@ from papersift.query import Filters
 from papersift.search.searcher import MAX_PER_PAGE, MAX_RESULTS
 from papersift.service.catalog import Catalog
 
-KINDS = ("paper", "search", "date", "week", "month", "library", "arxiv")
+KINDS = ("paper", "search", "date", "week", "month", "library", "arxiv", "collection")
 FEED_SORTS = ("trending", "upvotes", "published")
 SEARCH_SORTS = ("relevance", "date", "upvotes")
 SEARCH_MODES = ("hybrid", "bm25", "dense")
@@ -90,6 +91,10 @@ class ExportTarget:
     def library(cls) -> "ExportTarget":
         return cls("library")
 
+    @classmethod
+    def collection(cls, collection_id: int) -> "ExportTarget":
+        return cls("collection", str(collection_id))
+
 
 @dataclass
 class Selection:
@@ -114,6 +119,7 @@ class Exports:
         self._ids: dict[str, None] = {}  # every paper id seen, in change order (public_paper_ids)
         self._ids_seq = 0
         self._ids_lock = threading.Lock()
+        self.collections: Any = None  # the Collections part (who may see a collection), set by the front door
 
     def select(self, viewer: User | None, target: ExportTarget) -> Selection:
         if target.kind == "paper":
@@ -128,6 +134,8 @@ class Exports:
             return self._library(viewer)
         if target.kind == "arxiv":
             return self._arxiv(target)
+        if target.kind == "collection" and self.collections is not None:
+            return self._collection(viewer, int(target.value))
         raise BadInput(f"unknown export {str(target.kind)[:20]!r}: use one of {', '.join(KINDS)}")
 
     def _search(self, target: ExportTarget) -> Selection:
@@ -198,6 +206,14 @@ class Exports:
                 break
             page += 1
         return Selection(papers[:MAX_PAPERS], file_stem("library"), "your library")
+
+    def _collection(self, viewer: User | None, collection_id: int) -> Selection:
+        assert self.collections is not None
+        view = self.collections.view(viewer, self.collections.get(viewer, collection_id))
+        papers = [dataclasses.replace(e.card.paper, upvotes=e.card.upvotes) for e in view.entries
+                  if not e.card.hidden]
+        return Selection(papers[:MAX_PAPERS], file_stem("collection", view.slug.replace("/", "-")),
+                         f"the collection {view.collection.title}")
 
     # ---- the sitemap's lists
     def public_paper_ids(self) -> list[str]:

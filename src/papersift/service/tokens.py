@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from papersift.errors import BadToken, ExpiredToken
 
-PURPOSES = ("confirm", "unsubscribe", "manage")
+PURPOSES = ("confirm", "unsubscribe", "manage", "verify-email")  # verify-email: the id is a user's
 SECRET_NAME = "link-signing-key"
 MAX_TOKEN_CHARS = 600
 # What sign() makes: two base64url parts. Checked before anything else so that a non-ASCII or

@@ -61,7 +61,8 @@ class CollectionTables(Queries):
     def public_collections(self, paper_id: str | None = None, sort: str = "upvotes", limit: int = 50,
                            offset: int = 0, owner_id: int | None = None) -> list[Collection]:
         """Public collections (holding ``paper_id``, of ``owner_id`` when given) in ``sort`` order."""
-        where, args = [PUBLIC], []
+        where: list[str] = [PUBLIC]
+        args: list[str | int] = []
         if paper_id is not None:
             where.append("EXISTS (SELECT 1 FROM collection_items i WHERE i.collection_id = c.id AND i.paper_id = ?)")
             args.append(paper_id)

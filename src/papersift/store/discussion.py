@@ -19,8 +19,9 @@ VISIBLE = "c.deleted_at IS NULL AND c.hidden_at IS NULL AND NOT u.hidden"
 
 
 def _comment(row) -> Comment:
-    *head, name, handle, hidden = row
-    return Comment(*head, author_name=name, author_handle=handle or f"user{row[2]}", author_hidden=bool(hidden))
+    cid, paper_id, user_id, parent_id, body, created, edited, deleted, hidden_at, name, handle, hidden = row
+    return Comment(cid, paper_id, user_id, parent_id, body, created, edited, deleted, hidden_at, author_name=name,
+                   author_handle=handle or f"user{user_id}", author_hidden=bool(hidden))
 
 
 class DiscussionTables(Queries):
@@ -67,12 +68,11 @@ class DiscussionTables(Queries):
     def set_comment_hidden(self, comment_id: int, hidden: bool, by_user: int | None = None) -> bool:
         with self._transaction() as conn:
             if hidden:
-                sql, args = ("UPDATE comments SET hidden_at = ?, hidden_by = ? WHERE id = ? AND hidden_at IS NULL",
-                             (self._now(), by_user, comment_id))
+                changed = conn.execute("UPDATE comments SET hidden_at = ?, hidden_by = ? WHERE id = ?"
+                                       " AND hidden_at IS NULL", (self._now(), by_user, comment_id)).rowcount > 0
             else:
-                sql, args = ("UPDATE comments SET hidden_at = NULL, hidden_by = NULL WHERE id = ?"
-                             " AND hidden_at IS NOT NULL", (comment_id,))
-            changed = conn.execute(sql, args).rowcount > 0
+                changed = conn.execute("UPDATE comments SET hidden_at = NULL, hidden_by = NULL WHERE id = ?"
+                                       " AND hidden_at IS NOT NULL", (comment_id,)).rowcount > 0
             if changed and hidden:  # a moderator's decision answers the reports
                 conn.execute("UPDATE comment_reports SET resolved_at = ? WHERE comment_id = ? AND resolved_at IS NULL",
                              (self._now(), comment_id))

@@ -224,6 +224,8 @@ def paper(request: Request, paper_id: str):
     return render(request, "paper.html", view=view, card=view.card, paper=view.card.paper,
                   coverage=hub.semantic_coverage(), discussion=hub.discussion.thread(user, canonical),
                   in_collections=hub.collections.containing(user, canonical),
+                  my_collections=hub.collections.of_user(user, user) if user else [],
+                  my_claims=hub.authors.my_claims(user, view.card.paper.id),
                   claimed=hub.authors.paper_authors(user, canonical))
 
 

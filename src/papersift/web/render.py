@@ -21,6 +21,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from papersift.formats.bibtex import bibtex
+from papersift.formats.markdown import render as render_markdown
+from papersift.service import slug_words
 from papersift.web.citation import citation_meta
 from papersift.web.session import service, viewer
 
@@ -152,6 +154,12 @@ def _static_version() -> str:
 # auto_reload off: the templates ship with the package, so no stat() of every template per page
 env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
                   trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+def comment_html(view) -> Markup:
+    """A comment's Markdown as safe HTML (formats/markdown.py sanitises it; its mentions become links)."""
+    return Markup(render_markdown(view.comment.body, view.mentions))
+
+
+env.filters.update(comment_html=comment_html, collection_words=slug_words)
 env.filters.update(excerpt=excerpt, marked=marked, sentence=sentence, human_day=human_day, short_day=short_day, compact=compact,
                    slug=slug)
 env.globals.update(paper_url=paper_url, org_url=org_url, author_url=author_url, url_with=url_with,

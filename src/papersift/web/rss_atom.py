@@ -17,6 +17,7 @@ secret is a 404, and the server's logs show its path as ``/for-you/feed/***.atom
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from datetime import datetime, timezone
 from urllib.parse import quote
@@ -187,3 +188,21 @@ def for_you(request: Request, name: str):
     cards = hub.catalog.cards([p.paper for p in result.picks], reader)
     return _respond(request, fmt, f"for {reader.name}", "Papers recommended for you this week.", "/for-you",
                     cards, private=True)
+
+
+def collection_feed(request: Request, fmt: str, view, page_path: str) -> Response:
+    """A public collection's RSS/Atom: its papers in the collection's order, each with its note."""
+    base = site_base(request)
+    entries = []
+    for entry in view.entries:
+        item = _entry(base, entry.card)
+        if entry.item.note:
+            item = dataclasses.replace(item, summary=f"Note: {entry.item.note}\n\n{item.summary}")
+        entries.append(item)
+    owner = view.collection.owner_handle
+    doc = feeds.FeedDoc(title=f"papersift: {view.collection.title} (a collection by {owner})",
+                        subtitle=view.collection.description or f"A collection by {owner}",
+                        self_url=base + request.url.path, page_url=base + page_path, entries=entries)
+    body = feeds.render(doc, fmt)
+    return Response(body, media_type=feeds.MEDIA_TYPES[fmt], headers={
+        "Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"})
