@@ -33,8 +33,10 @@ from papersift.mcp.shapes import md_text
 
 from ..web_support import XSS_ID, build_service, served
 
-PUBLIC = {"search_papers", "get_paper", "similar_papers", "daily_papers", "trending_papers", "new_on_arxiv"}
-PERSONAL = {"whoami", "my_library", "my_recommendations", "save_paper", "upvote_paper", "paper_feedback"}
+PUBLIC = {"search_papers", "get_paper", "similar_papers", "daily_papers", "trending_papers", "new_on_arxiv",
+          "list_collections", "read_collection", "paper_discussion"}
+PERSONAL = {"whoami", "my_library", "my_recommendations", "save_paper", "upvote_paper", "paper_feedback",
+            "add_to_collection"}
 HIDDEN_ID = "2405.99904"  # one of web_support's planted papers; an admin hides it below
 
 

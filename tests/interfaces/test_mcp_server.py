@@ -21,6 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 from papersift.mcp.readers import NEEDS_TOKEN
 from papersift.mcp.server import INSTRUCTIONS, argument_errors, build_server
 from papersift.mcp.shapes import excerpt, feed_item, feed_json, links, markdown, md_text, paper_entry, paper_full
+from papersift.mcp.tools_community import CommunityTools
 from papersift.mcp.tools_personal import PersonalTools
 from papersift.mcp.tools_public import PublicTools
 from papersift.model import FeedEntry, Paper
@@ -35,10 +36,12 @@ TITLES = {"search_papers": "Search papers", "get_paper": "Get a paper", "similar
           "new_on_arxiv": "New on arXiv",
           "whoami": "Who am I", "my_library": "My library", "my_recommendations": "My recommendations",
           "save_paper": "Save a paper", "upvote_paper": "Upvote a paper",
-          "paper_feedback": "More like this / not for me"}
-WRITES = {"save_paper", "upvote_paper", "paper_feedback"}
+          "paper_feedback": "More like this / not for me", "list_collections": "List collections",
+          "read_collection": "Read a collection", "add_to_collection": "Add a paper to a collection",
+          "paper_discussion": "A paper's discussion"}
+WRITES = {"save_paper", "upvote_paper", "paper_feedback", "add_to_collection"}
 PERSONAL_READS = {"whoami", "my_library", "my_recommendations"}
-DOCS = {name: getattr(tools, name).__doc__ for tools in (PublicTools, PersonalTools) for name in dir(tools)
+DOCS = {name: getattr(tools, name).__doc__ for tools in (PublicTools, PersonalTools, CommunityTools) for name in dir(tools)
         if not name.startswith("_")}
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {

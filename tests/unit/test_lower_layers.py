@@ -22,7 +22,15 @@ from papersift.index.vectors.protocol import VectorIndex
 from papersift.ingest.http import RetryingClient, get_with_retries, retry_after_seconds
 from papersift.service.corpus import Corpus
 from papersift.store import SQLiteStore, default_index_dir, open_store
-from papersift.store.protocol import CommunityStore, DigestStore, PaperStore, Store
+from papersift.store.protocol import (
+    AuthorshipStore,
+    CollectionStore,
+    CommunityStore,
+    DigestStore,
+    DiscussionStore,
+    PaperStore,
+    Store,
+)
 from tests.fakes.server import DROP, Reply
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "papersift"
@@ -66,11 +74,13 @@ def incompatibility(want: inspect.Signature, have: inspect.Signature) -> str | N
     return f"extra required parameters {extra}" if extra else None
 
 
-def test_store_is_the_three_concerns():
-    assert set(Store.__bases__) >= {PaperStore, CommunityStore, DigestStore}
-    papers, community, digests = members(PaperStore), members(CommunityStore), members(DigestStore)
-    assert not (papers & community) and not (papers & digests) and not (community & digests)
-    assert members(Store) == papers | community | digests
+def test_store_is_the_six_concerns():
+    concerns = (PaperStore, CommunityStore, DigestStore, DiscussionStore, CollectionStore, AuthorshipStore)
+    assert set(Store.__bases__) >= set(concerns)
+    sets = [members(c) for c in concerns]
+    assert all(not (a & b) for i, a in enumerate(sets) for b in sets[i + 1:])  # each method in one concern
+    assert members(Store) == set().union(*sets)
+    papers, community = sets[0], sets[1]
     assert {"schema_version", "get_cursor", "set_cursor", "max_seq", "iter_embeddings", "close"} <= papers
     assert {"create_user", "get_session", "set_vote", "hidden_paper_ids"} <= community
 

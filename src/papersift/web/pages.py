@@ -237,8 +237,9 @@ def _listing(request: Request, kind: str, name: str, page: str | None):
     listing = fetch(current, name, page=number, per_page=LIST_PER_PAGE)
     heading = " ".join(name.split())
     feed = f"/feeds/{'orgs' if kind == 'org' else 'authors'}/" + quote(heading, safe="")
+    claimed_by = service(request).authors.users_named(current, name) if kind == "author" else []
     return render(request, "listing.html", listing=listing, kind=kind, heading=heading,
-                  title=heading, empty_message="", feed_links=alternates(feed, heading))
+                  title=heading, empty_message="", feed_links=alternates(feed, heading), claimed_by=claimed_by)
 
 
 @router.get("/orgs/{name:path}")
