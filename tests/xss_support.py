@@ -75,6 +75,8 @@ class _Scan(HTMLParser):
                 self.found.append(f"{where} {name}= handler")
             if name == "style":
                 self.found.append(f"{where} style attribute")
+            if tag == "link" and value == "data:,":  # the site's own empty favicon
+                continue
             if name in _URL_ATTRIBUTES and value and _BAD_SCHEME.match(_INVISIBLE.sub("", value).lower()):
                 self.found.append(f"{where} {name}={value[:40]!r}")
 
