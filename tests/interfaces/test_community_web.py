@@ -238,3 +238,40 @@ def test_a_hidden_user_vanishes_with_their_comments_collections_and_claims(site)
     assert "dan-brown" not in httpx.get(f"{base}/api/papers/{XSS_ID}").text
     assert "Dan list" not in httpx.get(f"{base}/api/collections").text
     assert c["ada"].get("/users/dan-brown").status_code == 200  # admins still see them
+
+
+def call_tool(svc, name: str, arguments: dict, token: str | None = None):
+    import asyncio
+
+    from mcp import Client
+
+    from papersift.mcp.server import build_server
+
+    async def main():
+        async with Client(build_server(svc, token)) as client:
+            return await client.call_tool(name, arguments)
+
+    return asyncio.run(main())
+
+
+def test_a_hidden_collection_is_absent_from_every_way_out(site):
+    svc, base, c = site
+    made = post(c["bob"], "/collections", title="Soon hidden", paper_id=LAB, note="n")
+    url = str(made.url).removeprefix(base)
+    cid = int(url.rsplit("-", 1)[1])
+    slug = url.removeprefix("/collections/")
+    listed = call_tool(svc, "list_collections", {"paper_id": LAB})
+    assert "Soon hidden" in listed.content[0].text and not listed.is_error
+    assert post(c["ada"], f"/admin/collections/{cid}/hide").status_code == 200
+    for path in (url, url + "/feed.atom", url + "/feed.rss", url + "/export?format=csv"):
+        assert c["anon"].get(path).status_code == 404, path
+        assert c["carol"].get(path).status_code == 404, path
+    assert "Soon hidden" not in c["anon"].get(f"/papers/{LAB}").text + c["anon"].get("/collections").text
+    assert "Soon hidden" not in c["anon"].get("/users/bob-smith").text
+    assert httpx.get(f"{base}/api/v1/collections/{cid}").status_code == 404
+    assert "Soon hidden" not in httpx.get(f"{base}/api/v1/collections").text
+    assert httpx.get(f"{base}/api/collections/{slug}").status_code == 404
+    assert "Soon hidden" not in httpx.get(f"{base}/api/collections", params={"item": f"papers/{LAB}"}).text
+    assert "Soon hidden" not in call_tool(svc, "list_collections", {"paper_id": LAB}).content[0].text
+    assert call_tool(svc, "read_collection", {"collection_id": cid}).is_error
+    assert c["ada"].get(url).status_code == 200  # admins still see it, marked

@@ -75,3 +75,16 @@ def test_the_link_to_prove_an_address_is_mailed_and_verifies_it(site):
 
     with pytest.raises(BadToken):
         svc.authors.verify_email(token[:-3] + "abc")
+
+
+def test_a_hidden_comment_or_writer_is_mailed_to_no_one(site):
+    svc, smtp, u = site
+    svc.accounts.set_admin("ada@example.org")
+    ada = svc.store.get_user(u["ada"].id)
+    first = svc.discussion.post(u["bob"], PAPER, "hello")
+    rude = svc.discussion.post(u["carol"], PAPER, "rude reply", parent_id=first.id)
+    svc.discussion.hide(ada, rude.id)
+    svc.discussion.post(u["dan"], PAPER, "another reply", parent_id=first.id)
+    svc.accounts.set_hidden(ada, "dan@example.org", True)
+    assert Digests(svc).sender().send_due().sent == 0
+    assert svc.store.outbox_counts() == {"cancelled": 2}

@@ -135,8 +135,9 @@ class Accounts:
         if actor is not None and user.id == actor.id and hidden:
             raise BadInput("you cannot hide your own account")
         self.store.update_user(user.id, hidden=hidden)
-        if hidden:  # log them out everywhere now, not when their session expires
+        if hidden:  # log them out everywhere now, not when their session expires; their comments mail no one
             self.store.delete_user_sessions(user.id)
+            self.store.cancel_comment_mail(writer_id=user.id)
         return self.user_by_email(email)  # as stored now
 
     def assign_missing_usernames(self) -> None:

@@ -126,6 +126,7 @@ class Discussion:
             raise BadInput("you cannot hide your own account")
         self.store.update_user(writer.id, hidden=True)
         self.store.delete_user_sessions(writer.id)
+        self.store.cancel_comment_mail(writer_id=writer.id)
         return comment.paper_id
 
     def counts(self, paper_ids: list[str]) -> dict[str, int]:
@@ -191,7 +192,10 @@ class Discussion:
         self._admin(admin)
         if self.store.get_comment(comment_id) is None:
             raise NotFound(f"no comment {comment_id}")
-        return self.store.set_comment_hidden(comment_id, hidden, admin.id if admin else None)
+        changed = self.store.set_comment_hidden(comment_id, hidden, admin.id if admin else None)
+        if hidden:
+            self.store.cancel_comment_mail([comment_id])
+        return changed
 
     def resolve(self, admin: User | None, comment_id: int) -> int:
         self._admin(admin)

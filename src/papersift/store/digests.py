@@ -193,6 +193,20 @@ class DigestTables(Queries):
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, '', ?)"),
                 (user_id, kind, period_key, recipient, message_id, json.dumps(payload), now))
 
+    def cancel_comment_mail(self, comment_ids: Iterable[int] = (), writer_id: int | None = None) -> int:
+        """Cancel the unsent notifications about these comments (or every comment of ``writer_id``): a
+        comment a moderator hid is mailed to no one."""
+        keys = [f"comment:{cid}" for cid in comment_ids]
+        if writer_id is not None:
+            keys += [f"comment:{r[0]}" for r in self._all("SELECT id FROM comments WHERE user_id = ?", (writer_id,))]
+        cancelled = 0
+        with self._transaction() as conn:
+            for chunk in self.dialect.chunks(keys):
+                among, args = self.dialect.among("period_key", chunk)
+                cancelled += conn.execute(f"UPDATE outbox SET status = 'cancelled', last_error = 'the comment was hidden'"
+                                          f" WHERE kind = 'notify' AND status = 'pending' AND {among}", args).rowcount
+        return cancelled
+
     def last_enqueued_at(self, subscriber_id: int, kinds: Iterable[str]) -> str | None:
         among, args = self.dialect.among("kind", list(kinds))
         return self._value(f"SELECT MAX(created_at) FROM outbox WHERE subscriber_id = ? AND {among}",

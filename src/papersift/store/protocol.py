@@ -229,6 +229,8 @@ class DigestStore(Protocol):
                 payload: dict, paper_ids: Iterable[str] = (), now: str | None = None) -> int | None:
         """Make the row and record ``paper_ids`` as sent, in one transaction; None when the
         (subscriber, kind, period) row exists already (nothing changes)."""
+    def cancel_comment_mail(self, comment_ids: Iterable[int] = (), writer_id: int | None = None) -> int:
+        """Cancel unsent notifications about these comments (or all of ``writer_id``'s); how many."""
     def enqueue_for_user(self, user_id: int, kind: str, period_key: str, recipient: str, message_id: str,
                          payload: dict, now: str | None = None) -> int | None:
         """Mail to a reader, once per (user, kind, ``period_key``); None when made already. Delivered while
