@@ -87,10 +87,18 @@ def _paper_id(item: ItemRef) -> str:
 
 def make_router(hub: Papersift) -> APIRouter:
     router = APIRouter(route_class=HFRoute, tags=["Hugging Face compatible"])
-    collections = hub.collections
+    _reads(router, hub)
+    _writes(router, hub)
+    _item_writes(router, hub)
+    return router
 
-    def view(user: User | None, owner: str, slug: str):
-        return collections.view(user, collections.by_slug(user, f"{owner}/{slug}"))
+
+def _view(hub: Papersift, user: User | None, owner: str, slug: str):
+    return hub.collections.view(user, hub.collections.by_slug(user, f"{owner}/{slug}"))
+
+
+def _reads(router: APIRouter, hub: Papersift) -> None:
+    collections = hub.collections
 
     @router.get("/api/whoami-v2", summary="Who the token belongs to, as Hugging Face answers it")
     def whoami(request: Request):
@@ -131,13 +139,17 @@ def make_router(hub: Papersift) -> APIRouter:
 
     @router.get("/api/collections/{owner}/{slug}", summary="One collection")
     def get(request: Request, owner: str, slug: str):
-        return collection_json(view(_optional_user(hub, request), owner, slug))
+        return collection_json(_view(hub, _optional_user(hub, request), owner, slug))
+
+
+def _writes(router: APIRouter, hub: Papersift) -> None:
+    collections = hub.collections
 
     @router.patch("/api/collections/{owner}/{slug}", summary="Change a collection's title, description, privacy")
     async def update(request: Request, owner: str, slug: str):
         user = await run_in_threadpool(token_user, hub, request)
         body = await read_json(request, UpdateBody)
-        found = await run_in_threadpool(view, user, owner, slug)
+        found = await run_in_threadpool(_view, hub, user, owner, slug)
         changed = await run_in_threadpool(lambda: collections.update(
             user, found.collection.id, title=body.title, description=body.description, private=body.private,
             theme=body.theme))
@@ -146,14 +158,19 @@ def make_router(hub: Papersift) -> APIRouter:
     @router.delete("/api/collections/{owner}/{slug}", summary="Delete a collection")
     def delete(request: Request, owner: str, slug: str):
         user = token_user(hub, request)
-        collections.delete(user, view(user, owner, slug).collection.id)
+        collections.delete(user, _view(hub, user, owner, slug).collection.id)
         return {}
+
+
+
+def _item_writes(router: APIRouter, hub: Papersift) -> None:
+    collections = hub.collections
 
     @router.post("/api/collections/{owner}/{slug}/items", summary="Add a paper, with a note")
     async def add(request: Request, owner: str, slug: str):
         user = await run_in_threadpool(token_user, hub, request)
         body = await read_json(request, AddBody)
-        found = await run_in_threadpool(view, user, owner, slug)
+        found = await run_in_threadpool(_view, hub, user, owner, slug)
         _, added = await run_in_threadpool(collections.add, user, found.collection.id, _paper_id(body.item),
                                            body.note or "")
         if not added:
@@ -164,7 +181,7 @@ def make_router(hub: Papersift) -> APIRouter:
     async def update_item(request: Request, owner: str, slug: str, item_id: str):
         user = await run_in_threadpool(token_user, hub, request)
         body = await read_json(request, ItemBody)
-        found = await run_in_threadpool(view, user, owner, slug)
+        found = await run_in_threadpool(_view, hub, user, owner, slug)
         await run_in_threadpool(lambda: collections.update_item(
             user, found.collection.id, _item(item_id), note=body.note,
             position=None if body.position is None else body.position + 1))
@@ -173,10 +190,8 @@ def make_router(hub: Papersift) -> APIRouter:
     @router.delete("/api/collections/{owner}/{slug}/items/{item_id}", summary="Remove an item")
     def remove(request: Request, owner: str, slug: str, item_id: str):
         user = token_user(hub, request)
-        collections.remove(user, view(user, owner, slug).collection.id, _item(item_id))
+        collections.remove(user, _view(hub, user, owner, slug).collection.id, _item(item_id))
         return {}
-
-    return router
 
 
 def _item(raw: str) -> int:
