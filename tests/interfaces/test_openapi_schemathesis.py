@@ -32,6 +32,18 @@ from tests.web_support import build_service, served
 CHECKS = [not_a_server_error, response_schema_conformance]
 _TOKEN: dict[str, str] = {}
 STATUSES: dict[str, set[int]] = {}  # "GET /api/v1/search" -> the statuses seen
+# Operations on a comment, collection, claim or reader that an earlier call must have made (an id in the
+# path): generated requests name ones that do not exist, so they answer 404s and 400s here (checked for
+# shape and for no server error); their successes are tested where the state is made first
+# (tests/interfaces/test_community_web.py, test_hf_collections.py).
+NEEDS_STATE = {
+    "GET /api/collections/{owner}/{slug}", "PATCH /api/collections/{owner}/{slug}", "DELETE /api/collections/{owner}/{slug}",
+    "POST /api/collections/{owner}/{slug}/items", "PATCH /api/collections/{owner}/{slug}/items/{item_id}",
+    "DELETE /api/collections/{owner}/{slug}/items/{item_id}", "GET /api/v1/collections/{collection_id}",
+    "POST /api/v1/collections/{collection_id}/papers", "PATCH /api/v1/comments/{comment_id}",
+    "DELETE /api/v1/comments/{comment_id}", "POST /api/v1/comments/{comment_id}/reactions",
+    "POST /api/v1/comments/{comment_id}/report", "PATCH /api/v1/claims/{claim_id}", "DELETE /api/v1/claims/{claim_id}",
+    "GET /api/v1/users/{name}"}
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +83,7 @@ def test_the_api_keeps_its_openapi_document(case, live):
 def test_every_operation_answered_with_a_2xx():
     operations = {f"{op.method.upper()} {op.path}" for op in (r.ok() for r in schema.get_all_operations())}
     assert set(STATUSES) == operations, "run the whole file: the generated tests above fill STATUSES"
-    never = sorted(op for op, seen in STATUSES.items() if not any(200 <= s < 300 for s in seen))
+    never = sorted(op for op, seen in STATUSES.items() if not any(200 <= s < 300 for s in seen) and op not in NEEDS_STATE)
     assert not never, f"only errors from: {never}"
 
 

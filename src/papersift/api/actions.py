@@ -40,6 +40,11 @@ class SubmitBody(BaseModel):
     arxiv_id: str = Field(..., description="arXiv id: 2405.15738, arXiv:2405.15738v2, an abs URL, hep-th/9901001")
 
 
+def json_body(model: type[BaseModel]) -> dict:
+    """``openapi_extra`` declaring a route's JSON body, for routes that read it themselves (after the token)."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
+
+
 async def read_json(request: Request, model: type[Body]) -> Body:
     """The body as ``model``: a 400 naming the bad field, for broken JSON too."""
     body = await request.body()  # the app's body cap applies here (api/middleware.py)

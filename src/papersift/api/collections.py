@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from papersift.api.actions import BEARER, read_json, token_user
+from papersift.api.actions import BEARER, json_body, read_json, token_user
 from papersift.api.models import ERRORS, PREFIX
 from papersift.service import Papersift, collection_slug
 
@@ -60,14 +60,18 @@ def make_router(hub: Papersift) -> APIRouter:
         user = token_user(hub, request) if request.headers.get("authorization") else None
         return view_json(collections.view(user, collections.get(user, collection_id)))
 
-    @router.post("/collections", status_code=201, dependencies=[BEARER], summary="Create a collection")
+    @router.post("/collections",
+                 status_code=201,
+                 dependencies=[BEARER],
+                 openapi_extra=json_body(NewCollection),
+                 summary="Create a collection")
     async def create(request: Request):
         user = await run_in_threadpool(token_user, hub, request)
         body = await read_json(request, NewCollection)
         made = await run_in_threadpool(collections.create, user, body.title, body.description, body.private)
         return JSONResponse(summary_json(made), status_code=201)
 
-    @router.post("/collections/{collection_id}/papers", dependencies=[BEARER],
+    @router.post("/collections/{collection_id}/papers", dependencies=[BEARER], openapi_extra=json_body(NewItem),
                  summary="Add a paper (with a note) to one of your collections")
     async def add(request: Request, collection_id: int = Path(..., ge=1, le=2**62)):
         user = await run_in_threadpool(token_user, hub, request)

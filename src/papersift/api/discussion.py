@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from papersift.api.actions import BEARER, read_json, token_user
+from papersift.api.actions import BEARER, json_body, read_json, token_user
 from papersift.api.models import ERRORS, PAPER_ID, PREFIX
 from papersift.formats.markdown import render as render_markdown
 from papersift.service import Papersift
@@ -21,6 +21,7 @@ BODY_MAX = 100_000  # the request's own cap; the site's (smaller) limit gives th
 
 
 class CommentBody(BaseModel):
+    model_config = {"json_schema_extra": {"examples": [{"body": "Does the bound in **section 3** hold for small batches?"}]}}
     body: str = Field(..., max_length=BODY_MAX, description="Markdown; @username mentions a reader")
     parent_id: Optional[int] = Field(None, ge=1, le=2**62, description="the comment this replies to")
 
@@ -60,7 +61,10 @@ def make_router(hub: Papersift) -> APIRouter:
     def comments(paper_id: str = Path(..., **PAPER_ID)):
         return thread(None, paper_id)
 
-    @router.post("/papers/{paper_id:path}/comments", status_code=201, dependencies=[BEARER],
+    @router.post("/papers/{paper_id:path}/comments",
+                 status_code=201,
+                 dependencies=[BEARER],
+                 openapi_extra=json_body(CommentBody),
                  summary="Comment on a paper, or reply (parent_id)")
     async def post(request: Request, paper_id: str = Path(..., **PAPER_ID)):
         user = await run_in_threadpool(token_user, hub, request)
@@ -69,7 +73,8 @@ def make_router(hub: Papersift) -> APIRouter:
         return JSONResponse({"id": made.id, "paper_id": made.paper_id, "parent_id": made.parent_id,
                              "body": made.body, "created_at": made.created_at}, status_code=201)
 
-    @router.patch("/comments/{comment_id}", dependencies=[BEARER], summary="Edit your comment")
+    @router.patch("/comments/{comment_id}", dependencies=[BEARER], summary="Edit your comment",
+                  openapi_extra=json_body(EditBody))
     async def edit(request: Request, comment_id: int = Path(..., ge=1, le=2**62)):
         user = await run_in_threadpool(token_user, hub, request)
         body = await read_json(request, EditBody)
@@ -80,14 +85,20 @@ def make_router(hub: Papersift) -> APIRouter:
     def delete(request: Request, comment_id: int = Path(..., ge=1, le=2**62)):
         return {"id": comment_id, "deleted": discussion.delete(token_user(hub, request), comment_id)}
 
-    @router.post("/comments/{comment_id}/reactions", dependencies=[BEARER], summary="React to a comment")
+    @router.post("/comments/{comment_id}/reactions",
+                 dependencies=[BEARER],
+                 openapi_extra=json_body(ReactionBody),
+                 summary="React to a comment")
     async def react(request: Request, comment_id: int = Path(..., ge=1, le=2**62)):
         user = await run_in_threadpool(token_user, hub, request)
         body = await read_json(request, ReactionBody)
         counts = await run_in_threadpool(discussion.react, user, comment_id, body.reaction, body.on)
         return {"id": comment_id, "reactions": counts}
 
-    @router.post("/comments/{comment_id}/report", dependencies=[BEARER], summary="Report a comment to the moderators")
+    @router.post("/comments/{comment_id}/report",
+                 dependencies=[BEARER],
+                 openapi_extra=json_body(ReportBody),
+                 summary="Report a comment to the moderators")
     async def report(request: Request, comment_id: int = Path(..., ge=1, le=2**62)):
         user = await run_in_threadpool(token_user, hub, request)
         body = await read_json(request, ReportBody)

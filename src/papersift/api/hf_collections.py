@@ -17,8 +17,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from papersift.api.actions import read_json, token_user
+from papersift.api.actions import json_body, read_json, token_user
 from papersift.api.hf import HFRoute
+from papersift.api.hf_models import HF_ERRORS
 from papersift.errors import BadInput, Conflict, Forbidden
 from papersift.formats.hf_api import hf_time
 from papersift.model import User
@@ -86,7 +87,7 @@ def _paper_id(item: ItemRef) -> str:
 
 
 def make_router(hub: Papersift) -> APIRouter:
-    router = APIRouter(route_class=HFRoute, tags=["Hugging Face compatible"])
+    router = APIRouter(route_class=HFRoute, tags=["Hugging Face compatible"], responses=HF_ERRORS)
     _reads(router, hub)
     _writes(router, hub)
     _item_writes(router, hub)
@@ -124,7 +125,8 @@ def _reads(router: APIRouter, hub: Papersift) -> None:
                      or any(e.item.paper_id == paper_id for e in collections.view(user, c).entries)][:limit]
         return [collection_json(collections.view(user, c), with_position=False) for c in found]
 
-    @router.post("/api/collections", summary="Create a collection")
+    @router.post("/api/collections", summary="Create a collection",
+                  openapi_extra=json_body(CreateBody))
     async def create(request: Request):
         user = await run_in_threadpool(token_user, hub, request)
         body = await read_json(request, CreateBody)
@@ -145,7 +147,8 @@ def _reads(router: APIRouter, hub: Papersift) -> None:
 def _writes(router: APIRouter, hub: Papersift) -> None:
     collections = hub.collections
 
-    @router.patch("/api/collections/{owner}/{slug}", summary="Change a collection's title, description, privacy")
+    @router.patch("/api/collections/{owner}/{slug}", summary="Change a collection's title, description, privacy",
+                  openapi_extra=json_body(UpdateBody))
     async def update(request: Request, owner: str, slug: str):
         user = await run_in_threadpool(token_user, hub, request)
         body = await read_json(request, UpdateBody)
@@ -166,7 +169,8 @@ def _writes(router: APIRouter, hub: Papersift) -> None:
 def _item_writes(router: APIRouter, hub: Papersift) -> None:
     collections = hub.collections
 
-    @router.post("/api/collections/{owner}/{slug}/items", summary="Add a paper, with a note")
+    @router.post("/api/collections/{owner}/{slug}/items", summary="Add a paper, with a note",
+                  openapi_extra=json_body(AddBody))
     async def add(request: Request, owner: str, slug: str):
         user = await run_in_threadpool(token_user, hub, request)
         body = await read_json(request, AddBody)
@@ -177,7 +181,8 @@ def _item_writes(router: APIRouter, hub: Papersift) -> None:
             raise Conflict("this paper is in the collection already")
         return collection_json(collections.view(user, collections.get(user, found.collection.id)))
 
-    @router.patch("/api/collections/{owner}/{slug}/items/{item_id}", summary="Change an item's note or position")
+    @router.patch("/api/collections/{owner}/{slug}/items/{item_id}", summary="Change an item's note or position",
+                  openapi_extra=json_body(ItemBody))
     async def update_item(request: Request, owner: str, slug: str, item_id: str):
         user = await run_in_threadpool(token_user, hub, request)
         body = await read_json(request, ItemBody)

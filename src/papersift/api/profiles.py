@@ -8,7 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from papersift.api.actions import BEARER, read_json, token_user
+from papersift.api.actions import BEARER, json_body, read_json, token_user
 from papersift.api.models import ERRORS, PAPER_ID, PREFIX
 from papersift.service import Papersift
 
@@ -41,7 +41,10 @@ def make_router(hub: Papersift) -> APIRouter:
     def claims(paper_id: str = Path(..., **PAPER_ID)):
         return {"paper": paper_id, "claims": [claim_json(c) for c in authors.claims_of_paper(None, paper_id)]}
 
-    @router.post("/papers/{paper_id:path}/claims", status_code=201, dependencies=[BEARER],
+    @router.post("/papers/{paper_id:path}/claims",
+                 status_code=201,
+                 dependencies=[BEARER],
+                 openapi_extra=json_body(ClaimBody),
                  summary="Claim an author position (verified at once where the site can prove it)")
     async def claim(request: Request, paper_id: str = Path(..., **PAPER_ID)):
         user = await run_in_threadpool(token_user, hub, request)
@@ -49,7 +52,8 @@ def make_router(hub: Papersift) -> APIRouter:
         made = await run_in_threadpool(authors.claim, user, paper_id, body.position)
         return JSONResponse(claim_json(made), status_code=201)
 
-    @router.patch("/claims/{claim_id}", dependencies=[BEARER], summary="Hide or show your claim")
+    @router.patch("/claims/{claim_id}", dependencies=[BEARER], summary="Hide or show your claim",
+                  openapi_extra=json_body(ClaimChange))
     async def change(request: Request, claim_id: int = Path(..., ge=1, le=2**62)):
         user = await run_in_threadpool(token_user, hub, request)
         body = await read_json(request, ClaimChange)

@@ -49,10 +49,13 @@ class CommunityTables(Queries):
             if username is not None and conn.execute(f"SELECT 1 FROM users WHERE {self.dialect.nocase('username')}",
                                                      (username,)).fetchone():
                 raise Conflict(f"the username {username} is taken")
+            # without a handle, the columns every schema version has (a tool may write an older database)
+            columns, values = "email, name, password_hash, is_admin, created_at", [email, name, password_hash, is_admin, now]
+            if username is not None:
+                columns, values = columns + ", username", values + [username]
             try:
-                uid = self.dialect.new_id(
-                    conn, "INSERT INTO users(email, name, password_hash, is_admin, created_at, username)"
-                    " VALUES (?, ?, ?, ?, ?, ?)", (email, name, password_hash, is_admin, now, username))
+                uid = self.dialect.new_id(conn, f"INSERT INTO users({columns}) VALUES ({', '.join('?' * len(values))})",
+                                          values)
             except self.dialect.duplicate:
                 raise Conflict(f"an account with the email {email} already exists") from None
         return User(uid, email, name, password_hash, is_admin, False, now, username=username)
