@@ -275,3 +275,18 @@ def test_a_hidden_collection_is_absent_from_every_way_out(site):
     assert "Soon hidden" not in call_tool(svc, "list_collections", {"paper_id": LAB}).content[0].text
     assert call_tool(svc, "read_collection", {"collection_id": cid}).is_error
     assert c["ada"].get(url).status_code == 200  # admins still see it, marked
+
+
+def test_comment_counts_add_this_sites_discussion_everywhere(site):
+    svc, base, c = site
+    from ..web_support import XSS_DAY
+
+    def counts() -> list[int]:
+        items = httpx.get(f"{base}/api/daily_papers", params={"date": XSS_DAY}).json()
+        return [next(it["paper"]["numComments"] for it in items if it["paper"]["id"] == XSS_ID),
+                httpx.get(f"{base}/api/v1/papers/{XSS_ID}").json()["num_comments"] or 0,
+                next(card.comments for card in svc.catalog.feed(None, XSS_DAY).cards if card.paper.id == XSS_ID)]
+
+    before = counts()
+    post(c["carol"], f"/papers/{XSS_ID}/comments", body="counted everywhere")
+    assert [a - b for a, b in zip(counts(), before, strict=True)] == [1, 1, 1]  # HF's API, ours, the cards

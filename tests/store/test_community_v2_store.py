@@ -161,3 +161,33 @@ def test_migration_9_moves_the_saves_into_the_library_and_keeps_the_outbox(tmp_p
         assert store.users_without_username()[0].id == 1
     finally:
         store.close()
+
+
+def test_migration_9_on_both_backends_keeps_saves_and_digests(store_url, monkeypatch):
+    from papersift.store import postgres_schema, sqlite
+
+    module = postgres_schema if store_url.startswith("postgresql") else sqlite
+    monkeypatch.setattr(module, "SCHEMA_VERSION", 8)  # a database made by the papersift before the community
+    old = open_store(store_url)
+    old.upsert_papers([_paper("2405.00001"), _paper("2405.00002")])
+    with old._transaction() as db:  # the columns of version 8: saves, an outbox owned by subscribers
+        db.execute("INSERT INTO users(id, email, name, password_hash, created_at) VALUES (1, 'a@x.org', 'Ada', 'h', 'x')")
+        db.execute("INSERT INTO saves(user_id, paper_id, created_at) VALUES (1, '2405.00002', '2024-01-01')")
+        db.execute("INSERT INTO saves(user_id, paper_id, created_at) VALUES (1, '2405.00001', '2024-01-02')")
+        db.execute("INSERT INTO subscribers(id, email, cadence, status, created_at, updated_at) VALUES (1, 'a@x.org',"
+                   " 'daily', 'active', 'x', 'x')")
+        db.execute("INSERT INTO outbox(id, subscriber_id, kind, period_key, recipient, message_id, payload,"
+                   " next_attempt_at, created_at) VALUES (7, 1, 'digest', '2024-01-02', 'a@x.org', '<d@x>', '{}', '', 'x')")
+    old.close()
+    monkeypatch.undo()
+    store = open_store(store_url)
+    try:
+        assert store.schema_version() == 9
+        papers, total = store.saved_papers(1, 10, 0)
+        assert total == 2 and [p.id for p in papers] == ["2405.00001", "2405.00002"]
+        assert store.set_saved(1, "2405.00002", True) is False  # already in the library
+        message = store.claim("me", "9999")
+        assert message is not None and message.id == 7 and message.subscriber_id == 1 and message.user_id is None
+        assert store.enqueue_for_user(1, "notify", "comment:1", "a@x.org", "<n@x>", {}) is not None
+    finally:
+        store.close()

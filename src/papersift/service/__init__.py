@@ -217,23 +217,29 @@ class Papersift:
     def search(self, query: str, filters: Filters | None = None, mode: str = "hybrid", sort: str = "relevance",
                page: int = 1, per_page: int = 10, viewer: Viewer = None) -> SearchResults:
         view = self.catalog.search(viewer, query, filters, sort=sort, page=page, per_page=per_page, mode=mode)
-        hits = [_with_upvotes(hit, card.upvotes) for hit, card in zip(view.results.hits, view.cards, strict=False)]
+        hits = [_with_counts(hit, card) for hit, card in zip(view.results.hits, view.cards, strict=False)]
         return dataclasses.replace(view.results, hits=hits)
 
     def similar(self, paper_id: str, k: int = 10, filters: Filters | None = None, viewer: Viewer = None) -> list[Hit]:
-        return [_with_upvotes(hit, card.upvotes) for hit, card in self.catalog.similar(viewer, paper_id, k, filters)]
+        return [_with_counts(hit, card) for hit, card in self.catalog.similar(viewer, paper_id, k, filters)]
 
     def paper(self, paper_id: str, viewer: Viewer = None) -> Paper:
         card = self.catalog.card(viewer, paper_id)
-        return dataclasses.replace(card.paper, upvotes=card.upvotes)
+        return dataclasses.replace(card.paper, upvotes=card.upvotes, num_comments=_comments(card))
 
     def daily(self, date_: str | None = None, week: str | None = None, month: str | None = None,
               sort: str = "trending", page: int = 1, limit: int = 50, viewer: Viewer = None) -> FeedPage:
         return self.catalog.feed_page(viewer, date_, week, month, sort=sort, page=page, limit=limit)
 
 
-def _with_upvotes(hit: Hit, upvotes: int) -> Hit:
-    return dataclasses.replace(hit, paper=dataclasses.replace(hit.paper, upvotes=upvotes))
+def _comments(card: Card) -> int | None:
+    """Imported plus this site's comments (None when neither source knows of any, as before)."""
+    return card.comments if card.comments or card.paper.num_comments is not None else None
+
+
+def _with_counts(hit: Hit, card: Card) -> Hit:
+    return dataclasses.replace(hit, paper=dataclasses.replace(hit.paper, upvotes=card.upvotes,
+                                                              num_comments=_comments(card)))
 
 
 def migrate_store(source: str, target: str, batch: int, progress: Callable[[str, int, int], None] | None = None):

@@ -208,9 +208,15 @@ class Catalog:
         else:
             feed = self.service.daily(date_, week, month, sort=sort, page=page, limit=limit, store=view)
         full = self.store.get_papers(it.paper.id for it in feed.items)
+        local = self.store.comment_counts(it.paper.id for it in feed.items)  # this site's discussion
         for item in feed.items:
             if item.paper.id in full:  # keep the ranked upvotes (source + local)
                 item.paper = dataclasses.replace(full[item.paper.id], upvotes=item.paper.upvotes)
+            if local.get(item.paper.id):
+                imported = item.entry.num_comments or item.paper.num_comments or 0
+                item.entry = dataclasses.replace(item.entry, num_comments=imported + local[item.paper.id])
+                item.paper = dataclasses.replace(item.paper, num_comments=(item.paper.num_comments or 0)
+                                                 + local[item.paper.id])
         return feed
 
     def hidden_papers(self, viewer: User) -> list[Card]:
@@ -235,9 +241,7 @@ class Catalog:
         ids = [it.paper.id for it in feed.items]
         voted, saved = self._marks(viewer, ids)
         feedback = self._feedback(viewer, ids)
-        local = self.store.comment_counts(ids)
-        cards = [Card(it.paper, it.upvotes, (it.entry.num_comments or it.paper.num_comments or 0)
-                      + local.get(it.paper.id, 0),
+        cards = [Card(it.paper, it.upvotes, it.entry.num_comments or it.paper.num_comments or 0,  # local ones in
                       it.paper.id in voted, it.paper.id in saved, it.paper.id in hidden,
                       feed_day=it.entry.day, submitted_by=it.entry.submitted_by,
                       feedback=frozenset(feedback.get(it.paper.id, ()))) for it in feed.items]
