@@ -6,8 +6,8 @@ inside the network (SSRF), signed so the receiver can trust them, bounded in tim
 * The host is resolved **once**; every address it resolves to must be global unicast (not loopback,
   private, link-local such as 169.254.169.254, shared, multicast, reserved or unspecified, IPv4-mapped
   forms included), unless the admin allows private addresses (``webhooks_allow_private``: a lab's own
-  chat server; link-local addresses stay refused even then). The request then goes to that checked address (the Host header and TLS name stay the
-  URL's), so a second DNS answer cannot redirect it (DNS rebinding).
+  chat server; link-local ones stay refused even then). The request then goes to that checked address
+  (the Host header and TLS name stay the URL's), so a second DNS answer cannot redirect it (DNS rebinding).
 * Redirects are not followed (one could point anywhere); a 3xx is a failed delivery that says so.
 * At most ``TIMEOUT`` seconds and ``MAX_RESPONSE`` bytes of answer are read.
 * The body is signed: ``X-Papersift-Signature: t=UNIX_TIME,v1=HEX`` where HEX is the HMAC-SHA256, keyed
