@@ -324,3 +324,18 @@ class AuthorClaim:
     user_handle: str = ""
     user_name: str = ""
     user_hidden: bool = False
+
+
+@dataclass
+class Webhook:
+    """A URL a reader's digest is also delivered to, signed with ``secret`` (shown to them once)."""
+
+    id: int
+    user_id: int
+    url: str
+    format: str  # json | slack | discord
+    secret: str
+    active: bool = True
+    failures: int = 0  # deliveries that failed in a row
+    last_error: str | None = None
+    created_at: str = ""

@@ -1,20 +1,20 @@
 """Webhook requests against a real receiver on 127.0.0.1 (allowed here, as an admin may allow a lab's
 own server), and what the default configuration refuses before any connection: loopback by name and by
 number (decimal, IPv6, IPv4-mapped), private ranges, the cloud metadata address, unspecified addresses,
-redirects; URLs with user-info (a secret) or another scheme. The receiver checks each signature as a
-real one would, and counts requests: a refused hook must never reach it."""
+redirects; URLs with user-info (a secret) or another scheme. Each signature is checked as a receiver
+would check it, and the requests are counted: a refused hook must never reach the receiver."""
 
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 
-from papersift.digest.outbound import (
+from papersift.errors import BadInput
+from papersift.formats.webhook import HookItem, render
+from papersift.service.outbound import (
     MAX_RESPONSE,
     SIGNATURE_HEADER,
     Refused,
@@ -24,51 +24,10 @@ from papersift.digest.outbound import (
     signature,
     verify_signature,
 )
-from papersift.errors import BadInput
-from papersift.formats.webhook import HookItem, render
+
+from ..webhook_support import Receiver
 
 SECRET = "whsec-test-secret"
-
-
-class Receiver:
-    """A webhook receiver: verifies signatures, records bodies; ``/redirect`` answers 302 to a private
-    address, ``/big`` a 10 MB body, ``/slow`` after 3 seconds."""
-
-    def __init__(self):
-        self.requests: list[tuple[str, dict, bytes, bool]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                good = verify_signature(SECRET, self.headers.get(SIGNATURE_HEADER), body)
-                receiver.requests.append((self.path, dict(self.headers), body, good))
-                if self.path == "/redirect":
-                    self.send_response(302)
-                    self.send_header("Location", "http://10.0.0.1/")
-                    self.end_headers()
-                    return
-                if self.path == "/slow":
-                    time.sleep(3)
-                payload = b"x" * (10 * 1024 * 1024) if self.path == "/big" else b"ok"
-                self.send_response(200 if good else 401)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                try:
-                    self.wfile.write(payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -78,12 +37,18 @@ def receiver():
     server.stop()
 
 
+def signed(request) -> bool:
+    _, headers, body = request
+    return verify_signature(SECRET, headers.get(SIGNATURE_HEADER), body)
+
+
 def test_a_signed_delivery_reaches_an_allowed_receiver(receiver):
     body = render("json", "New papers for you", [HookItem("2405.15738", "A title", "https://p.example/papers/x")])
     done = post(f"http://127.0.0.1:{receiver.port}/hook?x=1", body, SECRET, allow_private=True)
     assert done.ok and done.body == b"ok"
-    path, headers, received, good = receiver.requests[-1]
-    assert path == "/hook?x=1" and received == body and good and headers["Content-Type"] == "application/json"
+    path, headers, received = receiver.requests[-1]
+    assert path == "/hook?x=1" and received == body and signed(receiver.requests[-1])
+    assert headers["Content-Type"] == "application/json"
     assert json.loads(received)["papers"][0]["id"] == "2405.15738"
     assert not verify_signature("another secret", headers[SIGNATURE_HEADER], received)
     assert not verify_signature(SECRET, headers[SIGNATURE_HEADER], received + b" ")  # a changed body

@@ -92,6 +92,10 @@ class CommunitySettings:
                                                "address; other claims wait for an admin.")
     submit_requires_claim: bool = setting(False, "Only readers with a verified claimed paper may submit "
                                                  "papers to the daily feed.")
+    webhooks_allow_private: bool = setting(False, "Let webhooks reach loopback and private addresses (a lab's own "
+                                                  "chat server); link-local ones (cloud metadata) stay refused.")
+    webhook_failures_to_disable: int = setting(3, "Failed deliveries in a row after which a webhook is switched "
+                                                  "off (its owner is told by mail).")
 
 
 @dataclass

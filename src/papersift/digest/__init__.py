@@ -14,6 +14,7 @@ import logging
 from datetime import date
 from typing import Callable
 
+from papersift.digest.hooks import HookSender
 from papersift.digest.render import Renderer
 from papersift.digest.sender import Sender, SendReport
 from papersift.errors import BadInput
@@ -26,6 +27,7 @@ log = logging.getLogger("papersift.digest")
 class Digests:
     def __init__(self, service: Papersift):
         """The settings (SMTP, links, schedule) and the clock are the service's."""
+        self.service = service
         self.mail = service.mail
         self.config = service.settings
         self.renderer = Renderer(self.mail)
@@ -49,8 +51,24 @@ class Digests:
         result = {"date": day.isoformat(), "dry_run": dry_run, "build": built.as_dict()}
         if not dry_run:
             result["send"] = self.sender().send_due(limit=limit).as_dict()
+            result["webhooks"] = self.send_hooks()
         result["outbox"] = self.mail.outbox.counts()
         return result
+
+    def send_hooks(self, ids=None) -> dict:
+        """Post the due webhook deliveries (after taking back the claims of senders that died)."""
+        sender = self.sender()
+        sender.recover()
+        return HookSender(self.service, sender.owner).send_due(ids)
+
+    def send_hook_soon(self, outbox_id: int | None) -> None:
+        """Post one webhook delivery now ("send a test"); a failure is left to its retries."""
+        if outbox_id is None:
+            return
+        try:
+            self.send_hooks(ids=[outbox_id])
+        except Exception:  # never surfaces to the reader: the scheduler retries it
+            log.exception("webhook delivery %s: left to the scheduler", outbox_id)
 
     def send_pending(self, limit: int | None = None, ids=None) -> SendReport:
         return self.sender().send_due(limit=limit, ids=ids)

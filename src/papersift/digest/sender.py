@@ -49,6 +49,10 @@ log = logging.getLogger("papersift.digest")
 MESSAGES_PER_CONNECTION = 100  # many servers cap a session; reconnecting now and then is cheap
 
 
+# What goes by mail (a webhook's deliveries are the hook sender's, digest/hooks.py)
+EMAIL_KINDS = ("digest", "confirm", "manage", "notify", "account")
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -206,7 +210,7 @@ class Sender:
         used = tried = 0
         try:
             while limit is None or tried < limit:
-                message = self.outbox.claim(self.owner, _iso(self.clock()), only)
+                message = self.outbox.claim(self.owner, _iso(self.clock()), only, EMAIL_KINDS)
                 if message is None:
                     break
                 tried += 1

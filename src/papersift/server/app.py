@@ -96,7 +96,8 @@ def create_app(service: Papersift, background: bool = True, website: bool = True
     app.include_router(make_api_router(service))
     app.router.routes.append(mcp.route)
     if website:
-        mount_website(app, service, send_soon=Digests(service).send_soon)
+        digests = Digests(service)
+        mount_website(app, service, send_soon=digests.send_soon, send_hook_soon=digests.send_hook_soon)
     return app
 
 

@@ -56,10 +56,12 @@ from papersift.service.discussion import Discussion
 from papersift.service.exports import MAX_PAPERS, MAX_RESULTS, Exports, ExportTarget
 from papersift.service.listings import ArxivView, Listings
 from papersift.service.mail import DigestPapers, Mail, Outbox
+from papersift.service.outbound import Refused, post as post_signed, verify_signature
 from papersift.service.personal import LIBRARY_MAX_BYTES, MAX_PICKS, Personal
 from papersift.service.recommendations import Recommendations
 from papersift.service.submissions import Submissions
 from papersift.service.subscriptions import CADENCES, Choices, Outcome, Subscriptions, clean_choices
+from papersift.service.webhooks import HookDelivery, Webhooks
 
 __all__ = [
     "Papersift", "Corpus", "Coverage", "IngestReport", "days_back", "migrate_store",
@@ -68,7 +70,7 @@ __all__ = [
     "period_for_month", "ExportTarget", "MAX_PAPERS", "MAX_RESULTS", "LIBRARY_MAX_BYTES", "MAX_PICKS",
     "SESSION_LIFETIME", "CADENCES", "Choices", "Outcome", "Subscriptions", "clean_choices", "BuildReport",
     "due_periods", "feed_path", "Mail", "Outbox", "DigestPapers", "ArxivView", "ARXIV_TABS", "MAX_CATEGORIES",
-    "collection_slug", "slug_words",
+    "collection_slug", "slug_words", "HookDelivery", "Refused", "post_signed", "verify_signature",
 ]
 
 Viewer = User | None  # None: anonymous
@@ -108,6 +110,8 @@ class Papersift:
         self.discussion = Discussion(self.catalog, settings, clock, self.authors)  # comments, moderation
         self.collections = Collections(self.catalog, settings, clock)  # collections, the library among them
         self.exports.collections = self.collections
+        self.webhooks = Webhooks(self.catalog, settings, clock)  # a reader's digest, also to their URLs
+        self.mail.attach_webhooks(self.webhooks)
         self.accounts.assign_missing_usernames()
 
     # ---- the corpus: where the papers and indexes are, and how papers get in

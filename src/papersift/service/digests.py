@@ -27,7 +27,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from email.utils import parseaddr
-from typing import Callable
+from typing import Any, Callable
 
 from papersift.config import WEEKDAYS, Settings
 from papersift.errors import BadInput
@@ -195,6 +195,7 @@ class DigestBuilder:
         self.corpus, self.catalog, self.store, self.config = corpus, catalog, corpus.store, config
         self._searcher: Searcher | None = None
         self._recommend = recommend
+        self.webhooks: Any = None  # service/webhooks.py, set by the front door
 
     def searcher(self) -> Searcher:
         # one lexical-only searcher per run: saved searches never need the embedding model
@@ -238,6 +239,8 @@ class DigestBuilder:
                     report.existing += 1
                 else:
                     report.built += 1
+                if subscriber.user_id is not None and self.webhooks is not None:  # the same digest, to their hooks
+                    self.webhooks.enqueue_digest(subscriber.user_id, period.key, payload, choice.paper_ids)
         return report
 
 

@@ -60,8 +60,9 @@ class Outbox:
     def __init__(self, store: Store):
         self._store = store
 
-    def claim(self, owner: str, now: str, ids: Iterable[int] | None = None) -> OutboxMessage | None:
-        return self._store.claim(owner, now, ids)
+    def claim(self, owner: str, now: str, ids: Iterable[int] | None = None,
+              kinds: Iterable[str] | None = None) -> OutboxMessage | None:
+        return self._store.claim(owner, now, ids, kinds)
 
     def abandoned_claims(self) -> list[OutboxMessage]:
         return self._store.abandoned_claims()
@@ -123,6 +124,10 @@ class Mail:
               only: set[int] | None = None) -> BuildReport:
         """Put every due, non-empty digest for ``today`` (default: :meth:`today`) in the outbox, each once."""
         return self._builder.build(today or self.today(), dry_run=dry_run, progress=progress, only=only)
+
+    def attach_webhooks(self, webhooks) -> None:
+        """The digest builder also queues each digest for the reader's webhooks (service/webhooks.py)."""
+        self._builder.webhooks = webhooks
 
     def digest_papers(self) -> DigestPapers:
         """The papers a send run shows, by the catalog's rule at sending time (one per run)."""

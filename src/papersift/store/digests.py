@@ -19,7 +19,7 @@ import json
 from typing import Callable, Iterable
 
 from papersift.errors import Conflict, NotFound
-from papersift.model import OutboxMessage, Subscriber
+from papersift.model import OutboxMessage, Subscriber, Webhook
 from papersift.store.sql import Connection, Queries
 
 _SUB_COLUMNS = ("id, email, cadence, trending, status, user_id, confirm_nonce, token_epoch, bounces, "
@@ -32,7 +32,8 @@ _SENT_COLUMNS = (("subscriber_id", "bigint"), ("paper_id", "text"), ("outbox_id"
 # A row addressed to a user goes while they are not hidden: a notification ("notify") only while they
 # still want mail, a mail they asked for ("account": a link to prove their address) regardless.
 _DELIVERABLE = {"digest": ("active",), "confirm": ("pending",), "manage": ("active", "pending"),
-                "notify": ("reader",), "account": ("reader", "opted out of mail")}
+                "notify": ("reader",), "account": ("reader", "opted out of mail"),
+                "webhook": ("reader", "opted out of mail")}
 _ADDRESSEE_STATE = ("CASE WHEN o.user_id IS NULL THEN s.status WHEN u.hidden THEN 'hidden'"
                     " WHEN NOT u.notify_email THEN 'opted out of mail' ELSE 'reader' END")
 
@@ -212,8 +213,12 @@ class DigestTables(Queries):
         return self._value(f"SELECT MAX(created_at) FROM outbox WHERE subscriber_id = ? AND {among}",
                            (subscriber_id, *args))
 
-    def claim(self, owner: str, now: str, ids: Iterable[int] | None = None) -> OutboxMessage | None:
+    def claim(self, owner: str, now: str, ids: Iterable[int] | None = None,
+              kinds: Iterable[str] | None = None) -> OutboxMessage | None:
         where, args = "o.status = 'pending' AND o.next_attempt_at <= ?", [now]
+        if kinds is not None:
+            among, kind_args = self.dialect.among("o.kind", list(kinds))
+            where, args = f"{where} AND {among}", args + kind_args
         if ids is not None:
             only = list(ids)
             if not only:
@@ -223,16 +228,16 @@ class DigestTables(Queries):
         with self._transaction() as conn:
             while True:
                 row = conn.execute(
-                    f"SELECT o.id, o.kind, {_ADDRESSEE_STATE} FROM outbox o"
+                    f"SELECT o.id, o.kind, {_ADDRESSEE_STATE}, o.user_id FROM outbox o"
                     " LEFT JOIN subscribers s ON s.id = o.subscriber_id LEFT JOIN users u ON u.id = o.user_id"
                     f" WHERE {where} ORDER BY o.next_attempt_at, o.id LIMIT 1{self.dialect.claiming('o')}",
                     args).fetchone()
                 if row is None:
                     return None
-                oid, kind, sub_status = row
+                oid, kind, sub_status, user_id = row
                 if sub_status not in _DELIVERABLE.get(kind, ()):
                     conn.execute("UPDATE outbox SET status = 'cancelled', last_error = ? WHERE id = ?",
-                                 (f"{'reader' if kind in ('notify', 'account') else 'subscriber'} is {sub_status}", oid))
+                                 (f"{'subscriber' if user_id is None else 'reader'} is {sub_status}", oid))
                     continue
                 conn.execute("UPDATE outbox SET status = 'sending', claimed_by = ?, claimed_at = ?,"
                              " attempts = attempts + 1 WHERE id = ?", (owner, now, oid))
@@ -293,3 +298,54 @@ class DigestTables(Queries):
         rows = self._all(f"SELECT {_OUT_COLUMNS} FROM outbox WHERE status IN ('pending', 'sending')"
                          " ORDER BY last_error IS NULL, next_attempt_at, id LIMIT ?", (limit,))
         return [_message(r) for r in rows]
+
+
+_HOOK_COLUMNS = "id, user_id, url, format, secret, active, failures, last_error, created_at"
+
+
+def _hook(row) -> Webhook:
+    hid, uid, url, fmt, secret, active, failures, error, created = row
+    return Webhook(hid, uid, url, fmt, secret, bool(active), failures, error, created)
+
+
+class WebhookTables(Queries):
+    """A reader's webhooks (mixed into each backend's store, with the digest tables)."""
+
+    def create_webhook(self, user_id: int, url: str, fmt: str, secret: str) -> Webhook:
+        now = self._now()
+        with self._transaction() as conn:
+            hid = self.dialect.new_id(conn, "INSERT INTO webhooks(user_id, url, format, secret, created_at, updated_at)"
+                                      " VALUES (?, ?, ?, ?, ?, ?)", (user_id, url, fmt, secret, now, now))
+        found = self.get_webhook(hid)
+        assert found is not None
+        return found
+
+    def get_webhook(self, webhook_id: int) -> Webhook | None:
+        row = self._one(f"SELECT {_HOOK_COLUMNS} FROM webhooks WHERE id = ?", (webhook_id,))
+        return _hook(row) if row else None
+
+    def user_webhooks(self, user_id: int) -> list[Webhook]:
+        return [_hook(r) for r in self._all(f"SELECT {_HOOK_COLUMNS} FROM webhooks WHERE user_id = ? ORDER BY id",
+                                            (user_id,))]
+
+    def delete_webhook(self, webhook_id: int) -> bool:
+        with self._transaction() as conn:
+            conn.execute("UPDATE outbox SET status = 'cancelled', last_error = 'the webhook was deleted'"
+                         " WHERE kind = 'webhook' AND status = 'pending' AND period_key LIKE ?", (f"{webhook_id}:%",))
+            return conn.execute("DELETE FROM webhooks WHERE id = ?", (webhook_id,)).rowcount > 0
+
+    def record_webhook_result(self, webhook_id: int, error: str | None, disable_after: int) -> bool:
+        """A delivery's outcome: success clears the run of failures; a failure adds one, and at
+        ``disable_after`` in a row switches the hook off (True then, once)."""
+        with self._transaction() as conn:
+            if error is None:
+                conn.execute("UPDATE webhooks SET failures = 0, last_error = NULL WHERE id = ?", (webhook_id,))
+                return False
+            conn.execute("UPDATE webhooks SET failures = failures + 1, last_error = ?, updated_at = ? WHERE id = ?",
+                         (error[:500], self._now(), webhook_id))
+            return conn.execute("UPDATE webhooks SET active = ? WHERE id = ? AND active = ? AND failures >= ?",
+                                (False, webhook_id, True, disable_after)).rowcount > 0
+
+    def set_webhook_active(self, webhook_id: int, active: bool) -> None:
+        with self._transaction() as conn:
+            conn.execute("UPDATE webhooks SET active = ?, failures = 0 WHERE id = ?", (active, webhook_id))

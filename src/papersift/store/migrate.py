@@ -97,6 +97,8 @@ TABLES = [
     Table("collection_items", ("id", "collection_id", "paper_id", "note", "position", "added_at"), key=("id",),
           identity="id"),
     Table("collection_upvotes", ("collection_id", "user_id", "created_at"), key=("collection_id", "user_id")),
+    Table("webhooks", ("id", "user_id", "url", "format", "secret", "active", "failures", "last_error", "created_at",
+                       "updated_at"), key=("id",), booleans=("active",), identity="id"),
     Table("author_claims", ("id", "user_id", "paper_id", "position", "status", "how", "hidden", "created_at",
                             "decided_at", "decided_by"), key=("id",), booleans=("hidden",), identity="id"),
 ]

@@ -30,7 +30,7 @@ from papersift.model import Paper
 from papersift.store.authorship import AuthorshipTables
 from papersift.store.collections import CollectionTables
 from papersift.store.community import CommunityTables
-from papersift.store.digests import DigestTables
+from papersift.store.digests import DigestTables, WebhookTables
 from papersift.store.discussion import DiscussionTables
 from papersift.store.papers import PaperTables, document
 from papersift.store.postgres_pool import Connections, describe, first_line, pool_settings
@@ -86,7 +86,7 @@ class _Connection:
 
 
 class PostgresStore(PaperTables, CommunityTables, SignalTables, DigestTables, DiscussionTables, CollectionTables,
-                    AuthorshipTables):
+                    AuthorshipTables, WebhookTables):
     dialect = POSTGRES
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int | None = None, timeout: float | None = None):

@@ -27,6 +27,7 @@ from papersift.model import (
     Subscriber,
     UpsertResult,
     User,
+    Webhook,
 )
 
 # The recommender's own signals; upvotes and saves are positive signals too, stored where they are.
@@ -237,9 +238,21 @@ class DigestStore(Protocol):
         the reader is not hidden; kind "notify" (a notification) also only while they keep ``notify_email``
         on, kind "account" (a link they asked for) regardless (checked at the claim)."""
     def last_enqueued_at(self, subscriber_id: int, kinds: Iterable[str]) -> str | None: ...
-    def claim(self, owner: str, now: str, ids: Iterable[int] | None = None) -> OutboxMessage | None:
-        """Atomically take the oldest due pending row (of ``ids`` if given) -> sending; rows of
+    def claim(self, owner: str, now: str, ids: Iterable[int] | None = None,
+              kinds: Iterable[str] | None = None) -> OutboxMessage | None:
+        """Atomically take the oldest due pending row (of ``ids``, of ``kinds`` if given) -> sending; rows of
         subscribers who can no longer receive them become cancelled on the way."""
+
+    # webhooks: a reader's URLs their digest also goes to
+    def create_webhook(self, user_id: int, url: str, fmt: str, secret: str) -> Webhook: ...
+    def get_webhook(self, webhook_id: int) -> Webhook | None: ...
+    def user_webhooks(self, user_id: int) -> list[Webhook]: ...
+    def delete_webhook(self, webhook_id: int) -> bool:
+        """The hook, and its unsent deliveries cancelled, in one transaction."""
+    def record_webhook_result(self, webhook_id: int, error: str | None, disable_after: int) -> bool:
+        """Success resets the failures; a failure counts one and at ``disable_after`` switches the hook off
+        (True when it did, once)."""
+    def set_webhook_active(self, webhook_id: int, active: bool) -> None: ...
     def abandoned_claims(self) -> list[OutboxMessage]:
         """Rows in 'sending' (the sender decides which of them are abandoned)."""
     def release(self, message_id: int, owner: str, error: str, next_attempt_at: str) -> None:

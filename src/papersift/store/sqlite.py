@@ -19,7 +19,7 @@ from papersift.model import Paper
 from papersift.store.authorship import AuthorshipTables
 from papersift.store.collections import CollectionTables
 from papersift.store.community import CommunityTables
-from papersift.store.digests import DigestTables
+from papersift.store.digests import DigestTables, WebhookTables
 from papersift.store.discussion import DiscussionTables
 from papersift.store.papers import PaperTables, document
 from papersift.store.signals import SignalTables
@@ -38,7 +38,7 @@ _WRITE_PAPER = (
 
 
 class SQLiteStore(PaperTables, CommunityTables, SignalTables, DigestTables, DiscussionTables, CollectionTables,
-                  AuthorshipTables):
+                  AuthorshipTables, WebhookTables):
     dialect = SQLITE
 
     def __init__(self, path: str | Path):

@@ -373,6 +373,24 @@ COMMUNITY_V2_SCHEMA = """
     CREATE INDEX outbox_due ON outbox(status, next_attempt_at)
 """
 
+# 10: webhooks: a reader's URLs their digest is also delivered to (through the outbox, kind "webhook",
+# addressed to the reader), each with the secret that signs its requests and its run of failures.
+WEBHOOKS_SCHEMA = """
+    CREATE TABLE webhooks (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        url TEXT NOT NULL,
+        format TEXT NOT NULL CHECK (format IN ('json', 'slack', 'discord')),
+        secret TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1,
+        failures INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX webhooks_user ON webhooks(user_id)
+"""
+
 MIGRATIONS = [PAPERS_SCHEMA, COMMUNITY_SCHEMA, DIGEST_SCHEMA, SIGNALS_SCHEMA, FEED_TOKENS_SCHEMA, TOKEN_SCOPE_SCHEMA,
-              LISTINGS_SCHEMA, SUBMITTER_SCHEMA, COMMUNITY_V2_SCHEMA]
+              LISTINGS_SCHEMA, SUBMITTER_SCHEMA, COMMUNITY_V2_SCHEMA, WEBHOOKS_SCHEMA]
 SCHEMA_VERSION = len(MIGRATIONS)

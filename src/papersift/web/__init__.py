@@ -27,6 +27,7 @@ from papersift.web.rss_atom import router as feeds_router
 from papersift.web.session import UPLOAD_BYTES
 from papersift.web.settings import router as settings_router
 from papersift.web.subscribe import router as subscribe_router
+from papersift.web.webhooks import router as webhooks_router
 
 __all__ = ["mount_website", "error_page", "LARGER_BODIES"]
 
@@ -34,11 +35,13 @@ __all__ = ["mount_website", "error_page", "LARGER_BODIES"]
 LARGER_BODIES = {"/for-you/start/library": UPLOAD_BYTES}
 
 
-def mount_website(app: FastAPI, service: Papersift, send_soon: Callable[[int | None], None] | None = None) -> None:
+def mount_website(app: FastAPI, service: Papersift, send_soon: Callable[[int | None], None] | None = None,
+                  send_hook_soon: Callable[[int | None], None] | None = None) -> None:
     """``send_soon``: sends one outbox message at once (a confirmation mail; see ``subscribe.send_soon``).
     Everything else, the settings included (links' base URL, cookies), comes from ``service``."""
     app.state.service = service
     app.state.send_soon = send_soon
+    app.state.send_hook_soon = send_hook_soon  # posts one webhook delivery at once ("send a test")
     app.state.anonymous_pages = AnonymousPages()
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(forms_router)  # POST routes first: /papers/ID/vote before GET /papers/ID
@@ -48,6 +51,7 @@ def mount_website(app: FastAPI, service: Papersift, send_soon: Callable[[int | N
     app.include_router(for_you_router)
     app.include_router(subscribe_router)
     app.include_router(settings_router)
+    app.include_router(webhooks_router)
     app.include_router(arxiv_router)
     app.include_router(feeds_router)
     app.include_router(exports_router)  # /export/..., /sitemap.xml, /robots.txt

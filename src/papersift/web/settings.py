@@ -70,7 +70,8 @@ def settings_context(request: Request, user: User) -> dict:
     return {"followed": hub.arxiv.followed(user), "follow_next": "/settings", "follow_choices": [],
             "subscription": sub, "digest_enabled": email_enabled(request), "cadences": CADENCES,
             "digest_values": form_values(choices, user.email), "digest_error": None,
-            "digest_notice": request.query_params.get("digest")}
+            "digest_notice": request.query_params.get("digest"), "webhooks": hub.webhooks.of(user),
+            "new_webhook": None}
 
 
 @router.post("/settings/digest")
