@@ -43,7 +43,7 @@ NEEDS_STATE = {
     "POST /api/v1/collections/{collection_id}/papers", "PATCH /api/v1/comments/{comment_id}",
     "DELETE /api/v1/comments/{comment_id}", "POST /api/v1/comments/{comment_id}/reactions",
     "POST /api/v1/comments/{comment_id}/report", "PATCH /api/v1/claims/{claim_id}", "DELETE /api/v1/claims/{claim_id}",
-    "GET /api/v1/users/{name}"}
+    "GET /api/v1/users/{name}", "DELETE /api/v1/me/webhooks/{hook_id}", "POST /api/v1/me/webhooks/{hook_id}/test"}
 
 
 @pytest.fixture(scope="module")

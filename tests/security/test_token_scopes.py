@@ -110,7 +110,7 @@ def _traces(svc, user) -> tuple:
 def _filled(path: str) -> str:
     """A route's path with each parameter given a value of its kind (nothing there: a 404 at worst)."""
     for name, value in (("{paper_id}", PID), ("{owner}", "someone"), ("{slug}", "list-1"), ("{comment_id}", "1"),
-                        ("{collection_id}", "1"), ("{claim_id}", "1"), ("{item_id}", "1")):
+                        ("{collection_id}", "1"), ("{claim_id}", "1"), ("{item_id}", "1"), ("{hook_id}", "1")):
         path = path.replace(name, value)
     return path
 

@@ -25,6 +25,7 @@ from ..web_support import csrf_of, log_in
 from ..webhook_support import Receiver
 
 PASSWORD = "correct horse battery"
+HOOKS = "/api/v1/me/webhooks"
 
 
 @pytest.fixture
@@ -136,3 +137,25 @@ def test_the_settings_page_adds_a_hook_and_sends_a_test(site):
         body = json.loads(request[2])
         assert body["allowed_mentions"] == {"parse": []} and "test" in body["content"]
         assert verify_signature(hook.secret, request[1].get("X-Papersift-Signature"), request[2])
+
+
+def test_the_json_api_adds_lists_tests_and_deletes_hooks(site):
+    from papersift.server.app import create_app
+
+    svc, _, receiver, _, user = site
+    _, token = svc.accounts.create_token(user, "hooks")
+    with running_server(create_app(svc, background=False)) as base:
+        api = httpx.Client(base_url=base, timeout=30, headers={"Authorization": f"Bearer {token}"})
+        made = api.post(HOOKS, json={"url": receiver.url + "/hook", "format": "json"})
+        assert made.status_code == 201 and made.json()["secret"].startswith("whsec_")
+        listed = api.get(HOOKS).json()["webhooks"]
+        assert [h["id"] for h in listed] == [made.json()["id"]] and "secret" not in listed[0]
+        assert api.post(f"{HOOKS}/{made.json()['id']}/test").json()["queued"] is True
+        [request] = receiver.wait_for(1)
+        assert verify_signature(made.json()["secret"], request[1].get("X-Papersift-Signature"), request[2])
+        refused = api.post(HOOKS, json={"url": "https://user:hunter2@example.org/"})
+        assert refused.status_code == 400 and "hunter2" not in refused.text
+        assert api.post(HOOKS, json={"url": receiver.url, "format": "teams"}).status_code == 400
+        assert api.delete(f"{HOOKS}/{made.json()['id']}").json()["deleted"] is True and api.get(HOOKS).json()["webhooks"] == []
+        assert api.delete(f"{HOOKS}/{made.json()['id']}").status_code == 404
+        assert httpx.get(base + "/api/v1/me/webhooks").status_code == 401

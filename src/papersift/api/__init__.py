@@ -15,6 +15,7 @@ from papersift.api.models import PREFIX
 from papersift.api.profiles import make_router as make_profiles_router
 from papersift.api.recommendations import IMPORT_PATH, make_router as make_recommendation_router
 from papersift.api.routes import health_router, make_read_router
+from papersift.api.webhooks import make_router as make_webhooks_router
 from papersift.service import LIBRARY_MAX_BYTES, Papersift
 
 __all__ = ["PREFIX", "make_api_router", "LARGER_BODIES"]
@@ -32,6 +33,7 @@ def make_api_router(service: Papersift) -> APIRouter:
     router.include_router(make_read_router(service))
     router.include_router(make_arxiv_router(service))  # New on arXiv: anonymous reads, a token's own view
     router.include_router(make_action_router(service))
+    router.include_router(make_webhooks_router(service))  # /me/webhooks before /me/... of recommendations
     router.include_router(make_recommendation_router(service))
     router.include_router(make_export_router(service))
     router.include_router(make_collections_router(service))
