@@ -6,6 +6,7 @@ or a collection removes from every way out."""
 from __future__ import annotations
 
 import dataclasses
+import html
 
 import feedparser
 import httpx
@@ -149,6 +150,10 @@ def test_collections_pages_feeds_exports_and_privacy(site):
     assert "Secret list" in c["carol"].get(f"/papers/{LAB}").text
     assert post(c["bob"], f"/collections/{secret_id}/items", paper_id=LAB).status_code == 404
     assert post(c["carol"], f"/collections/{cid}/edit", title="Mine now").status_code == 403
+    moved = post(c["bob"], f"/collections/{cid}/items/{items[0].item.id}", action="down", position="two")
+    assert moved.status_code == 400 and "position must be a whole number" in html.unescape(moved.text).lower()
+    assert post(c["bob"], "/collections/x1/items", paper_id=LAB).status_code == 400
+    assert post(c["bob"], f"/collections/{cid}/items/{items[0].item.id}", action="fly").status_code == 400
 
 
 def test_the_library_is_a_private_collection(site):

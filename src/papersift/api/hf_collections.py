@@ -132,12 +132,15 @@ def _reads(router: APIRouter, hub: Papersift) -> None:
         body = await read_json(request, CreateBody)
         if body.namespace and body.namespace.lower() != user.handle.lower():
             raise Forbidden(f"you can create collections in your own namespace ({user.handle}) only")
-        existing = [c for c in collections.of_user(user, user) if c.title == body.title.strip()]
-        if existing:
-            return JSONResponse({"error": "you have a collection with this title already",
-                                 "slug": collection_slug(existing[0])}, status_code=409)
-        made = await run_in_threadpool(collections.create, user, body.title, body.description or "", body.private)
-        return collection_json(collections.view(user, made))
+
+        def work():  # the store's reads and writes, off the event loop
+            existing = [c for c in collections.of_user(user, user) if c.title == body.title.strip()]
+            if existing:
+                return JSONResponse({"error": "you have a collection with this title already",
+                                     "slug": collection_slug(existing[0])}, status_code=409)
+            made = collections.create(user, body.title, body.description or "", body.private)
+            return collection_json(collections.view(user, made))
+        return await run_in_threadpool(work)
 
     @router.get("/api/collections/{owner}/{slug}", summary="One collection")
     def get(request: Request, owner: str, slug: str):
@@ -152,18 +155,18 @@ def _writes(router: APIRouter, hub: Papersift) -> None:
     async def update(request: Request, owner: str, slug: str):
         user = await run_in_threadpool(token_user, hub, request)
         body = await read_json(request, UpdateBody)
-        found = await run_in_threadpool(_view, hub, user, owner, slug)
-        changed = await run_in_threadpool(lambda: collections.update(
-            user, found.collection.id, title=body.title, description=body.description, private=body.private,
-            theme=body.theme))
-        return {"data": collection_json(collections.view(user, changed))}
+        def work():
+            found = collections.by_slug(user, f"{owner}/{slug}")
+            changed = collections.update(user, found.id, title=body.title, description=body.description,
+                                         private=body.private, theme=body.theme)
+            return {"data": collection_json(collections.view(user, changed))}
+        return await run_in_threadpool(work)
 
     @router.delete("/api/collections/{owner}/{slug}", summary="Delete a collection")
     def delete(request: Request, owner: str, slug: str):
         user = token_user(hub, request)
-        collections.delete(user, _view(hub, user, owner, slug).collection.id)
+        collections.delete(user, collections.by_slug(user, f"{owner}/{slug}").id)
         return {}
-
 
 
 def _item_writes(router: APIRouter, hub: Papersift) -> None:
@@ -174,28 +177,34 @@ def _item_writes(router: APIRouter, hub: Papersift) -> None:
     async def add(request: Request, owner: str, slug: str):
         user = await run_in_threadpool(token_user, hub, request)
         body = await read_json(request, AddBody)
-        found = await run_in_threadpool(_view, hub, user, owner, slug)
-        _, added = await run_in_threadpool(collections.add, user, found.collection.id, _paper_id(body.item),
-                                           body.note or "")
-        if not added:
-            raise Conflict("this paper is in the collection already")
-        return collection_json(collections.view(user, collections.get(user, found.collection.id)))
+        paper_id = _paper_id(body.item)
+
+        def work():
+            found = collections.by_slug(user, f"{owner}/{slug}")
+            _, added = collections.add(user, found.id, paper_id, body.note or "")
+            if not added:
+                raise Conflict("this paper is in the collection already")
+            return collection_json(collections.view(user, collections.get(user, found.id)))
+        return await run_in_threadpool(work)
 
     @router.patch("/api/collections/{owner}/{slug}/items/{item_id}", summary="Change an item's note or position",
                   openapi_extra=json_body(ItemBody))
     async def update_item(request: Request, owner: str, slug: str, item_id: str):
         user = await run_in_threadpool(token_user, hub, request)
         body = await read_json(request, ItemBody)
-        found = await run_in_threadpool(_view, hub, user, owner, slug)
-        await run_in_threadpool(lambda: collections.update_item(
-            user, found.collection.id, _item(item_id), note=body.note,
-            position=None if body.position is None else body.position + 1))
-        return {}
+        item = _item(item_id)
+
+        def work():
+            found = collections.by_slug(user, f"{owner}/{slug}")
+            collections.update_item(user, found.id, item, note=body.note,
+                                    position=None if body.position is None else body.position + 1)
+            return {}
+        return await run_in_threadpool(work)
 
     @router.delete("/api/collections/{owner}/{slug}/items/{item_id}", summary="Remove an item")
     def remove(request: Request, owner: str, slug: str, item_id: str):
         user = token_user(hub, request)
-        collections.remove(user, _view(hub, user, owner, slug).collection.id, _item(item_id))
+        collections.remove(user, collections.by_slug(user, f"{owner}/{slug}").id, _item(item_id))
         return {}
 
 

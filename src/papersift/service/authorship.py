@@ -64,12 +64,16 @@ class Authorship:
     # ---- reads
     def paper_authors(self, viewer: User | None, paper_id: str) -> dict[int, User]:
         """Author position -> the verified user who claimed it (not hidden users, not claims they hid)."""
-        found: dict[int, User] = {}
-        for claim in self.store.paper_claims(paper_id):
-            if claim.status == "verified" and not claim.hidden and not claim.user_hidden:
-                user = self.store.get_user(claim.user_id)
-                if user is not None:
-                    found[claim.position] = user
+        return self._authors_of([paper_id]).get(paper_id, {})
+
+    def _authors_of(self, paper_ids: list[str]) -> dict[str, dict[int, User]]:
+        claims = self.store.verified_claims(paper_ids)
+        users = {uid: self.store.get_user(uid) for uid in {c.user_id for c in claims}}
+        found: dict[str, dict[int, User]] = {}
+        for claim in claims:
+            user = users.get(claim.user_id)
+            if user is not None:
+                found.setdefault(claim.paper_id, {})[claim.position] = user
         return found
 
     def claims_of_paper(self, viewer: User | None, paper_id: str) -> list[AuthorClaim]:
@@ -87,8 +91,9 @@ class Authorship:
         key = name_key(author)
         found: dict[int, User] = {}
         papers, _ = self.store.papers_by_author(author, 50, 0)
+        claimed = self._authors_of([p.id for p in papers])  # one query for all of them
         for paper in papers:
-            for position, user in self.paper_authors(viewer, paper.id).items():
+            for position, user in claimed.get(paper.id, {}).items():
                 if position < len(paper.authors or []) and name_key(paper.authors[position]) == key:
                     found[user.id] = user
         return list(found.values())

@@ -101,9 +101,8 @@ class Collections:
         """The public collections (and the viewer's own) that hold the paper."""
         found = {c.id: c for c in self.store.public_collections(paper_id=paper_id, limit=50)}
         if viewer is not None:
-            for c in self.store.user_collections(viewer.id):
-                if c.id not in found and any(i.paper_id == paper_id for i in self.store.collection_items(c.id)):
-                    found[c.id] = c
+            for c in self.store.user_collections_holding(viewer.id, paper_id):
+                found.setdefault(c.id, c)
         return list(found.values())
 
     def of_user(self, viewer: User | None, owner: User) -> list[Collection]:

@@ -115,19 +115,14 @@ class Discussion:
             return None
         return comment.paper_id
 
-    def hide_writer(self, admin: User | None, comment_id: int) -> str:
-        """Hide the comment's writer (every comment of theirs vanishes); the paper's id."""
+    def writer_of(self, admin: User | None, comment_id: int) -> tuple[User, str]:
+        """(the comment's writer, its paper) for an admin hiding that writer (Accounts.set_hidden does it)."""
         self._admin(admin)
         comment = self.store.get_comment(comment_id)
         writer = self.store.get_user(comment.user_id) if comment else None
         if comment is None or writer is None:
             raise NotFound(f"no comment {comment_id}")
-        if admin is not None and writer.id == admin.id:
-            raise BadInput("you cannot hide your own account")
-        self.store.update_user(writer.id, hidden=True)
-        self.store.delete_user_sessions(writer.id)
-        self.store.cancel_comment_mail(writer_id=writer.id)
-        return comment.paper_id
+        return writer, comment.paper_id
 
     def counts(self, paper_ids: list[str]) -> dict[str, int]:
         return self.store.comment_counts(paper_ids)

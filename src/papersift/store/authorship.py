@@ -6,6 +6,8 @@ checked under the write lock so two claims at once cannot both win."""
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from papersift.errors import Conflict
 from papersift.model import AuthorClaim
 from papersift.store.sql import Queries
@@ -46,6 +48,11 @@ class AuthorshipTables(Queries):
 
     def paper_claims(self, paper_id: str) -> list[AuthorClaim]:
         return [_claim(r) for r in self._all(f"{_CLAIM} WHERE a.paper_id = ? ORDER BY a.position, a.id", (paper_id,))]
+
+    def verified_claims(self, paper_ids: Iterable[str]) -> list[AuthorClaim]:
+        return [_claim(r) for r in self._rows_among(
+            f"{_CLAIM} WHERE a.status = 'verified' AND NOT a.hidden AND NOT u.hidden AND", "a.paper_id", list(paper_ids),
+            tail=" ORDER BY a.paper_id, a.position")]
 
     def user_claims(self, user_id: int) -> list[AuthorClaim]:
         return [_claim(r) for r in self._all(f"{_CLAIM} WHERE a.user_id = ? ORDER BY a.id DESC", (user_id,))]

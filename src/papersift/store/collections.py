@@ -73,6 +73,13 @@ class CollectionTables(Queries):
                          (*args, limit, offset))
         return [_collection(r) for r in rows]
 
+    def user_collections_holding(self, owner_id: int, paper_id: str) -> list[Collection]:
+        """The owner's collections (any state, the library included) that hold the paper."""
+        return [_collection(r) for r in self._all(
+            f"{_COLLECTION} WHERE c.owner_id = ? AND EXISTS (SELECT 1 FROM collection_items i WHERE"
+            " i.collection_id = c.id AND i.paper_id = ?) ORDER BY c.is_library DESC, c.updated_at DESC, c.id DESC",
+            (owner_id, paper_id))]
+
     def count_user_collections(self, owner_id: int) -> int:
         return self._value("SELECT COUNT(*) FROM collections WHERE owner_id = ?", (owner_id,))
 

@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 from papersift.errors import BadInput, Forbidden, NotFound
 from papersift.formats.exports import render as render_export
 from papersift.service import ExportTarget, collection_slug
+from papersift.web.pages import ID_HIGH, whole_number
 from papersift.web.posted import handled_in_thread
 from papersift.web.render import render
 from papersift.web.session import field, login_redirect, redirect, require_user, service, viewer
@@ -20,9 +21,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def _id(raw: str) -> int:
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
-        raise NotFound(f"no collection {raw[:20]!r}")
-    return int(raw)
+    return whole_number(raw, "the collection or item number", high=ID_HIGH)
 
 
 def page_url(collection) -> str:
@@ -144,7 +143,7 @@ def change_item(request: Request, form: FormData, collection_id: str, item_id: s
     if action == "remove":
         collections.remove(user, cid, iid)
     elif action in ("up", "down"):
-        position = int(field(form, "position", 10) or "1") + (-1 if action == "up" else 1)
+        position = whole_number(field(form, "position", 20) or "1", "position") + (-1 if action == "up" else 1)
         collections.update_item(user, cid, iid, position=max(1, position))
     elif action == "note":
         collections.update_item(user, cid, iid, note=field(form, "note", 5000))

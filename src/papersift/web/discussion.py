@@ -8,8 +8,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.datastructures import FormData
 
-from papersift.errors import BadInput, Forbidden
-from papersift.model import User
+from papersift.web.forms import require_admin
+from papersift.web.pages import ID_HIGH, whole_number
 from papersift.web.posted import handled_in_thread
 from papersift.web.render import paper_url, render
 from papersift.web.session import field, redirect, require_user, service
@@ -19,9 +19,7 @@ BODY_FIELD_MAX = 100_000  # the form's own cap; the service's (smaller) limit gi
 
 
 def _comment_id(raw: str) -> int:
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
-        raise BadInput(f"{raw[:20]!r} is not a comment number")
-    return int(raw)
+    return whole_number(raw, "the comment number", high=ID_HIGH)
 
 
 def _back(paper_id: str, comment_id: int | None = None) -> str:
@@ -75,17 +73,10 @@ def report(request: Request, form: FormData, comment_id: str):
 
 
 # ---- moderation
-def _admin(request: Request) -> User:
-    user = require_user(request)
-    if not user.is_admin:
-        raise Forbidden("this page is for administrators")
-    return user
-
-
 @router.post("/admin/comments/{comment_id}/hide")
 @handled_in_thread()
 def hide_comment(request: Request, form: FormData, comment_id: str):
-    _admin(request)
+    require_admin(request)
     hidden = field(form, "action", 10) != "unhide"
     return _on_comment(request, comment_id, lambda hub, user, cid: hub.discussion.hide(user, cid, hidden))
 
@@ -93,7 +84,7 @@ def hide_comment(request: Request, form: FormData, comment_id: str):
 @router.post("/admin/comments/{comment_id}/resolve")
 @handled_in_thread()
 def resolve(request: Request, form: FormData, comment_id: str):
-    admin = _admin(request)
+    admin = require_admin(request)
     service(request).discussion.resolve(admin, _comment_id(comment_id))
     return redirect(request, "/admin/reports")
 
@@ -101,12 +92,14 @@ def resolve(request: Request, form: FormData, comment_id: str):
 @router.post("/admin/comments/{comment_id}/hide-writer")
 @handled_in_thread()
 def hide_writer(request: Request, form: FormData, comment_id: str):
-    admin = _admin(request)
-    paper_id = service(request).discussion.hide_writer(admin, _comment_id(comment_id))
+    admin = require_admin(request)
+    hub = service(request)
+    writer, paper_id = hub.discussion.writer_of(admin, _comment_id(comment_id))
+    hub.accounts.set_hidden(admin, writer.email, True)  # the one way a user is hidden (sessions, mail)
     return redirect(request, _back(paper_id))
 
 
 @router.get("/admin/reports")
 def reports(request: Request):
-    admin = _admin(request)
+    admin = require_admin(request)
     return render(request, "reports.html", title="Reported comments", reports=service(request).discussion.reports(admin))

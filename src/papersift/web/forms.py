@@ -157,7 +157,7 @@ def submit(request: Request, form: FormData):
 
 # ---- settings: API tokens
 # ---- admin
-def _require_admin(request: Request) -> User:
+def require_admin(request: Request) -> User:
     user = require_user(request)
     if not user.is_admin:
         raise Forbidden("this page is for administrators")
@@ -168,7 +168,7 @@ def _require_admin(request: Request) -> User:
 def admin(request: Request):
     if viewer(request).user is None:
         return login_redirect(request)
-    admin_user = _require_admin(request)
+    admin_user = require_admin(request)
     hub = service(request)
     return render(request, "admin.html", hidden_users=hub.accounts.hidden_users(),
                   hidden_papers=hub.catalog.hidden_papers(admin_user))
@@ -177,7 +177,7 @@ def admin(request: Request):
 @router.post("/admin/users")
 @handled_in_thread()
 def admin_user(request: Request, form: FormData):
-    admin_user_ = _require_admin(request)
+    admin_user_ = require_admin(request)
     action = field(form, "action", 20)
     if action not in ("hide", "unhide"):
         raise BadInput("action must be hide or unhide")
@@ -188,7 +188,7 @@ def admin_user(request: Request, form: FormData):
 @router.post("/admin/papers/{paper_id:path}/hide")
 @handled_in_thread()
 def admin_paper(request: Request, form: FormData, paper_id: str):
-    admin_user_ = _require_admin(request)
+    admin_user_ = require_admin(request)
     action = field(form, "action", 20) or "hide"
     if action not in ("hide", "unhide"):
         raise BadInput("action must be hide or unhide")

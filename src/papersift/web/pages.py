@@ -45,6 +45,9 @@ _WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
 _VENUE_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,79}", re.ASCII)
 
 
+ID_HIGH = 2**62  # a row id in a path: inside both stores' integer range
+
+
 def whole_number(value: str, name: str, low: int = 1, high: int = MAX_PAGE) -> int:
     """``value`` as an int in [low, high]; BadInput (a 400) naming ``name`` for anything else.
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from starlette.datastructures import FormData
 
 from papersift.errors import BadInput, Forbidden
+from papersift.web.pages import ID_HIGH, whole_number
 from papersift.web.posted import handled_in_thread
 from papersift.web.render import paper_url, render
 from papersift.web.session import field, redirect, require_user, service, viewer
@@ -16,9 +17,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def _number(raw: str, what: str) -> int:
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
-        raise BadInput(f"{raw[:20]!r} is not a {what} number")
-    return int(raw)
+    return whole_number(raw, f"the {what} number", low=0, high=ID_HIGH)
 
 
 @router.get("/users/{name}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, Request
 from starlette.datastructures import FormData
 
+from papersift.web.pages import ID_HIGH, whole_number
 from papersift.web.posted import handled_in_thread
 from papersift.web.session import field, redirect, require_user, service
 
@@ -12,11 +13,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def _number(raw: str) -> int:
-    from papersift.errors import NotFound
-
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
-        raise NotFound(f"no webhook {raw[:20]!r}")
-    return int(raw)
+    return whole_number(raw, "the webhook number", high=ID_HIGH)
 
 
 @router.post("/settings/webhooks")
